@@ -91,6 +91,15 @@ impl<W: Word> Context<W> {
         self.delta_count = self.delta_count.wrapping_add(n);
     }
 
+    /// Exactly reverts one [`Context::accum`] (delta count included); used to
+    /// make batch operations all-or-nothing.
+    #[cfg(feature = "alloc")]
+    #[inline]
+    pub(crate) fn unaccum(&mut self, delta: W) {
+        self.accumulator ^= delta;
+        self.delta_count = self.delta_count.wrapping_sub(1);
+    }
+
     /// Undoes a previously applied `delta`. XOR is self-inverse, so this is
     /// ACCUM again (and counts as a delta, as in the original library).
     #[inline]

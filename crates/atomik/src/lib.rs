@@ -53,3 +53,8 @@ pub use replica::{Gap, Outcome, Replica, ReplicaConfig, ReplicaError, ReplicaSta
 pub use table::{OpOutput, Table, TableError};
 pub use wire::{CompatRecord, DeltaMsg, MsgKind, WireError};
 pub use word::Word;
+
+// Compiles and runs the README's Rust example as a doctest.
+#[cfg(all(doctest, feature = "alloc"))]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

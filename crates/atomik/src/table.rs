@@ -172,16 +172,24 @@ impl<W: Word> Table<W> {
         Ok(op.has_result().then_some(before))
     }
 
-    /// ACCUM every `(addr, delta)` pair, in order. All addresses are validated
-    /// first, so on error nothing has been applied.
+    /// ACCUM every `(addr, delta)` pair, in order. All or nothing: if an
+    /// address is out of range, the pairs before it are undone (XOR is its own
+    /// inverse, so this is one pass in the common case, with no separate
+    /// validation pass) and the table is exactly as before the call.
     pub fn accum_batch(&mut self, pairs: &[(usize, W)]) -> Result<(), TableError> {
-        // One branch-free pass to find the largest address keeps validation cheap.
-        let max = pairs.iter().fold(0usize, |m, &(a, _)| m.max(a));
-        if !pairs.is_empty() {
-            self.check(max)?;
-        }
-        for &(addr, delta) in pairs {
-            self.contexts[addr].accum(delta);
+        for (i, &(addr, delta)) in pairs.iter().enumerate() {
+            match self.contexts.get_mut(addr) {
+                Some(ctx) => ctx.accum(delta),
+                None => {
+                    for &(a, d) in &pairs[..i] {
+                        self.contexts[a].unaccum(d);
+                    }
+                    return Err(TableError::AddrOutOfRange {
+                        addr,
+                        len: self.contexts.len(),
+                    });
+                }
+            }
         }
         Ok(())
     }

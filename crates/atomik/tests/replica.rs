@@ -9,26 +9,20 @@ use atomik::{
 use proptest::prelude::*;
 use std::collections::HashMap;
 
-/// SplitMix64: the channel's randomness, reproducible from the case's seed.
-struct Rng(u64);
+/// The channel's randomness, reproducible from the case's seed.
+struct Rng(fastrand::Rng);
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+    fn new(seed: u64) -> Self {
+        Rng(fastrand::Rng::with_seed(seed))
     }
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        self.0.usize(..n)
     }
-    fn percent(&mut self, p: u64) -> bool {
-        self.next() % 100 < p
+    fn percent(&mut self, p: u8) -> bool {
+        self.0.u8(..100) < p
     }
     fn shuffle<T>(&mut self, v: &mut [T]) {
-        for i in (1..v.len()).rev() {
-            v.swap(i, self.below(i + 1));
-        }
+        self.0.shuffle(v);
     }
 }
 
@@ -110,7 +104,7 @@ fn oracle(all: &[DeltaMsg<u64>]) -> (Table<u64>, Vec<u64>) {
 }
 
 fn run_scenario(steps: &[Step], seed: u64, window: u32) -> Result<(), TestCaseError> {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let config = ReplicaConfig {
         window,
         max_senders: 8,
@@ -242,7 +236,7 @@ fn dedup_memory_is_bounded_over_a_million_messages() {
         max_senders: 4,
     };
     let mut r = Replica::<u64>::with_config(0, 16, config).unwrap();
-    let mut rng = Rng(42);
+    let mut rng = Rng::new(42);
     let bound = config.max_senders * config.window as usize / 8;
     for sender in 1..=4u32 {
         // Each block of 128 seqs is delivered in random order, with duplicates.

@@ -1,0 +1,71 @@
+//! The `atomik` binary as a user runs it.
+
+use std::process::Command;
+
+fn atomik(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_atomik"))
+        .args(args)
+        .output()
+        .expect("the atomik binary runs")
+}
+
+#[test]
+fn demo_checks_every_stage() {
+    let out = atomik(&["demo"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "demo failed:\n{stdout}");
+    assert!(stdout.contains("0xdeadbeefcafeba41"));
+    assert!(!stdout.contains("FAILED"));
+    assert!(stdout.contains("replicas over a lossy wire"));
+}
+
+#[test]
+fn bench_json_is_one_object_with_every_benchmark() {
+    let out = atomik(&["bench", "--json", "--quick"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    assert_eq!(stdout.trim().lines().count(), 1, "exactly one JSON line");
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("valid JSON");
+    for key in [
+        "rollback",
+        "change_detection",
+        "convergence",
+        "bandwidth",
+        "throughput",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    // Every comparison checked that both sides computed the same answer.
+    assert_eq!(v["rollback"]["states_agree"], true);
+    assert_eq!(v["convergence"]["tables_agree"], true);
+    for d in v["change_detection"].as_array().expect("array") {
+        assert_eq!(d["verdicts_agree"], true);
+    }
+    // Bytes are counted, not computed: 10,000 v1 frames of 40 bytes.
+    for b in v["bandwidth"].as_array().expect("array") {
+        assert_eq!(b["v1_bytes"], 400_000);
+        assert_eq!(b["compat_bytes"], 160_000);
+        assert_eq!(
+            b["full_state_bytes"],
+            b["state_bytes"].as_u64().unwrap() * 10_000
+        );
+    }
+    assert!(v["rollback"]["delta_log"]["bytes"].as_u64().unwrap() >= 10_000 * 12);
+}
+
+#[test]
+fn unknown_flags_and_commands_are_clear_errors() {
+    let out = atomik(&["bench", "--frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unexpected argument '--frobnicate'"), "{err}");
+    let out = atomik(&["launch"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unrecognized subcommand"));
+    let out = atomik(&["--version"]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("atomik "));
+}
