@@ -14,7 +14,7 @@ demo: deps
     cargo run --release -q -p atomik-cli -- demo
 
 # Everything CI checks: formatting, lints, docs and all tests.
-test: deps fmt-check lint doc
+test: deps fmt-check lint doc header-check
     cargo test --workspace --all-targets
     cargo test --workspace --doc
 
@@ -50,6 +50,14 @@ deps:
     fi
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# Regenerate bindings/c/atomik_core.h from crates/atomik-ffi (cbindgen).
+header:
+    cargo run -q -p atomik-header
+
+# Fail if the committed header differs from what cbindgen generates now.
+header-check:
+    cargo run -q -p atomik-header -- --check
 
 # Benchmarks: criterion suites, then the CLI's same-run comparisons.
 bench:

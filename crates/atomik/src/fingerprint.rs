@@ -154,6 +154,14 @@ impl<W: Word> Fingerprint<W> {
         }
     }
 
+    /// Rebuilds a fingerprint from its two fields (e.g. from a C struct).
+    pub const fn from_parts(reference: W, accumulator: W) -> Self {
+        Fingerprint {
+            reference,
+            accumulator,
+        }
+    }
+
     /// Takes `data` as the new baseline: full scan, no pending change.
     pub fn load(&mut self, data: &[u8]) {
         self.reference = xor_fold(data);
@@ -272,6 +280,24 @@ impl PositionalFingerprint {
             reference: 0,
             accumulator: 0,
         }
+    }
+
+    /// Rebuilds a fingerprint from its two fields (e.g. from a C struct).
+    pub const fn from_parts(reference: u64, accumulator: u64) -> Self {
+        PositionalFingerprint {
+            reference,
+            accumulator,
+        }
+    }
+
+    /// The baseline fingerprint.
+    pub fn reference(&self) -> u64 {
+        self.reference
+    }
+
+    /// The XOR of all changes since the baseline.
+    pub fn accumulator(&self) -> u64 {
+        self.accumulator
     }
 
     /// Takes `data` as the new baseline.

@@ -336,10 +336,15 @@ impl<W: Word> Replica<W> {
             return Err(ReplicaError::TooManyContexts { len: contexts });
         }
         let table = Table::new(contexts)?;
+        let mut epochs = Vec::new();
+        epochs
+            .try_reserve_exact(contexts)
+            .map_err(|_| TableError::AllocFailed { len: contexts })?;
+        epochs.resize(contexts, 0u64);
         Ok(Replica {
             id,
             table,
-            epochs: alloc::vec![0u64; contexts].into_boxed_slice(),
+            epochs: epochs.into_boxed_slice(),
             next_seq: 0,
             peers: Vec::new(),
             last_peer: 0,

@@ -12,6 +12,11 @@ use crate::word::Word;
 pub enum TableError {
     /// A table must hold at least one context.
     ZeroSize,
+    /// The allocator could not provide memory for `len` contexts.
+    AllocFailed {
+        /// Number of contexts requested.
+        len: usize,
+    },
     /// `addr` is not below the table length `len`.
     AddrOutOfRange {
         /// The rejected address.
@@ -25,6 +30,9 @@ impl core::fmt::Display for TableError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             TableError::ZeroSize => f.write_str("a table needs at least one context"),
+            TableError::AllocFailed { len } => {
+                write!(f, "could not allocate a table of {len} contexts")
+            }
             TableError::AddrOutOfRange { addr, len } => write!(
                 f,
                 "address {addr} is out of range for a table of {len} contexts"
@@ -51,13 +59,18 @@ pub struct Table<W: Word> {
 }
 
 impl<W: Word> Table<W> {
-    /// A table of `len` contexts, all reading 0.
+    /// A table of `len` contexts, all reading 0. Allocation failure is an
+    /// error, not an abort, so C callers and `no_std` users can recover.
     pub fn new(len: usize) -> Result<Self, TableError> {
         if len == 0 {
             return Err(TableError::ZeroSize);
         }
+        let mut v = Vec::new();
+        v.try_reserve_exact(len)
+            .map_err(|_| TableError::AllocFailed { len })?;
+        v.resize(len, Context::new());
         Ok(Table {
-            contexts: alloc::vec![Context::new(); len].into_boxed_slice(),
+            contexts: v.into_boxed_slice(),
         })
     }
 

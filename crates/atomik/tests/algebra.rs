@@ -222,6 +222,17 @@ proptest! {
 #[test]
 fn table_errors_are_clear() {
     assert_eq!(Table::<u64>::new(0), Err(TableError::ZeroSize));
+    // Allocation failure is reported, not an abort.
+    let huge = usize::MAX / 64;
+    assert_eq!(
+        Table::<u64>::new(huge),
+        Err(TableError::AllocFailed { len: huge })
+    );
+    assert!(
+        TableError::AllocFailed { len: 3 }
+            .to_string()
+            .contains("allocate")
+    );
     let mut t = Table::<u32>::new(256).unwrap();
     let e = t.accum(256, 1).unwrap_err();
     assert_eq!(

@@ -1,0 +1,492 @@
+//! Replica handles: exactly-once delta application across nodes.
+
+use atomik::{Outcome, Replica, ReplicaConfig, ReplicaError, TableError};
+use core::ffi::c_int;
+
+use crate::atomik_status::{self, *};
+use crate::message::{atomik_msg_t, decode_frame};
+use crate::{bytes, guard, put};
+
+/// An opaque replica of a table of 64-bit contexts. Create with
+/// `atomik_replica_new`, release with `atomik_replica_free` (exactly once).
+/// Not thread-safe: use one handle per thread or lock around it.
+#[derive(Debug)]
+pub struct atomik_replica_t {
+    inner: Replica<u64>,
+}
+
+/// What applying a message did (written by `atomik_replica_apply`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum atomik_outcome {
+    /// The message changed the table.
+    ATOMIK_OUTCOME_APPLIED = 0,
+    /// Already processed; no effect.
+    ATOMIK_OUTCOME_DUPLICATE = 1,
+    /// Belongs to a superseded epoch; consumed, no effect.
+    ATOMIK_OUTCOME_STALE = 2,
+    /// The replica's own message; no effect.
+    ATOMIK_OUTCOME_OWN = 3,
+}
+
+/// A run of missing sequence numbers `[first, end)` from `sender`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct atomik_gap_t {
+    /// The sender.
+    pub sender: u32,
+    /// First missing seq.
+    pub first: u64,
+    /// One past the last missing seq.
+    pub end: u64,
+}
+
+/// Counters of what a replica did with the messages it was given.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct atomik_replica_stats_t {
+    /// Messages that changed the table.
+    pub applied: u64,
+    /// Messages recognised as already processed.
+    pub duplicates: u64,
+    /// Messages consumed without effect (superseded epoch).
+    pub stale: u64,
+    /// Messages refused with an error.
+    pub refused: u64,
+}
+
+fn replica_status(e: ReplicaError) -> atomik_status {
+    match e {
+        ReplicaError::Table(TableError::ZeroSize) => ATOMIK_ERR_ZERO_SIZE,
+        ReplicaError::Table(TableError::AllocFailed { .. }) => ATOMIK_ERR_ALLOC,
+        ReplicaError::Table(TableError::AddrOutOfRange { .. }) => ATOMIK_ERR_OUT_OF_RANGE,
+        ReplicaError::TooManyContexts { .. } | ReplicaError::BadConfig(_) => {
+            ATOMIK_ERR_INVALID_ARGUMENT
+        }
+        ReplicaError::TooManySenders { .. } => ATOMIK_ERR_TOO_MANY_SENDERS,
+        ReplicaError::BeyondWindow { .. } => ATOMIK_ERR_BEYOND_WINDOW,
+        ReplicaError::FutureEpoch { .. } => ATOMIK_ERR_FUTURE_EPOCH,
+        ReplicaError::EpochExhausted { .. } => ATOMIK_ERR_EPOCH_EXHAUSTED,
+    }
+}
+
+fn outcome(o: Outcome) -> atomik_outcome {
+    match o {
+        Outcome::Applied => atomik_outcome::ATOMIK_OUTCOME_APPLIED,
+        Outcome::Duplicate => atomik_outcome::ATOMIK_OUTCOME_DUPLICATE,
+        Outcome::Stale => atomik_outcome::ATOMIK_OUTCOME_STALE,
+        Outcome::Own => atomik_outcome::ATOMIK_OUTCOME_OWN,
+    }
+}
+
+/// Creates a replica with sender id `id` and `contexts` contexts, with the
+/// default bounds (window 1024 seqs, 64 senders). `*out` receives the
+/// handle, or NULL on error.
+///
+/// # Safety
+/// `out` must be NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn atomik_replica_new(
+    id: u32,
+    contexts: u32,
+    out: *mut *mut atomik_replica_t,
+) -> atomik_status {
+    let d = ReplicaConfig::default();
+    let max_senders = u32::try_from(d.max_senders).unwrap_or(u32::MAX);
+    // SAFETY: forwarded caller contract.
+    unsafe { atomik_replica_new_with(id, contexts, d.window, max_senders, out) }
+}
+
+/// Creates a replica with explicit dedup bounds: `window` (a multiple of 64
+/// in 64..=65536) sequence numbers per sender, at most `max_senders` senders.
+///
+/// # Safety
+/// `out` must be NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn atomik_replica_new_with(
+    id: u32,
+    contexts: u32,
+    window: u32,
+    max_senders: u32,
+    out: *mut *mut atomik_replica_t,
+) -> atomik_status {
+    if out.is_null() {
+        return ATOMIK_ERR_NULL;
+    }
+    // Cleared before anything can fail (or panic), so the caller never sees
+    // an uninitialised handle.
+    // SAFETY: out is non-null and writable (caller contract).
+    unsafe { put(out, core::ptr::null_mut()) };
+    guard(ATOMIK_ERR_INTERNAL, || {
+        let config = ReplicaConfig {
+            window,
+            max_senders: max_senders as usize,
+        };
+        match Replica::with_config(id, contexts as usize, config) {
+            // SAFETY: out is non-null and writable.
+            Ok(inner) => unsafe {
+                put(out, Box::into_raw(Box::new(atomik_replica_t { inner })));
+                ATOMIK_OK
+            },
+            Err(e) => replica_status(e),
+        }
+    })
+}
+
+/// Releases a replica. NULL: no effect. The handle must not be used afterwards.
+///
+/// # Safety
+/// `r` must be NULL or a handle from `atomik_replica_new*` not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn atomik_replica_free(r: *mut atomik_replica_t) {
+    guard((), || {
+        if !r.is_null() {
+            // SAFETY: r came from Box::into_raw in atomik_replica_new_with and
+            // is freed exactly once (caller contract).
+            drop(unsafe { Box::from_raw(r) });
+        }
+    });
+}
+
+/// Runs `f` on the replica behind `r`, mapping errors to status codes.
+///
+/// # Safety
+/// `r` must be NULL or a live handle, not used concurrently.
+unsafe fn with_replica(
+    r: *mut atomik_replica_t,
+    f: impl FnOnce(&mut Replica<u64>) -> Result<(), atomik_status>,
+) -> atomik_status {
+    guard(ATOMIK_ERR_INTERNAL, || {
+        // SAFETY: caller contract.
+        match unsafe { r.as_mut() } {
+            Some(r) => f(&mut r.inner).err().unwrap_or(ATOMIK_OK),
+            None => ATOMIK_ERR_NULL,
+        }
+    })
+}
+
+/// ACCUM locally; `*msg` (if not NULL) receives the message to broadcast.
+///
+/// # Safety
+/// `r` must be NULL or a live handle; `msg` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn atomik_replica_accum(
+    r: *mut atomik_replica_t,
+    addr: u32,
+    delta: u64,
+    msg: *mut atomik_msg_t,
+) -> atomik_status {
+    // SAFETY: caller contract.
+    unsafe {
+        with_replica(r, |rep| {
+            let m = rep.accum(addr as usize, delta).map_err(replica_status)?;
+            put(msg, atomik_msg_t::from_core(&m));
+            Ok(())
+        })
+    }
+}
+
+/// LOAD locally, starting a new epoch; `*msg` receives the message to broadcast.
+///
+/// # Safety
+/// `r` must be NULL or a live handle; `msg` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn atomik_replica_load(
+    r: *mut atomik_replica_t,
+    addr: u32,
+    value: u64,
+    msg: *mut atomik_msg_t,
+) -> atomik_status {
+    // SAFETY: caller contract.
+    unsafe {
+        with_replica(r, |rep| {
+            let m = rep.load(addr as usize, value).map_err(replica_status)?;
+            put(msg, atomik_msg_t::from_core(&m));
+            Ok(())
+        })
+    }
+}
+
+/// SWAP locally to `new_reference`: `*previous` receives the old state and
+/// `*msg` the message to broadcast (either may be NULL).
+///
+/// # Safety
+/// `r` must be NULL or a live handle; `previous` and `msg` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn atomik_replica_swap_to(
+    r: *mut atomik_replica_t,
+    addr: u32,
+    new_reference: u64,
+    previous: *mut u64,
+    msg: *mut atomik_msg_t,
+) -> atomik_status {
+    // SAFETY: caller contract.
+    unsafe {
+        with_replica(r, |rep| {
+            let (old, m) = rep
+                .swap(addr as usize, new_reference)
+                .map_err(replica_status)?;
+            put(previous, old);
+            put(msg, atomik_msg_t::from_core(&m));
+            Ok(())
+        })
+    }
+}
+
+/// SWAP_KEEP locally: `*previous` receives the state, `*msg` the message.
+///
+/// # Safety
+/// `r` must be NULL or a live handle; `previous` and `msg` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn atomik_replica_swap_keep(
+    r: *mut atomik_replica_t,
+    addr: u32,
+    previous: *mut u64,
+    msg: *mut atomik_msg_t,
+) -> atomik_status {
+    // SAFETY: caller contract.
+    unsafe {
+        with_replica(r, |rep| {
+            let (old, m) = rep.swap_keep(addr as usize).map_err(replica_status)?;
+            put(previous, old);
+            put(msg, atomik_msg_t::from_core(&m));
+            Ok(())
+        })
+    }
+}
+
+/// READ context `addr` of the replica into `*out`.
+///
+/// # Safety
+/// `r` must be NULL or a live handle; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn atomik_replica_read(
+    r: *const atomik_replica_t,
+    addr: u32,
+    out: *mut u64,
+) -> atomik_status {
+    // SAFETY: caller contract; the replica is only read.
+    unsafe {
+        with_replica(r.cast_mut(), |rep| {
+            if out.is_null() {
+                return Err(ATOMIK_ERR_NULL);
+            }
+            let v = rep
+                .table()
+                .read(addr as usize)
+                .map_err(|_| ATOMIK_ERR_OUT_OF_RANGE)?;
+            put(out, v);
+            Ok(())
+        })
+    }
+}
+
+/// Applies a message from another replica, at most once per `(sender, seq)`.
+/// `*result` (if not NULL) receives what happened. Refusals
+/// (`ATOMIK_ERR_BEYOND_WINDOW`, `ATOMIK_ERR_FUTURE_EPOCH`,
+/// `ATOMIK_ERR_TOO_MANY_SENDERS`) leave the message unconsumed: resend it later.
+///
+/// # Safety
+/// `r` must be NULL or a live handle; `msg` NULL or readable; `result` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn atomik_replica_apply(
+    r: *mut atomik_replica_t,
+    msg: *const atomik_msg_t,
+    result: *mut atomik_outcome,
+) -> atomik_status {
+    // SAFETY: caller contract.
+    unsafe {
+        with_replica(r, |rep| {
+            let m = msg.as_ref().ok_or(ATOMIK_ERR_NULL)?.to_core()?;
+            let o = rep.apply(&m).map_err(replica_status)?;
+            put(result, outcome(o));
+            Ok(())
+        })
+    }
+}
+
+/// Decodes the v1 frame at the start of `buf[..len]` and applies it.
+/// `*consumed` receives how far to advance (as in `atomik_msg_decode`):
+/// a decode error skips the malformed frame, truncation consumes nothing.
+///
+/// # Safety
+/// `r` must be NULL or a live handle; `buf` NULL or valid for `len` bytes;
+/// `consumed` and `result` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn atomik_replica_apply_bytes(
+    r: *mut atomik_replica_t,
+    buf: *const u8,
+    len: usize,
+    consumed: *mut usize,
+    result: *mut atomik_outcome,
+) -> atomik_status {
+    // SAFETY: caller contract.
+    unsafe {
+        with_replica(r, |rep| {
+            let b = bytes(buf.cast(), len).ok_or(ATOMIK_ERR_NULL)?;
+            let (m, n) = decode_frame(b);
+            put(consumed, n);
+            let o = rep.apply(&m?).map_err(replica_status)?;
+            put(result, outcome(o));
+            Ok(())
+        })
+    }
+}
+
+/// Copies up to `cap` gaps into `out`; `*count` receives the total number of
+/// gaps (call with `cap == 0` to size the buffer; `out` may then be NULL).
+///
+/// # Safety
+/// `r` must be NULL or a live handle; `out` NULL or valid for `cap` elements;
+/// `count` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn atomik_replica_gaps(
+    r: *const atomik_replica_t,
+    out: *mut atomik_gap_t,
+    cap: usize,
+    count: *mut usize,
+) -> atomik_status {
+    // SAFETY: caller contract.
+    unsafe {
+        with_replica(r.cast_mut(), |rep| {
+            let gaps: Vec<atomik_gap_t> = rep
+                .gaps()
+                .into_iter()
+                .map(|g| atomik_gap_t {
+                    sender: g.sender,
+                    first: g.seqs.start,
+                    end: g.seqs.end,
+                })
+                .collect();
+            copy_out(&gaps, out, cap, count)
+        })
+    }
+}
+
+/// The seqs of `sender` this replica still needs, given that the sender has
+/// sent `0..sent`: the gaps plus the unseen tail (what to retransmit).
+/// Buffer protocol as in `atomik_replica_gaps`.
+///
+/// # Safety
+/// As `atomik_replica_gaps`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn atomik_replica_missing(
+    r: *const atomik_replica_t,
+    sender: u32,
+    sent: u64,
+    out: *mut atomik_gap_t,
+    cap: usize,
+    count: *mut usize,
+) -> atomik_status {
+    // SAFETY: caller contract.
+    unsafe {
+        with_replica(r.cast_mut(), |rep| {
+            let gaps: Vec<atomik_gap_t> = rep
+                .missing(sender, sent)
+                .into_iter()
+                .map(|s| atomik_gap_t {
+                    sender,
+                    first: s.start,
+                    end: s.end,
+                })
+                .collect();
+            copy_out(&gaps, out, cap, count)
+        })
+    }
+}
+
+/// Copies `items[..min(cap, len)]` to `out` and stores the total in `*count`.
+///
+/// # Safety
+/// `out` NULL or valid for `cap` elements; `count` NULL or writable.
+unsafe fn copy_out<T: Copy>(
+    items: &[T],
+    out: *mut T,
+    cap: usize,
+    count: *mut usize,
+) -> Result<(), atomik_status> {
+    if count.is_null() || (out.is_null() && cap > 0) {
+        return Err(ATOMIK_ERR_NULL);
+    }
+    let n = items.len().min(cap);
+    if n > 0 {
+        // SAFETY: out is valid for cap >= n elements; items is a separate Vec.
+        unsafe { core::ptr::copy_nonoverlapping(items.as_ptr(), out, n) };
+    }
+    // SAFETY: count is non-null and writable.
+    unsafe { put(count, items.len()) };
+    Ok(())
+}
+
+/// The first seq from `sender` not yet processed (everything below it has
+/// been). 0 for unknown senders or a NULL handle.
+///
+/// # Safety
+/// `r` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn atomik_replica_expected(r: *const atomik_replica_t, sender: u32) -> u64 {
+    guard(0, || {
+        // SAFETY: caller contract.
+        unsafe { r.as_ref() }.map_or(0, |r| r.inner.expected(sender))
+    })
+}
+
+/// The seq of this replica's next own message (= messages sent so far). NULL: 0.
+///
+/// # Safety
+/// `r` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn atomik_replica_next_seq(r: *const atomik_replica_t) -> u64 {
+    guard(0, || {
+        // SAFETY: caller contract.
+        unsafe { r.as_ref() }.map_or(0, |r| r.inner.next_seq())
+    })
+}
+
+/// 1 if both replicas hold the same table and epochs, else 0 (also for NULL).
+///
+/// # Safety
+/// `a` and `b` must be NULL or live handles.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn atomik_replica_same_state(
+    a: *const atomik_replica_t,
+    b: *const atomik_replica_t,
+) -> c_int {
+    guard(0, || {
+        // SAFETY: caller contract.
+        match unsafe { (a.as_ref(), b.as_ref()) } {
+            (Some(a), Some(b)) => c_int::from(a.inner.same_state(&b.inner)),
+            _ => 0,
+        }
+    })
+}
+
+/// Copies the replica's counters into `*out`.
+///
+/// # Safety
+/// `r` must be NULL or a live handle; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn atomik_replica_stats(
+    r: *const atomik_replica_t,
+    out: *mut atomik_replica_stats_t,
+) -> atomik_status {
+    // SAFETY: caller contract.
+    unsafe {
+        with_replica(r.cast_mut(), |rep| {
+            if out.is_null() {
+                return Err(ATOMIK_ERR_NULL);
+            }
+            let s = rep.stats();
+            put(
+                out,
+                atomik_replica_stats_t {
+                    applied: s.applied,
+                    duplicates: s.duplicates,
+                    stale: s.stale,
+                    refused: s.refused,
+                },
+            );
+            Ok(())
+        })
+    }
+}
