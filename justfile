@@ -14,7 +14,7 @@ demo: deps
     cargo run --release -q -p atomik-cli -- demo
 
 # Everything CI checks: formatting, lints, docs and all tests.
-test: deps fmt-check lint doc header-check
+test: deps fmt-check lint doc header-check verilog-check verilog-lint synth-check
     cargo test --workspace --all-targets
     cargo test --workspace --doc
 
@@ -58,6 +58,35 @@ header:
 # Fail if the committed header differs from what cbindgen generates now.
 header-check:
     cargo run -q -p atomik-header -- --check
+
+# Emit the committed Verilog (hdl/verilog/) and the timing diagram from rust-hdl.
+verilog:
+    cargo run -q -p atomik-cli -- verilog --all -o hdl/verilog
+    cargo run -q -p atomik-hdl --example timing_diagram -- docs/images/timing.svg
+
+# Fail if the committed Verilog or timing diagram differ from what rust-hdl emits now.
+verilog-check:
+    cargo run -q -p atomik-cli -- verilog --all --check -o hdl/verilog
+    mkdir -p target
+    cargo run -q -p atomik-hdl --example timing_diagram -- target/timing.svg target/timing.vcd > /dev/null
+    cmp -s target/timing.svg docs/images/timing.svg || { echo "docs/images/timing.svg is stale: run 'just verilog'" >&2; exit 1; }
+
+# verilator -Wall on every emitted file: zero warnings, no waivers.
+verilog-lint:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    for f in $(find hdl/verilog -name '*.v' | sort); do
+        verilator --lint-only -Wall "$f"
+        echo "lint clean: $f"
+    done
+
+# Yosys only: the default table's memories must map to 8 SB_RAM40_4K blocks.
+synth-check:
+    python3 hdl/synth/synth.py --yosys-only --expect-bram 8
+
+# Full iCE40 HX8K flow (yosys, nextpnr seeds 1-3, icepack); updates docs/hardware.md.
+synth:
+    python3 hdl/synth/synth.py --expect-bram 8 --report docs/hardware.md
 
 # Benchmarks: criterion suites, then the CLI's same-run comparisons.
 bench:

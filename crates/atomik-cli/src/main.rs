@@ -3,6 +3,7 @@
 
 mod bench;
 mod demo;
+mod verilog;
 
 use std::alloc::System;
 use std::process::ExitCode;
@@ -35,6 +36,19 @@ enum Command {
         #[arg(long)]
         quick: bool,
     },
+    /// Emit the state table as synthesizable Verilog (rust-hdl).
+    Verilog(verilog::VerilogArgs),
+}
+
+/// Prints an error the way clap does and returns the failure exit code.
+fn report(r: anyhow::Result<()>) -> ExitCode {
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn run_demo() -> ExitCode {
@@ -85,5 +99,6 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
+        Command::Verilog(args) => report(verilog::run(&args)),
     }
 }

@@ -69,3 +69,36 @@ fn unknown_flags_and_commands_are_clear_errors() {
     let out = atomik(&["--version"]);
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("atomik "));
 }
+
+#[test]
+fn verilog_emits_the_committed_default_and_rejects_bad_sizes() {
+    let dir = std::env::temp_dir().join(format!("atomik-verilog-{}", std::process::id()));
+    let out = atomik(&["verilog", "-o", dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let emitted = std::fs::read_to_string(dir.join("atomik_state_table.v")).unwrap();
+    let committed = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../hdl/verilog/atomik_state_table.v"),
+    )
+    .unwrap();
+    assert_eq!(emitted, committed);
+    std::fs::remove_dir_all(&dir).ok();
+
+    for (flag, value, msg) in [
+        ("--contexts", "100", "unsupported number of contexts 100"),
+        ("--contexts", "0", "unsupported number of contexts 0"),
+        ("--width", "12", "unsupported width 12 bits"),
+        ("--width", "128", "unsupported width 128 bits"),
+    ] {
+        let out = atomik(&["verilog", flag, value, "-o", "/nonexistent"]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(msg), "{err}");
+    }
+    let out = atomik(&["verilog", "--contexts", "many"]);
+    assert_eq!(out.status.code(), Some(2), "clap rejects non-numbers");
+}

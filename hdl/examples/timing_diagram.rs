@@ -1,0 +1,111 @@
+//! Renders the timing diagram of docs/hardware.md: a short op sequence on the
+//! 16 x 32 preset (same pipeline as 256 x 64, shorter reset sweep) simulated
+//! by rust-hdl, written to a VCD, and drawn as SVG by rust-hdl's renderer.
+//!
+//! `cargo run -p atomik-hdl --example timing_diagram -- OUT.svg [OUT.vcd]`
+
+use std::sync::{Arc, Mutex};
+
+use atomik::Opcode;
+use atomik_hdl::{AtomikStateTable, Forwarding};
+use rust_hdl::docs::vcd2svg::display_metrics::DisplayMetrics;
+use rust_hdl::docs::vcd2svg::trace_collection::TraceCollection;
+use rust_hdl::docs::vcd2svg::vcd_style::VCDStyle;
+use rust_hdl::prelude::*;
+
+type Uut = AtomikStateTable<4, 32>;
+const PERIOD: u64 = 10; // ps per clock cycle in the simulation
+
+/// One cycle of stimulus: (op_valid, op, addr, data).
+type Step = (bool, Opcode, u64, u64);
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let svg = args
+        .first()
+        .ok_or("usage: timing_diagram OUT.svg [OUT.vcd]")?
+        .clone();
+    let vcd = args.get(1).cloned().unwrap_or_else(|| {
+        std::env::temp_dir()
+            .join("atomik_timing.vcd")
+            .display()
+            .to_string()
+    });
+    let idle: Step = (false, Opcode::Load, 0, 0);
+    // LOAD, ACCUM, READ back to back on one address (the hazard the
+    // forwarding resolves), SWAP, then READ of the new epoch.
+    let ops: Vec<Step> = vec![
+        (true, Opcode::Load, 3, 0xCAFE_BABE),
+        (true, Opcode::Accum, 3, 0xFF),
+        (true, Opcode::Read, 3, 0),
+        (true, Opcode::Swap, 3, 0x1234),
+        (true, Opcode::Read, 3, 0),
+        idle,
+        idle,
+        idle,
+        idle,
+        idle,
+    ];
+    let first_op_cycle = Arc::new(Mutex::new(0u64));
+    let mark = first_op_cycle.clone();
+    let mut sim = Simulation::<Uut>::new();
+    sim.add_clock(PERIOD / 2, |x: &mut Box<Uut>| x.clock.next = !x.clock.val());
+    sim.add_testbench(move |mut sim: Sim<Uut>| {
+        let mut x = sim.init()?;
+        // One cycle of reset, then wait out the clearing sweep (16 cycles):
+        // `ready` is combinational, so look at it between the edges.
+        x.reset.next = true;
+        wait_clock_true!(sim, clock, x);
+        x.reset.next = false;
+        let mut cycle = 1u64;
+        loop {
+            wait_clock_false!(sim, clock, x);
+            let ready = x.ready.val();
+            wait_clock_true!(sim, clock, x);
+            if ready {
+                break;
+            }
+            cycle += 1;
+        }
+        // Now just after a rising edge with ready high: one op per cycle.
+        *mark.lock().expect("not poisoned") = cycle;
+        for &(valid, op, addr, data) in &ops {
+            x.op_valid.next = valid;
+            x.op.next = u64::from(op.bits()).to_bits();
+            x.addr.next = addr.to_bits();
+            x.data_in.next = data.to_bits();
+            wait_clock_false!(sim, clock, x);
+            wait_clock_true!(sim, clock, x);
+        }
+        sim.done(x)
+    });
+    sim.run_to_file(Box::new(Uut::new(Forwarding::ALL)), 2_000, &vcd)
+        .map_err(|e| format!("simulation failed: {e:?}"))?;
+
+    let start = *first_op_cycle.lock().expect("not poisoned") * PERIOD;
+    let signals = [
+        "uut.clock",
+        "uut.ready",
+        "uut.op_valid",
+        "uut.op",
+        "uut.addr",
+        "uut.data_in",
+        "uut.s1_h1.q",
+        "uut.e_h1.q",
+        "uut.w_valid.q",
+        "uut.result_valid",
+        "uut.result",
+        "uut.result_clean",
+    ];
+    let traces = TraceCollection::parse(&signals, std::fs::File::open(&vcd)?)?;
+    let metrics = DisplayMetrics {
+        style: VCDStyle::gtkwave(),
+        canvas_width: 1600,
+        min_time: start - PERIOD,
+        max_time: start + 10 * PERIOD,
+        ..Default::default()
+    };
+    std::fs::write(&svg, traces.as_svg(&metrics)?.to_string())?;
+    println!("wrote {svg} (VCD: {vcd})");
+    Ok(())
+}
