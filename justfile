@@ -14,7 +14,7 @@ demo: deps
     cargo run --release -q -p atomik-cli -- demo
 
 # Everything CI checks: formatting, lints, docs and all tests.
-test: deps fmt-check lint doc header-check verilog-check verilog-lint synth-check
+test: deps fmt-check lint doc header-check verilog-check verilog-lint synth-check c-test
     cargo test --workspace --all-targets
     cargo test --workspace --doc
 
@@ -29,6 +29,8 @@ deps:
     declare -A need=(
         [verilator]=verilator [yosys]=yosys [nextpnr-ice40]=nextpnr-ice40
         [icepack]=fpga-icestorm [iverilog]=iverilog
+        [gcc]=gcc [g++]=g++ [make]=make [objdump]=binutils
+        [valgrind]=valgrind [pkg-config]=pkgconf
     )
     missing=()
     for cmd in "${!need[@]}"; do
@@ -50,6 +52,12 @@ deps:
     fi
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# The C library's tests (C99 and C++17; static, shared, ASan+UBSan, valgrind),
+# examples and pkg-config consumers, against a release build of libatomik_core.
+c-test:
+    cargo build --release -q -p atomik-ffi
+    make -C bindings/c -j2 check
 
 # Regenerate bindings/c/atomik_core.h from crates/atomik-ffi (cbindgen).
 header:
@@ -88,10 +96,16 @@ synth-check:
 synth:
     python3 hdl/synth/synth.py --expect-bram 8 --report docs/hardware.md
 
+# A long co-simulation: 100 M random ops on the default design (release build).
+cosim ops="100000000" seed="":
+    cargo run --release -q -p atomik-cli -- cosim --ops {{ops}} {{ if seed == "" { "" } else { "--seed " + seed } }}
+
 # Benchmarks: criterion suites, then the CLI's same-run comparisons.
 bench:
     cargo bench -p atomik-benches
     cargo run --release -q -p atomik-cli -- bench
+    cargo build --release -q -p atomik-ffi
+    make -s -C bindings/c bench
 
 # API documentation for the workspace.
 doc:

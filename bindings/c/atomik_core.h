@@ -297,7 +297,10 @@ typedef struct {
      */
     uint64_t stale;
     /**
-     * Messages refused with an error.
+     * Messages the replica refused with an error (beyond the window, future
+     * epoch, too many senders, bad address). Bytes that do not decode, and
+     * an `atomik_msg_t` with an invalid kind, are rejected before they
+     * reach the replica and are not counted here.
      */
     uint64_t refused;
 } atomik_replica_stats_t;
@@ -501,11 +504,13 @@ int atomik_table_init(atomik_table_t *t, uint32_t num_contexts);
 
 /**
  * Releases a table from `atomik_table_init` and resets it to empty (calling
- * it twice is safe). NULL: no effect.
+ * it twice is safe). NULL: no effect. A table living in its own inline
+ * `_static_buf` (`ATOMIK_TABLE_STATIC_SIZE`) is recognised and only reset,
+ * so freeing through a function pointer is as safe as through the macro.
  *
  * # Safety
- * `t` must be NULL or point to a table whose `contexts` is NULL or came from
- * `atomik_table_init` / `atomik_table_init_checked`.
+ * `t` must be NULL or point to a table whose `contexts` is NULL, its own
+ * inline buffer, or came from `atomik_table_init` / `atomik_table_init_checked`.
  */
 void atomik_table_free(atomik_table_t *t);
 
@@ -595,8 +600,9 @@ int atomik_fp_changed(const atomik_fingerprint_t *fp);
 void atomik_fp_accum_delta(atomik_fingerprint_t *fp, uint64_t old_val, uint64_t new_val);
 
 /**
- * `atomik_fp_reduce` that reports NULL `data` with `len > 0` (or
- * `len > PTRDIFF_MAX`) instead of returning 0.
+ * `atomik_fp_reduce` that reports NULL `data` with `len > 0`
+ * (`ATOMIK_ERR_NULL`) or `len > PTRDIFF_MAX` (`ATOMIK_ERR_INVALID_ARGUMENT`)
+ * instead of returning 0.
  *
  * # Safety
  * `data` must be NULL or valid for `len` bytes; `out` NULL or writable.
@@ -821,7 +827,9 @@ atomik_status atomik_replica_read(const atomik_replica_t *r, uint32_t addr, uint
  * Applies a message from another replica, at most once per `(sender, seq)`.
  * `*result` (if not NULL) receives what happened. Refusals
  * (`ATOMIK_ERR_BEYOND_WINDOW`, `ATOMIK_ERR_FUTURE_EPOCH`,
- * `ATOMIK_ERR_TOO_MANY_SENDERS`) leave the message unconsumed: resend it later.
+ * `ATOMIK_ERR_TOO_MANY_SENDERS`) leave the message unprocessed: it is not
+ * marked as received, shows up in `atomik_replica_missing`, and must be
+ * resent later.
  *
  * # Safety
  * `r` must be NULL or a live handle; `msg` NULL or readable; `result` NULL or writable.
@@ -832,8 +840,12 @@ atomik_status atomik_replica_apply(atomik_replica_t *r,
 
 /**
  * Decodes the v1 frame at the start of `buf[..len]` and applies it.
- * `*consumed` receives how far to advance (as in `atomik_msg_decode`):
- * a decode error skips the malformed frame, truncation consumes nothing.
+ * `*consumed` receives how far to advance the byte stream, as in
+ * `atomik_msg_decode`: a whole frame whenever a complete frame was present
+ * (applied, refused or malformed alike), 0 when the input is truncated. A
+ * refused message is still unprocessed (see `atomik_replica_apply`): the
+ * stream moves on, and the message comes back through
+ * `atomik_replica_missing` for retransmission.
  *
  * # Safety
  * `r` must be NULL or a live handle; `buf` NULL or valid for `len` bytes;
@@ -925,8 +937,9 @@ struct atomik_table_t {
 
 #if ATOMIK_TABLE_STATIC_SIZE > 0
 /* Inline-buffer tables, as the original: small tables live in _static_buf.
- * The wrappers evaluate their arguments once; the parenthesised names call
- * the library functions, bypassing the macros below. */
+ * The wrapper evaluates its arguments once; the parenthesised name calls the
+ * library function (which allocates on the heap). atomik_table_free needs no
+ * wrapper: the library recognises an inline buffer and does not free it. */
 static inline int atomik_table_init_static_(atomik_table_t *t, uint32_t num_contexts) {
     if (t != NULL && num_contexts > 0 && num_contexts <= ATOMIK_TABLE_STATIC_SIZE) {
         memset(t->_static_buf, 0, sizeof(t->_static_buf));
@@ -936,16 +949,7 @@ static inline int atomik_table_init_static_(atomik_table_t *t, uint32_t num_cont
     }
     return (atomik_table_init)(t, num_contexts);
 }
-static inline void atomik_table_free_static_(atomik_table_t *t) {
-    if (t != NULL && t->contexts == t->_static_buf) {
-        t->contexts = NULL;
-        t->num_contexts = 0;
-        return;
-    }
-    (atomik_table_free)(t);
-}
 #define atomik_table_init(t, n) atomik_table_init_static_((t), (n))
-#define atomik_table_free(t) atomik_table_free_static_((t))
 #endif
 
 #endif /* ATOMIK_CORE_H */

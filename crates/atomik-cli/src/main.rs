@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod cosim;
 mod demo;
 mod verilog;
 
@@ -38,6 +39,8 @@ enum Command {
     },
     /// Emit the state table as synthesizable Verilog (rust-hdl).
     Verilog(verilog::VerilogArgs),
+    /// Co-simulate the Verilog in Verilator against the software model, every cycle.
+    Cosim(cosim::CosimArgs),
 }
 
 /// Prints an error the way clap does and returns the failure exit code.
@@ -100,5 +103,10 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Verilog(args) => report(verilog::run(&args)),
+        Command::Cosim(args) => match cosim::cosim(&args) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(e) => report(Err(e)),
+        },
     }
 }

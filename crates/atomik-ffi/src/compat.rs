@@ -242,21 +242,34 @@ pub(crate) fn table_init(t: &mut atomik_table_t, num_contexts: u32) -> Result<()
     Ok(())
 }
 
+/// Where the header's optional `_static_buf` member (present when the user
+/// defines `ATOMIK_TABLE_STATIC_SIZE > 0`) starts inside `atomik_table_t`.
+const INLINE_BUF_OFFSET: usize = (core::mem::offset_of!(atomik_table_t, num_contexts)
+    + core::mem::size_of::<u32>())
+.next_multiple_of(core::mem::align_of::<atomik_ctx_t>());
+
 /// Releases a table from `atomik_table_init` and resets it to empty (calling
-/// it twice is safe). NULL: no effect.
+/// it twice is safe). NULL: no effect. A table living in its own inline
+/// `_static_buf` (`ATOMIK_TABLE_STATIC_SIZE`) is recognised and only reset,
+/// so freeing through a function pointer is as safe as through the macro.
 ///
 /// # Safety
-/// `t` must be NULL or point to a table whose `contexts` is NULL or came from
-/// `atomik_table_init` / `atomik_table_init_checked`.
+/// `t` must be NULL or point to a table whose `contexts` is NULL, its own
+/// inline buffer, or came from `atomik_table_init` / `atomik_table_init_checked`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn atomik_table_free(t: *mut atomik_table_t) {
     guard((), || {
         // SAFETY: as in atomik_table_init.
-        if let Some(t) = unsafe { t.as_mut() } {
-            // SAFETY: contexts is NULL or a calloc'd block (caller contract).
-            unsafe { libc::free(t.contexts.cast()) };
-            t.contexts = core::ptr::null_mut();
-            t.num_contexts = 0;
+        if let Some(table) = unsafe { t.as_mut() } {
+            // No heap block can start inside the struct that points to it,
+            // so this address can only be the inline buffer.
+            let inline = t as usize + INLINE_BUF_OFFSET;
+            if table.contexts as usize != inline {
+                // SAFETY: contexts is NULL or a calloc'd block (caller contract).
+                unsafe { libc::free(table.contexts.cast()) };
+            }
+            table.contexts = core::ptr::null_mut();
+            table.num_contexts = 0;
         }
     });
 }

@@ -28,8 +28,63 @@ impl atomik_pos_fingerprint_t {
     }
 }
 
-/// `atomik_fp_reduce` that reports NULL `data` with `len > 0` (or
-/// `len > PTRDIFF_MAX`) instead of returning 0.
+/// Folds `data[..len]` with `fold` into `*out`: the body of every checked
+/// reduce function.
+///
+/// # Safety
+/// `data` must be NULL or valid for `len` bytes; `out` NULL or writable.
+unsafe fn reduce_into(
+    data: *const core::ffi::c_void,
+    len: usize,
+    out: *mut u64,
+    fold: fn(&[u8]) -> u64,
+) -> atomik_status {
+    guard(ATOMIK_ERR_INTERNAL, || {
+        if out.is_null() {
+            return ATOMIK_ERR_NULL;
+        }
+        // SAFETY: caller contract.
+        match unsafe { bytes(data, len) } {
+            // SAFETY: out is non-null and writable.
+            Ok(d) => unsafe {
+                put(out, fold(d));
+                ATOMIK_OK
+            },
+            Err(e) => e,
+        }
+    })
+}
+
+/// Runs `f` on the fingerprint behind `fp` and `data[..len]`: the body of
+/// every checked load/update function.
+///
+/// # Safety
+/// `fp` must be NULL or writable; `data` NULL or valid for `len` bytes.
+unsafe fn with_data<F>(
+    fp: *mut F,
+    data: *const core::ffi::c_void,
+    len: usize,
+    f: impl FnOnce(&mut F, &[u8]),
+) -> atomik_status {
+    guard(ATOMIK_ERR_INTERNAL, || {
+        // SAFETY: caller contract.
+        let Some(fp) = (unsafe { fp.as_mut() }) else {
+            return ATOMIK_ERR_NULL;
+        };
+        // SAFETY: caller contract.
+        match unsafe { bytes(data, len) } {
+            Ok(d) => {
+                f(fp, d);
+                ATOMIK_OK
+            }
+            Err(e) => e,
+        }
+    })
+}
+
+/// `atomik_fp_reduce` that reports NULL `data` with `len > 0`
+/// (`ATOMIK_ERR_NULL`) or `len > PTRDIFF_MAX` (`ATOMIK_ERR_INVALID_ARGUMENT`)
+/// instead of returning 0.
 ///
 /// # Safety
 /// `data` must be NULL or valid for `len` bytes; `out` NULL or writable.
@@ -39,18 +94,8 @@ pub unsafe extern "C" fn atomik_fp_reduce_checked(
     len: usize,
     out: *mut u64,
 ) -> atomik_status {
-    guard(ATOMIK_ERR_INTERNAL, || {
-        // SAFETY: caller contract.
-        match unsafe { bytes(data, len) } {
-            _ if out.is_null() => ATOMIK_ERR_NULL,
-            // SAFETY: out is non-null and writable.
-            Some(d) => unsafe {
-                put(out, xor_fold::<u64>(d));
-                ATOMIK_OK
-            },
-            None => ATOMIK_ERR_NULL,
-        }
-    })
+    // SAFETY: forwarded caller contract.
+    unsafe { reduce_into(data, len, out, xor_fold::<u64>) }
 }
 
 /// `atomik_fp_load` that reports NULL arguments.
@@ -63,16 +108,8 @@ pub unsafe extern "C" fn atomik_fp_load_checked(
     data: *const core::ffi::c_void,
     len: usize,
 ) -> atomik_status {
-    guard(ATOMIK_ERR_INTERNAL, || {
-        // SAFETY: caller contract.
-        match (unsafe { fp.as_mut() }, unsafe { bytes(data, len) }) {
-            (Some(f), Some(d)) => {
-                f.with(|f| f.load(d));
-                ATOMIK_OK
-            }
-            _ => ATOMIK_ERR_NULL,
-        }
-    })
+    // SAFETY: forwarded caller contract.
+    unsafe { with_data(fp, data, len, |f, d| f.with(|f| f.load(d))) }
 }
 
 /// `atomik_fp_update` that reports NULL arguments.
@@ -85,16 +122,8 @@ pub unsafe extern "C" fn atomik_fp_update_checked(
     data: *const core::ffi::c_void,
     len: usize,
 ) -> atomik_status {
-    guard(ATOMIK_ERR_INTERNAL, || {
-        // SAFETY: caller contract.
-        match (unsafe { fp.as_mut() }, unsafe { bytes(data, len) }) {
-            (Some(f), Some(d)) => {
-                f.with(|f| f.update(d));
-                ATOMIK_OK
-            }
-            _ => ATOMIK_ERR_NULL,
-        }
-    })
+    // SAFETY: forwarded caller contract.
+    unsafe { with_data(fp, data, len, |f, d| f.with(|f| f.update(d))) }
 }
 
 /// Position-aware fingerprint of `data[..len]`: each little-endian 8-byte
@@ -109,18 +138,8 @@ pub unsafe extern "C" fn atomik_pos_fp_reduce(
     len: usize,
     out: *mut u64,
 ) -> atomik_status {
-    guard(ATOMIK_ERR_INTERNAL, || {
-        // SAFETY: caller contract.
-        match unsafe { bytes(data, len) } {
-            _ if out.is_null() => ATOMIK_ERR_NULL,
-            // SAFETY: out is non-null and writable.
-            Some(d) => unsafe {
-                put(out, positional_fold(d));
-                ATOMIK_OK
-            },
-            None => ATOMIK_ERR_NULL,
-        }
-    })
+    // SAFETY: forwarded caller contract.
+    unsafe { reduce_into(data, len, out, positional_fold) }
 }
 
 /// Zeroes a position-aware fingerprint. NULL: no effect.
@@ -147,16 +166,8 @@ pub unsafe extern "C" fn atomik_pos_fp_load(
     data: *const core::ffi::c_void,
     len: usize,
 ) -> atomik_status {
-    guard(ATOMIK_ERR_INTERNAL, || {
-        // SAFETY: caller contract.
-        match (unsafe { fp.as_mut() }, unsafe { bytes(data, len) }) {
-            (Some(f), Some(d)) => {
-                f.with(|f| f.load(d));
-                ATOMIK_OK
-            }
-            _ => ATOMIK_ERR_NULL,
-        }
-    })
+    // SAFETY: forwarded caller contract.
+    unsafe { with_data(fp, data, len, |f, d| f.with(|f| f.load(d))) }
 }
 
 /// Rescans `data` and records its difference from the baseline.
@@ -169,16 +180,8 @@ pub unsafe extern "C" fn atomik_pos_fp_update(
     data: *const core::ffi::c_void,
     len: usize,
 ) -> atomik_status {
-    guard(ATOMIK_ERR_INTERNAL, || {
-        // SAFETY: caller contract.
-        match (unsafe { fp.as_mut() }, unsafe { bytes(data, len) }) {
-            (Some(f), Some(d)) => {
-                f.with(|f| f.update(d));
-                ATOMIK_OK
-            }
-            _ => ATOMIK_ERR_NULL,
-        }
-    })
+    // SAFETY: forwarded caller contract.
+    unsafe { with_data(fp, data, len, |f, d| f.with(|f| f.update(d))) }
 }
 
 /// O(1) update when the 8-byte chunk at index `chunk_index` (byte offset

@@ -166,21 +166,19 @@ pub(crate) unsafe fn put<T>(out: *mut T, v: T) {
     }
 }
 
-/// `data[..len]` as a byte slice; `None` for NULL with a non-zero length or a
-/// length beyond `isize::MAX`. NULL with length 0 is the empty slice.
+/// `data[..len]` as a byte slice. NULL with length 0 is the empty slice;
+/// NULL with a non-zero length is `ATOMIK_ERR_NULL`; a length beyond
+/// `PTRDIFF_MAX` (no object can be that large) is `ATOMIK_ERR_INVALID_ARGUMENT`.
 ///
 /// # Safety
 /// If non-NULL, `data` must be valid for reads of `len` bytes for `'a`.
 #[inline(always)]
-pub(crate) unsafe fn bytes<'a>(data: *const core::ffi::c_void, len: usize) -> Option<&'a [u8]> {
-    if len == 0 {
-        return Some(&[]);
-    }
-    if data.is_null() || len > isize::MAX as usize {
-        return None;
-    }
-    // SAFETY: non-null, length bounded, and the caller guarantees validity.
-    Some(unsafe { core::slice::from_raw_parts(data.cast::<u8>(), len) })
+pub(crate) unsafe fn bytes<'a>(
+    data: *const core::ffi::c_void,
+    len: usize,
+) -> Result<&'a [u8], atomik_status> {
+    // SAFETY: forwarded caller contract.
+    unsafe { slice(data.cast::<u8>(), len) }
 }
 
 /// `ptr[..len]` as a typed slice, with the same rules as [`bytes`].
@@ -188,15 +186,18 @@ pub(crate) unsafe fn bytes<'a>(data: *const core::ffi::c_void, len: usize) -> Op
 /// # Safety
 /// If non-NULL, `ptr` must be aligned and valid for reads of `len` elements.
 #[inline(always)]
-pub(crate) unsafe fn slice<'a, T>(ptr: *const T, len: usize) -> Option<&'a [T]> {
+pub(crate) unsafe fn slice<'a, T>(ptr: *const T, len: usize) -> Result<&'a [T], atomik_status> {
     if len == 0 {
-        return Some(&[]);
+        return Ok(&[]);
     }
-    if ptr.is_null() || len > isize::MAX as usize / core::mem::size_of::<T>().max(1) {
-        return None;
+    if len > isize::MAX as usize / core::mem::size_of::<T>().max(1) {
+        return Err(atomik_status::ATOMIK_ERR_INVALID_ARGUMENT);
     }
-    // SAFETY: as above.
-    Some(unsafe { core::slice::from_raw_parts(ptr, len) })
+    if ptr.is_null() {
+        return Err(atomik_status::ATOMIK_ERR_NULL);
+    }
+    // SAFETY: non-null, length bounded, and the caller guarantees validity.
+    Ok(unsafe { core::slice::from_raw_parts(ptr, len) })
 }
 
 #[cfg(test)]

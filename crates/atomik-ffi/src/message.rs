@@ -150,8 +150,9 @@ pub unsafe extern "C" fn atomik_msg_decode(
 ) -> atomik_status {
     guard(ATOMIK_ERR_INTERNAL, || {
         // SAFETY: caller contract.
-        let Some(b) = (unsafe { bytes(buf.cast(), len) }) else {
-            return ATOMIK_ERR_NULL;
+        let b = match unsafe { bytes(buf.cast(), len) } {
+            Ok(b) => b,
+            Err(e) => return e,
         };
         if msg.is_null() {
             return ATOMIK_ERR_NULL;
@@ -212,8 +213,9 @@ pub unsafe extern "C" fn atomik_compat_decode(
 ) -> atomik_status {
     guard(ATOMIK_ERR_INTERNAL, || {
         // SAFETY: caller contract.
-        let Some(b) = (unsafe { bytes(buf.cast(), len) }) else {
-            return ATOMIK_ERR_NULL;
+        let b = match unsafe { bytes(buf.cast(), len) } {
+            Ok(b) => b,
+            Err(e) => return e,
         };
         if addr.is_null() || delta.is_null() || seq.is_null() {
             return ATOMIK_ERR_NULL;

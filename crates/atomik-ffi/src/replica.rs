@@ -51,7 +51,10 @@ pub struct atomik_replica_stats_t {
     pub duplicates: u64,
     /// Messages consumed without effect (superseded epoch).
     pub stale: u64,
-    /// Messages refused with an error.
+    /// Messages the replica refused with an error (beyond the window, future
+    /// epoch, too many senders, bad address). Bytes that do not decode, and
+    /// an `atomik_msg_t` with an invalid kind, are rejected before they
+    /// reach the replica and are not counted here.
     pub refused: u64,
 }
 
@@ -284,7 +287,9 @@ pub unsafe extern "C" fn atomik_replica_read(
 /// Applies a message from another replica, at most once per `(sender, seq)`.
 /// `*result` (if not NULL) receives what happened. Refusals
 /// (`ATOMIK_ERR_BEYOND_WINDOW`, `ATOMIK_ERR_FUTURE_EPOCH`,
-/// `ATOMIK_ERR_TOO_MANY_SENDERS`) leave the message unconsumed: resend it later.
+/// `ATOMIK_ERR_TOO_MANY_SENDERS`) leave the message unprocessed: it is not
+/// marked as received, shows up in `atomik_replica_missing`, and must be
+/// resent later.
 ///
 /// # Safety
 /// `r` must be NULL or a live handle; `msg` NULL or readable; `result` NULL or writable.
@@ -306,8 +311,12 @@ pub unsafe extern "C" fn atomik_replica_apply(
 }
 
 /// Decodes the v1 frame at the start of `buf[..len]` and applies it.
-/// `*consumed` receives how far to advance (as in `atomik_msg_decode`):
-/// a decode error skips the malformed frame, truncation consumes nothing.
+/// `*consumed` receives how far to advance the byte stream, as in
+/// `atomik_msg_decode`: a whole frame whenever a complete frame was present
+/// (applied, refused or malformed alike), 0 when the input is truncated. A
+/// refused message is still unprocessed (see `atomik_replica_apply`): the
+/// stream moves on, and the message comes back through
+/// `atomik_replica_missing` for retransmission.
 ///
 /// # Safety
 /// `r` must be NULL or a live handle; `buf` NULL or valid for `len` bytes;
@@ -323,7 +332,7 @@ pub unsafe extern "C" fn atomik_replica_apply_bytes(
     // SAFETY: caller contract.
     unsafe {
         with_replica(r, |rep| {
-            let b = bytes(buf.cast(), len).ok_or(ATOMIK_ERR_NULL)?;
+            let b = bytes(buf.cast(), len)?;
             let (m, n) = decode_frame(b);
             put(consumed, n);
             let o = rep.apply(&m?).map_err(replica_status)?;

@@ -91,11 +91,11 @@ impl<W: Word> Context<W> {
         self.delta_count = self.delta_count.wrapping_add(n);
     }
 
-    /// Exactly reverts one [`Context::accum`] (delta count included); used to
-    /// make batch operations all-or-nothing.
-    #[cfg(feature = "alloc")]
+    /// Exactly reverts one [`Context::accum`], delta count included (unlike
+    /// [`Context::rollback`], which counts as another delta). Batch
+    /// operations use it to stay all-or-nothing in a single pass.
     #[inline]
-    pub(crate) fn unaccum(&mut self, delta: W) {
+    pub fn unaccum(&mut self, delta: W) {
         self.accumulator ^= delta;
         self.delta_count = self.delta_count.wrapping_sub(1);
     }

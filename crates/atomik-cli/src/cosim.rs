@@ -1,0 +1,124 @@
+//! `atomik cosim`: the emitted Verilog in Verilator against the software model.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use atomik_sim::{Design, RunConfig, default_vcd_path, diagnose, run};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::json;
+
+/// Which Verilog to co-simulate.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub(crate) enum DesignArg {
+    /// hdl/verilog/atomik_state_table.v (256 x 64)
+    Default,
+    /// hdl/verilog/16x32/atomik_state_table.v
+    Small,
+    /// the no-forwarding mutant: must FAIL (proves the harness has teeth)
+    Mutant,
+}
+
+/// Options of `atomik cosim`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct CosimArgs {
+    /// Random ops to run (at least; then every context is read back).
+    #[arg(long, default_value_t = 1_000_000)]
+    ops: u64,
+    /// Stimulus seed (default: derived from the clock, and printed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Print one JSON object on stdout instead of the summary.
+    #[arg(long)]
+    json: bool,
+    /// Trace the whole run to this VCD file (slower; keep --ops small).
+    #[arg(long)]
+    vcd: Option<PathBuf>,
+    /// Which Verilog to simulate.
+    #[arg(long, value_enum, default_value_t = DesignArg::Default)]
+    design: DesignArg,
+    /// Start with random flops and memories (only reset makes them zero).
+    #[arg(long)]
+    random_state: bool,
+}
+
+fn seed_from_clock() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    secs.rotate_left(32) ^ u64::from(nanos) ^ u64::from(std::process::id()).rotate_left(48)
+}
+
+/// Runs the co-simulation; returns whether it passed.
+pub(crate) fn cosim(a: &CosimArgs) -> Result<bool> {
+    let design = match a.design {
+        DesignArg::Default => Design::Default,
+        DesignArg::Small => Design::Small16x32,
+        DesignArg::Mutant => Design::MutantNoForwarding,
+    };
+    if !atomik_sim::AVAILABLE {
+        bail!(
+            "co-simulation unavailable: this atomik was built without Verilator (run `just deps`, then rebuild)"
+        );
+    }
+    let seed = a.seed.unwrap_or_else(seed_from_clock);
+    let mut config = RunConfig::new(design, seed, a.ops);
+    config.random_state = a.random_state;
+    config.vcd.clone_from(&a.vcd);
+    if !a.json {
+        eprintln!("co-simulating {design:?} (seed {seed}, {} ops)", a.ops);
+    }
+    let bar = ProgressBar::with_draw_target(Some(a.ops), ProgressDrawTarget::stderr()).with_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} ops, {msg}",
+        )
+        .expect("valid template"),
+    );
+    let report = run(&config, |c| {
+        bar.set_position(c.ops.min(a.ops));
+        bar.set_message(format!("{} results checked", c.results));
+    })?;
+    bar.finish_and_clear();
+    let failure = match report.first {
+        Some(m) => Some(diagnose(&config, m, &default_vcd_path(seed))?),
+        None => None,
+    };
+    let c = report.counts;
+    if a.json {
+        let v = json!({
+            "design": format!("{design:?}"),
+            "seed": seed,
+            "ops": c.ops,
+            "cycles": c.cycles,
+            "results_checked": c.results,
+            "resets": c.resets,
+            "mismatches": report.mismatches,
+            "seconds": report.seconds,
+            "cycles_per_second": report.cycles_per_second(),
+            "first_mismatch": report.first.map(|m| m.to_string()),
+            "failure_vcd": failure.as_ref().map(|f| f.vcd.display().to_string()),
+            "minimal_sequence": failure.as_ref().map(|f| f.minimal.iter().map(ToString::to_string).collect::<Vec<_>>()),
+        });
+        println!("{v}");
+    } else {
+        println!(
+            "{} ops in {} cycles, {} results checked, {} resets: {} mismatches in {:.2} s ({:.1} M cycles/s)",
+            c.ops,
+            c.cycles,
+            c.results,
+            c.resets,
+            report.mismatches,
+            report.seconds,
+            report.cycles_per_second() / 1e6
+        );
+        if let Some(p) = &a.vcd {
+            println!("trace: {}", p.display());
+        }
+    }
+    if let Some(f) = &failure {
+        eprintln!("{f}");
+    }
+    Ok(failure.is_none())
+}

@@ -1,0 +1,39 @@
+// Shared by the dispatch file (shim.cpp) and every per-model unity file.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+extern "C" {
+
+// Inputs driven during one clock cycle (layout mirrored in sim/src/verilated.rs).
+struct atomik_sim_in {
+    uint8_t reset;
+    uint8_t op_valid;
+    uint8_t op;
+    uint8_t pad0;
+    uint32_t addr;
+    uint64_t data_in;
+};
+
+// Outputs observed during that cycle, before its closing rising edge.
+struct atomik_sim_out {
+    uint8_t ready;
+    uint8_t result_valid;
+    uint8_t result_clean;
+    uint8_t pad0;
+    uint32_t pad1;
+    uint64_t result;
+};
+
+}  // extern "C"
+
+namespace atomik_sim {
+
+// What the dispatch file needs of any model.
+struct Base {
+    virtual ~Base() = default;
+    virtual void run(const atomik_sim_in* in, atomik_sim_out* out, size_t n) = 0;
+};
+
+}  // namespace atomik_sim

@@ -1,0 +1,27 @@
+// C ABI over the Verilator models of atomik_state_table, for the Rust
+// co-simulation harness (sim/src/verilated.rs). The per-model constructors
+// (atomik_sim_new_<name>) live in the unity files build.rs generates; this
+// file holds what is common. No C++ exception crosses into Rust.
+
+#include "ports.h"
+
+extern "C" {
+
+void atomik_sim_free(void* h) {
+    try {
+        delete static_cast<atomik_sim::Base*>(h);
+    } catch (...) {
+    }
+}
+
+// Runs n cycles. Returns 0, or -1 if the model threw (outputs then invalid).
+int atomik_sim_run(void* h, const atomik_sim_in* in, atomik_sim_out* out, size_t n) {
+    try {
+        static_cast<atomik_sim::Base*>(h)->run(in, out, n);
+        return 0;
+    } catch (...) {
+        return -1;
+    }
+}
+
+}  // extern "C"
