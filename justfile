@@ -9,8 +9,10 @@ export RUSTDOCFLAGS := "-D warnings"
 default:
     @just --list
 
-# The main job: the whole chain, end to end.
+# The main job: the whole chain, end to end (algebra, Verilog, lint,
+# co-simulation, C library).
 demo: deps
+    cargo build --release -q -p atomik-ffi
     cargo run --release -q -p atomik-cli -- demo
 
 # Everything CI checks: formatting, lints, docs and all tests.

@@ -16,7 +16,16 @@ fn demo_checks_every_stage() {
     assert!(out.status.success(), "demo failed:\n{stdout}");
     assert!(stdout.contains("0xdeadbeefcafeba41"));
     assert!(!stdout.contains("FAILED"));
-    assert!(stdout.contains("replicas over a lossy wire"));
+    for stage in [
+        "replicas over a lossy wire",
+        "identical to the committed",
+        "0 warnings, no waivers",
+        "0 mismatches",
+        "READ  0xDEADBEEFCAFEBA41",
+    ] {
+        assert!(stdout.contains(stage), "missing {stage:?} in:\n{stdout}");
+    }
+    assert!(stdout.contains("every tier agrees"));
 }
 
 #[test]

@@ -10,7 +10,7 @@
 //!   [`atomik_status`]; batches, SWAP to a new reference, the position-aware
 //!   fingerprint, wire messages and replicas.
 //!
-//! No panic crosses the boundary: every export runs inside [`guard`], which
+//! No panic crosses the boundary: every export runs inside a `catch_unwind` guard, which
 //! turns a panic (a bug in this library) into `ATOMIK_ERR_INTERNAL` or the
 //! documented default.
 #![deny(missing_docs)]
