@@ -33,10 +33,71 @@ unsafe fn ctx_at<'a>(
         .ok_or(ATOMIK_ERR_OUT_OF_RANGE)
 }
 
-/// Status from a closure's result.
+/// The context at `addr` of table `t`, shared: for operations that only read
+/// (a `const` table may live in read-only memory, so nothing is written back).
+///
+/// # Safety
+/// `t` must be NULL or point to an initialised table.
 #[inline(always)]
-fn status(r: Result<(), atomik_status>) -> atomik_status {
-    r.err().unwrap_or(ATOMIK_OK)
+unsafe fn ctx_ref<'a>(
+    t: *const atomik_table_t,
+    addr: u32,
+) -> Result<&'a atomik_ctx_t, atomik_status> {
+    // SAFETY: caller contract.
+    let t: &'a atomik_table_t = unsafe { t.as_ref() }.ok_or(ATOMIK_ERR_NULL)?;
+    if let Some(e) = unusable(t) {
+        return Err(e);
+    }
+    t.slice().get(addr as usize).ok_or(ATOMIK_ERR_OUT_OF_RANGE)
+}
+
+/// Reads context `addr` through `f` into `*out` (required).
+///
+/// # Safety
+/// `t` must be NULL or point to an initialised table; `out` NULL or writable.
+unsafe fn read_context<T>(
+    t: *const atomik_table_t,
+    addr: u32,
+    out: *mut T,
+    f: impl FnOnce(Context<u64>) -> T,
+) -> atomik_status {
+    guard(ATOMIK_ERR_INTERNAL, || {
+        if out.is_null() {
+            return ATOMIK_ERR_NULL;
+        }
+        // SAFETY: caller contract.
+        match unsafe { ctx_ref(t, addr) } {
+            // SAFETY: out is non-null and writable.
+            Ok(c) => unsafe {
+                put(out, f(c.ctx()));
+                ATOMIK_OK
+            },
+            Err(e) => e,
+        }
+    })
+}
+
+/// Applies `f` to context `addr` and writes its result into `*out` if not NULL.
+///
+/// # Safety
+/// `t` must be NULL or point to an initialised table; `out` NULL or writable.
+unsafe fn update_context<T>(
+    t: *mut atomik_table_t,
+    addr: u32,
+    out: *mut T,
+    f: impl FnOnce(&mut Context<u64>) -> T,
+) -> atomik_status {
+    guard(ATOMIK_ERR_INTERNAL, || {
+        // SAFETY: caller contract.
+        match unsafe { ctx_at(t, addr) } {
+            // SAFETY: out is NULL or writable.
+            Ok(c) => unsafe {
+                put(out, c.with(f));
+                ATOMIK_OK
+            },
+            Err(e) => e,
+        }
+    })
 }
 
 /// Like `atomik_table_init`, but a zero size is `ATOMIK_ERR_ZERO_SIZE`,
@@ -73,10 +134,8 @@ pub unsafe extern "C" fn atomik_table_load_checked(
     addr: u32,
     value: u64,
 ) -> atomik_status {
-    guard(ATOMIK_ERR_INTERNAL, || {
-        // SAFETY: caller contract.
-        status(unsafe { ctx_at(t, addr) }.map(|c| c.with(|c| c.load(value))))
-    })
+    // SAFETY: forwarded caller contract.
+    unsafe { update_context(t, addr, core::ptr::null_mut(), |c| c.load(value)) }
 }
 
 /// ACCUM `delta` into context `addr`.
@@ -89,10 +148,8 @@ pub unsafe extern "C" fn atomik_table_accum_checked(
     addr: u32,
     delta: u64,
 ) -> atomik_status {
-    guard(ATOMIK_ERR_INTERNAL, || {
-        // SAFETY: caller contract.
-        status(unsafe { ctx_at(t, addr) }.map(|c| c.with(|c| c.accum(delta))))
-    })
+    // SAFETY: forwarded caller contract.
+    unsafe { update_context(t, addr, core::ptr::null_mut(), |c| c.accum(delta)) }
 }
 
 /// READ context `addr` into `*out`.
@@ -105,20 +162,8 @@ pub unsafe extern "C" fn atomik_table_read_checked(
     addr: u32,
     out: *mut u64,
 ) -> atomik_status {
-    guard(ATOMIK_ERR_INTERNAL, || {
-        if out.is_null() {
-            return ATOMIK_ERR_NULL;
-        }
-        // SAFETY: caller contract; the context is only read.
-        match unsafe { ctx_at(t.cast_mut(), addr) } {
-            // SAFETY: out is non-null and writable.
-            Ok(c) => unsafe {
-                put(out, c.ctx().read());
-                ATOMIK_OK
-            },
-            Err(e) => e,
-        }
-    })
+    // SAFETY: forwarded caller contract.
+    unsafe { read_context(t, addr, out, |c| c.read()) }
 }
 
 /// Whether context `addr` is clean (accumulator zero): `*out` = 1 or 0.
@@ -131,20 +176,8 @@ pub unsafe extern "C" fn atomik_table_is_clean_checked(
     addr: u32,
     out: *mut c_int,
 ) -> atomik_status {
-    guard(ATOMIK_ERR_INTERNAL, || {
-        if out.is_null() {
-            return ATOMIK_ERR_NULL;
-        }
-        // SAFETY: caller contract; the context is only read.
-        match unsafe { ctx_at(t.cast_mut(), addr) } {
-            // SAFETY: out is non-null and writable.
-            Ok(c) => unsafe {
-                put(out, c_int::from(c.ctx().is_clean()));
-                ATOMIK_OK
-            },
-            Err(e) => e,
-        }
-    })
+    // SAFETY: forwarded caller contract.
+    unsafe { read_context(t, addr, out, |c| c_int::from(c.is_clean())) }
 }
 
 /// SWAP_KEEP context `addr`: `*previous` (if not NULL) receives the state.
@@ -157,17 +190,8 @@ pub unsafe extern "C" fn atomik_table_swap_checked(
     addr: u32,
     previous: *mut u64,
 ) -> atomik_status {
-    guard(ATOMIK_ERR_INTERNAL, || {
-        // SAFETY: caller contract.
-        match unsafe { ctx_at(t, addr) } {
-            // SAFETY: previous is NULL or writable.
-            Ok(c) => unsafe {
-                put(previous, c.with(Context::swap_keep));
-                ATOMIK_OK
-            },
-            Err(e) => e,
-        }
-    })
+    // SAFETY: forwarded caller contract.
+    unsafe { update_context(t, addr, previous, Context::swap_keep) }
 }
 
 /// SWAP context `addr` to `new_reference`: `*previous` (if not NULL)
@@ -182,17 +206,8 @@ pub unsafe extern "C" fn atomik_table_swap_to(
     new_reference: u64,
     previous: *mut u64,
 ) -> atomik_status {
-    guard(ATOMIK_ERR_INTERNAL, || {
-        // SAFETY: caller contract.
-        match unsafe { ctx_at(t, addr) } {
-            // SAFETY: previous is NULL or writable.
-            Ok(c) => unsafe {
-                put(previous, c.with(|c| c.swap(new_reference)));
-                ATOMIK_OK
-            },
-            Err(e) => e,
-        }
-    })
+    // SAFETY: forwarded caller contract.
+    unsafe { update_context(t, addr, previous, |c| c.swap(new_reference)) }
 }
 
 /// ACCUM `deltas[i]` into context `addrs[i]` for `i < count`. All or

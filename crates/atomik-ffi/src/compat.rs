@@ -357,6 +357,28 @@ pub unsafe extern "C" fn atomik_fp_reduce(data: *const core::ffi::c_void, len: u
     })
 }
 
+/// The body of the compat fingerprint functions that scan data: NULL `fp` is
+/// a no-op and unusable `data` (NULL with `len > 0`) counts as empty, as the
+/// compat layer has no status to report it with.
+///
+/// # Safety
+/// `fp` must be NULL or writable; `data` NULL or valid for `len` bytes.
+unsafe fn fp_scan(
+    fp: *mut atomik_fingerprint_t,
+    data: *const core::ffi::c_void,
+    len: usize,
+    f: impl FnOnce(&mut Fingerprint<u64>, &[u8]),
+) {
+    guard((), || {
+        // SAFETY: caller contract.
+        let d = unsafe { bytes(data, len) }.unwrap_or(&[]);
+        // SAFETY: caller contract.
+        if let Some(fp) = unsafe { fp.as_mut() } {
+            fp.with(|f2| f(f2, d));
+        }
+    });
+}
+
 /// Takes `data` as the new baseline. NULL `fp`: no effect; NULL `data` with
 /// `len > 0`: treated as empty (see `atomik_fp_load_checked`).
 ///
@@ -368,14 +390,8 @@ pub unsafe extern "C" fn atomik_fp_load(
     data: *const core::ffi::c_void,
     len: usize,
 ) {
-    guard((), || {
-        // SAFETY: caller contract.
-        let d = unsafe { bytes(data, len) }.unwrap_or(&[]);
-        // SAFETY: caller contract.
-        if let Some(f) = unsafe { fp.as_mut() } {
-            f.with(|f| f.load(d));
-        }
-    });
+    // SAFETY: forwarded caller contract.
+    unsafe { fp_scan(fp, data, len, |f, d| f.load(d)) }
 }
 
 /// Rescans `data` and records its difference from the baseline
@@ -389,14 +405,8 @@ pub unsafe extern "C" fn atomik_fp_update(
     data: *const core::ffi::c_void,
     len: usize,
 ) {
-    guard((), || {
-        // SAFETY: caller contract.
-        let d = unsafe { bytes(data, len) }.unwrap_or(&[]);
-        // SAFETY: caller contract.
-        if let Some(f) = unsafe { fp.as_mut() } {
-            f.with(|f| f.update(d));
-        }
-    });
+    // SAFETY: forwarded caller contract.
+    unsafe { fp_scan(fp, data, len, |f, d| f.update(d)) }
 }
 
 /// 1 if the data differs from the baseline (as far as the XOR fold can

@@ -1,6 +1,6 @@
 //! Replica handles: exactly-once delta application across nodes.
 
-use atomik::{Outcome, Replica, ReplicaConfig, ReplicaError, TableError};
+use atomik::{DeltaMsg, Outcome, Replica, ReplicaConfig, ReplicaError, TableError};
 use core::ffi::c_int;
 
 use crate::atomik_status::{self, *};
@@ -168,6 +168,28 @@ unsafe fn with_replica(
     })
 }
 
+/// A local operation: runs `f`, then writes the previous state (for swaps)
+/// into `*previous` and the message to broadcast into `*msg`, either if not NULL.
+///
+/// # Safety
+/// `r` must be NULL or a live handle; `previous` and `msg` NULL or writable.
+unsafe fn local_op(
+    r: *mut atomik_replica_t,
+    previous: *mut u64,
+    msg: *mut atomik_msg_t,
+    f: impl FnOnce(&mut Replica<u64>) -> Result<(u64, DeltaMsg<u64>), ReplicaError>,
+) -> atomik_status {
+    // SAFETY: forwarded caller contract.
+    unsafe {
+        with_replica(r, |rep| {
+            let (old, m) = f(rep).map_err(replica_status)?;
+            put(previous, old);
+            put(msg, atomik_msg_t::from_core(&m));
+            Ok(())
+        })
+    }
+}
+
 /// ACCUM locally; `*msg` (if not NULL) receives the message to broadcast.
 ///
 /// # Safety
@@ -179,12 +201,10 @@ pub unsafe extern "C" fn atomik_replica_accum(
     delta: u64,
     msg: *mut atomik_msg_t,
 ) -> atomik_status {
-    // SAFETY: caller contract.
+    // SAFETY: forwarded caller contract.
     unsafe {
-        with_replica(r, |rep| {
-            let m = rep.accum(addr as usize, delta).map_err(replica_status)?;
-            put(msg, atomik_msg_t::from_core(&m));
-            Ok(())
+        local_op(r, core::ptr::null_mut(), msg, |rep| {
+            Ok((0, rep.accum(addr as usize, delta)?))
         })
     }
 }
@@ -200,12 +220,10 @@ pub unsafe extern "C" fn atomik_replica_load(
     value: u64,
     msg: *mut atomik_msg_t,
 ) -> atomik_status {
-    // SAFETY: caller contract.
+    // SAFETY: forwarded caller contract.
     unsafe {
-        with_replica(r, |rep| {
-            let m = rep.load(addr as usize, value).map_err(replica_status)?;
-            put(msg, atomik_msg_t::from_core(&m));
-            Ok(())
+        local_op(r, core::ptr::null_mut(), msg, |rep| {
+            Ok((0, rep.load(addr as usize, value)?))
         })
     }
 }
@@ -223,15 +241,10 @@ pub unsafe extern "C" fn atomik_replica_swap_to(
     previous: *mut u64,
     msg: *mut atomik_msg_t,
 ) -> atomik_status {
-    // SAFETY: caller contract.
+    // SAFETY: forwarded caller contract.
     unsafe {
-        with_replica(r, |rep| {
-            let (old, m) = rep
-                .swap(addr as usize, new_reference)
-                .map_err(replica_status)?;
-            put(previous, old);
-            put(msg, atomik_msg_t::from_core(&m));
-            Ok(())
+        local_op(r, previous, msg, |rep| {
+            rep.swap(addr as usize, new_reference)
         })
     }
 }
@@ -247,15 +260,8 @@ pub unsafe extern "C" fn atomik_replica_swap_keep(
     previous: *mut u64,
     msg: *mut atomik_msg_t,
 ) -> atomik_status {
-    // SAFETY: caller contract.
-    unsafe {
-        with_replica(r, |rep| {
-            let (old, m) = rep.swap_keep(addr as usize).map_err(replica_status)?;
-            put(previous, old);
-            put(msg, atomik_msg_t::from_core(&m));
-            Ok(())
-        })
-    }
+    // SAFETY: forwarded caller contract.
+    unsafe { local_op(r, previous, msg, |rep| rep.swap_keep(addr as usize)) }
 }
 
 /// READ context `addr` of the replica into `*out`.
