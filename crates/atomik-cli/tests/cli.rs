@@ -111,3 +111,44 @@ fn verilog_emits_the_committed_default_and_rejects_bad_sizes() {
     let out = atomik(&["verilog", "--contexts", "many"]);
     assert_eq!(out.status.code(), Some(2), "clap rejects non-numbers");
 }
+
+#[test]
+fn cosim_reports_json_and_fails_on_the_mutant() {
+    let out = atomik(&["cosim", "--ops", "20000", "--seed", "4", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    assert_eq!(stdout.trim().lines().count(), 1, "exactly one JSON line");
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("valid JSON");
+    for key in [
+        "ops",
+        "cycles",
+        "mismatches",
+        "seconds",
+        "cycles_per_second",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(v["mismatches"], 0);
+    assert_eq!(v["seed"], 4);
+    assert!(v["ops"].as_u64().unwrap() >= 20_000);
+
+    // The broken design: non-zero exit, a minimal sequence and a VCD.
+    let out = atomik(&[
+        "cosim", "--design", "mutant", "--ops", "5000", "--seed", "3", "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(v["mismatches"], 1);
+    let vcd = v["failure_vcd"].as_str().expect("a VCD path");
+    assert!(std::fs::metadata(vcd).expect("VCD written").len() > 0);
+    assert!(v["minimal_sequence"].as_array().expect("sequence").len() <= 8);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("MISMATCH") && err.contains("expected vs actual"),
+        "{err}"
+    );
+}
