@@ -138,19 +138,9 @@ impl Model {
         Self::build(design, None, 0)
     }
 
-    /// A model whose flops and memories all start random (seeded): only a
-    /// correct reset makes it behave.
-    pub fn with_random_state(design: Design, seed: u32) -> Result<Model, ModelError> {
-        Self::build(design, None, seed.max(1))
-    }
-
-    /// A model that writes a VCD trace of every cycle to `vcd`.
-    pub fn with_vcd(design: Design, vcd: &Path) -> Result<Model, ModelError> {
-        Self::build(design, Some(vcd), 0)
-    }
-
-    /// The general constructor: optional VCD trace, optional random initial
-    /// state (from the given seed).
+    /// A model with an optional VCD trace of every cycle and an optional
+    /// random initial state (every flop and memory word random, from the
+    /// given seed: only a correct reset makes such a model behave).
     pub fn with_options(
         design: Design,
         vcd: Option<&Path>,

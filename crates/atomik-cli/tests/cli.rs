@@ -2,6 +2,17 @@
 
 use std::process::Command;
 
+/// Parses stdout as the single JSON object the `--json` flags promise.
+fn one_json_object(stdout: &[u8]) -> serde_json::Value {
+    let text = std::str::from_utf8(stdout).expect("utf-8");
+    assert_eq!(
+        text.trim().lines().count(),
+        1,
+        "exactly one JSON line:\n{text}"
+    );
+    serde_json::from_str(text).expect("valid JSON")
+}
+
 fn atomik(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_atomik"))
         .args(args)
@@ -141,7 +152,7 @@ fn cosim_reports_json_and_fails_on_the_mutant() {
         "cosim", "--design", "mutant", "--ops", "5000", "--seed", "3", "--json",
     ]);
     assert_eq!(out.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    let v = one_json_object(&out.stdout);
     assert_eq!(v["mismatches"], 1);
     let vcd = v["failure_vcd"].as_str().expect("a VCD path");
     assert!(std::fs::metadata(vcd).expect("VCD written").len() > 0);
