@@ -313,6 +313,18 @@ pub(crate) fn cosim() -> Result<String> {
     ))
 }
 
+/// The native libraries a static link of libatomik_core needs: `Libs.private`
+/// of the pkg-config template, the one place that lists them.
+fn static_link_libs(repo: &Repo) -> Result<Vec<String>> {
+    let pc = repo.root.join("bindings/c/atomik_core.pc.in");
+    let text = std::fs::read_to_string(&pc).with_context(|| format!("reading {}", pc.display()))?;
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Libs.private:"))
+        .with_context(|| format!("no Libs.private in {}", pc.display()))?;
+    Ok(line.split_whitespace().map(String::from).collect())
+}
+
 /// Builds and runs the C quick start against libatomik_core.
 pub(crate) fn c_quickstart(repo: &Repo) -> Result<String> {
     let lib = repo.lib_dir.join("libatomik_core.a");
@@ -350,16 +362,8 @@ pub(crate) fn c_quickstart(repo: &Repo) -> Result<String> {
         .arg(repo.root.join("bindings/c"))
         .arg(&src)
         .arg(&lib)
-        .args([
-            "-lgcc_s",
-            "-lutil",
-            "-lrt",
-            "-lpthread",
-            "-lm",
-            "-ldl",
-            "-lc",
-            "-o",
-        ])
+        .args(static_link_libs(repo)?)
+        .arg("-o")
         .arg(&exe)
         .output()
         .with_context(|| format!("running {cc}"))?;

@@ -13,6 +13,22 @@ fn one_json_object(stdout: &[u8]) -> serde_json::Value {
     serde_json::from_str(text).expect("valid JSON")
 }
 
+/// Runs `atomik ARGS` (which must succeed), parses its JSON and checks the
+/// object has every key in `keys`.
+fn json_with_keys(args: &[&str], keys: &[&str]) -> serde_json::Value {
+    let out = atomik(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = one_json_object(&out.stdout);
+    for key in keys {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    v
+}
+
 fn atomik(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_atomik"))
         .args(args)
@@ -41,24 +57,16 @@ fn demo_checks_every_stage() {
 
 #[test]
 fn bench_json_is_one_object_with_every_benchmark() {
-    let out = atomik(&["bench", "--json", "--quick"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = json_with_keys(
+        &["bench", "--json", "--quick"],
+        &[
+            "rollback",
+            "change_detection",
+            "convergence",
+            "bandwidth",
+            "throughput",
+        ],
     );
-    let stdout = String::from_utf8(out.stdout).expect("utf-8");
-    assert_eq!(stdout.trim().lines().count(), 1, "exactly one JSON line");
-    let v: serde_json::Value = serde_json::from_str(&stdout).expect("valid JSON");
-    for key in [
-        "rollback",
-        "change_detection",
-        "convergence",
-        "bandwidth",
-        "throughput",
-    ] {
-        assert!(v.get(key).is_some(), "missing {key}");
-    }
     // Every comparison checked that both sides computed the same answer.
     assert_eq!(v["rollback"]["states_agree"], true);
     assert_eq!(v["convergence"]["tables_agree"], true);
@@ -125,24 +133,16 @@ fn verilog_emits_the_committed_default_and_rejects_bad_sizes() {
 
 #[test]
 fn cosim_reports_json_and_fails_on_the_mutant() {
-    let out = atomik(&["cosim", "--ops", "20000", "--seed", "4", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = json_with_keys(
+        &["cosim", "--ops", "20000", "--seed", "4", "--json"],
+        &[
+            "ops",
+            "cycles",
+            "mismatches",
+            "seconds",
+            "cycles_per_second",
+        ],
     );
-    let stdout = String::from_utf8(out.stdout).expect("utf-8");
-    assert_eq!(stdout.trim().lines().count(), 1, "exactly one JSON line");
-    let v: serde_json::Value = serde_json::from_str(&stdout).expect("valid JSON");
-    for key in [
-        "ops",
-        "cycles",
-        "mismatches",
-        "seconds",
-        "cycles_per_second",
-    ] {
-        assert!(v.get(key).is_some(), "missing {key}");
-    }
     assert_eq!(v["mismatches"], 0);
     assert_eq!(v["seed"], 4);
     assert!(v["ops"].as_u64().unwrap() >= 20_000);

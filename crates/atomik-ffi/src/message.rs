@@ -84,11 +84,8 @@ pub(crate) fn wire_status(e: WireError) -> atomik_status {
 /// Decodes the frame at the start of `buf`, reporting how many bytes to skip:
 /// one frame for any complete frame (valid or not), 0 when truncated.
 pub(crate) fn decode_frame(buf: &[u8]) -> (Result<DeltaMsg<u64>, atomik_status>, usize) {
-    match DeltaMsg::<u64>::decode(buf) {
-        Ok((m, n)) => (Ok(m), n),
-        Err(e @ WireError::Truncated { .. }) => (Err(wire_status(e)), 0),
-        Err(e) => (Err(wire_status(e)), frame_len::<u64>()),
-    }
+    let (r, consumed) = DeltaMsg::<u64>::decode_stream(buf);
+    (r.map_err(wire_status), consumed)
 }
 
 /// Encodes `msg` as a v1 frame into `buf[..cap]`; `*written` (if not NULL)

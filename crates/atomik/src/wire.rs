@@ -350,6 +350,21 @@ impl<W: Word> DeltaMsg<W> {
     }
 }
 
+impl<W: Word> DeltaMsg<W> {
+    /// Decodes the frame at the start of `buf` and says how far a stream
+    /// reader must advance: one whole frame for any complete frame, valid or
+    /// malformed (so a bad frame never misaligns the next), and 0 when `buf`
+    /// is truncated (keep the bytes, wait for more). [`Frames`] and the C
+    /// API's stream functions both follow this rule through here.
+    pub fn decode_stream(buf: &[u8]) -> (Result<Self, WireError>, usize) {
+        match Self::decode(buf) {
+            Ok((m, n)) => (Ok(m), n),
+            Err(e @ WireError::Truncated { .. }) => (Err(e), 0),
+            Err(e) => (Err(e), frame_len::<W>()),
+        }
+    }
+}
+
 /// Length of the longest v1 frame (for `u128`).
 pub const MAX_FRAME_LEN: usize = HEADER_LEN + 16 + CHECKSUM_LEN;
 
@@ -417,16 +432,10 @@ impl<W: Word> Iterator for Frames<'_, W> {
         if self.done || self.buf.is_empty() {
             return None;
         }
-        let n = frame_len::<W>();
-        if self.buf.len() < n {
-            self.done = true;
-            return Some(Err(WireError::Truncated {
-                needed: n,
-                available: self.buf.len(),
-            }));
-        }
-        let result = DeltaMsg::decode(self.buf).map(|(m, _)| m);
-        self.buf = &self.buf[n..];
+        let (result, consumed) = DeltaMsg::decode_stream(self.buf);
+        // Nothing consumed means a truncated tail: report it once, keep it.
+        self.done = consumed == 0;
+        self.buf = &self.buf[consumed..];
         Some(result)
     }
 }

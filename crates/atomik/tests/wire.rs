@@ -256,3 +256,18 @@ fn compat_layout_is_big_endian_16_bytes() {
         )
     );
 }
+
+#[test]
+fn decode_stream_says_how_far_to_advance() {
+    let good = DeltaMsg::<u64>::accum(1, 0, 0, 3, 9).encode().to_vec();
+    let n = frame_len::<u64>();
+    assert_eq!(DeltaMsg::<u64>::decode_stream(&good).1, n);
+    let mut bad = good.clone();
+    bad[12] ^= 1;
+    let (r, used) = DeltaMsg::<u64>::decode_stream(&bad);
+    assert!(matches!(r, Err(WireError::BadChecksum { .. })));
+    assert_eq!(used, n, "a malformed frame is skipped whole");
+    let (r, used) = DeltaMsg::<u64>::decode_stream(&good[..n - 1]);
+    assert!(matches!(r, Err(WireError::Truncated { .. })));
+    assert_eq!(used, 0, "a truncated frame is kept for later");
+}
