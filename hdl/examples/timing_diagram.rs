@@ -2,7 +2,9 @@
 //! 16 x 32 preset (same pipeline as 256 x 64, shorter reset sweep) simulated
 //! by rust-hdl, written to a VCD, and drawn as SVG by rust-hdl's renderer.
 //!
-//! `cargo run -p atomik-hdl --example timing_diagram -- OUT.svg [OUT.vcd]`
+//! `cargo run -p atomik-hdl --example timing_diagram -- [--check] [OUT.svg]`
+//! writes (or with `--check`, compares) `docs/images/timing.svg` by default;
+//! the VCD it draws from goes to the target directory.
 
 use std::sync::{Arc, Mutex};
 
@@ -19,18 +21,35 @@ const PERIOD: u64 = 10; // ps per clock cycle in the simulation
 /// One cycle of stimulus: (op_valid, op, addr, data).
 type Step = (bool, Opcode, u64, u64);
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let svg = args
-        .first()
-        .ok_or("usage: timing_diagram OUT.svg [OUT.vcd]")?
-        .clone();
-    let vcd = args.get(1).cloned().unwrap_or_else(|| {
-        std::env::temp_dir()
-            .join("atomik_timing.vcd")
-            .display()
-            .to_string()
-    });
+fn main() -> std::process::ExitCode {
+    // Display, not Debug: a drift message must read as an instruction.
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("timing_diagram: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let mut check = false;
+    let mut svg = atomik_codegen::workspace_root().join("docs/images/timing.svg");
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--check" => check = true,
+            a if a.starts_with('-') => {
+                return Err(format!(
+                    "unknown option {a} (usage: timing_diagram [--check] [OUT.svg])"
+                )
+                .into());
+            }
+            a => svg = a.into(),
+        }
+    }
+    let target = atomik_codegen::target_dir();
+    std::fs::create_dir_all(&target)?;
+    let vcd = target.join("timing.vcd").display().to_string();
     let idle: Step = (false, Opcode::Load, 0, 0);
     // LOAD, ACCUM, READ back to back on one address (the hazard the
     // forwarding resolves), SWAP, then READ of the new epoch.
@@ -105,7 +124,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         max_time: start + 10 * PERIOD,
         ..Default::default()
     };
-    std::fs::write(&svg, traces.as_svg(&metrics)?.to_string())?;
-    println!("wrote {svg} (VCD: {vcd})");
+    let text = traces.as_svg(&metrics)?.to_string();
+    let mode = atomik_codegen::Mode::from_check_flag(check);
+    match atomik_codegen::ensure_file_contents(&svg, text.as_bytes(), mode, "just verilog")? {
+        atomik_codegen::Outcome::UpToDate => println!("{} is up to date", svg.display()),
+        atomik_codegen::Outcome::Written => println!("wrote {} (VCD: {vcd})", svg.display()),
+    }
     Ok(())
 }

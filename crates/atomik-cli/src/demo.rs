@@ -1,6 +1,6 @@
 //! `atomik demo`: a guided tour that checks every claim it prints.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
@@ -223,13 +223,7 @@ pub(crate) struct Repo {
 impl Repo {
     /// The workspace this binary was built from, or `root` if given.
     pub(crate) fn locate(root: Option<PathBuf>, lib_dir: Option<PathBuf>) -> Self {
-        let root = root.unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .ancestors()
-                .nth(2)
-                .expect("crates/atomik-cli is two levels below the workspace")
-                .to_path_buf()
-        });
+        let root = root.unwrap_or_else(atomik_codegen::workspace_root);
         let lib_dir = lib_dir.unwrap_or_else(|| root.join("target/release"));
         let out = root.join("target/demo");
         Repo { root, lib_dir, out }

@@ -2,8 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
-use atomik_hdl::Forwarding;
+use anyhow::{Result, bail};
+use atomik_codegen::{self as codegen, Mode, Outcome, ensure_file_contents};
+use atomik_hdl::{Forwarding, LaneVariant};
 
 /// What to emit and where.
 #[derive(Debug, clap::Args)]
@@ -20,30 +21,39 @@ pub(crate) struct VerilogArgs {
     /// Emit the deliberately broken no-forwarding mutant (for testing tests).
     #[arg(long, conflicts_with = "all")]
     mutant_no_forwarding: bool,
-    /// Emit every file committed under hdl/verilog (default, presets, mutant).
-    #[arg(long, conflicts_with_all = ["contexts", "width"])]
+    /// Emit every file committed under hdl/verilog (default, presets, mutants).
+    #[arg(long, conflicts_with_all = ["contexts", "width", "lanes"])]
     all: bool,
+    /// Emit the multi-lane table (256 x 64, control port + N ACCUM lanes;
+    /// N = 2, 3, 4, 6, 8, 12 or 16) as DIR/atomik_lane_table.v.
+    #[arg(long, value_name = "N", conflicts_with_all = ["contexts", "width", "mutant_no_forwarding"])]
+    lanes: Option<usize>,
+    /// With --lanes: emit the deliberately broken mutant whose LOAD/SWAP
+    /// forget the lane banks (for testing tests).
+    #[arg(long, requires = "lanes")]
+    mutant_load_forgets_lanes: bool,
     /// Compare with the files in DIR instead of writing; fail on any difference.
     #[arg(long)]
     check: bool,
 }
 
+/// Writes (or with `check`, compares) one generated file; `false` if it drifted.
 fn write_or_check(dir: &Path, rel: &str, text: &str, check: bool) -> Result<bool> {
     let path = dir.join(rel);
-    if check {
-        let old = std::fs::read_to_string(&path).unwrap_or_default();
-        if old != text {
-            eprintln!("{} differs from what atomik-hdl generates", path.display());
+    match ensure_file_contents(
+        &path,
+        text.as_bytes(),
+        Mode::from_check_flag(check),
+        "just verilog",
+    ) {
+        Ok(Outcome::UpToDate) => println!("{} is up to date", path.display()),
+        Ok(Outcome::Written) => println!("wrote {}", path.display()),
+        // Report every drifted file, then fail once at the end.
+        Err(e @ codegen::Error::Drift { .. }) => {
+            eprintln!("{e}");
             return Ok(false);
         }
-        println!("{} is up to date", path.display());
-    } else {
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating {}", parent.display()))?;
-        }
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-        println!("wrote {}", path.display());
+        Err(e) => return Err(e.into()),
     }
     Ok(true)
 }
@@ -51,6 +61,14 @@ fn write_or_check(dir: &Path, rel: &str, text: &str, check: bool) -> Result<bool
 pub(crate) fn run(a: &VerilogArgs) -> Result<()> {
     let files = if a.all {
         atomik_hdl::committed_files()
+    } else if let Some(n) = a.lanes {
+        let variant = if a.mutant_load_forgets_lanes {
+            LaneVariant::LoadForgetsLanes
+        } else {
+            LaneVariant::Correct
+        };
+        let text = atomik_hdl::lane_verilog(n, variant)?;
+        vec![("atomik_lane_table.v".to_string(), text)]
     } else {
         let forwarding = if a.mutant_no_forwarding {
             Forwarding::NONE

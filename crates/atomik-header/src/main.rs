@@ -3,41 +3,30 @@
 //! With `--check`, compares instead of writing and fails on any difference:
 //! `just test` runs this so the committed header cannot drift.
 
+#![forbid(unsafe_code)]
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("crates/atomik-header lives two levels below the workspace root")
-        .to_path_buf()
-}
+use atomik::version::{VERSION, VERSION_MAJOR, VERSION_MINOR, VERSION_NUMBER, VERSION_PATCH};
+use atomik_codegen::{Mode, Outcome, ensure_file_contents, workspace_root};
 
 /// The header text, generated from the ffi crate's sources.
 fn generate(root: &Path) -> Result<Vec<u8>> {
     let ffi = root.join("crates/atomik-ffi");
     let mut config = cbindgen::Config::from_file(ffi.join("cbindgen.toml"))
         .map_err(|e| anyhow::anyhow!("reading cbindgen.toml: {e}"))?;
-    // The header and the library share the workspace version.
-    let (major, minor, patch) = (
-        env!("CARGO_PKG_VERSION_MAJOR"),
-        env!("CARGO_PKG_VERSION_MINOR"),
-        env!("CARGO_PKG_VERSION_PATCH"),
-    );
-    let composite: u32 =
-        major.parse::<u32>()? * 10_000 + minor.parse::<u32>()? * 100 + patch.parse::<u32>()?;
+    // The header and the library share the workspace version, composed once
+    // in the core crate.
     let version = format!(
         "\n/* Version of the API this header declares; atomik_version() returns the library's. */\n\
-         #define ATOMIK_VERSION_MAJOR {major}\n\
-         #define ATOMIK_VERSION_MINOR {minor}\n\
-         #define ATOMIK_VERSION_PATCH {patch}\n\
+         #define ATOMIK_VERSION_MAJOR {VERSION_MAJOR}\n\
+         #define ATOMIK_VERSION_MINOR {VERSION_MINOR}\n\
+         #define ATOMIK_VERSION_PATCH {VERSION_PATCH}\n\
          /* major * 10000 + minor * 100 + patch */\n\
-         #define ATOMIK_VERSION {composite}\n\
-         #define ATOMIK_VERSION_STRING \"{}\"\n",
-        env!("CARGO_PKG_VERSION")
+         #define ATOMIK_VERSION {VERSION_NUMBER}\n\
+         #define ATOMIK_VERSION_STRING \"{VERSION}\"\n"
     );
     config.after_includes = Some(format!(
         "{}\n{version}",
@@ -72,19 +61,9 @@ fn run() -> Result<()> {
     let root = workspace_root();
     let path = path.unwrap_or_else(|| root.join("bindings/c/atomik_core.h"));
     let fresh = generate(&root)?;
-    if check {
-        let committed =
-            std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-        if committed != fresh {
-            bail!(
-                "{} is out of date with crates/atomik-ffi: run `just header` and commit the result",
-                path.display()
-            );
-        }
-        println!("{} is up to date", path.display());
-    } else {
-        std::fs::write(&path, &fresh).with_context(|| format!("writing {}", path.display()))?;
-        println!("wrote {}", path.display());
+    match ensure_file_contents(&path, &fresh, Mode::from_check_flag(check), "just header")? {
+        Outcome::UpToDate => println!("{} is up to date", path.display()),
+        Outcome::Written => println!("wrote {}", path.display()),
     }
     Ok(())
 }
