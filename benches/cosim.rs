@@ -31,7 +31,7 @@ fn cosim(c: &mut Criterion) {
     let ins: Vec<PortsIn> = (0..4096u64)
         .map(|i| {
             let c: Cycle = generator.next_cycle();
-            c.ports(Design::Default, stimulus::junk(i))
+            stimulus::ports(&c, Design::Default, stimulus::junk(i))
         })
         .collect();
     let mut outs = vec![PortsOut::default(); ins.len()];

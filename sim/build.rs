@@ -10,6 +10,9 @@
 //! the `cc` crate at -O3 in every cargo profile: the model's speed is the
 //! harness's speed.
 //!
+//! Each model's C constructor returns an `atomik_sim_status` (csrc/ports.h)
+//! rather than a null pointer, so the Rust side can say why it failed.
+//!
 //! The default design is built twice: traced (VCD replays, `--vcd`) and
 //! untraced for the long runs (41 vs 46 ns per cycle measured).
 //!
@@ -21,75 +24,121 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// A model variant: Verilog (relative to the workspace root), Verilator class
-/// prefix, constructor suffix (`atomik_sim_new_<suffix>`), traced?
-const MODELS: [(&str, &str, &str, bool); 4] = [
-    (
-        "hdl/verilog/atomik_state_table.v",
-        "Vatomik_state_table",
-        "default",
-        true,
-    ),
-    (
-        "hdl/verilog/atomik_state_table.v",
-        "Vatomik_state_table_fast",
-        "default_fast",
-        false,
-    ),
-    (
-        "hdl/verilog/16x32/atomik_state_table.v",
-        "Vatomik_small_16x32",
-        "small",
-        true,
-    ),
-    (
-        "hdl/verilog/mutants/no_forwarding/atomik_state_table.v",
-        "Vatomik_mutant_nofwd",
-        "mutant",
-        true,
-    ),
+/// One Verilator model the harness links.
+struct ModelSpec {
+    /// Verilog source, relative to the workspace root.
+    verilog: &'static str,
+    /// Its top module.
+    top: &'static str,
+    /// Verilator class prefix.
+    prefix: &'static str,
+    /// Constructor suffix: `atomik_sim_new_<suffix>`.
+    suffix: &'static str,
+    /// Built with `--trace` (VCD support; slower).
+    traced: bool,
+}
+
+const MODELS: [ModelSpec; 4] = [
+    ModelSpec {
+        verilog: "hdl/verilog/atomik_state_table.v",
+        top: "atomik_state_table",
+        prefix: "Vatomik_state_table",
+        suffix: "default",
+        traced: true,
+    },
+    ModelSpec {
+        verilog: "hdl/verilog/atomik_state_table.v",
+        top: "atomik_state_table",
+        prefix: "Vatomik_state_table_fast",
+        suffix: "default_fast",
+        traced: false,
+    },
+    ModelSpec {
+        verilog: "hdl/verilog/16x32/atomik_state_table.v",
+        top: "atomik_state_table",
+        prefix: "Vatomik_small_16x32",
+        suffix: "small",
+        traced: true,
+    },
+    ModelSpec {
+        verilog: "hdl/verilog/mutants/no_forwarding/atomik_state_table.v",
+        top: "atomik_state_table",
+        prefix: "Vatomik_mutant_nofwd",
+        suffix: "mutant",
+        traced: true,
+    },
+];
+
+/// The Verilator runtime sources, compiled once with VCD support.
+const RUNTIME: [&str; 3] = [
+    "verilated.cpp",
+    "verilated_threads.cpp",
+    "verilated_vcd_c.cpp",
 ];
 
 fn main() {
+    let root = atomik_codegen::workspace_root();
+    let manifest = root.join("sim");
+    rerun_if_changed(&root);
+    let verilator = std::env::var("VERILATOR").unwrap_or_else(|_| "verilator".into());
+    let Some(include) = usable_verilator(&verilator) else {
+        println!("cargo:rustc-cfg=atomik_no_verilator");
+        return;
+    };
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
+    let mut build = cc_build(&include, &manifest);
+    for spec in &MODELS {
+        build.file(verilate(spec, &verilator, &root, &out));
+    }
+    for runtime in RUNTIME {
+        build.file(runtime_wrapper(runtime, &include, &out));
+    }
+    build.file(manifest.join("csrc/shim.cpp"));
+    build.compile("atomik_verilated");
+    // The runtime uses threads (verilated_threads.cpp).
+    println!("cargo:rustc-link-lib=pthread");
+}
+
+/// Tells cargo what the build depends on.
+fn rerun_if_changed(root: &Path) {
     println!("cargo:rustc-check-cfg=cfg(atomik_no_verilator)");
     println!("cargo:rerun-if-changed=build.rs");
     for f in ["shim.cpp", "model.h", "ports.h"] {
         println!("cargo:rerun-if-changed=csrc/{f}");
     }
-    println!("cargo:rerun-if-env-changed=VERILATOR");
-    println!("cargo:rerun-if-env-changed=VERILATOR_ROOT");
-    println!("cargo:rerun-if-env-changed=REQUIRE_VERILATOR");
-
-    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let root = manifest
-        .parent()
-        .expect("sim/ is inside the workspace")
-        .to_path_buf();
-    for (v, ..) in MODELS {
-        println!("cargo:rerun-if-changed={}", root.join(v).display());
+    for var in ["VERILATOR", "VERILATOR_ROOT", "REQUIRE_VERILATOR"] {
+        println!("cargo:rerun-if-env-changed={var}");
     }
+    for spec in &MODELS {
+        println!(
+            "cargo:rerun-if-changed={}",
+            root.join(spec.verilog).display()
+        );
+    }
+}
 
-    let verilator = std::env::var("VERILATOR").unwrap_or_else(|_| "verilator".into());
+/// Verilator's include directory; `None` (with a warning) when Verilator is
+/// unusable and not required.
+fn usable_verilator(verilator: &str) -> Option<PathBuf> {
     let required = std::env::var("REQUIRE_VERILATOR").is_ok_and(|v| v == "1");
-    let include = match verilator_include(&verilator) {
-        Ok(dir) => dir,
+    match verilator_include(verilator) {
+        Ok(dir) => Some(dir),
+        Err(why) if required => panic!(
+            "REQUIRE_VERILATOR=1 but Verilator is unusable: {why}. \
+             Install it (`just deps`, or apt-get install verilator)."
+        ),
         Err(why) => {
-            if required {
-                panic!(
-                    "REQUIRE_VERILATOR=1 but Verilator is unusable: {why}. \
-                     Install it (`just deps`, or apt-get install verilator)."
-                );
-            }
             println!(
                 "cargo:warning=Verilator not found ({why}): co-simulation is SKIPPED. \
                  Install verilator (`just deps`) to run it."
             );
-            println!("cargo:rustc-cfg=atomik_no_verilator");
-            return;
+            None
         }
-    };
+    }
+}
 
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
+/// The C++ build of the models, the runtime and the shim.
+fn cc_build(include: &Path, manifest: &Path) -> cc::Build {
     let mut build = cc::Build::new();
     build
         .cpp(true)
@@ -97,7 +146,7 @@ fn main() {
         // Fast model in every cargo profile (see the module docs).
         .opt_level(3)
         .debug(false)
-        .include(&include)
+        .include(include)
         .include(include.join("vltstd"))
         .include(manifest.join("csrc"))
         .define("VM_COVERAGE", "0")
@@ -112,64 +161,73 @@ fn main() {
         .flag_if_supported("-fno-semantic-interposition")
         .flag_if_supported("-fvisibility=hidden")
         .flag_if_supported("-fvisibility-inlines-hidden");
+    build
+}
 
-    for (verilog, prefix, suffix, traced) in MODELS {
-        let mdir = out.join(prefix);
-        let _ = std::fs::remove_dir_all(&mdir);
-        let mut cmd = Command::new(&verilator);
-        cmd.args(["--cc", "-O3"]);
-        if traced {
-            cmd.arg("--trace");
-        }
-        let status = cmd
-            .args(["--top-module", "atomik_state_table", "--prefix", prefix])
-            .arg("--Mdir")
-            .arg(&mdir)
-            .arg(root.join(verilog))
-            .status()
-            .unwrap_or_else(|e| panic!("running {verilator}: {e}"));
-        assert!(status.success(), "verilator failed on {verilog}");
-        // One translation unit per model: the generated code and the loop.
-        let trace = u8::from(traced);
-        let mut unity = format!(
-            "// Generated by sim/build.rs: {prefix} ({verilog}) in one translation unit.\n\
-             #define VM_TRACE {trace}\n#define VM_TRACE_VCD {trace}\n"
-        );
-        for cpp in cpp_files(&mdir) {
-            writeln!(unity, "#include \"{}\"", cpp.display()).expect("string write");
-        }
-        writeln!(
-            unity,
-            "#include \"model.h\"\n\
-             extern \"C\" void* atomik_sim_new_{suffix}(const char* vcd, uint32_t seed) {{\n\
-             \x20   return atomik_sim::make<{prefix}>(vcd, seed);\n}}"
-        )
-        .expect("string write");
-        let unity_path = out.join(format!("unity_{suffix}.cpp"));
-        std::fs::write(&unity_path, unity).expect("writing the unity file");
-        build.file(unity_path);
+/// Runs Verilator on one model and writes its unity file; returns the
+/// unity file's path.
+fn verilate(spec: &ModelSpec, verilator: &str, root: &Path, out: &Path) -> PathBuf {
+    let mdir = out.join(spec.prefix);
+    let _ = std::fs::remove_dir_all(&mdir);
+    let mut cmd = Command::new(verilator);
+    cmd.args(["--cc", "-O3"]);
+    if spec.traced {
+        cmd.arg("--trace");
     }
-    // The runtime, once, with VCD support compiled in.
-    for runtime in [
-        "verilated.cpp",
-        "verilated_threads.cpp",
-        "verilated_vcd_c.cpp",
-    ] {
-        let wrapper = out.join(format!("runtime_{runtime}"));
-        std::fs::write(
-            &wrapper,
-            format!(
-                "#define VM_TRACE 1\n#define VM_TRACE_VCD 1\n#include \"{}\"\n",
-                include.join(runtime).display()
-            ),
-        )
-        .expect("writing a runtime wrapper");
-        build.file(wrapper);
+    let status = cmd
+        .args(["--top-module", spec.top, "--prefix", spec.prefix])
+        .arg("--Mdir")
+        .arg(&mdir)
+        .arg(root.join(spec.verilog))
+        .status()
+        .unwrap_or_else(|e| panic!("running {verilator}: {e}"));
+    assert!(status.success(), "verilator failed on {}", spec.verilog);
+    let unity_path = out.join(format!("unity_{}.cpp", spec.suffix));
+    std::fs::write(&unity_path, unity_source(spec, &cpp_files(&mdir)))
+        .expect("writing the unity file");
+    unity_path
+}
+
+/// One translation unit per model: the generated code and the cycle loop,
+/// with the model's C constructor (returns an `atomik_sim_status`).
+fn unity_source(spec: &ModelSpec, cpp: &[PathBuf]) -> String {
+    let ModelSpec {
+        verilog,
+        prefix,
+        suffix,
+        ..
+    } = spec;
+    let trace = u8::from(spec.traced);
+    let mut unity = format!(
+        "// Generated by sim/build.rs: {prefix} ({verilog}) in one translation unit.\n\
+         #define VM_TRACE {trace}\n#define VM_TRACE_VCD {trace}\n"
+    );
+    for file in cpp {
+        writeln!(unity, "#include \"{}\"", file.display()).expect("string write");
     }
-    build.file(manifest.join("csrc/shim.cpp"));
-    build.compile("atomik_verilated");
-    // The runtime uses threads (verilated_threads.cpp).
-    println!("cargo:rustc-link-lib=pthread");
+    writeln!(
+        unity,
+        "#include \"model.h\"\n\
+         extern \"C\" int atomik_sim_new_{suffix}(const char* vcd, uint32_t seed, void** out,\n\
+         \x20                                  char* msg, size_t msg_len) {{\n\
+         \x20   return atomik_sim::make<{prefix}>(vcd, seed, out, msg, msg_len);\n}}"
+    )
+    .expect("string write");
+    unity
+}
+
+/// A file that compiles one runtime source with VCD support; returns its path.
+fn runtime_wrapper(runtime: &str, include: &Path, out: &Path) -> PathBuf {
+    let wrapper = out.join(format!("runtime_{runtime}"));
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#define VM_TRACE 1\n#define VM_TRACE_VCD 1\n#include \"{}\"\n",
+            include.join(runtime).display()
+        ),
+    )
+    .expect("writing a runtime wrapper");
+    wrapper
 }
 
 /// The Verilator include directory, or why Verilator cannot be used.

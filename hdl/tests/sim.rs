@@ -1,15 +1,16 @@
 //! rust-hdl's native simulation of `atomik_state_table`, checked every cycle
-//! against the core crate's `Table` (the reference model): `ready`,
-//! `result_valid` exactly LATENCY cycles after each READ/SWAP/SWAP_KEEP,
-//! `result` and `result_clean`. Mutants with forwarding removed must fail.
-#![allow(clippy::cast_possible_truncation)] // stimulus values are masked to the width
+//! by the hdl crate's timing-contract checker ([`atomik_hdl::contract`], the
+//! same one the Verilator co-simulation uses) against the core crate's
+//! `Table`: `ready`, `result_valid` exactly LATENCY cycles after each
+//! READ/SWAP/SWAP_KEEP, `result` and `result_clean`. Mutants with forwarding
+//! removed must fail.
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use atomik::{Opcode, Table};
-use atomik_hdl::{AtomikStateTable, Forwarding, LATENCY};
+use atomik::Opcode;
+use atomik_hdl::contract::{Checker, Cycle, Inputs, Outputs, junk, width_mask};
+use atomik_hdl::{AtomikStateTable, Forwarding};
 use rust_hdl::prelude::*;
 
 const OP_LOAD: u64 = Opcode::Load as u64;
@@ -36,6 +37,23 @@ enum Cmd {
     },
 }
 
+impl Cmd {
+    /// What is driven while this command is presented.
+    fn cycle(self) -> Cycle {
+        match self {
+            Cmd::Idle => Cycle::Idle,
+            Cmd::Reset => Cycle::Reset,
+            // Addresses are reduced by the contract's input rule; the op
+            // field is 3 bits wide.
+            Cmd::Op { op, addr, data, .. } => Cycle::Op {
+                op: u8::try_from(op).expect("3-bit opcode"),
+                addr: u32::try_from(addr).expect("address fits 32 bits"),
+                data,
+            },
+        }
+    }
+}
+
 fn op(op: u64, addr: u64, data: u64) -> Cmd {
     Cmd::Op {
         op,
@@ -53,47 +71,6 @@ fn op_expect(op: u64, addr: u64, data: u64, result: u64, clean: bool) -> Cmd {
     }
 }
 
-// ---------------------------------------------------------------- reference model
-
-/// The core `Table` plus what the contract says about timing.
-struct Model {
-    n: usize,
-    mask: u64,
-    table: Table<u64>,
-    /// cycles of `ready` low still expected after the last reset cycle
-    busy: usize,
-    /// (cycle in which result_valid must be high, result, result_clean)
-    pending: VecDeque<(u64, u64, bool)>,
-}
-
-impl Model {
-    fn new(n: usize, w: usize) -> Self {
-        let mask = if w == 64 { !0 } else { (1u64 << w) - 1 };
-        Model {
-            n,
-            mask,
-            table: Table::new(n).expect("non-empty"),
-            busy: 0,
-            pending: VecDeque::new(),
-        }
-    }
-    fn reset(&mut self) {
-        self.table = Table::new(self.n).expect("non-empty");
-        self.pending.clear(); // in-flight results are flushed
-        self.busy = self.n; // clearing sweep
-    }
-    /// Executes one accepted op; returns (result, result_clean) for the
-    /// result-producing ops. Reserved opcodes change nothing.
-    fn exec(&mut self, op: u64, addr: u64, data: u64) -> Option<(u64, bool)> {
-        let op = Opcode::from_bits(op as u8)?;
-        let out = self
-            .table
-            .execute(op, addr as usize, data & self.mask)
-            .expect("address in range")?;
-        Some((out.value, out.clean && op.reports_clean()))
-    }
-}
-
 // ---------------------------------------------------------------- harness
 
 #[derive(Default, Debug)]
@@ -101,130 +78,107 @@ struct Report {
     cycles: u64,
     accepted: u64,
     results: u64,
+    /// The first mismatch with the contract (the run stops there: after it
+    /// the hardware and the model no longer share a state), or a test vector
+    /// whose hand-computed result disagrees with the model.
     errors: Vec<String>,
     seconds: f64,
 }
 
-const MAX_ERRORS: usize = 10;
 const ALL: Forwarding = Forwarding::ALL;
 const NONE: Forwarding = Forwarding::NONE;
 
+/// Drives `inputs` onto the table's ports.
+fn drive<const A: usize, const W: usize>(x: &mut AtomikStateTable<A, W>, i: Inputs) {
+    x.reset.next = i.reset;
+    x.op_valid.next = i.op_valid;
+    x.op.next = u64::from(i.op).to_bits();
+    x.addr.next = u64::from(i.addr).to_bits();
+    x.data_in.next = i.data_in.to_bits();
+}
+
+/// What the table shows (sampled at the falling edge, when the inputs have
+/// settled: `ready` is what the rising edge samples).
+fn sample<const A: usize, const W: usize>(x: &AtomikStateTable<A, W>) -> Outputs {
+    Outputs {
+        ready: x.ready.val(),
+        result_valid: x.result_valid.val(),
+        result: x.result.val().to_u64(),
+        result_clean: x.result_clean.val(),
+    }
+}
+
+/// Checks one cycle driven with `cmd`; returns whether the command is done
+/// (an op is held until accepted).
+fn check_cycle(checker: &mut Checker, cmd: Cmd, out: &Outputs) -> Result<bool, String> {
+    let edge = checker.step(&cmd.cycle(), out).map_err(|m| m.to_string())?;
+    match cmd {
+        Cmd::Op { expect, .. } if edge.accepted => {
+            let model = edge.result.map(|e| (e.value, e.clean));
+            if expect.is_some() && model != expect {
+                return Err(format!(
+                    "{}: model gives {model:x?}, test expects {expect:x?}",
+                    cmd.cycle()
+                ));
+            }
+            Ok(true)
+        }
+        Cmd::Op { .. } => Ok(false),
+        Cmd::Idle | Cmd::Reset => Ok(true),
+    }
+}
+
+/// The testbench: every cycle, drive the current command (junk on the
+/// inputs that carry no meaning), sample the outputs at the falling edge
+/// and check them, until every command ran and every result arrived.
+fn testbench<const A: usize, const W: usize>(
+    mut sim: Sim<AtomikStateTable<A, W>>,
+    cmds: &[Cmd],
+    report: &Mutex<Report>,
+) -> Result<(), SimError> {
+    let mut x = sim.init()?;
+    let (contexts, width) = (1usize << A, u32::try_from(W).expect("a supported width"));
+    let mut checker = Checker::new(contexts, width);
+    let mut error = None;
+    let mut i = 0usize;
+    wait_clock_true!(sim, clock, x);
+    // cycle k starts right after a rising edge
+    while (i < cmds.len() || checker.in_flight() > 0) && error.is_none() {
+        let k = checker.counts().cycles;
+        let cmd = cmds.get(i).copied().unwrap_or(Cmd::Idle);
+        drive(&mut x, cmd.cycle().inputs(contexts, width, junk(k)));
+        wait_clock_false!(sim, clock, x);
+        match check_cycle(&mut checker, cmd, &sample(&x)) {
+            Ok(done) => i += usize::from(done),
+            Err(e) => error = Some(format!("cmd {i}: {e}")),
+        }
+        wait_clock_true!(sim, clock, x);
+    }
+    let c = checker.counts();
+    *report.lock().unwrap() = Report {
+        cycles: c.cycles,
+        accepted: c.ops,
+        results: c.results,
+        errors: error.into_iter().collect(),
+        seconds: 0.0,
+    };
+    sim.done(x)
+}
+
 /// Simulate `cmds` on AtomikStateTable<A, W> (forwarding on/off), checking every
-/// cycle against the model: ready, result_valid, result, result_clean.
-fn run<const A: usize, const W: usize>(
-    fwd: Forwarding,
-    cmds: Vec<Cmd>,
-    vcd: Option<&str>,
-) -> Report {
+/// cycle against the contract.
+fn run<const A: usize, const W: usize>(fwd: Forwarding, cmds: Vec<Cmd>) -> Report {
     let report = Arc::new(Mutex::new(Report::default()));
     let rep = report.clone();
-    let n_cmds = cmds.len() as u64;
+    let max_time = 10 * (4 * cmds.len() as u64 + 100_000);
     let mut sim = Simulation::<AtomikStateTable<A, W>>::new();
     // 10 ps clock period (time unit of the simulator is 1 ps)
     sim.add_clock(5, |x: &mut Box<AtomikStateTable<A, W>>| {
         x.clock.next = !x.clock.val()
     });
-    sim.add_testbench(move |mut sim: Sim<AtomikStateTable<A, W>>| {
-        let mut x = sim.init()?;
-        let mut model = Model::new(1 << A, W);
-        let mut junk = fastrand::Rng::with_seed(99);
-        let mut errors = vec![];
-        let (mut k, mut accepted, mut results) = (0u64, 0u64, 0u64);
-        let mut i = 0usize;
-        wait_clock_true!(sim, clock, x);
-        // cycle k starts right after a rising edge
-        while (i < cmds.len() || !model.pending.is_empty()) && errors.len() < MAX_ERRORS {
-            // 1. outputs during cycle k
-            let due = model.pending.front().is_some_and(|p| p.0 == k);
-            if due {
-                let (_, res, clean) = model.pending.pop_front().unwrap();
-                results += 1;
-                if !x.result_valid.val() {
-                    errors.push(format!(
-                        "cycle {k}: result_valid missing (expected {res:#x})"
-                    ));
-                } else if x.result.val().to_u64() != res || x.result_clean.val() != clean {
-                    errors.push(format!(
-                        "cycle {k}: result {:#x} clean {} / expected {res:#x} clean {clean}",
-                        x.result.val().to_u64(),
-                        x.result_clean.val()
-                    ));
-                }
-            } else if x.result_valid.val() {
-                errors.push(format!("cycle {k}: unexpected result_valid"));
-            }
-            // 2. drive inputs for cycle k
-            let cmd = cmds.get(i).copied().unwrap_or(Cmd::Idle);
-            x.reset.next = matches!(cmd, Cmd::Reset);
-            x.op_valid.next = matches!(cmd, Cmd::Op { .. });
-            // Bits<N>::from(u64) panics if the value does not fit: mask to width.
-            let amask = (1u64 << A) - 1;
-            // Inputs while op_valid is low are junk: the table must ignore them.
-            x.op.next = junk.u64(0..8).to_bits();
-            x.addr.next = (junk.u64(..) & amask).to_bits();
-            x.data_in.next = (junk.u64(..) & model.mask).to_bits();
-            if let Cmd::Op { op, addr, data, .. } = cmd {
-                x.op.next = op.to_bits();
-                x.addr.next = (addr & amask).to_bits();
-                x.data_in.next = (data & model.mask).to_bits();
-            }
-            // 3. falling edge: inputs have settled, `ready` is what the rising edge samples
-            wait_clock_false!(sim, clock, x);
-            let ready = x.ready.val();
-            let model_ready = !matches!(cmd, Cmd::Reset) && model.busy == 0;
-            if ready != model_ready {
-                errors.push(format!("cycle {k}: ready {ready}, expected {model_ready}"));
-            }
-            // 4. what the rising edge at the end of cycle k does
-            match cmd {
-                Cmd::Reset => {
-                    model.reset();
-                    i += 1;
-                }
-                Cmd::Idle => {
-                    i += 1;
-                }
-                Cmd::Op {
-                    op,
-                    addr,
-                    data,
-                    expect,
-                } => {
-                    if ready {
-                        accepted += 1;
-                        let r = model.exec(op, addr, data);
-                        if expect.is_some() && r != expect {
-                            errors.push(format!(
-                                "cmd {i}: model gives {r:x?}, test expects {expect:x?}"
-                            ));
-                        }
-                        if let Some((res, clean)) = r {
-                            model.pending.push_back((k + LATENCY as u64, res, clean));
-                        }
-                        i += 1;
-                    }
-                }
-            }
-            if !matches!(cmd, Cmd::Reset) && model.busy > 0 {
-                model.busy -= 1;
-            }
-            wait_clock_true!(sim, clock, x);
-            k += 1;
-        }
-        let mut r = rep.lock().unwrap();
-        r.cycles = k;
-        r.accepted = accepted;
-        r.results = results;
-        r.errors = errors;
-        sim.done(x)
-    });
-    let uut = AtomikStateTable::<A, W>::new(fwd);
-    let max_time = 10 * (4 * n_cmds + 100_000);
+    sim.add_testbench(move |sim| testbench(sim, &cmds, &rep));
     let t0 = Instant::now();
-    let outcome = match vcd {
-        Some(path) => sim.run_to_file(Box::new(uut), max_time, path),
-        None => sim.run(Box::new(uut), max_time),
-    };
+    let outcome = sim.run(Box::new(AtomikStateTable::<A, W>::new(fwd)), max_time);
     let mut r = std::mem::take(&mut *report.lock().unwrap());
     r.seconds = t0.elapsed().as_secs_f64();
     if let Err(e) = outcome {
@@ -239,7 +193,7 @@ fn run<const A: usize, const W: usize>(
         r.cycles as f64 / r.seconds,
         r.errors.len()
     );
-    for e in r.errors.iter().take(5) {
+    for e in &r.errors {
         println!("    {e}");
     }
     r
@@ -260,8 +214,8 @@ fn directed(n: u64, mask: u64) -> Vec<Cmd> {
     v.push(op_expect(OP_READ, 0, 0, big ^ 0xFF, false));
     // the same on the last address with 0..6 idle cycles between the ops:
     // exercises forwarding from W (gap 0), W via pre-merge (1), W2 (2) and the BRAM (3+)
-    for gap in 0..7u64 {
-        let d = (0x0123_4567_89AB_CDEF_u64.rotate_left(gap as u32 * 8)) & mask;
+    for gap in 0..7u32 {
+        let d = (0x0123_4567_89AB_CDEF_u64.rotate_left(gap * 8)) & mask;
         v.push(op(OP_LOAD, last, d));
         v.extend(std::iter::repeat_n(Cmd::Idle, gap as usize));
         v.push(op(OP_ACCUM, last, 0x55));
@@ -330,41 +284,47 @@ fn random(n: u64, count: usize, seed: u64) -> Vec<Cmd> {
 
 #[test]
 fn directed_256x64() {
-    let r = run::<8, 64>(ALL, directed(256, !0), None);
+    let r = run::<8, 64>(ALL, directed(256, width_mask(64)));
     assert!(r.errors.is_empty(), "{:?}", r.errors);
 }
 
 #[test]
 fn directed_16x32() {
-    let r = run::<4, 32>(ALL, directed(16, 0xFFFF_FFFF), None);
+    let r = run::<4, 32>(ALL, directed(16, width_mask(32)));
     assert!(r.errors.is_empty(), "{:?}", r.errors);
 }
 
 #[test]
 fn random_256x64() {
-    let r = run::<8, 64>(ALL, random(256, 5000, 1), None);
+    let r = run::<8, 64>(ALL, random(256, 5000, 1));
     assert!(r.errors.is_empty(), "{:?}", r.errors);
 }
 
 #[test]
 fn random_16x32() {
-    let r = run::<4, 32>(ALL, random(16, 5000, 2), None);
+    let r = run::<4, 32>(ALL, random(16, 5000, 2));
     assert!(r.errors.is_empty(), "{:?}", r.errors);
+}
+
+/// Asserts that the directed vectors and `random_ops` random ones (from
+/// `seed`) both catch the mutant `fwd`.
+fn assert_caught(fwd: Forwarding, random_ops: usize, seed: u64) {
+    let d = run::<8, 64>(fwd, directed(256, width_mask(64)));
+    assert!(
+        !d.errors.is_empty(),
+        "directed vectors did not catch mutant {fwd:?}"
+    );
+    let r = run::<8, 64>(fwd, random(256, random_ops, seed));
+    assert!(
+        !r.errors.is_empty(),
+        "random vectors did not catch mutant {fwd:?}"
+    );
 }
 
 /// The mutant (forwarding disabled) must be caught by both suites.
 #[test]
 fn mutant_without_forwarding_fails() {
-    let d = run::<8, 64>(NONE, directed(256, !0), None);
-    assert!(
-        !d.errors.is_empty(),
-        "directed vectors did not catch the mutant"
-    );
-    let r = run::<8, 64>(NONE, random(256, 5000, 1), None);
-    assert!(
-        !r.errors.is_empty(),
-        "random vectors did not catch the mutant"
-    );
+    assert_caught(NONE, 5000, 1);
 }
 
 /// Each forwarding path on its own is needed: removing any one is caught.
@@ -375,15 +335,6 @@ fn single_path_mutants_fail() {
         Forwarding { h2: false, ..ALL },
         Forwarding { h3: false, ..ALL },
     ] {
-        let d = run::<8, 64>(fwd, directed(256, !0), None);
-        assert!(
-            !d.errors.is_empty(),
-            "directed vectors did not catch mutant {fwd:?}"
-        );
-        let r = run::<8, 64>(fwd, random(256, 2000, 3), None);
-        assert!(
-            !r.errors.is_empty(),
-            "random vectors did not catch mutant {fwd:?}"
-        );
+        assert_caught(fwd, 2000, 3);
     }
 }

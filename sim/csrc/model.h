@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <exception>
 #include <memory>
 #include <new>
 
@@ -37,20 +39,26 @@ struct Model final : Base {
 #if VM_TRACE
         // Tracing must be enabled on the context before the model exists.
         ctx->traceEverOn(vcd_path != nullptr);
-#else
-        if (vcd_path != nullptr) throw std::bad_alloc();  // no trace support
 #endif
         top.reset(new M{ctx.get(), "uut"});
 #if VM_TRACE
         if (vcd_path) {
             vcd.reset(new VerilatedVcdC);
             top->trace(vcd.get(), 99);
-            vcd->open(vcd_path);
-            if (!vcd->isOpen()) throw std::bad_alloc();
+            vcd->open(vcd_path);  // make() checks that it opened
         }
 #endif
         top->clock = 0;
         top->eval();  // the first cycle's dump records this state at t = 0
+    }
+
+    // Whether the VCD asked for (if any) is open for writing.
+    bool trace_ok() const {
+#if VM_TRACE
+        return !vcd || vcd->isOpen();
+#else
+        return true;
+#endif
     }
 
     ~Model() override {
@@ -92,13 +100,30 @@ struct Model final : Base {
     }
 };
 
-// Constructs a model without letting an exception escape into Rust.
+// Constructs a model into *out and returns ATOMIK_SIM_OK, or returns why it
+// could not (an atomik_sim_status; *out is then NULL, and for
+// ATOMIK_SIM_EXCEPTION msg holds the exception's text). No exception escapes
+// into Rust.
 template <class M>
-void* make(const char* vcd_path, uint32_t random_seed) {
+int make(const char* vcd_path, uint32_t random_seed, void** out, char* msg, size_t msg_len) {
+    *out = nullptr;
+    if (msg_len > 0) msg[0] = '\0';
+#if !VM_TRACE
+    if (vcd_path != nullptr) return ATOMIK_SIM_NO_TRACE;
+#endif
     try {
-        return static_cast<Base*>(new Model<M>(vcd_path, random_seed));
+        std::unique_ptr<Model<M>> m(new Model<M>(vcd_path, random_seed));
+        if (!m->trace_ok()) return ATOMIK_SIM_VCD_OPEN;
+        *out = static_cast<Base*>(m.release());
+        return ATOMIK_SIM_OK;
+    } catch (const std::bad_alloc&) {
+        return ATOMIK_SIM_NO_MEMORY;
+    } catch (const std::exception& e) {
+        if (msg_len > 0) std::snprintf(msg, msg_len, "%s", e.what());
+        return ATOMIK_SIM_EXCEPTION;
     } catch (...) {
-        return nullptr;
+        if (msg_len > 0) std::snprintf(msg, msg_len, "%s", "a C++ exception that is not a std::exception");
+        return ATOMIK_SIM_EXCEPTION;
     }
 }
 

@@ -26,6 +26,20 @@ struct atomik_sim_out {
     uint64_t result;
 };
 
+// Why a model could not be constructed: the return value of every
+// atomik_sim_new_<name> (mirrored by ModelError in sim/src/verilated.rs).
+enum atomik_sim_status {
+    ATOMIK_SIM_OK = 0,
+    // A VCD was asked of a model Verilated without --trace.
+    ATOMIK_SIM_NO_TRACE = 1,
+    // The VCD file could not be opened for writing.
+    ATOMIK_SIM_VCD_OPEN = 2,
+    // std::bad_alloc while building the model.
+    ATOMIK_SIM_NO_MEMORY = 3,
+    // Any other C++ exception; its what() is copied into the caller's buffer.
+    ATOMIK_SIM_EXCEPTION = 4,
+};
+
 }  // extern "C"
 
 namespace atomik_sim {

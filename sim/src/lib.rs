@@ -3,7 +3,8 @@
 //! The committed Verilog (`hdl/verilog/`) runs in Verilator, driven from Rust
 //! through a thin binding of our own ([`verilated`]), and every cycle the
 //! outputs are compared with the core crate's `Table` under the timing
-//! contract of DESIGN.md §3 ([`check::Checker`]): `ready`, `result_valid`
+//! contract of docs/hardware.md ([`Checker`], from the hdl crate, where the
+//! rust-hdl testbench drives the same checker): `ready`, `result_valid`
 //! exactly LATENCY cycles after each READ/SWAP/SWAP_KEEP, `result` and
 //! `result_clean`.
 //!
@@ -19,23 +20,31 @@
 //! crates: see docs/ARCHITECTURE.md.
 #![deny(missing_docs)]
 
-pub mod check;
 pub mod lockstep;
 pub mod stimulus;
 pub mod verilated;
 
-pub use check::{Checker, Counts, Expected, LATENCY, LATENCY_CYCLES, Mismatch, MismatchKind};
-pub use lockstep::{Failure, Report, RunConfig, check_cycles, diagnose, minimize, run};
-pub use stimulus::{Cycle, Generator};
-pub use verilated::{AVAILABLE, Design, Model, ModelError, PortsIn, PortsOut};
+/// The timing contract's checker and vocabulary: one implementation, in the
+/// hdl crate, shared with rust-hdl's native testbench.
+pub use atomik_hdl::contract as check;
+pub use atomik_hdl::contract::{
+    Checker, Counts, Cycle, Edge, Expected, Inputs, LaneAccum, Mismatch, MismatchKind, Outputs,
+    width_mask,
+};
+pub use lockstep::{
+    DEFAULT_SWEEP_EVERY, Failure, Report, RunConfig, check_cycles, diagnose, minimize, run,
+};
+pub use stimulus::Generator;
+pub use verilated::{AVAILABLE, Design, Model, ModelError, PortsIn, PortsOut, UnknownDesign};
+
+/// Cycles from acceptance to `result_valid` (the hdl crate's
+/// [`LATENCY`](atomik_hdl::LATENCY)), for sizing cycle sequences.
+pub const LATENCY_CYCLES: usize = atomik_hdl::LATENCY;
 
 /// Where failure traces go: `<workspace>/target/cosim/fail-<seed>.vcd`
 /// (or under `CARGO_TARGET_DIR` when set).
 pub fn default_vcd_path(seed: u64) -> std::path::PathBuf {
-    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("sim/ is inside the workspace");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| workspace.join("target"), std::path::PathBuf::from);
-    target.join("cosim").join(format!("fail-{seed}.vcd"))
+    atomik_codegen::target_dir()
+        .join("cosim")
+        .join(format!("fail-{seed}.vcd"))
 }

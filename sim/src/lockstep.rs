@@ -4,9 +4,17 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::check::{Checker, Counts, LATENCY_CYCLES, Mismatch};
-use crate::stimulus::{Cycle, Generator, junk};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use atomik_hdl::contract::{Checker, Counts, Cycle, Mismatch};
+
+use crate::LATENCY_CYCLES;
+use crate::stimulus::{Generator, junk, ports};
 use crate::verilated::{Design, Model, ModelError, PortsIn, PortsOut};
+
+/// How often [`RunConfig::new`] reads back every context, in accepted ops
+/// (also the default of `atomik cosim --sweep-every`).
+pub const DEFAULT_SWEEP_EVERY: u64 = 100_000;
 
 /// Cycles handed to the model per call: large enough that the FFI cost
 /// vanishes, small enough to stay in cache.
@@ -31,16 +39,44 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
-    /// `ops` random ops on `design` from `seed`, sweeping every 100k ops.
+    /// `ops` random ops on `design` from `seed`, sweeping every
+    /// [`DEFAULT_SWEEP_EVERY`] ops.
     pub fn new(design: Design, seed: u64, ops: u64) -> Self {
         RunConfig {
             design,
             seed,
             ops,
-            sweep_every: 100_000,
+            sweep_every: DEFAULT_SWEEP_EVERY,
             random_state: false,
             vcd: None,
         }
+    }
+
+    /// The `atomik cosim` arguments (after `cosim`) that run exactly this
+    /// configuration: every field that changes the cycles driven or the
+    /// model's initial state. (`vcd` only adds a trace, so it is left out.)
+    pub fn replay_args(&self) -> Vec<String> {
+        let mut args = vec![
+            "--design".to_string(),
+            self.design.name().to_string(),
+            "--seed".to_string(),
+            self.seed.to_string(),
+            "--ops".to_string(),
+            self.ops.to_string(),
+        ];
+        if self.sweep_every != DEFAULT_SWEEP_EVERY {
+            args.extend(["--sweep-every".to_string(), self.sweep_every.to_string()]);
+        }
+        if self.random_state {
+            args.push("--random-state".to_string());
+        }
+        args
+    }
+
+    /// The shell command that replays this configuration:
+    /// `atomik cosim` + [`replay_args`](Self::replay_args).
+    pub fn replay_command(&self) -> String {
+        format!("atomik cosim {}", self.replay_args().join(" "))
     }
 
     fn model(&self, vcd: Option<&Path>) -> Result<Model, ModelError> {
@@ -88,86 +124,107 @@ struct Job {
 /// generated, so both cores stay busy.
 const IN_FLIGHT: usize = 3;
 
+/// Produces the stimulus of a run, one batch at a time: random cycles until
+/// enough ops were generated, then the final sweep and enough idle cycles to
+/// drain the pipeline, then nothing.
+struct Feeder {
+    design: Design,
+    generator: Generator,
+    /// Ops to generate before the final sweep.
+    ops: u64,
+    generated_ops: u64,
+    /// Cycles generated so far (the junk of cycle `i` is `junk(i)`).
+    index: u64,
+    finished: bool,
+}
+
+impl Feeder {
+    fn new(config: &RunConfig) -> Self {
+        Feeder {
+            design: config.design,
+            generator: Generator::new(config.design, config.seed, config.sweep_every),
+            ops: config.ops,
+            generated_ops: 0,
+            index: 0,
+            finished: false,
+        }
+    }
+
+    /// Refills `cycles` and `job.ins` with the next batch (empty at the end).
+    fn next_batch(&mut self, job: &mut Job, cycles: &mut Vec<Cycle>) {
+        cycles.clear();
+        if self.finished {
+            return;
+        }
+        if self.generated_ops >= self.ops {
+            self.finished = true;
+            self.generator.start_sweep();
+            while self.generator.sweeping() {
+                cycles.push(self.generator.next_cycle());
+            }
+            cycles.extend(std::iter::repeat_n(Cycle::Idle, LATENCY_CYCLES + 2));
+        } else {
+            for _ in 0..BATCH {
+                let c = self.generator.next_cycle();
+                self.generated_ops += u64::from(matches!(c, Cycle::Op { .. }));
+                cycles.push(c);
+            }
+        }
+        let (design, index) = (self.design, self.index);
+        job.ins.clear();
+        job.ins.extend(
+            cycles
+                .iter()
+                .enumerate()
+                .map(|(i, c)| ports(c, design, junk(index + i as u64))),
+        );
+        self.index += cycles.len() as u64;
+    }
+}
+
+/// The simulation thread: builds the model (models are not `Send`), then
+/// runs every batch it is sent and hands it back, until either channel closes.
+fn simulate(config: &RunConfig, jobs: Receiver<Job>, done: SyncSender<Result<Job, ModelError>>) {
+    let mut model = match config.model(config.vcd.as_deref()) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = done.send(Err(e));
+            return;
+        }
+    };
+    for mut job in jobs {
+        let n = job.ins.len();
+        job.outs.resize(n, PortsOut::default());
+        model.run(&job.ins, &mut job.outs[..n]);
+        if done.send(Ok(job)).is_err() {
+            return; // the checker stopped (a mismatch)
+        }
+    }
+}
+
 /// Runs `config` to completion (or the first mismatch), calling `progress`
 /// after every batch of cycles.
 ///
 /// Two threads work in a pipeline: a simulation thread owns the Verilator
-/// model (created there; models are not `Send`) and runs batch *i* while
-/// this thread generates batch *i + 1* and checks batch *i − 1*, cycle by
-/// cycle, against the model.
+/// model (`simulate`) and runs batch *i* while this thread generates batch
+/// *i + 1* and checks batch *i − 1*, cycle by cycle, against the model.
 pub fn run(config: &RunConfig, mut progress: impl FnMut(&Counts)) -> Result<Report, ModelError> {
-    use std::sync::mpsc::sync_channel;
-
-    let design = config.design;
     let (to_sim, sim_jobs) = sync_channel::<Job>(IN_FLIGHT);
     let (sim_done, done_jobs) = sync_channel::<Result<Job, ModelError>>(IN_FLIGHT);
     std::thread::scope(|scope| {
-        let sim_config = config.clone();
-        scope.spawn(move || {
-            let mut model = match sim_config.model(sim_config.vcd.as_deref()) {
-                Ok(m) => m,
-                Err(e) => {
-                    let _ = sim_done.send(Err(e));
-                    return;
-                }
-            };
-            for mut job in sim_jobs {
-                let n = job.ins.len();
-                job.outs.resize(n, PortsOut::default());
-                model.run(&job.ins, &mut job.outs[..n]);
-                if sim_done.send(Ok(job)).is_err() {
-                    return; // the checker stopped (a mismatch)
-                }
-            }
-        });
-
-        let mut generator = Generator::new(design, config.seed, config.sweep_every);
-        let mut checker = Checker::new(design);
-        let mut pending: std::collections::VecDeque<Vec<Cycle>> = Default::default();
-        let mut index = 0u64;
-        let mut generated_ops = 0u64;
-        let mut finished = false;
+        scope.spawn(|| simulate(config, sim_jobs, sim_done));
+        let mut feeder = Feeder::new(config);
+        let mut checker = config.design.checker();
+        let mut pending = std::collections::VecDeque::new();
         let mut first = None;
         let start = Instant::now();
-
-        // Fills one batch: random cycles until enough ops were generated,
-        // then the final sweep and enough idle cycles to drain the pipeline.
-        let mut next_batch = |job: &mut Job, cycles: &mut Vec<Cycle>| {
-            cycles.clear();
-            if finished {
-                return;
-            }
-            if generated_ops >= config.ops {
-                finished = true;
-                generator.start_sweep();
-                while generator.sweeping() {
-                    cycles.push(generator.next_cycle());
-                }
-                cycles.extend(std::iter::repeat_n(Cycle::Idle, LATENCY_CYCLES + 2));
-            } else {
-                for _ in 0..BATCH {
-                    let c = generator.next_cycle();
-                    generated_ops += u64::from(matches!(c, Cycle::Op { .. }));
-                    cycles.push(c);
-                }
-            }
-            job.ins.clear();
-            job.ins.extend(
-                cycles
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| c.ports(design, junk(index + i as u64))),
-            );
-            index += cycles.len() as u64;
-        };
-
         for _ in 0..IN_FLIGHT {
             let mut job = Job {
                 ins: Vec::with_capacity(BATCH),
                 outs: Vec::with_capacity(BATCH),
             };
             let mut cycles = Vec::with_capacity(BATCH);
-            next_batch(&mut job, &mut cycles);
+            feeder.next_batch(&mut job, &mut cycles);
             if cycles.is_empty() {
                 break;
             }
@@ -176,17 +233,12 @@ pub fn run(config: &RunConfig, mut progress: impl FnMut(&Counts)) -> Result<Repo
         }
         while let Some(mut cycles) = pending.pop_front() {
             let mut job = done_jobs.recv().expect("the simulation thread answers")?;
-            for (c, o) in cycles.iter().zip(&job.outs) {
-                if let Err(m) = checker.step(c, o) {
-                    first = Some(m);
-                    break;
-                }
-            }
+            first = check_batch(&mut checker, &cycles, &job.outs);
             progress(&checker.counts());
             if first.is_some() {
                 break;
             }
-            next_batch(&mut job, &mut cycles);
+            feeder.next_batch(&mut job, &mut cycles);
             if !cycles.is_empty() {
                 pending.push_back(cycles);
                 to_sim.send(job).expect("the simulation thread is alive");
@@ -206,6 +258,15 @@ pub fn run(config: &RunConfig, mut progress: impl FnMut(&Counts)) -> Result<Repo
     })
 }
 
+/// Checks one batch of cycles against what the hardware showed; returns the
+/// first mismatch.
+fn check_batch(checker: &mut Checker, cycles: &[Cycle], outs: &[PortsOut]) -> Option<Mismatch> {
+    cycles
+        .iter()
+        .zip(outs)
+        .find_map(|(c, o)| checker.step(c, &o.outputs()).err())
+}
+
 /// Runs `cycles` (then enough idle cycles to flush every result) on a fresh
 /// model of `config.design` — with `config`'s initial state — and returns the
 /// first mismatch, if any. With `vcd`, traces every cycle to that file.
@@ -216,7 +277,7 @@ pub fn check_cycles(
 ) -> Result<Result<Counts, Mismatch>, ModelError> {
     let design = config.design;
     let mut model = config.model(vcd)?;
-    let mut checker = Checker::new(design);
+    let mut checker = design.checker();
     let all: Vec<Cycle> = cycles
         .iter()
         .copied()
@@ -225,16 +286,14 @@ pub fn check_cycles(
     let ins: Vec<PortsIn> = all
         .iter()
         .enumerate()
-        .map(|(i, c)| c.ports(design, junk(i as u64)))
+        .map(|(i, c)| ports(c, design, junk(i as u64)))
         .collect();
     let mut outs = vec![PortsOut::default(); all.len()];
     model.run(&ins, &mut outs);
-    for (c, o) in all.iter().zip(&outs) {
-        if let Err(m) = checker.step(c, o) {
-            return Ok(Err(m));
-        }
-    }
-    Ok(Ok(checker.counts()))
+    Ok(match check_batch(&mut checker, &all, &outs) {
+        Some(m) => Err(m),
+        None => Ok(checker.counts()),
+    })
 }
 
 /// Shrinks a failing cycle sequence with delta debugging (complement
@@ -329,11 +388,17 @@ impl fmt::Display for Failure {
         )?;
         writeln!(
             f,
-            "minimal failing sequence ({} cycles; idle and unaccepted cycles elided):",
+            "minimal failing sequence ({} cycles; runs of idle cycles shown as a count; \
+             ops presented while ready is low are marked \"not accepted\"):",
             self.minimal.len()
         )?;
+        // The contract's `ready` (which the hardware matched up to the
+        // mismatch) says which ops took effect.
+        let mut contract = c.design.checker();
         let mut idle = 0usize;
         for (i, cycle) in self.minimal.iter().enumerate() {
+            let accepted = contract.ready_for(cycle);
+            contract.advance_unchecked(cycle);
             if *cycle == Cycle::Idle {
                 idle += 1;
                 continue;
@@ -342,21 +407,15 @@ impl fmt::Display for Failure {
                 writeln!(f, "  {:>6}  ({idle} idle)", "")?;
                 idle = 0;
             }
-            writeln!(f, "  {i:>6}  {cycle}")?;
+            let note = match cycle {
+                Cycle::Op { .. } if !accepted => "  (not accepted: ready low)",
+                _ => "",
+            };
+            writeln!(f, "  {i:>6}  {cycle}{note}")?;
         }
         writeln!(f, "  then idle until every result is due")?;
         writeln!(f, "expected vs actual: {}", self.minimal_mismatch)?;
         writeln!(f, "VCD of the minimal sequence: {}", self.vcd.display())?;
-        write!(
-            f,
-            "replay: atomik cosim --seed {} --ops {}{}",
-            c.seed,
-            c.ops,
-            if c.random_state {
-                " --random-state"
-            } else {
-                ""
-            }
-        )
+        write!(f, "replay: {}", c.replay_command())
     }
 }

@@ -1,96 +1,22 @@
-//! Stimulus: what is driven in each clock cycle, and a seeded random source.
+//! Stimulus: a seeded random source of [`Cycle`]s, and their port values.
 
-// Port values and decisions are bit fields sliced out of random words, masked
-// to their width first: the truncating casts are the point.
+// Decisions are bit fields sliced out of random words, masked to their
+// width first: the truncating casts are the point.
 #![allow(clippy::cast_possible_truncation)]
-
-use std::fmt;
 
 use atomik::Opcode;
 
+pub use atomik_hdl::contract::{Cycle, junk};
+
 use crate::verilated::{Design, PortsIn};
 
-/// What the testbench drives during one clock cycle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Cycle {
-    /// `op_valid` low (the other inputs carry junk the table must ignore).
-    Idle,
-    /// `reset` high.
-    Reset,
-    /// `op_valid` high with this op (0..=7; 5..=7 are reserved), address and data.
-    /// The address is reduced modulo the number of contexts, the data masked
-    /// to the width.
-    Op {
-        /// Opcode.
-        op: u8,
-        /// Context address.
-        addr: u32,
-        /// `data_in`.
-        data: u64,
-    },
-}
-
-impl Cycle {
-    /// Shorthand for an op cycle.
-    pub fn op(op: Opcode, addr: u32, data: u64) -> Cycle {
-        Cycle::Op {
-            op: op.bits(),
-            addr,
-            data,
-        }
-    }
-
-    /// The port values for this cycle. `junk` fills the inputs that carry no
-    /// meaning (everything but `reset` and `op_valid` on idle and reset
-    /// cycles); half the reset cycles also raise `op_valid`, which `ready`
-    /// low must make harmless.
-    pub fn ports(&self, design: Design, junk: u64) -> PortsIn {
-        let amask = design.contexts() as u64 - 1;
-        let dmask = if design.width() == 64 {
-            u64::MAX
-        } else {
-            (1u64 << design.width()) - 1
-        };
-        // Bits of junk: [0..3) op, [3..) address, all of it rotated for data.
-        let junk_op = (junk & 7) as u8;
-        let junk_addr = ((junk >> 3) & amask) as u32;
-        let junk_data = junk.rotate_left(17) & dmask;
-        match *self {
-            Cycle::Idle => PortsIn::new(false, false, junk_op, junk_addr, junk_data),
-            Cycle::Reset => PortsIn::new(true, junk >> 63 == 1, junk_op, junk_addr, junk_data),
-            Cycle::Op { op, addr, data } => PortsIn::new(
-                false,
-                true,
-                op & 7,
-                (u64::from(addr) & amask) as u32,
-                data & dmask,
-            ),
-        }
-    }
-}
-
-impl fmt::Display for Cycle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Cycle::Idle => f.write_str("idle"),
-            Cycle::Reset => f.write_str("RESET"),
-            Cycle::Op { op, addr, data } => match Opcode::from_bits(op) {
-                Some(o @ (Opcode::Read | Opcode::SwapKeep)) => write!(f, "{o} [{addr}]"),
-                Some(o) => write!(f, "{o} [{addr}] {data:#x}"),
-                None => write!(f, "reserved op {op} [{addr}] {data:#x}"),
-            },
-        }
-    }
-}
-
-/// A deterministic function of the cycle number, for junk inputs, so that a
-/// replay of the same cycles drives the same junk.
-pub fn junk(cycle: u64) -> u64 {
-    // SplitMix64's output function.
-    let mut z = cycle.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+/// The port values for `cycle` on `design`, with `junk` (see [`junk`]) on the
+/// inputs that carry no meaning. The rule lives in
+/// [`Cycle::inputs`](atomik_hdl::contract::Cycle::inputs), shared with the
+/// rust-hdl testbench.
+#[inline]
+pub fn ports(cycle: &Cycle, design: Design, junk: u64) -> PortsIn {
+    cycle.inputs(design.contexts(), design.width(), junk).into()
 }
 
 /// Random stimulus from a seed: every opcode (reserved ones too), idle gaps,

@@ -5,6 +5,9 @@
 use std::ffi::CString;
 use std::marker::PhantomData;
 use std::path::Path;
+use std::str::FromStr;
+
+use atomik_hdl::contract::{Checker, Inputs, Outputs};
 
 /// Which emitted Verilog to simulate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -19,6 +22,34 @@ pub enum Design {
 }
 
 impl Design {
+    /// Every design, in the order `atomik cosim --help` lists them.
+    pub const ALL: [Design; 3] = [
+        Design::Default,
+        Design::Small16x32,
+        Design::MutantNoForwarding,
+    ];
+
+    /// The name `atomik cosim --design` knows it by (and the replay hint
+    /// prints): the one place that spelling is written.
+    pub fn name(self) -> &'static str {
+        match self {
+            Design::Default => "default",
+            Design::Small16x32 => "small",
+            Design::MutantNoForwarding => "mutant",
+        }
+    }
+
+    /// One line for `--help`.
+    pub fn about(self) -> &'static str {
+        match self {
+            Design::Default => "hdl/verilog/atomik_state_table.v (256 x 64)",
+            Design::Small16x32 => "hdl/verilog/16x32/atomik_state_table.v",
+            Design::MutantNoForwarding => {
+                "the no-forwarding mutant: must FAIL (proves the harness has teeth)"
+            }
+        }
+    }
+
     /// Number of contexts.
     pub fn contexts(self) -> usize {
         match self {
@@ -33,6 +64,28 @@ impl Design {
             Design::Small16x32 => 32,
             Design::Default | Design::MutantNoForwarding => 64,
         }
+    }
+
+    /// The timing-contract checker for this design's geometry, in the state
+    /// after reset.
+    pub fn checker(self) -> Checker {
+        Checker::new(self.contexts(), self.width())
+    }
+}
+
+/// A name that is not one of [`Design::name`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown design {0:?}: choose one of default, small, mutant")]
+pub struct UnknownDesign(pub String);
+
+impl FromStr for Design {
+    type Err = UnknownDesign;
+
+    fn from_str(s: &str) -> Result<Design, UnknownDesign> {
+        Design::ALL
+            .into_iter()
+            .find(|d| d.name() == s)
+            .ok_or_else(|| UnknownDesign(s.to_string()))
     }
 }
 
@@ -67,6 +120,13 @@ impl PortsIn {
     }
 }
 
+impl From<Inputs> for PortsIn {
+    #[inline]
+    fn from(i: Inputs) -> PortsIn {
+        PortsIn::new(i.reset, i.op_valid, i.op, i.addr, i.data_in)
+    }
+}
+
 /// The outputs observed during a cycle (before its closing rising edge).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -83,16 +143,53 @@ pub struct PortsOut {
     pub result: u64,
 }
 
+impl PortsOut {
+    /// The values the timing-contract checker compares.
+    #[inline]
+    pub fn outputs(&self) -> Outputs {
+        Outputs {
+            ready: self.ready != 0,
+            result_valid: self.result_valid != 0,
+            result: self.result,
+            result_clean: self.result_clean != 0,
+        }
+    }
+}
+
 #[cfg(not(atomik_no_verilator))]
 mod ffi {
     use super::{PortsIn, PortsOut};
     use std::ffi::{c_char, c_int, c_void};
 
     unsafe extern "C" {
-        pub(super) fn atomik_sim_new_default(vcd: *const c_char, seed: u32) -> *mut c_void;
-        pub(super) fn atomik_sim_new_default_fast(vcd: *const c_char, seed: u32) -> *mut c_void;
-        pub(super) fn atomik_sim_new_small(vcd: *const c_char, seed: u32) -> *mut c_void;
-        pub(super) fn atomik_sim_new_mutant(vcd: *const c_char, seed: u32) -> *mut c_void;
+        pub(super) fn atomik_sim_new_default(
+            vcd: *const c_char,
+            seed: u32,
+            out: *mut *mut c_void,
+            msg: *mut c_char,
+            msg_len: usize,
+        ) -> c_int;
+        pub(super) fn atomik_sim_new_default_fast(
+            vcd: *const c_char,
+            seed: u32,
+            out: *mut *mut c_void,
+            msg: *mut c_char,
+            msg_len: usize,
+        ) -> c_int;
+        pub(super) fn atomik_sim_new_small(
+            vcd: *const c_char,
+            seed: u32,
+            out: *mut *mut c_void,
+            msg: *mut c_char,
+            msg_len: usize,
+        ) -> c_int;
+        pub(super) fn atomik_sim_new_mutant(
+            vcd: *const c_char,
+            seed: u32,
+            out: *mut *mut c_void,
+            msg: *mut c_char,
+            msg_len: usize,
+        ) -> c_int;
         pub(super) fn atomik_sim_free(h: *mut c_void);
         pub(super) fn atomik_sim_run(
             h: *mut c_void,
@@ -112,9 +209,60 @@ pub enum ModelError {
     /// The VCD path is not representable as a C string.
     #[error("bad VCD path {0}")]
     BadPath(String),
-    /// The shim failed to construct the model (e.g. the VCD file cannot be opened).
-    #[error("Verilator model construction failed (VCD path {0:?})")]
-    Construct(Option<String>),
+    /// A VCD was asked of a model built without tracing (shim status
+    /// `ATOMIK_SIM_NO_TRACE`).
+    #[error("the {} model was built without --trace: it cannot write a VCD", .0.name())]
+    NoTrace(Design),
+    /// The VCD file could not be opened for writing (`ATOMIK_SIM_VCD_OPEN`).
+    #[error("cannot open VCD file {0} for writing")]
+    VcdOpen(String),
+    /// Memory ran out while building the model (`ATOMIK_SIM_NO_MEMORY`).
+    #[error("out of memory building the {} model", .0.name())]
+    OutOfMemory(Design),
+    /// The model's constructor threw (`ATOMIK_SIM_EXCEPTION`, or a status
+    /// this binding does not know).
+    #[error("building the {} model failed: {message}", .design.name())]
+    Exception {
+        /// The design.
+        design: Design,
+        /// The C++ exception's text.
+        message: String,
+    },
+}
+
+/// The shim's `atomik_sim_status` values (csrc/ports.h).
+#[cfg(not(atomik_no_verilator))]
+mod status {
+    pub(super) const OK: i32 = 0;
+    pub(super) const NO_TRACE: i32 = 1;
+    pub(super) const VCD_OPEN: i32 = 2;
+    pub(super) const NO_MEMORY: i32 = 3;
+}
+
+impl ModelError {
+    /// The error for a non-OK shim status.
+    #[cfg(not(atomik_no_verilator))]
+    fn from_status(status: i32, design: Design, vcd: Option<&Path>, message: &[u8]) -> ModelError {
+        let text = |m: &[u8]| {
+            let end = m.iter().position(|&b| b == 0).unwrap_or(m.len());
+            String::from_utf8_lossy(&m[..end]).into_owned()
+        };
+        match status {
+            status::NO_TRACE => ModelError::NoTrace(design),
+            status::VCD_OPEN => {
+                ModelError::VcdOpen(vcd.map_or_else(String::new, |p| p.display().to_string()))
+            }
+            status::NO_MEMORY => ModelError::OutOfMemory(design),
+            status::OK => unreachable!("OK is not an error"),
+            other => ModelError::Exception {
+                design,
+                message: match text(message) {
+                    m if m.is_empty() => format!("unknown shim status {other}"),
+                    m => m,
+                },
+            },
+        }
+    }
 }
 
 /// Whether this build contains the Verilator models.
@@ -166,11 +314,27 @@ impl Model {
             (Design::Small16x32, _) => ffi::atomik_sim_new_small,
             (Design::MutantNoForwarding, _) => ffi::atomik_sim_new_mutant,
         };
-        // SAFETY: `ptr` is NULL or a NUL-terminated string alive for the call;
-        // the shim copies what it needs.
-        let raw = unsafe { new(ptr, seed) };
-        let handle = std::ptr::NonNull::new(raw)
-            .ok_or_else(|| ModelError::Construct(vcd.map(|p| p.display().to_string())))?;
+        let mut raw = std::ptr::null_mut();
+        let mut message = [0u8; 256];
+        // SAFETY: `ptr` is NULL or a NUL-terminated string alive for the call
+        // (the shim copies what it needs); `raw` and `message` are valid for
+        // writes of one pointer and of `message.len()` bytes.
+        let rc = unsafe {
+            new(
+                ptr,
+                seed,
+                &raw mut raw,
+                message.as_mut_ptr().cast(),
+                message.len(),
+            )
+        };
+        if rc != status::OK {
+            return Err(ModelError::from_status(rc, design, vcd, &message));
+        }
+        let handle = std::ptr::NonNull::new(raw).ok_or_else(|| ModelError::Exception {
+            design,
+            message: "the shim reported success without a model".into(),
+        })?;
         Ok(Model {
             handle,
             design,
@@ -227,6 +391,32 @@ impl Drop for Model {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression: the shim used to throw `std::bad_alloc` for "VCD not
+    /// opened", which surfaced as an anonymous construction failure. Now it
+    /// is a typed error naming the file.
+    #[test]
+    #[cfg_attr(
+        atomik_no_verilator,
+        ignore = "co-simulation SKIPPED: Verilator not found at build time"
+    )]
+    fn an_unwritable_vcd_is_a_typed_error() {
+        let path = Path::new("/nonexistent-atomik-dir/trace.vcd");
+        let err = Model::with_options(Design::Small16x32, Some(path), None).unwrap_err();
+        assert!(matches!(&err, ModelError::VcdOpen(p) if p == &path.display().to_string()));
+        assert_eq!(
+            err.to_string(),
+            "cannot open VCD file /nonexistent-atomik-dir/trace.vcd for writing"
+        );
+    }
+
+    #[test]
+    fn designs_parse_from_their_names() {
+        for d in Design::ALL {
+            assert_eq!(d.name().parse::<Design>(), Ok(d));
+        }
+        assert!("nope".parse::<Design>().is_err());
+    }
 
     #[test]
     fn port_layouts_match_the_shim() {

@@ -102,7 +102,14 @@ fn the_mutant_is_caught_shrunk_and_traced() {
         "shrunk to a minimal op sequence, got {ops} ops:\n{text}"
     );
     assert!(std::fs::metadata(&vcd).expect("VCD written").len() > 1000);
-    assert!(text.contains("expected vs actual") && text.contains("replay: atomik cosim --seed 9"));
+    // Regression: the hint used to omit `--design`, so after a mutant or
+    // preset failure it replayed the default design, which passes. (The
+    // atomik-cli tests run the printed command and check it fails the same way.)
+    assert!(
+        text.contains("expected vs actual")
+            && text.contains("replay: atomik cosim --design mutant --seed 9 --ops 100000"),
+        "{text}"
+    );
     // The same sequence passes on the correct design.
     let mut good = config.clone();
     good.design = Design::Default;

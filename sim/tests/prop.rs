@@ -96,6 +96,8 @@ fn the_property_catches_the_mutant_and_shrinks_it() {
     );
 }
 
+/// Pins the read-after-write hazard the forwarding paths h1..h3 exist for
+/// (the no-forwarding mutant of 0b66978 returns stale BRAM data here).
 /// Shrunk counterexamples of the mutant, one per forwarding distance: a
 /// dependent op 1, 2 and 3 cycles after a write. The real design must pass
 /// each; the mutant must fail each (so they keep testing the tests).

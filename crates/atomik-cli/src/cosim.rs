@@ -3,19 +3,18 @@
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
-use atomik_sim::{Design, RunConfig, default_vcd_path, diagnose, run};
+use atomik_sim::{DEFAULT_SWEEP_EVERY, Design, RunConfig, default_vcd_path, diagnose, run};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
-/// Which Verilog to co-simulate.
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
-pub(crate) enum DesignArg {
-    /// hdl/verilog/atomik_state_table.v (256 x 64)
-    Default,
-    /// hdl/verilog/16x32/atomik_state_table.v
-    Small,
-    /// the no-forwarding mutant: must FAIL (proves the harness has teeth)
-    Mutant,
+/// `--design`: any [`Design`], by the name the replay hint prints.
+fn design_parser() -> impl clap::builder::TypedValueParser<Value = Design> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new(Design::ALL.map(|d| PossibleValue::new(d.name()).help(d.about())))
+        .map(|name| {
+            name.parse::<Design>()
+                .expect("clap admits only design names")
+        })
 }
 
 /// Options of `atomik cosim`.
@@ -34,8 +33,11 @@ pub(crate) struct CosimArgs {
     #[arg(long)]
     vcd: Option<PathBuf>,
     /// Which Verilog to simulate.
-    #[arg(long, value_enum, default_value_t = DesignArg::Default)]
-    design: DesignArg,
+    #[arg(long, value_parser = design_parser(), default_value = "default")]
+    design: Design,
+    /// READ back every context every this many ops (0: only at the end).
+    #[arg(long, default_value_t = DEFAULT_SWEEP_EVERY)]
+    sweep_every: u64,
     /// Start with random flops and memories (only reset makes them zero).
     #[arg(long)]
     random_state: bool,
@@ -53,11 +55,7 @@ fn seed_from_clock() -> u64 {
 
 /// Runs the co-simulation; returns whether it passed.
 pub(crate) fn cosim(a: &CosimArgs) -> Result<bool> {
-    let design = match a.design {
-        DesignArg::Default => Design::Default,
-        DesignArg::Small => Design::Small16x32,
-        DesignArg::Mutant => Design::MutantNoForwarding,
-    };
+    let design = a.design;
     if !atomik_sim::AVAILABLE {
         bail!(
             "co-simulation unavailable: this atomik was built without Verilator (run `just deps`, then rebuild)"
@@ -66,6 +64,7 @@ pub(crate) fn cosim(a: &CosimArgs) -> Result<bool> {
     let seed = a.seed.unwrap_or_else(seed_from_clock);
     let mut config = RunConfig::new(design, seed, a.ops);
     config.random_state = a.random_state;
+    config.sweep_every = a.sweep_every;
     config.vcd.clone_from(&a.vcd);
     if !a.json {
         eprintln!("co-simulating {design:?} (seed {seed}, {} ops)", a.ops);

@@ -109,8 +109,7 @@ fn verilog_emits_the_committed_default_and_rejects_bad_sizes() {
     );
     let emitted = std::fs::read_to_string(dir.join("atomik_state_table.v")).unwrap();
     let committed = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../hdl/verilog/atomik_state_table.v"),
+        atomik_codegen::workspace_root().join("hdl/verilog/atomik_state_table.v"),
     )
     .unwrap();
     assert_eq!(emitted, committed);
@@ -162,4 +161,49 @@ fn cosim_reports_json_and_fails_on_the_mutant() {
         err.contains("MISMATCH") && err.contains("expected vs actual"),
         "{err}"
     );
+}
+
+/// The first line of `stderr` that starts with `prefix`, without it.
+fn line_after<'a>(stderr: &'a str, prefix: &str) -> &'a str {
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("no line starting {prefix:?} in:\n{stderr}"))
+}
+
+/// Regression: `atomik cosim` printed a replay hint without `--design` (nor
+/// the sweep interval), so the printed command ran the default design and
+/// passed. The hint is now run as printed and must fail the same way.
+#[test]
+fn the_replay_hint_reproduces_the_failure() {
+    let out = atomik(&[
+        "cosim",
+        "--design",
+        "mutant",
+        "--ops",
+        "3000",
+        "--seed",
+        "5",
+        "--sweep-every",
+        "700",
+        "--random-state",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let hint = line_after(&err, "replay: atomik ");
+    assert_eq!(
+        hint,
+        "cosim --design mutant --seed 5 --ops 3000 --sweep-every 700 --random-state"
+    );
+    let args: Vec<&str> = hint.split_whitespace().collect();
+    let again = atomik(&args);
+    assert_eq!(again.status.code(), Some(1), "the replay fails too");
+    let err_again = String::from_utf8_lossy(&again.stderr);
+    for prefix in ["MISMATCH in ", "expected vs actual: ", "replay: atomik "] {
+        assert_eq!(
+            line_after(&err_again, prefix),
+            line_after(&err, prefix),
+            "{prefix}"
+        );
+    }
 }
