@@ -227,15 +227,210 @@ static long calibrate(double ns_per_rep) {
     return reps > 0 ? reps : 1;
 }
 
-int main(int argc, char **argv) {
-    int json = 0, i, s;
+/* ---- the measurements ------------------------------------------------------ */
+
+/* fp_reduce: library against the inline fold. */
+struct fp_measure {
+    long reps;                             /* passes per timed run */
+    double lib[SAMPLES], base[SAMPLES];    /* ns per timed run */
+    int same;                              /* results bit-identical */
+};
+
+/* table_accum and table_accum_batch against the inline loop. All timed runs
+ * use `timed`; `model` is a fresh table after one replay of the pairs. */
+struct table_measure {
+    long reps;                             /* replays of the pairs per timed run */
+    long replays;                          /* replays `timed` has seen so far */
+    double accum_lib[SAMPLES], batch_lib[SAMPLES], base[2 * SAMPLES];
+    int accum_same, batch_same;
+    atomik_table_t timed, model;
+};
+
+/* The figures the report prints, from the medians. */
+struct figures {
+    double fp_lib, fp_base, accum_lib, batch_lib, base; /* GB/s; ns per ACCUM */
+    double r_fp, r_accum, r_batch;                      /* library / baseline */
+};
+
+/* The 1 MiB buffer, the (addr, delta) pairs and the references, all from
+ * one fixed seed. */
+static int make_data(void) {
     uint64_t seed = 0xA70B1C;
-    atomik_table_t v_lib, v_base, v_batch, timed;
-    double fp_lib[SAMPLES], fp_base[SAMPLES];
-    double ac_lib[SAMPLES], ba_lib[SAMPLES], base_runs[2 * SAMPLES];
-    long fp_reps, ac_reps, timed_replays = 0;
-    int fp_same = 1, accum_same, batch_same, timed_same;
-    double t0, m_fp_lib, m_fp_base, m_ac_lib, m_ba_lib, m_base, r_fp, r_ac, r_ba;
+    int i;
+    fp_buf = (uint8_t *)malloc(FP_BYTES + 8);
+    if (fp_buf == NULL) return 1;
+    for (i = 0; i < FP_BYTES + 8; i++) fp_buf[i] = (uint8_t)splitmix(&seed);
+    for (i = 0; i < PAIRS; i++) {
+        addrs[i] = (uint32_t)(splitmix(&seed) % CONTEXTS);
+        deltas[i] = splitmix(&seed);
+    }
+    for (i = 0; i < CONTEXTS; i++) refs[i] = splitmix(&seed);
+    return 0;
+}
+
+/* Library and inline fold agree on the buffer and on odd lengths and
+ * alignments (the tail handling). */
+static int fp_results_identical(void) {
+    int i, same = atomik_fp_reduce(fp_buf, FP_BYTES) == base_fp_reduce(fp_buf, FP_BYTES);
+    for (i = 0; i < 64; i++) {
+        const size_t len = (size_t)FP_BYTES - 32 + (size_t)i;
+        if (atomik_fp_reduce(fp_buf + i % 8, len) != base_fp_reduce(fp_buf + i % 8, len)) {
+            same = 0;
+        }
+    }
+    return same;
+}
+
+/* Separate tables after an odd number of replays (so the XORs do not
+ * cancel) must be identical, and not trivially so. Also builds the
+ * one-replay model of the timed table. */
+static int verify_tables(struct table_measure *m) {
+    atomik_table_t v_lib, v_base, v_batch;
+    int i;
+    if (new_table(&v_lib) || new_table(&v_base) || new_table(&v_batch)) return 1;
+    run_accum_lib(&v_lib, VERIFY_REPLAYS);
+    run_accum_base(&v_base, VERIFY_REPLAYS);
+    if (run_batch_lib(&v_batch, VERIFY_REPLAYS)) return 1;
+    m->accum_same = tables_equal(&v_lib, &v_base);
+    m->batch_same = tables_equal(&v_batch, &v_base);
+    /* and the comparison is not trivial */
+    for (i = 0; i < CONTEXTS && v_base.contexts[i].accumulator == 0; i++) {
+    }
+    if (i == CONTEXTS) m->accum_same = m->batch_same = 0;
+    free(v_lib.contexts);
+    free(v_base.contexts);
+    free(v_batch.contexts);
+    if (new_table(&m->model)) return 1;
+    run_accum_base(&m->model, 1);
+    return 0;
+}
+
+/* Repetition counts (this also warms the caches and the clock). */
+static void calibrate_runs(struct fp_measure *fp, struct table_measure *tm) {
+    double t0 = now_ns();
+    sink = run_fp_base(8);
+    fp->reps = calibrate((now_ns() - t0) / 8);
+    t0 = now_ns();
+    run_accum_base(&tm->timed, 64);
+    tm->reps = calibrate((now_ns() - t0) / 64);
+    tm->replays += 64;
+}
+
+/* Sample s of fp_reduce: library and inline fold, order rotating. */
+static void sample_fp(struct fp_measure *fp, int s) {
+    uint64_t a = 0, b = 0;
+    int k;
+    for (k = 0; k < 2; k++) {
+        const double t0 = now_ns();
+        if ((k + s) % 2 == 0) {
+            a = run_fp_lib(fp->reps);
+            fp->lib[s] = now_ns() - t0;
+        } else {
+            b = run_fp_base(fp->reps);
+            fp->base[s] = now_ns() - t0;
+        }
+    }
+    if (a != b) fp->same = 0;
+    sink ^= a;
+}
+
+/* Sample s of the table loops: library per call, inline, library batch,
+ * inline again, order rotating. Returns 1 if the batch call fails. */
+static int sample_tables(struct table_measure *m, int s) {
+    int k;
+    for (k = 0; k < 4; k++) {
+        const double t0 = now_ns();
+        switch ((k + s) % 4) {
+        case 0:
+            run_accum_lib(&m->timed, m->reps);
+            m->accum_lib[s] = now_ns() - t0;
+            break;
+        case 1:
+            run_accum_base(&m->timed, m->reps);
+            m->base[2 * s] = now_ns() - t0;
+            break;
+        case 2:
+            if (run_batch_lib(&m->timed, m->reps)) {
+                fprintf(stderr, "atomik_table_accum_batch failed\n");
+                return 1;
+            }
+            m->batch_lib[s] = now_ns() - t0;
+            break;
+        default:
+            run_accum_base(&m->timed, m->reps);
+            m->base[2 * s + 1] = now_ns() - t0;
+            break;
+        }
+        m->replays += m->reps;
+    }
+    return 0;
+}
+
+/* Medians into throughputs and ratios (sorts the samples). */
+static struct figures compute_figures(struct fp_measure *fp, struct table_measure *m) {
+    struct figures f;
+    const double ops = (double)m->reps * PAIRS;
+    f.fp_lib = (double)FP_BYTES * (double)fp->reps / median(fp->lib, SAMPLES); /* B/ns = GB/s */
+    f.fp_base = (double)FP_BYTES * (double)fp->reps / median(fp->base, SAMPLES);
+    f.accum_lib = median(m->accum_lib, SAMPLES) / ops; /* ns per ACCUM */
+    f.batch_lib = median(m->batch_lib, SAMPLES) / ops;
+    f.base = median(m->base, 2 * SAMPLES) / ops;
+    f.r_fp = f.fp_lib / f.fp_base;
+    f.r_accum = f.base / f.accum_lib;
+    f.r_batch = f.base / f.batch_lib;
+    return f;
+}
+
+static void print_json(const struct fp_measure *fp, const struct table_measure *m,
+                       const struct figures *f) {
+    printf("{\"library_version\":\"%s\",\"compiler\":\"gcc %s\",\"flags\":\"-O2\","
+           "\"samples\":%d,\"statistic\":\"median\","
+           "\"fp_reduce\":{\"bytes\":%d,\"passes_per_sample\":%ld,"
+           "\"library_gb_per_s\":%.3f,\"baseline_gb_per_s\":%.3f,\"ratio\":%.3f,"
+           "\"target\":1.5,\"identical\":%s},"
+           "\"table_accum\":{\"contexts\":%d,\"pairs\":%d,\"replays_per_sample\":%ld,"
+           "\"library_ns_per_op\":%.4f,\"baseline_ns_per_op\":%.4f,\"ratio\":%.3f,"
+           "\"target\":0.5,\"identical\":%s},"
+           "\"table_accum_batch\":{\"contexts\":%d,\"pairs_per_call\":%d,"
+           "\"library_ns_per_op\":%.4f,\"baseline_ns_per_op\":%.4f,\"ratio\":%.3f,"
+           "\"target\":1.0,\"identical\":%s}}\n",
+           atomik_version_string(), __VERSION__, SAMPLES, FP_BYTES, fp->reps, f->fp_lib,
+           f->fp_base, f->r_fp, fp->same ? "true" : "false", CONTEXTS, PAIRS, m->reps,
+           f->accum_lib, f->base, f->r_accum, m->accum_same ? "true" : "false", CONTEXTS,
+           PAIRS, f->batch_lib, f->base, f->r_batch, m->batch_same ? "true" : "false");
+}
+
+static void print_text(const struct fp_measure *fp, const struct table_measure *m,
+                       const struct figures *f) {
+    printf("libatomik_core %s vs the original header-only code (inline C), gcc %s -O2\n",
+           atomik_version_string(), __VERSION__);
+    printf("median of %d interleaved samples; ratio = library / baseline throughput\n\n",
+           SAMPLES);
+    printf("%-34s %14s %14s %8s %8s  %s\n", "benchmark", "library", "inline C", "ratio",
+           "target", "results");
+    printf("%-34s %9.2f GB/s %9.2f GB/s %7.2fx %7.1fx  %s\n", "fp_reduce, 1 MiB in cache",
+           f->fp_lib, f->fp_base, f->r_fp, 1.5, fp->same ? "identical" : "DIFFER");
+    printf("%-34s %8.3f ns/op %8.3f ns/op %7.2fx %7.1fx  %s\n",
+           "table_accum, one call per ACCUM", f->accum_lib, f->base, f->r_accum, 0.5,
+           m->accum_same ? "identical" : "DIFFER");
+    printf("%-34s %8.3f ns/op %8.3f ns/op %7.2fx %7.1fx  %s\n",
+           "table_accum_batch, 4096 per call", f->batch_lib, f->base, f->r_batch, 1.0,
+           m->batch_same ? "identical" : "DIFFER");
+    printf("\n%d contexts; %d pseudo-random (addr, delta) pairs replayed %ld times per "
+           "timed run; fp_reduce %ld passes per timed run\n",
+           CONTEXTS, PAIRS, m->reps, fp->reps);
+    printf("targets met: fp_reduce %s, table_accum %s, table_accum_batch %s\n",
+           f->r_fp >= 1.5 ? "yes" : "NO", f->r_accum >= 0.5 ? "yes" : "NO",
+           f->r_batch >= 1.0 ? "yes" : "NO");
+}
+
+/* Static: the sample arrays are too large to want on the stack. */
+static struct fp_measure fp;
+static struct table_measure tm;
+
+int main(int argc, char **argv) {
+    int json = 0, i, s, timed_same;
+    struct figures f;
 
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
@@ -245,153 +440,30 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-
-    /* ---- data ---- */
-    fp_buf = (uint8_t *)malloc(FP_BYTES + 8);
-    if (fp_buf == NULL) return 1;
-    for (i = 0; i < FP_BYTES + 8; i++) fp_buf[i] = (uint8_t)splitmix(&seed);
-    for (i = 0; i < PAIRS; i++) {
-        addrs[i] = (uint32_t)(splitmix(&seed) % CONTEXTS);
-        deltas[i] = splitmix(&seed);
-    }
-    for (i = 0; i < CONTEXTS; i++) refs[i] = splitmix(&seed);
-    if (new_table(&v_lib) || new_table(&v_base) || new_table(&v_batch) || new_table(&timed)) {
+    if (make_data()) return 1;
+    if (new_table(&tm.timed)) {
         fprintf(stderr, "posix_memalign failed\n");
         return 1;
     }
-
-    /* ---- verification: identical results ---- */
-    if (atomik_fp_reduce(fp_buf, FP_BYTES) != base_fp_reduce(fp_buf, FP_BYTES)) fp_same = 0;
-    for (i = 0; i < 64; i++) { /* odd lengths and alignments: the tail handling */
-        const size_t len = (size_t)FP_BYTES - 32 + (size_t)i;
-        if (atomik_fp_reduce(fp_buf + i % 8, len) != base_fp_reduce(fp_buf + i % 8, len)) {
-            fp_same = 0;
-        }
-    }
-    run_accum_lib(&v_lib, VERIFY_REPLAYS);
-    run_accum_base(&v_base, VERIFY_REPLAYS);
-    if (run_batch_lib(&v_batch, VERIFY_REPLAYS)) return 1;
-    accum_same = tables_equal(&v_lib, &v_base);
-    batch_same = tables_equal(&v_batch, &v_base);
-    /* and the comparison is not trivial */
-    for (i = 0; i < CONTEXTS && v_base.contexts[i].accumulator == 0; i++) {
-    }
-    if (i == CONTEXTS) accum_same = batch_same = 0;
-    /* v_base becomes the one-replay model for the timed table's history */
-    free(v_base.contexts);
-    if (new_table(&v_base)) return 1;
-    run_accum_base(&v_base, 1);
-
-    /* ---- calibration (also warms the caches and the clock) ---- */
-    t0 = now_ns();
-    sink = run_fp_base(8);
-    fp_reps = calibrate((now_ns() - t0) / 8);
-    t0 = now_ns();
-    run_accum_base(&timed, 64);
-    ac_reps = calibrate((now_ns() - t0) / 64);
-    timed_replays += 64;
-
-    /* ---- timed samples, interleaved ---- */
+    fp.same = fp_results_identical();
+    if (verify_tables(&tm)) return 1;
+    calibrate_runs(&fp, &tm);
     for (s = 0; s < SAMPLES; s++) {
-        uint64_t a = 0, b = 0;
-        int k;
-        for (k = 0; k < 2; k++) {
-            if ((k + s) % 2 == 0) {
-                t0 = now_ns();
-                a = run_fp_lib(fp_reps);
-                fp_lib[s] = now_ns() - t0;
-            } else {
-                t0 = now_ns();
-                b = run_fp_base(fp_reps);
-                fp_base[s] = now_ns() - t0;
-            }
-        }
-        if (a != b) fp_same = 0;
-        sink ^= a;
-
-        for (k = 0; k < 4; k++) {
-            t0 = now_ns();
-            switch ((k + s) % 4) {
-            case 0:
-                run_accum_lib(&timed, ac_reps);
-                ac_lib[s] = now_ns() - t0;
-                break;
-            case 1:
-                run_accum_base(&timed, ac_reps);
-                base_runs[2 * s] = now_ns() - t0;
-                break;
-            case 2:
-                if (run_batch_lib(&timed, ac_reps)) {
-                    fprintf(stderr, "atomik_table_accum_batch failed\n");
-                    return 1;
-                }
-                ba_lib[s] = now_ns() - t0;
-                break;
-            default:
-                run_accum_base(&timed, ac_reps);
-                base_runs[2 * s + 1] = now_ns() - t0;
-                break;
-            }
-            timed_replays += ac_reps;
-        }
+        sample_fp(&fp, s);
+        if (sample_tables(&tm, s)) return 1;
     }
     /* the shared table went through every variant: it must equal the model */
-    timed_same = table_matches_history(&timed, &v_base, timed_replays);
-
-    /* ---- figures ---- */
-    m_fp_lib = (double)FP_BYTES * (double)fp_reps / median(fp_lib, SAMPLES); /* B/ns = GB/s */
-    m_fp_base = (double)FP_BYTES * (double)fp_reps / median(fp_base, SAMPLES);
-    m_ac_lib = median(ac_lib, SAMPLES) / ((double)ac_reps * PAIRS); /* ns per ACCUM */
-    m_ba_lib = median(ba_lib, SAMPLES) / ((double)ac_reps * PAIRS);
-    m_base = median(base_runs, 2 * SAMPLES) / ((double)ac_reps * PAIRS);
-    r_fp = m_fp_lib / m_fp_base;
-    r_ac = m_base / m_ac_lib;
-    r_ba = m_base / m_ba_lib;
-    accum_same = accum_same && timed_same;
-    batch_same = batch_same && timed_same;
-
+    timed_same = table_matches_history(&tm.timed, &tm.model, tm.replays);
+    tm.accum_same = tm.accum_same && timed_same;
+    tm.batch_same = tm.batch_same && timed_same;
+    f = compute_figures(&fp, &tm);
     if (json) {
-        printf("{\"library_version\":\"%s\",\"compiler\":\"gcc %s\",\"flags\":\"-O2\","
-               "\"samples\":%d,\"statistic\":\"median\","
-               "\"fp_reduce\":{\"bytes\":%d,\"passes_per_sample\":%ld,"
-               "\"library_gb_per_s\":%.3f,\"baseline_gb_per_s\":%.3f,\"ratio\":%.3f,"
-               "\"target\":1.5,\"identical\":%s},"
-               "\"table_accum\":{\"contexts\":%d,\"pairs\":%d,\"replays_per_sample\":%ld,"
-               "\"library_ns_per_op\":%.4f,\"baseline_ns_per_op\":%.4f,\"ratio\":%.3f,"
-               "\"target\":0.5,\"identical\":%s},"
-               "\"table_accum_batch\":{\"contexts\":%d,\"pairs_per_call\":%d,"
-               "\"library_ns_per_op\":%.4f,\"baseline_ns_per_op\":%.4f,\"ratio\":%.3f,"
-               "\"target\":1.0,\"identical\":%s}}\n",
-               atomik_version_string(), __VERSION__, SAMPLES, FP_BYTES, fp_reps, m_fp_lib,
-               m_fp_base, r_fp, fp_same ? "true" : "false", CONTEXTS, PAIRS, ac_reps, m_ac_lib,
-               m_base, r_ac, accum_same ? "true" : "false", CONTEXTS, PAIRS, m_ba_lib, m_base,
-               r_ba, batch_same ? "true" : "false");
+        print_json(&fp, &tm, &f);
     } else {
-        printf("libatomik_core %s vs the original header-only code (inline C), gcc %s -O2\n",
-               atomik_version_string(), __VERSION__);
-        printf("median of %d interleaved samples; ratio = library / baseline throughput\n\n",
-               SAMPLES);
-        printf("%-34s %14s %14s %8s %8s  %s\n", "benchmark", "library", "inline C", "ratio",
-               "target", "results");
-        printf("%-34s %9.2f GB/s %9.2f GB/s %7.2fx %7.1fx  %s\n", "fp_reduce, 1 MiB in cache",
-               m_fp_lib, m_fp_base, r_fp, 1.5, fp_same ? "identical" : "DIFFER");
-        printf("%-34s %8.3f ns/op %8.3f ns/op %7.2fx %7.1fx  %s\n",
-               "table_accum, one call per ACCUM", m_ac_lib, m_base, r_ac, 0.5,
-               accum_same ? "identical" : "DIFFER");
-        printf("%-34s %8.3f ns/op %8.3f ns/op %7.2fx %7.1fx  %s\n",
-               "table_accum_batch, 4096 per call", m_ba_lib, m_base, r_ba, 1.0,
-               batch_same ? "identical" : "DIFFER");
-        printf("\n%d contexts; %d pseudo-random (addr, delta) pairs replayed %ld times per "
-               "timed run; fp_reduce %ld passes per timed run\n",
-               CONTEXTS, PAIRS, ac_reps, fp_reps);
-        printf("targets met: fp_reduce %s, table_accum %s, table_accum_batch %s\n",
-               r_fp >= 1.5 ? "yes" : "NO", r_ac >= 0.5 ? "yes" : "NO",
-               r_ba >= 1.0 ? "yes" : "NO");
+        print_text(&fp, &tm, &f);
     }
-    free(v_lib.contexts);
-    free(v_base.contexts);
-    free(v_batch.contexts);
-    free(timed.contexts);
+    free(tm.timed.contexts);
+    free(tm.model.contexts);
     free(fp_buf);
-    return (fp_same && accum_same && batch_same) ? 0 : 1;
+    return (fp.same && tm.accum_same && tm.batch_same) ? 0 : 1;
 }

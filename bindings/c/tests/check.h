@@ -173,7 +173,9 @@ static inline int check_status2_(int got, int want1, int want2, const char *file
 #define CHECK_STATUS_EITHER(expr, want1, want2)                                   \
     check_status2_((int)(expr), (int)(want1), (int)(want2), __FILE__, __LINE__, \
                    #expr " in {" #want1 ", " #want2 "}")
-/* A length beyond PTRDIFF_MAX: the header does not say which status it gets
+/* Regression (16491fc): some functions took lengths beyond PTRDIFF_MAX
+ * (which no object can have) to build slices; every one now refuses them.
+ * A length beyond PTRDIFF_MAX: the header does not say which status it gets
  * (the library gives ATOMIK_ERR_NULL for inputs and ATOMIK_ERR_INVALID_ARGUMENT
  * for atomik_msg_encode's capacity); either is accepted, never success. */
 #define CHECK_STATUS_HUGE_LEN(expr) \

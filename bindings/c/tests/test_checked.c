@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 #include "check.h"
@@ -205,6 +206,39 @@ static void test_table_init_checked(void) {
     CHECK_STATUS(atomik_table_init_checked(NULL, 0), ATOMIK_ERR_NULL);
 }
 
+/* Regression (39621af): the checked read-only operations wrote the context
+ * back after reading it, so a `const` table in read-only memory crashed
+ * them. The contexts here sit in a page made read-only: any write faults. */
+static void test_read_only_ops_never_write_the_table(void) {
+    enum { N = 4 };
+    const size_t page = 4096;
+    atomik_table_t t;
+    uint64_t v = 0;
+    int clean = -1;
+    uint32_t i;
+    void *p = NULL;
+    CHECK_EQ_INT(posix_memalign(&p, page, page), 0);
+    if (p == NULL) return;
+    t.contexts = (atomik_ctx_t *)p;
+    t.num_contexts = N;
+    for (i = 0; i < N; i++) {
+        atomik_load(&t.contexts[i], 0x10 + i);
+    }
+    atomik_accum(&t.contexts[1], 0xF);
+    CHECK_EQ_INT(mprotect(p, page, PROT_READ), 0);
+    CHECK_STATUS(atomik_table_read_checked(&t, 1, &v), ATOMIK_OK);
+    CHECK_EQ_U64(v, 0x11 ^ 0xF);
+    CHECK_STATUS(atomik_table_is_clean_checked(&t, 1, &clean), ATOMIK_OK);
+    CHECK_EQ_INT(clean, 0);
+    CHECK_STATUS(atomik_table_is_clean_checked(&t, 2, &clean), ATOMIK_OK);
+    CHECK_EQ_INT(clean, 1);
+    CHECK_EQ_U64(atomik_table_read(&t, 3), 0x13);
+    CHECK_EQ_U64(atomik_read(&t.contexts[0]), 0x10);
+    CHECK_EQ_INT(atomik_is_clean(&t.contexts[0]), 1);
+    CHECK_EQ_INT(mprotect(p, page, PROT_READ | PROT_WRITE), 0);
+    free(p);
+}
+
 static void test_alloc_failure(void) {
     atomik_table_t t;
     atomik_status st;
@@ -315,34 +349,45 @@ static void test_table_checked_ops(void) {
  * addresses (N, N+1, UINT32_MAX; 0 and N-1 are in range), a table whose
  * contexts pointer is NULL, an empty table. Nothing changes on error and
  * outputs are not written. */
-static void test_table_checked_errors(void) {
-    enum { N = 8 };
-    atomik_table_t t, empty, broken;
-    uint64_t v;
-    int clean;
-    const uint32_t bad[] = {N, N + 1, UINT32_MAX};
-    size_t b;
-    uint32_t i;
-    CHECK_STATUS(atomik_table_init_checked(&t, N), ATOMIK_OK);
-    for (i = 0; i < N; i++) {
-        CHECK_STATUS(atomik_table_load_checked(&t, i, 0x50 + i), ATOMIK_OK);
-    }
-    empty.contexts = NULL;
-    empty.num_contexts = 0;
-    broken.contexts = NULL;
-    broken.num_contexts = N;
+/* The table of the error tests: ERR_N contexts, context i loaded with 0x50 + i. */
+enum { ERR_N = 8 };
 
-    /* in range: 0 and N-1 */
+static void init_error_table(atomik_table_t *t) {
+    uint32_t i;
+    CHECK_STATUS(atomik_table_init_checked(t, ERR_N), ATOMIK_OK);
+    for (i = 0; i < ERR_N; i++) {
+        CHECK_STATUS(atomik_table_load_checked(t, i, 0x50 + i), ATOMIK_OK);
+    }
+}
+
+/* Nothing but the ACCUM of 1 into contexts 0 and ERR_N-1 (if `edges`)
+ * changed the table; then frees it. */
+static void check_error_table_and_free(atomik_table_t *t, int edges) {
+    uint32_t i;
+    for (i = 0; i < ERR_N; i++) {
+        uint64_t want = 0x50 + i;
+        if (edges && (i == 0 || i == ERR_N - 1)) want ^= 1;
+        CHECK_EQ_U64(atomik_table_read(t, i), want);
+    }
+    atomik_table_free(t);
+}
+
+static void test_table_checked_first_and_last_address_work(void) {
+    atomik_table_t t;
+    uint64_t v;
+    init_error_table(&t);
     CHECK_STATUS(atomik_table_accum_checked(&t, 0, 1), ATOMIK_OK);
-    CHECK_STATUS(atomik_table_accum_checked(&t, N - 1, 1), ATOMIK_OK);
+    CHECK_STATUS(atomik_table_accum_checked(&t, ERR_N - 1, 1), ATOMIK_OK);
     CHECK_STATUS(atomik_table_read_checked(&t, 0, &v), ATOMIK_OK);
     CHECK_EQ_U64(v, 0x51);
-    CHECK_STATUS(atomik_table_read_checked(&t, N - 1, &v), ATOMIK_OK);
-    CHECK_EQ_U64(v, (0x50 + N - 1) ^ 1);
+    CHECK_STATUS(atomik_table_read_checked(&t, ERR_N - 1, &v), ATOMIK_OK);
+    CHECK_EQ_U64(v, (0x50 + ERR_N - 1) ^ 1);
+    check_error_table_and_free(&t, 1);
+}
 
-    /* NULL table */
-    v = 0x77;
-    clean = 0x77;
+static void test_table_checked_null_table_is_null_and_outputs_untouched(void) {
+    uint64_t v = 0x77;
+    int clean = 0x77;
     CHECK_STATUS(atomik_table_load_checked(NULL, 0, 1), ATOMIK_ERR_NULL);
     CHECK_STATUS(atomik_table_accum_checked(NULL, 0, 1), ATOMIK_ERR_NULL);
     CHECK_STATUS(atomik_table_read_checked(NULL, 0, &v), ATOMIK_ERR_NULL);
@@ -353,17 +398,27 @@ static void test_table_checked_errors(void) {
     CHECK_STATUS(atomik_table_swap_to(NULL, 0, 1, NULL), ATOMIK_ERR_NULL);
     CHECK_EQ_U64(v, 0x77);
     CHECK_EQ_INT(clean, 0x77);
+}
 
-    /* NULL outputs (the only required ones: read and is_clean) */
+static void test_table_checked_null_required_output_is_null(void) {
+    /* the only required outputs: read and is_clean */
+    atomik_table_t t;
+    init_error_table(&t);
     CHECK_STATUS(atomik_table_read_checked(&t, 0, NULL), ATOMIK_ERR_NULL);
     CHECK_STATUS(atomik_table_is_clean_checked(&t, 0, NULL), ATOMIK_ERR_NULL);
     CHECK_STATUS(atomik_table_read_checked(NULL, 0, NULL), ATOMIK_ERR_NULL);
     CHECK_STATUS(atomik_table_read_checked(&t, UINT32_MAX, NULL), ATOMIK_ERR_NULL);
+    check_error_table_and_free(&t, 0);
+}
 
-    /* out of range */
+static void test_table_checked_out_of_range_changes_nothing(void) {
+    const uint32_t bad[] = {ERR_N, ERR_N + 1, UINT32_MAX};
+    atomik_table_t t;
+    size_t b;
+    init_error_table(&t);
     for (b = 0; b < sizeof bad / sizeof bad[0]; b++) {
-        v = 0x77;
-        clean = 0x77;
+        uint64_t v = 0x77;
+        int clean = 0x77;
         CHECK_STATUS(atomik_table_load_checked(&t, bad[b], 1), ATOMIK_ERR_OUT_OF_RANGE);
         CHECK_STATUS(atomik_table_accum_checked(&t, bad[b], 1), ATOMIK_ERR_OUT_OF_RANGE);
         CHECK_STATUS(atomik_table_read_checked(&t, bad[b], &v), ATOMIK_ERR_OUT_OF_RANGE);
@@ -374,8 +429,19 @@ static void test_table_checked_errors(void) {
         CHECK_STATUS(atomik_table_swap_to(&t, bad[b], 1, NULL), ATOMIK_ERR_OUT_OF_RANGE);
         CHECK_EQ_U64(v, 0x77);
         CHECK_EQ_INT(clean, 0x77);
+    }
+    check_error_table_and_free(&t, 0);
+}
 
-        /* an empty table: every address is out of range */
+static void test_table_checked_empty_table_has_no_address(void) {
+    const uint32_t bad[] = {ERR_N, ERR_N + 1, UINT32_MAX};
+    atomik_table_t empty;
+    uint64_t v;
+    int clean;
+    size_t b;
+    empty.contexts = NULL;
+    empty.num_contexts = 0;
+    for (b = 0; b < sizeof bad / sizeof bad[0]; b++) {
         CHECK_STATUS(atomik_table_load_checked(&empty, bad[b], 1), ATOMIK_ERR_OUT_OF_RANGE);
         CHECK_STATUS(atomik_table_read_checked(&empty, bad[b], &v), ATOMIK_ERR_OUT_OF_RANGE);
     }
@@ -385,122 +451,146 @@ static void test_table_checked_errors(void) {
     CHECK_STATUS(atomik_table_is_clean_checked(&empty, 0, &clean), ATOMIK_ERR_OUT_OF_RANGE);
     CHECK_STATUS(atomik_table_swap_checked(&empty, 0, &v), ATOMIK_ERR_OUT_OF_RANGE);
     CHECK_STATUS(atomik_table_swap_to(&empty, 0, 1, &v), ATOMIK_ERR_OUT_OF_RANGE);
+}
 
+static void test_table_checked_null_contexts_with_a_size_is_null(void) {
     /* contexts == NULL but num_contexts != 0: reported as NULL */
+    atomik_table_t broken;
+    uint64_t v;
+    int clean;
+    broken.contexts = NULL;
+    broken.num_contexts = ERR_N;
     CHECK_STATUS(atomik_table_load_checked(&broken, 0, 1), ATOMIK_ERR_NULL);
     CHECK_STATUS(atomik_table_accum_checked(&broken, 0, 1), ATOMIK_ERR_NULL);
     CHECK_STATUS(atomik_table_read_checked(&broken, 0, &v), ATOMIK_ERR_NULL);
     CHECK_STATUS(atomik_table_is_clean_checked(&broken, 0, &clean), ATOMIK_ERR_NULL);
     CHECK_STATUS(atomik_table_swap_checked(&broken, 0, &v), ATOMIK_ERR_NULL);
     CHECK_STATUS(atomik_table_swap_to(&broken, 0, 1, &v), ATOMIK_ERR_NULL);
-
-    /* nothing changed */
-    for (i = 0; i < N; i++) {
-        uint64_t want = 0x50 + i;
-        if (i == 0 || i == N - 1) want ^= 1;
-        CHECK_EQ_U64(atomik_table_read(&t, i), want);
-    }
-    atomik_table_free(&t);
 }
 
 /* ---- batch --------------------------------------------------------------- */
 
-static void test_accum_batch(void) {
-    enum { N = 16, COUNT = 1000 };
+/* A table `t` and its single-ACCUM model, loaded alike with random
+ * references, and BATCH_COUNT random (addr, delta) pairs. */
+enum { BATCH_N = 16, BATCH_COUNT = 1000 };
+static struct {
     atomik_table_t t, model;
-    uint32_t addrs[COUNT];
-    uint64_t deltas[COUNT];
+    uint32_t addrs[BATCH_COUNT];
+    uint64_t deltas[BATCH_COUNT];
+} bf;
+
+static void batch_setup(void) {
     uint64_t rng = 7;
     size_t i;
-    CHECK_STATUS(atomik_table_init_checked(&t, N), ATOMIK_OK);
-    CHECK_STATUS(atomik_table_init_checked(&model, N), ATOMIK_OK);
-    for (i = 0; i < N; i++) {
+    CHECK_STATUS(atomik_table_init_checked(&bf.t, BATCH_N), ATOMIK_OK);
+    CHECK_STATUS(atomik_table_init_checked(&bf.model, BATCH_N), ATOMIK_OK);
+    for (i = 0; i < BATCH_N; i++) {
         const uint64_t ref = rng_next(&rng);
-        atomik_table_load(&t, (uint32_t)i, ref);
-        atomik_table_load(&model, (uint32_t)i, ref);
+        atomik_table_load(&bf.t, (uint32_t)i, ref);
+        atomik_table_load(&bf.model, (uint32_t)i, ref);
     }
-    for (i = 0; i < COUNT; i++) {
-        addrs[i] = (uint32_t)(rng_next(&rng) % N);
-        deltas[i] = rng_next(&rng);
+    for (i = 0; i < BATCH_COUNT; i++) {
+        bf.addrs[i] = (uint32_t)(rng_next(&rng) % BATCH_N);
+        bf.deltas[i] = rng_next(&rng);
     }
-    /* the batch equals COUNT single ACCUMs (including repeated addresses) */
-    CHECK_STATUS(atomik_table_accum_batch(&t, addrs, deltas, COUNT), ATOMIK_OK);
-    for (i = 0; i < COUNT; i++) {
-        atomik_table_accum(&model, addrs[i], deltas[i]);
+}
+
+/* The table still equals the model (accumulators and counts); frees both. */
+static void batch_check_model_and_free(void) {
+    size_t i;
+    for (i = 0; i < BATCH_N; i++) {
+        CHECK_EQ_U64(bf.t.contexts[i].accumulator, bf.model.contexts[i].accumulator);
+        CHECK_EQ_U64(bf.t.contexts[i].delta_count, bf.model.contexts[i].delta_count);
     }
-    for (i = 0; i < N; i++) {
-        CHECK_EQ_U64(t.contexts[i].reference, model.contexts[i].reference);
-        CHECK_EQ_U64(t.contexts[i].accumulator, model.contexts[i].accumulator);
-        CHECK_EQ_U64(t.contexts[i].delta_count, model.contexts[i].delta_count);
+    atomik_table_free(&bf.t);
+    atomik_table_free(&bf.model);
+}
+
+static void test_batch_equals_single_accums(void) {
+    uint32_t a2[2];
+    uint64_t d2[2];
+    size_t i;
+    batch_setup();
+    /* the batch equals BATCH_COUNT single ACCUMs (including repeated addresses) */
+    CHECK_STATUS(atomik_table_accum_batch(&bf.t, bf.addrs, bf.deltas, BATCH_COUNT), ATOMIK_OK);
+    for (i = 0; i < BATCH_COUNT; i++) {
+        atomik_table_accum(&bf.model, bf.addrs[i], bf.deltas[i]);
+    }
+    for (i = 0; i < BATCH_N; i++) {
+        CHECK_EQ_U64(bf.t.contexts[i].reference, bf.model.contexts[i].reference);
+        CHECK_EQ_U64(bf.t.contexts[i].accumulator, bf.model.contexts[i].accumulator);
+        CHECK_EQ_U64(bf.t.contexts[i].delta_count, bf.model.contexts[i].delta_count);
     }
     /* addresses 0 and N-1 are fine */
-    {
-        uint32_t a2[2];
-        uint64_t d2[2];
-        a2[0] = 0;
-        a2[1] = N - 1;
-        d2[0] = 0x10;
-        d2[1] = 0x20;
-        CHECK_STATUS(atomik_table_accum_batch(&t, a2, d2, 2), ATOMIK_OK);
-        atomik_table_accum(&model, 0, 0x10);
-        atomik_table_accum(&model, N - 1, 0x20);
-        CHECK_EQ_U64(atomik_table_read(&t, 0), atomik_table_read(&model, 0));
-        CHECK_EQ_U64(atomik_table_read(&t, N - 1), atomik_table_read(&model, N - 1));
-    }
+    a2[0] = 0;
+    a2[1] = BATCH_N - 1;
+    d2[0] = 0x10;
+    d2[1] = 0x20;
+    CHECK_STATUS(atomik_table_accum_batch(&bf.t, a2, d2, 2), ATOMIK_OK);
+    atomik_table_accum(&bf.model, 0, 0x10);
+    atomik_table_accum(&bf.model, BATCH_N - 1, 0x20);
+    CHECK_EQ_U64(atomik_table_read(&bf.t, 0), atomik_table_read(&bf.model, 0));
+    CHECK_EQ_U64(atomik_table_read(&bf.t, BATCH_N - 1), atomik_table_read(&bf.model, BATCH_N - 1));
+    batch_check_model_and_free();
+}
 
-    /* all or nothing: one bad address anywhere (first, middle, last) and
-     * nothing is applied */
-    {
-        static const uint32_t bad_addrs[] = {N, N + 1, UINT32_MAX};
-        const size_t positions[] = {0, COUNT / 2, COUNT - 1};
-        size_t bi, pi;
-        for (bi = 0; bi < 3; bi++) {
-            for (pi = 0; pi < 3; pi++) {
-                const uint32_t saved = addrs[positions[pi]];
-                addrs[positions[pi]] = bad_addrs[bi];
-                CHECK_STATUS(atomik_table_accum_batch(&t, addrs, deltas, COUNT),
-                             ATOMIK_ERR_OUT_OF_RANGE);
-                addrs[positions[pi]] = saved;
-            }
-        }
-        for (i = 0; i < N; i++) {
-            CHECK_EQ_U64(t.contexts[i].accumulator, model.contexts[i].accumulator);
-            CHECK_EQ_U64(t.contexts[i].delta_count, model.contexts[i].delta_count);
+/* Pins 16491fc: the batch became one pass that undoes the applied prefix on a
+ * bad address; the undo must restore accumulators and delta counts exactly. */
+static void test_batch_with_a_bad_address_applies_nothing(void) {
+    /* one bad address anywhere (first, middle, last) and nothing is applied */
+    static const uint32_t bad_addrs[] = {BATCH_N, BATCH_N + 1, UINT32_MAX};
+    const size_t positions[] = {0, BATCH_COUNT / 2, BATCH_COUNT - 1};
+    size_t bi, pi;
+    batch_setup();
+    for (bi = 0; bi < 3; bi++) {
+        for (pi = 0; pi < 3; pi++) {
+            const uint32_t saved = bf.addrs[positions[pi]];
+            bf.addrs[positions[pi]] = bad_addrs[bi];
+            CHECK_STATUS(atomik_table_accum_batch(&bf.t, bf.addrs, bf.deltas, BATCH_COUNT),
+                         ATOMIK_ERR_OUT_OF_RANGE);
+            bf.addrs[positions[pi]] = saved;
         }
     }
+    batch_check_model_and_free();
+}
 
-    /* count == 0: no-op, arrays may be NULL */
-    CHECK_STATUS(atomik_table_accum_batch(&t, NULL, NULL, 0), ATOMIK_OK);
-    CHECK_STATUS(atomik_table_accum_batch(&t, addrs, deltas, 0), ATOMIK_OK);
-    /* even on an empty table */
-    {
-        atomik_table_t empty;
-        empty.contexts = NULL;
-        empty.num_contexts = 0;
-        CHECK_STATUS(atomik_table_accum_batch(&empty, NULL, NULL, 0), ATOMIK_OK);
-        CHECK_STATUS(atomik_table_accum_batch(&empty, addrs, deltas, 1),
-                     ATOMIK_ERR_OUT_OF_RANGE);
-    }
-    /* NULL arguments */
-    CHECK_STATUS(atomik_table_accum_batch(NULL, addrs, deltas, COUNT), ATOMIK_ERR_NULL);
-    CHECK_STATUS(atomik_table_accum_batch(NULL, addrs, deltas, 0), ATOMIK_ERR_NULL);
-    CHECK_STATUS(atomik_table_accum_batch(&t, NULL, deltas, COUNT), ATOMIK_ERR_NULL);
-    CHECK_STATUS(atomik_table_accum_batch(&t, addrs, NULL, COUNT), ATOMIK_ERR_NULL);
-    CHECK_STATUS(atomik_table_accum_batch(&t, NULL, NULL, 1), ATOMIK_ERR_NULL);
-    {
-        atomik_table_t broken;
-        broken.contexts = NULL;
-        broken.num_contexts = N;
-        CHECK_STATUS(atomik_table_accum_batch(&broken, addrs, deltas, COUNT), ATOMIK_ERR_NULL);
-    }
-    /* counts whose arrays could not exist are refused before any access */
-    CHECK_STATUS_HUGE_LEN(atomik_table_accum_batch(&t, addrs, deltas, (size_t)PTRDIFF_MAX));
-    CHECK_STATUS_HUGE_LEN(atomik_table_accum_batch(&t, addrs, deltas, SIZE_MAX));
-    for (i = 0; i < N; i++) {
-        CHECK_EQ_U64(t.contexts[i].accumulator, model.contexts[i].accumulator);
-    }
-    atomik_table_free(&t);
-    atomik_table_free(&model);
+static void test_batch_of_zero_pairs_is_a_noop(void) {
+    /* count == 0: no-op, arrays may be NULL, even on an empty table */
+    atomik_table_t empty;
+    empty.contexts = NULL;
+    empty.num_contexts = 0;
+    batch_setup();
+    CHECK_STATUS(atomik_table_accum_batch(&bf.t, NULL, NULL, 0), ATOMIK_OK);
+    CHECK_STATUS(atomik_table_accum_batch(&bf.t, bf.addrs, bf.deltas, 0), ATOMIK_OK);
+    CHECK_STATUS(atomik_table_accum_batch(&empty, NULL, NULL, 0), ATOMIK_OK);
+    CHECK_STATUS(atomik_table_accum_batch(&empty, bf.addrs, bf.deltas, 1),
+                 ATOMIK_ERR_OUT_OF_RANGE);
+    batch_check_model_and_free();
+}
+
+static void test_batch_null_arguments_are_null(void) {
+    atomik_table_t broken;
+    broken.contexts = NULL;
+    broken.num_contexts = BATCH_N;
+    batch_setup();
+    CHECK_STATUS(atomik_table_accum_batch(NULL, bf.addrs, bf.deltas, BATCH_COUNT),
+                 ATOMIK_ERR_NULL);
+    CHECK_STATUS(atomik_table_accum_batch(NULL, bf.addrs, bf.deltas, 0), ATOMIK_ERR_NULL);
+    CHECK_STATUS(atomik_table_accum_batch(&bf.t, NULL, bf.deltas, BATCH_COUNT), ATOMIK_ERR_NULL);
+    CHECK_STATUS(atomik_table_accum_batch(&bf.t, bf.addrs, NULL, BATCH_COUNT), ATOMIK_ERR_NULL);
+    CHECK_STATUS(atomik_table_accum_batch(&bf.t, NULL, NULL, 1), ATOMIK_ERR_NULL);
+    CHECK_STATUS(atomik_table_accum_batch(&broken, bf.addrs, bf.deltas, BATCH_COUNT),
+                 ATOMIK_ERR_NULL);
+    batch_check_model_and_free();
+}
+
+static void test_batch_refuses_counts_no_array_can_have(void) {
+    /* refused before any access */
+    batch_setup();
+    CHECK_STATUS_HUGE_LEN(
+        atomik_table_accum_batch(&bf.t, bf.addrs, bf.deltas, (size_t)PTRDIFF_MAX));
+    CHECK_STATUS_HUGE_LEN(atomik_table_accum_batch(&bf.t, bf.addrs, bf.deltas, SIZE_MAX));
+    batch_check_model_and_free();
 }
 
 /* ---- contexts: swap_to, merge_checked, accum_many ------------------------ */
@@ -610,8 +700,18 @@ int main(void) {
     RUN_TEST(test_version);
     RUN_TEST(test_table_init_checked);
     RUN_TEST(test_table_checked_ops);
-    RUN_TEST(test_table_checked_errors);
-    RUN_TEST(test_accum_batch);
+    RUN_TEST(test_table_checked_first_and_last_address_work);
+    RUN_TEST(test_table_checked_null_table_is_null_and_outputs_untouched);
+    RUN_TEST(test_table_checked_null_required_output_is_null);
+    RUN_TEST(test_table_checked_out_of_range_changes_nothing);
+    RUN_TEST(test_table_checked_empty_table_has_no_address);
+    RUN_TEST(test_table_checked_null_contexts_with_a_size_is_null);
+    RUN_TEST(test_batch_equals_single_accums);
+    RUN_TEST(test_batch_with_a_bad_address_applies_nothing);
+    RUN_TEST(test_batch_of_zero_pairs_is_a_noop);
+    RUN_TEST(test_batch_null_arguments_are_null);
+    RUN_TEST(test_batch_refuses_counts_no_array_can_have);
+    RUN_TEST(test_read_only_ops_never_write_the_table);
     RUN_TEST(test_swap_to);
     RUN_TEST(test_merge_checked);
     RUN_TEST(test_accum_many);

@@ -1,6 +1,6 @@
 /*
  * test_compat_api.c — the compatibility API of the original single-header
- * library: contexts, tables, XOR fingerprints. Semantics (DESIGN.md §2/§4,
+ * library: contexts, tables, XOR fingerprints. Semantics (docs/contracts.md §1 and §3,
  * header comments), NULL safety (new in libatomik_core), out-of-range
  * addresses, struct layouts, the original README vector and algebraic
  * properties over pseudo-random values.

@@ -152,14 +152,13 @@ static void test_pos_fp_reduce(void) {
     CHECK_STATUS(atomik_pos_fp_reduce(NULL, 0, NULL), ATOMIK_ERR_NULL);
 }
 
-static void test_pos_fp_lifecycle(void) {
-    enum { LEN = 203 }; /* 25 full chunks and a 3-byte tail */
-    uint8_t data[LEN];
-    atomik_pos_fingerprint_t fp, inc, saved;
-    uint64_t rng = 77;
-    int iter;
-    fill(data, sizeof data, 4);
+/* The data of the position-aware tests: 25 full chunks and a 3-byte tail. */
+enum { POS_LEN = 203 };
 
+static void test_pos_fp_init_load_and_unchanged_update(void) {
+    uint8_t data[POS_LEN];
+    atomik_pos_fingerprint_t fp;
+    fill(data, sizeof data, 4);
     memset(&fp, 0xA5, sizeof fp);
     atomik_pos_fp_init(&fp);
     CHECK_EQ_U64(fp.reference, 0);
@@ -174,13 +173,21 @@ static void test_pos_fp_lifecycle(void) {
     CHECK_EQ_U64(atomik_pos_fp_value(&fp), pos(data, sizeof data));
     CHECK_STATUS(atomik_pos_fp_update(&fp, data, sizeof data), ATOMIK_OK);
     CHECK_EQ_INT(atomik_pos_fp_changed(&fp), 0);
+}
 
-    /* random chunk edits: the O(1) path equals a full rescan */
+/* A fingerprint of `data` (filled), then 300 random chunk edits: the O(1)
+ * path equals a full rescan after each. */
+static atomik_pos_fingerprint_t pos_fp_after_random_edits(uint8_t data[POS_LEN]) {
+    atomik_pos_fingerprint_t fp, inc;
+    uint64_t rng = 77;
+    int iter;
+    fill(data, POS_LEN, 4);
+    CHECK_STATUS(atomik_pos_fp_load(&fp, data, POS_LEN), ATOMIK_OK);
     inc = fp;
     for (iter = 0; iter < 300; iter++) {
-        const size_t chunk = (size_t)(rng_next(&rng) % ((LEN + 7) / 8));
+        const size_t chunk = (size_t)(rng_next(&rng) % ((POS_LEN + 7) / 8));
         const size_t at = chunk * 8;
-        const size_t n = (at + 8 <= LEN) ? 8 : LEN - at;
+        const size_t n = (at + 8 <= POS_LEN) ? 8 : POS_LEN - at;
         uint8_t old_bytes[8], new_bytes[8];
         uint64_t old_val, new_val, r = rng_next(&rng);
         memset(old_bytes, 0, 8);
@@ -191,30 +198,41 @@ static void test_pos_fp_lifecycle(void) {
         old_val = le64_load(old_bytes);
         new_val = le64_load(new_bytes);
         atomik_pos_fp_accum_delta(&inc, (uint64_t)chunk, old_val, new_val);
-        CHECK_STATUS(atomik_pos_fp_update(&fp, data, sizeof data), ATOMIK_OK);
+        CHECK_STATUS(atomik_pos_fp_update(&fp, data, POS_LEN), ATOMIK_OK);
         if (!CHECK_EQ_U64(inc.accumulator, fp.accumulator)) break;
-        CHECK_EQ_U64(atomik_pos_fp_value(&fp), pos(data, sizeof data));
+        CHECK_EQ_U64(atomik_pos_fp_value(&fp), pos(data, POS_LEN));
         CHECK_EQ_INT(atomik_pos_fp_changed(&fp), fp.accumulator != 0);
     }
     CHECK_EQ_INT(atomik_pos_fp_changed(&fp), 1);
+    return fp;
+}
 
+static void test_pos_fp_chunk_edits_equal_a_rescan(void) {
+    uint8_t data[POS_LEN];
+    (void)pos_fp_after_random_edits(data);
+}
+
+static void test_pos_fp_accum_delta_depends_on_the_index_and_undoes_itself(void) {
+    uint8_t data[POS_LEN];
+    const atomik_pos_fingerprint_t fp = pos_fp_after_random_edits(data);
+    atomik_pos_fingerprint_t a = fp, b = fp;
     /* an edit in the wrong chunk index does not match */
-    {
-        atomik_pos_fingerprint_t a = fp, b = fp;
-        atomik_pos_fp_accum_delta(&a, 0, 1, 2);
-        atomik_pos_fp_accum_delta(&b, 1, 1, 2);
-        CHECK(a.accumulator != b.accumulator);
-        /* accum_delta is self-inverse */
-        atomik_pos_fp_accum_delta(&a, 0, 1, 2);
-        CHECK_EQ_U64(a.accumulator, fp.accumulator);
-        /* old == new is no change */
-        atomik_pos_fp_accum_delta(&b, 1, 2, 1);
-        atomik_pos_fp_accum_delta(&b, 9, 5, 5);
-        CHECK_EQ_U64(b.accumulator, fp.accumulator);
-    }
+    atomik_pos_fp_accum_delta(&a, 0, 1, 2);
+    atomik_pos_fp_accum_delta(&b, 1, 1, 2);
+    CHECK(a.accumulator != b.accumulator);
+    /* accum_delta is self-inverse */
+    atomik_pos_fp_accum_delta(&a, 0, 1, 2);
+    CHECK_EQ_U64(a.accumulator, fp.accumulator);
+    /* old == new is no change */
+    atomik_pos_fp_accum_delta(&b, 1, 2, 1);
+    atomik_pos_fp_accum_delta(&b, 9, 5, 5);
+    CHECK_EQ_U64(b.accumulator, fp.accumulator);
+}
 
-    /* NULL handling: errors leave the state unchanged */
-    saved = fp;
+static void test_pos_fp_null_arguments_leave_the_state_unchanged(void) {
+    uint8_t data[POS_LEN];
+    atomik_pos_fingerprint_t fp = pos_fp_after_random_edits(data);
+    const atomik_pos_fingerprint_t saved = fp;
     CHECK_STATUS(atomik_pos_fp_load(NULL, data, sizeof data), ATOMIK_ERR_NULL);
     CHECK_STATUS(atomik_pos_fp_load(&fp, NULL, 8), ATOMIK_ERR_NULL);
     CHECK_STATUS_HUGE_LEN(atomik_pos_fp_load(&fp, data, HUGE_LEN));
@@ -227,8 +245,11 @@ static void test_pos_fp_lifecycle(void) {
     atomik_pos_fp_accum_delta(NULL, 0, 1, 2);
     CHECK_EQ_INT(atomik_pos_fp_changed(NULL), 0);
     CHECK_EQ_U64(atomik_pos_fp_value(NULL), 0);
+}
 
-    /* NULL data with len 0: the empty input */
+static void test_pos_fp_null_data_of_length_zero_is_empty(void) {
+    uint8_t data[POS_LEN];
+    atomik_pos_fingerprint_t fp = pos_fp_after_random_edits(data);
     CHECK_STATUS(atomik_pos_fp_load(&fp, NULL, 0), ATOMIK_OK);
     CHECK_EQ_U64(fp.reference, pos(data, 0));
     CHECK_STATUS(atomik_pos_fp_update(&fp, NULL, 0), ATOMIK_OK);
@@ -245,7 +266,11 @@ int main(void) {
     RUN_TEST(test_fp_reduce_checked);
     RUN_TEST(test_fp_load_update_checked);
     RUN_TEST(test_pos_fp_reduce);
-    RUN_TEST(test_pos_fp_lifecycle);
+    RUN_TEST(test_pos_fp_init_load_and_unchanged_update);
+    RUN_TEST(test_pos_fp_chunk_edits_equal_a_rescan);
+    RUN_TEST(test_pos_fp_accum_delta_depends_on_the_index_and_undoes_itself);
+    RUN_TEST(test_pos_fp_null_arguments_leave_the_state_unchanged);
+    RUN_TEST(test_pos_fp_null_data_of_length_zero_is_empty);
     RUN_TEST(test_pos_fp_layout);
     return check_summary("test_fingerprint");
 }

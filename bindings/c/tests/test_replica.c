@@ -315,50 +315,68 @@ static void test_apply_duplicates_own(void) {
 
 /* ---- gaps and retransmission ------------------------------------------------------- */
 
-static void test_gaps_retransmit(void) {
-    enum { SENT = 8 };
-    atomik_replica_t *a = new_replica(10, 4);
-    atomik_replica_t *b = new_replica(20, 4);
-    atomik_msg_t m[SENT];
-    atomik_gap_t g[4];
-    size_t n;
+/* Replica a (id 10) sent GAP_SENT messages (a LOAD, then ACCUMs); b
+ * received 0, 1, 3 and 5: 2 and 4 are lost, 6 and 7 not yet arrived. */
+enum { GAP_SENT = 8 };
+static struct {
+    atomik_replica_t *a, *b;
+    atomik_msg_t m[GAP_SENT];
+} gf;
+
+static void gap_setup(void) {
     int i;
-    CHECK_STATUS(atomik_replica_load(a, 0, 100, &m[0]), ATOMIK_OK);
-    for (i = 1; i < SENT; i++) {
-        CHECK_STATUS(atomik_replica_accum(a, (uint32_t)(i % 4), (uint64_t)1 << i, &m[i]),
+    gf.a = new_replica(10, 4);
+    gf.b = new_replica(20, 4);
+    CHECK_STATUS(atomik_replica_load(gf.a, 0, 100, &gf.m[0]), ATOMIK_OK);
+    for (i = 1; i < GAP_SENT; i++) {
+        CHECK_STATUS(atomik_replica_accum(gf.a, (uint32_t)(i % 4), (uint64_t)1 << i, &gf.m[i]),
                      ATOMIK_OK);
     }
-    /* deliver 0, 1, 3, 5: lost 2 and 4; 6 and 7 not yet arrived */
-    APPLY_OK(b, m[0]);
-    APPLY_OK(b, m[1]);
-    APPLY_OK(b, m[3]);
-    APPLY_OK(b, m[5]);
-    CHECK_EQ_U64(atomik_replica_expected(b, 10), 2);
+    APPLY_OK(gf.b, gf.m[0]);
+    APPLY_OK(gf.b, gf.m[1]);
+    APPLY_OK(gf.b, gf.m[3]);
+    APPLY_OK(gf.b, gf.m[5]);
+    CHECK_EQ_U64(atomik_replica_expected(gf.b, 10), 2);
+}
 
-    /* gaps: sizing call (also with a buffer and cap 0: nothing written),
-     * then a short buffer, then the whole list */
-    CHECK_EQ_SIZE(gap_count(b), 2);
+static void gap_teardown(void) {
+    atomik_replica_free(gf.a);
+    atomik_replica_free(gf.b);
+}
+
+static void test_gaps_sizing_short_and_full_buffer(void) {
+    /* sizing call (also with a buffer and cap 0: nothing written), then a
+     * short buffer, then the whole list */
+    atomik_gap_t g[4];
+    size_t n;
+    gap_setup();
+    CHECK_EQ_SIZE(gap_count(gf.b), 2);
     memset(g, 0, sizeof g);
     n = 0;
-    CHECK_STATUS(atomik_replica_gaps(b, g, 0, &n), ATOMIK_OK);
+    CHECK_STATUS(atomik_replica_gaps(gf.b, g, 0, &n), ATOMIK_OK);
     CHECK_EQ_SIZE(n, 2);
     CHECK_EQ_U64(g[0].end, 0);
     memset(g, 0, sizeof g);
     n = 0;
-    CHECK_STATUS(atomik_replica_gaps(b, g, 1, &n), ATOMIK_OK);
+    CHECK_STATUS(atomik_replica_gaps(gf.b, g, 1, &n), ATOMIK_OK);
     CHECK_EQ_SIZE(n, 2);
     CHECK_EQ_U64(g[0].sender, 10);
     CHECK_EQ_U64(g[0].first, 2);
     CHECK_EQ_U64(g[0].end, 3);
     CHECK_EQ_U64(g[1].end, 0); /* not written beyond cap */
-    CHECK_STATUS(atomik_replica_gaps(b, g, 4, &n), ATOMIK_OK);
+    CHECK_STATUS(atomik_replica_gaps(gf.b, g, 4, &n), ATOMIK_OK);
     CHECK_EQ_SIZE(n, 2);
     CHECK_EQ_U64(g[1].sender, 10);
     CHECK_EQ_U64(g[1].first, 4);
     CHECK_EQ_U64(g[1].end, 5);
+    gap_teardown();
+}
 
-    /* missing = gaps + unseen tail, given how many were sent */
-    CHECK_STATUS(atomik_replica_missing(b, 10, SENT, g, 4, &n), ATOMIK_OK);
+static void test_missing_is_gaps_plus_unseen_tail(void) {
+    atomik_gap_t g[4];
+    size_t n;
+    gap_setup();
+    CHECK_STATUS(atomik_replica_missing(gf.b, 10, GAP_SENT, g, 4, &n), ATOMIK_OK);
     CHECK_EQ_SIZE(n, 3);
     CHECK_EQ_U64(g[0].first, 2);
     CHECK_EQ_U64(g[0].end, 3);
@@ -366,56 +384,64 @@ static void test_gaps_retransmit(void) {
     CHECK_EQ_U64(g[1].end, 5);
     CHECK_EQ_U64(g[2].sender, 10);
     CHECK_EQ_U64(g[2].first, 6);
-    CHECK_EQ_U64(g[2].end, SENT);
+    CHECK_EQ_U64(g[2].end, GAP_SENT);
     /* sent below a gap's end clips it; sent 0 needs nothing */
-    CHECK_STATUS(atomik_replica_missing(b, 10, 5, g, 4, &n), ATOMIK_OK);
+    CHECK_STATUS(atomik_replica_missing(gf.b, 10, 5, g, 4, &n), ATOMIK_OK);
     CHECK_EQ_SIZE(n, 2);
     CHECK_EQ_U64(g[1].first, 4);
     CHECK_EQ_U64(g[1].end, 5);
-    CHECK_STATUS(atomik_replica_missing(b, 10, 3, NULL, 0, &n), ATOMIK_OK);
+    CHECK_STATUS(atomik_replica_missing(gf.b, 10, 3, NULL, 0, &n), ATOMIK_OK);
     CHECK_EQ_SIZE(n, 1);
-    CHECK_STATUS(atomik_replica_missing(b, 10, 0, NULL, 0, &n), ATOMIK_OK);
+    CHECK_STATUS(atomik_replica_missing(gf.b, 10, 0, NULL, 0, &n), ATOMIK_OK);
     CHECK_EQ_SIZE(n, 0);
     /* an unknown sender: everything it sent */
-    CHECK_STATUS(atomik_replica_missing(b, 77, 5, g, 4, &n), ATOMIK_OK);
+    CHECK_STATUS(atomik_replica_missing(gf.b, 77, 5, g, 4, &n), ATOMIK_OK);
     CHECK_EQ_SIZE(n, 1);
     CHECK_EQ_U64(g[0].sender, 77);
     CHECK_EQ_U64(g[0].first, 0);
     CHECK_EQ_U64(g[0].end, 5);
-    CHECK_STATUS(atomik_replica_missing(b, 77, 0, g, 4, &n), ATOMIK_OK);
+    CHECK_STATUS(atomik_replica_missing(gf.b, 77, 0, g, 4, &n), ATOMIK_OK);
     CHECK_EQ_SIZE(n, 0);
+    gap_teardown();
+}
 
-    /* buffer protocol errors */
-    CHECK_STATUS(atomik_replica_gaps(b, NULL, 1, &n), ATOMIK_ERR_NULL);
-    CHECK_STATUS(atomik_replica_gaps(b, g, 4, NULL), ATOMIK_ERR_NULL);
-    CHECK_STATUS(atomik_replica_gaps(b, NULL, 0, NULL), ATOMIK_ERR_NULL);
-    CHECK_STATUS(atomik_replica_missing(b, 10, SENT, NULL, 1, &n), ATOMIK_ERR_NULL);
-    CHECK_STATUS(atomik_replica_missing(b, 10, SENT, g, 4, NULL), ATOMIK_ERR_NULL);
+static void test_gap_queries_with_null_buffers_are_null(void) {
+    atomik_gap_t g[4];
+    size_t n;
+    gap_setup();
+    CHECK_STATUS(atomik_replica_gaps(gf.b, NULL, 1, &n), ATOMIK_ERR_NULL);
+    CHECK_STATUS(atomik_replica_gaps(gf.b, g, 4, NULL), ATOMIK_ERR_NULL);
+    CHECK_STATUS(atomik_replica_gaps(gf.b, NULL, 0, NULL), ATOMIK_ERR_NULL);
+    CHECK_STATUS(atomik_replica_missing(gf.b, 10, GAP_SENT, NULL, 1, &n), ATOMIK_ERR_NULL);
+    CHECK_STATUS(atomik_replica_missing(gf.b, 10, GAP_SENT, g, 4, NULL), ATOMIK_ERR_NULL);
+    gap_teardown();
+}
 
-    CHECK_EQ_INT(atomik_replica_same_state(a, b), 0);
+static void test_retransmitting_the_missing_seqs_converges(void) {
+    atomik_gap_t g[4];
+    size_t n, k;
+    uint64_t s;
+    int i;
+    gap_setup();
+    CHECK_EQ_INT(atomik_replica_same_state(gf.a, gf.b), 0);
     /* retransmit what is missing, in the order the replica reports it */
-    CHECK_STATUS(atomik_replica_missing(b, 10, SENT, g, 4, &n), ATOMIK_OK);
-    {
-        size_t k;
-        uint64_t s;
-        for (k = 0; k < n && k < 4; k++) {
-            for (s = g[k].first; s < g[k].end; s++) {
-                APPLY_OK(b, m[s]);
-            }
+    CHECK_STATUS(atomik_replica_missing(gf.b, 10, GAP_SENT, g, 4, &n), ATOMIK_OK);
+    for (k = 0; k < n && k < 4; k++) {
+        for (s = g[k].first; s < g[k].end; s++) {
+            APPLY_OK(gf.b, gf.m[s]);
         }
     }
-    CHECK_EQ_SIZE(gap_count(b), 0);
-    CHECK_STATUS(atomik_replica_missing(b, 10, SENT, NULL, 0, &n), ATOMIK_OK);
+    CHECK_EQ_SIZE(gap_count(gf.b), 0);
+    CHECK_STATUS(atomik_replica_missing(gf.b, 10, GAP_SENT, NULL, 0, &n), ATOMIK_OK);
     CHECK_EQ_SIZE(n, 0);
-    CHECK_EQ_U64(atomik_replica_expected(b, 10), SENT);
-    CHECK_EQ_INT(atomik_replica_same_state(a, b), 1);
+    CHECK_EQ_U64(atomik_replica_expected(gf.b, 10), GAP_SENT);
+    CHECK_EQ_INT(atomik_replica_same_state(gf.a, gf.b), 1);
     /* late duplicates of everything */
-    for (i = 0; i < SENT; i++) {
-        APPLY(b, m[i], ATOMIK_OK, ATOMIK_OUTCOME_DUPLICATE);
+    for (i = 0; i < GAP_SENT; i++) {
+        APPLY(gf.b, gf.m[i], ATOMIK_OK, ATOMIK_OUTCOME_DUPLICATE);
     }
-    CHECK_EQ_INT(atomik_replica_same_state(a, b), 1);
-    atomik_replica_free(a);
-    atomik_replica_free(b);
+    CHECK_EQ_INT(atomik_replica_same_state(gf.a, gf.b), 1);
+    gap_teardown();
 }
 
 /* Gaps from several senders are reported per sender. */
@@ -673,82 +699,123 @@ static void test_epoch_exhausted(void) {
 
 /* ---- apply_bytes ------------------------------------------------------------------- */
 
-static void test_apply_bytes(void) {
-    atomik_replica_t *a = new_replica(1, 4);
-    atomik_replica_t *b = new_replica_with(2, 4, 64, 4);
-    atomik_msg_t m[3], far;
-    uint8_t buf[3 * 40], f[40];
-    size_t consumed;
-    atomik_outcome oc;
+/* Replica a (id 1) made three messages, encoded back to back in `buf`; b
+ * (id 2, window 64, 4 senders) receives them as bytes. */
+static struct {
+    atomik_replica_t *a, *b;
+    atomik_msg_t m[3];
+    uint8_t buf[3 * 40];
+} ab;
+
+static void apply_bytes_setup(void) {
     int i;
-    CHECK_STATUS(atomik_replica_load(a, 2, 0x2000, &m[0]), ATOMIK_OK);
-    CHECK_STATUS(atomik_replica_accum(a, 2, 0x0002, &m[1]), ATOMIK_OK);
-    CHECK_STATUS(atomik_replica_accum(a, 3, 0x0003, &m[2]), ATOMIK_OK);
+    ab.a = new_replica(1, 4);
+    ab.b = new_replica_with(2, 4, 64, 4);
+    CHECK_STATUS(atomik_replica_load(ab.a, 2, 0x2000, &ab.m[0]), ATOMIK_OK);
+    CHECK_STATUS(atomik_replica_accum(ab.a, 2, 0x0002, &ab.m[1]), ATOMIK_OK);
+    CHECK_STATUS(atomik_replica_accum(ab.a, 3, 0x0003, &ab.m[2]), ATOMIK_OK);
     for (i = 0; i < 3; i++) {
-        CHECK_STATUS(atomik_msg_encode(&m[i], buf + 40 * i, 40, NULL), ATOMIK_OK);
+        CHECK_STATUS(atomik_msg_encode(&ab.m[i], ab.buf + 40 * i, 40, NULL), ATOMIK_OK);
     }
+}
 
-    /* truncated: nothing consumed, nothing applied */
-    consumed = 0x77;
-    CHECK_STATUS(atomik_replica_apply_bytes(b, buf, 39, &consumed, &oc), ATOMIK_ERR_TRUNCATED);
-    CHECK_EQ_SIZE(consumed, 0);
-    CHECK_STATUS(atomik_replica_apply_bytes(b, NULL, 0, &consumed, &oc), ATOMIK_ERR_TRUNCATED);
-    CHECK_EQ_SIZE(consumed, 0);
+static void apply_bytes_teardown(void) {
+    atomik_replica_free(ab.a);
+    atomik_replica_free(ab.b);
+}
 
-    /* corrupt: skipped as a whole frame, nothing applied */
-    memcpy(f, buf, 40);
+/* b takes the stream: each frame applied once, consumed 40. */
+static void apply_bytes_stream(void) {
+    size_t off = 0, consumed;
+    atomik_outcome oc;
+    while (off < sizeof ab.buf) {
+        consumed = 0;
+        outcome_set_raw(&oc, OUTCOME_SENTINEL);
+        CHECK_STATUS(atomik_replica_apply_bytes(ab.b, ab.buf + off, sizeof ab.buf - off,
+                                                &consumed, &oc),
+                     ATOMIK_OK);
+        CHECK_EQ_INT(oc, ATOMIK_OUTCOME_APPLIED);
+        if (!CHECK_EQ_SIZE(consumed, 40)) break;
+        off += consumed;
+    }
+    CHECK_EQ_INT(atomik_replica_same_state(ab.a, ab.b), 1);
+}
+
+static void test_apply_bytes_truncated_consumes_and_applies_nothing(void) {
+    size_t consumed = 0x77;
+    atomik_outcome oc;
+    apply_bytes_setup();
+    CHECK_STATUS(atomik_replica_apply_bytes(ab.b, ab.buf, 39, &consumed, &oc),
+                 ATOMIK_ERR_TRUNCATED);
+    CHECK_EQ_SIZE(consumed, 0);
+    CHECK_STATUS(atomik_replica_apply_bytes(ab.b, NULL, 0, &consumed, &oc), ATOMIK_ERR_TRUNCATED);
+    CHECK_EQ_SIZE(consumed, 0);
+    apply_bytes_teardown();
+}
+
+static void test_apply_bytes_skips_a_corrupt_frame_whole(void) {
+    uint8_t f[40];
+    size_t consumed = 0;
+    atomik_outcome oc;
+    apply_bytes_setup();
+    memcpy(f, ab.buf, 40);
     f[30] ^= 0x80;
-    consumed = 0;
     outcome_set_raw(&oc, OUTCOME_SENTINEL);
-    CHECK_STATUS(atomik_replica_apply_bytes(b, f, 40, &consumed, &oc), ATOMIK_ERR_BAD_CHECKSUM);
+    CHECK_STATUS(atomik_replica_apply_bytes(ab.b, f, 40, &consumed, &oc), ATOMIK_ERR_BAD_CHECKSUM);
     CHECK_EQ_SIZE(consumed, 40);
     CHECK_EQ_INT(outcome_raw(&oc), OUTCOME_SENTINEL);
-    CHECK_EQ_U64(rd(b, 2), 0);
+    CHECK_EQ_U64(rd(ab.b, 2), 0);
     f[0] = 9;
-    CHECK_STATUS(atomik_replica_apply_bytes(b, f, 40, &consumed, &oc), ATOMIK_ERR_BAD_VERSION);
+    CHECK_STATUS(atomik_replica_apply_bytes(ab.b, f, 40, &consumed, &oc), ATOMIK_ERR_BAD_VERSION);
     CHECK_EQ_SIZE(consumed, 40);
+    apply_bytes_teardown();
+}
 
-    /* the stream: each frame applied once, consumed 40 */
-    {
-        size_t off = 0;
-        while (off < sizeof buf) {
-            consumed = 0;
-            outcome_set_raw(&oc, OUTCOME_SENTINEL);
-            CHECK_STATUS(atomik_replica_apply_bytes(b, buf + off, sizeof buf - off, &consumed, &oc),
-                         ATOMIK_OK);
-            CHECK_EQ_INT(oc, ATOMIK_OUTCOME_APPLIED);
-            if (!CHECK_EQ_SIZE(consumed, 40)) break;
-            off += consumed;
-        }
-    }
-    CHECK_EQ_INT(atomik_replica_same_state(a, b), 1);
+static void test_apply_bytes_applies_a_stream_once(void) {
+    size_t consumed;
+    atomik_outcome oc;
+    apply_bytes_setup();
+    apply_bytes_stream();
     /* again: duplicates */
-    CHECK_STATUS(atomik_replica_apply_bytes(b, buf, sizeof buf, &consumed, &oc), ATOMIK_OK);
+    CHECK_STATUS(atomik_replica_apply_bytes(ab.b, ab.buf, sizeof ab.buf, &consumed, &oc),
+                 ATOMIK_OK);
     CHECK_EQ_INT(oc, ATOMIK_OUTCOME_DUPLICATE);
     CHECK_EQ_SIZE(consumed, 40);
     /* outputs optional */
-    CHECK_STATUS(atomik_replica_apply_bytes(b, buf + 40, 40, NULL, NULL), ATOMIK_OK);
+    CHECK_STATUS(atomik_replica_apply_bytes(ab.b, ab.buf + 40, 40, NULL, NULL), ATOMIK_OK);
+    apply_bytes_teardown();
+}
 
-    /* a refusal: the frame is consumed from the byte stream (consumed = 40,
-     * as in atomik_msg_decode), but the message is not marked as processed,
-     * so a retransmission is applied later */
-    far = m[2];
+static void test_apply_bytes_refusal_consumes_the_frame_not_the_message(void) {
+    /* the frame is consumed from the byte stream (consumed = 40, as in
+     * atomik_msg_decode), but the message is not marked as processed, so a
+     * retransmission is applied later */
+    atomik_msg_t far;
+    uint8_t f[40];
+    size_t consumed = 0;
+    atomik_outcome oc;
+    apply_bytes_setup();
+    apply_bytes_stream();
+    far = ab.m[2];
     far.seq = 64 + 3;
     CHECK_STATUS(atomik_msg_encode(&far, f, sizeof f, NULL), ATOMIK_OK);
-    consumed = 0;
-    CHECK_STATUS(atomik_replica_apply_bytes(b, f, 40, &consumed, &oc), ATOMIK_ERR_BEYOND_WINDOW);
+    CHECK_STATUS(atomik_replica_apply_bytes(ab.b, f, 40, &consumed, &oc),
+                 ATOMIK_ERR_BEYOND_WINDOW);
     CHECK_EQ_SIZE(consumed, 40);
-    CHECK_EQ_U64(atomik_replica_expected(b, 1), 3);
+    CHECK_EQ_U64(atomik_replica_expected(ab.b, 1), 3);
+    apply_bytes_teardown();
+}
 
-    /* NULLs and impossible lengths */
-    consumed = 0x77;
-    CHECK_STATUS(atomik_replica_apply_bytes(b, NULL, 40, &consumed, &oc), ATOMIK_ERR_NULL);
+static void test_apply_bytes_null_and_impossible_lengths_consume_nothing(void) {
+    size_t consumed = 0x77;
+    atomik_outcome oc;
+    apply_bytes_setup();
+    CHECK_STATUS(atomik_replica_apply_bytes(ab.b, NULL, 40, &consumed, &oc), ATOMIK_ERR_NULL);
     CHECK_STATUS_HUGE_LEN(
-        atomik_replica_apply_bytes(b, buf, (size_t)PTRDIFF_MAX + 1, &consumed, &oc));
-    CHECK_STATUS(atomik_replica_apply_bytes(NULL, buf, 40, &consumed, &oc), ATOMIK_ERR_NULL);
+        atomik_replica_apply_bytes(ab.b, ab.buf, (size_t)PTRDIFF_MAX + 1, &consumed, &oc));
+    CHECK_STATUS(atomik_replica_apply_bytes(NULL, ab.buf, 40, &consumed, &oc), ATOMIK_ERR_NULL);
     CHECK_EQ_SIZE(consumed, 0x77);
-    atomik_replica_free(a);
-    atomik_replica_free(b);
+    apply_bytes_teardown();
 }
 
 /* ---- convergence under a hostile network --------------------------------------------- */
@@ -760,132 +827,168 @@ typedef struct {
     int to;
 } packet_t;
 
-static void test_convergence_fuzz(void) {
+/* The fuzz's world: the nodes, every message each sent (indexed by seq),
+ * the network queue and its randomness. */
+static struct {
     atomik_replica_t *node[NODES];
-    static atomik_msg_t sent[NODES][OPS]; /* per sender, indexed by seq */
-    static packet_t q[MAXQ];
-    size_t qn = 0;
-    uint64_t rng = 2024;
-    int i, j, round;
-    for (i = 0; i < NODES; i++) node[i] = new_replica_with((uint32_t)(i + 1), CTXS, 64, 8);
+    atomik_msg_t sent[NODES][OPS];
+    packet_t q[MAXQ];
+    size_t qn;
+    uint64_t rng;
+} fz;
 
-    /* every node performs OPS random local operations; the network loses
-     * 20%, duplicates 20% and reorders everything */
-    for (j = 0; j < OPS; j++) {
-        for (i = 0; i < NODES; i++) {
-            const uint64_t r = rng_next(&rng);
-            const uint32_t addr = (uint32_t)(r % CTXS);
-            atomik_msg_t *m = &sent[i][j];
-            int to;
-            switch ((r >> 8) % 10) {
-            case 0:
-                CHECK_STATUS(atomik_replica_load(node[i], addr, rng_next(&rng), m), ATOMIK_OK);
-                break;
-            case 1:
-                CHECK_STATUS(atomik_replica_swap_to(node[i], addr, rng_next(&rng), NULL, m),
-                             ATOMIK_OK);
-                break;
-            case 2:
-                CHECK_STATUS(atomik_replica_swap_keep(node[i], addr, NULL, m), ATOMIK_OK);
-                break;
-            default:
-                CHECK_STATUS(atomik_replica_accum(node[i], addr, rng_next(&rng), m), ATOMIK_OK);
-                break;
-            }
-            CHECK_EQ_U64(m->seq, (uint64_t)j);
-            for (to = 0; to < NODES; to++) {
-                const uint64_t fate = rng_next(&rng) % 10;
-                if (to == i || fate < 2) continue; /* lost */
-                q[qn].msg = *m;
-                q[qn].to = to;
-                qn++;
-                if (fate < 4) { /* duplicated */
-                    q[qn].msg = *m;
-                    q[qn].to = to;
-                    qn++;
-                }
-            }
+/* Node i performs a random local operation (its seq-th) into sent[i][seq]. */
+static atomik_msg_t *fuzz_local_op(int i, int seq) {
+    const uint64_t r = rng_next(&fz.rng);
+    const uint32_t addr = (uint32_t)(r % CTXS);
+    atomik_msg_t *m = &fz.sent[i][seq];
+    atomik_replica_t *n = fz.node[i];
+    switch ((r >> 8) % 10) {
+    case 0:
+        CHECK_STATUS(atomik_replica_load(n, addr, rng_next(&fz.rng), m), ATOMIK_OK);
+        break;
+    case 1:
+        CHECK_STATUS(atomik_replica_swap_to(n, addr, rng_next(&fz.rng), NULL, m), ATOMIK_OK);
+        break;
+    case 2:
+        CHECK_STATUS(atomik_replica_swap_keep(n, addr, NULL, m), ATOMIK_OK);
+        break;
+    default:
+        CHECK_STATUS(atomik_replica_accum(n, addr, rng_next(&fz.rng), m), ATOMIK_OK);
+        break;
+    }
+    CHECK_EQ_U64(m->seq, (uint64_t)seq);
+    return m;
+}
+
+/* Queues m from node `from` to every other node: lost 20%, duplicated 20%. */
+static void fuzz_send(const atomik_msg_t *m, int from) {
+    int to;
+    for (to = 0; to < NODES; to++) {
+        const uint64_t fate = rng_next(&fz.rng) % 10;
+        if (to == from || fate < 2) continue; /* lost */
+        fz.q[fz.qn].msg = *m;
+        fz.q[fz.qn].to = to;
+        fz.qn++;
+        if (fate < 4) { /* duplicated */
+            fz.q[fz.qn].msg = *m;
+            fz.q[fz.qn].to = to;
+            fz.qn++;
         }
     }
-    /* shuffle */
-    {
-        size_t k;
-        for (k = qn; k > 1; k--) {
-            const size_t x = (size_t)(rng_next(&rng) % k);
-            const packet_t tmp = q[k - 1];
-            q[k - 1] = q[x];
-            q[x] = tmp;
-        }
+}
+
+static void fuzz_shuffle(void) {
+    size_t k;
+    for (k = fz.qn; k > 1; k--) {
+        const size_t x = (size_t)(rng_next(&fz.rng) % k);
+        const packet_t tmp = fz.q[k - 1];
+        fz.q[k - 1] = fz.q[x];
+        fz.q[x] = tmp;
     }
-    /* deliver; refused messages (beyond window, future epoch) stay queued */
-    for (round = 0; round < 50 && qn > 0; round++) {
+}
+
+/* Delivers the queue; refused messages (beyond window, future epoch) stay queued. */
+static void fuzz_deliver(void) {
+    int round;
+    for (round = 0; round < 50 && fz.qn > 0; round++) {
         size_t k, keep = 0;
-        for (k = 0; k < qn; k++) {
+        for (k = 0; k < fz.qn; k++) {
             atomik_outcome oc;
-            const atomik_status st = atomik_replica_apply(node[q[k].to], &q[k].msg, &oc);
+            const atomik_status st = atomik_replica_apply(fz.node[fz.q[k].to], &fz.q[k].msg, &oc);
             if (st == ATOMIK_ERR_BEYOND_WINDOW || st == ATOMIK_ERR_FUTURE_EPOCH) {
-                q[keep++] = q[k];
+                fz.q[keep++] = fz.q[k];
             } else {
                 CHECK_STATUS(st, ATOMIK_OK);
             }
         }
-        qn = keep;
+        fz.qn = keep;
     }
-    /* anti-entropy: retransmit whatever each node reports missing */
+}
+
+/* Node i applies what it reports missing from node j; 1 if anything applied. */
+static int fuzz_retransmit(int i, int j) {
+    atomik_gap_t g[64];
+    size_t n = 0, k;
+    int progress = 0;
+    CHECK_STATUS(atomik_replica_missing(fz.node[i], (uint32_t)(j + 1), OPS, g, 64, &n),
+                 ATOMIK_OK);
+    for (k = 0; k < n && k < 64; k++) {
+        uint64_t s;
+        for (s = g[k].first; s < g[k].end; s++) {
+            const atomik_status st = atomik_replica_apply(fz.node[i], &fz.sent[j][s], NULL);
+            if (st == ATOMIK_OK) progress = 1;
+            else if (st != ATOMIK_ERR_BEYOND_WINDOW && st != ATOMIK_ERR_FUTURE_EPOCH)
+                CHECK_STATUS(st, ATOMIK_OK);
+        }
+    }
+    return progress;
+}
+
+/* Anti-entropy: retransmit whatever each node reports missing, until quiet. */
+static void fuzz_anti_entropy(void) {
+    int round, i, j;
     for (round = 0; round < 200; round++) {
         int progress = 0;
         for (i = 0; i < NODES; i++) {
             for (j = 0; j < NODES; j++) {
-                atomik_gap_t g[64];
-                size_t n = 0, k;
-                if (i == j) continue;
-                CHECK_STATUS(atomik_replica_missing(node[i], (uint32_t)(j + 1), OPS, g, 64, &n),
-                             ATOMIK_OK);
-                for (k = 0; k < n && k < 64; k++) {
-                    uint64_t s;
-                    for (s = g[k].first; s < g[k].end; s++) {
-                        const atomik_status st = atomik_replica_apply(node[i], &sent[j][s], NULL);
-                        if (st == ATOMIK_OK) progress = 1;
-                        else if (st != ATOMIK_ERR_BEYOND_WINDOW && st != ATOMIK_ERR_FUTURE_EPOCH)
-                            CHECK_STATUS(st, ATOMIK_OK);
-                    }
-                }
+                if (i != j && fuzz_retransmit(i, j)) progress = 1;
             }
         }
         if (!progress) break;
     }
+}
+
+/* Every node has every message, the network really was hostile, and all
+ * nodes hold the same state. */
+static void fuzz_check_converged(void) {
+    uint64_t dups = 0, refused = 0, stale = 0;
+    int i, j;
     for (i = 0; i < NODES; i++) {
+        const atomik_replica_stats_t s = stats_of(fz.node[i]);
         for (j = 0; j < NODES; j++) {
             if (i != j) {
                 size_t n = 0x77;
-                CHECK_EQ_U64(atomik_replica_expected(node[i], (uint32_t)(j + 1)), OPS);
-                CHECK_STATUS(atomik_replica_missing(node[i], (uint32_t)(j + 1), OPS, NULL, 0, &n),
-                             ATOMIK_OK);
+                CHECK_EQ_U64(atomik_replica_expected(fz.node[i], (uint32_t)(j + 1)), OPS);
+                CHECK_STATUS(
+                    atomik_replica_missing(fz.node[i], (uint32_t)(j + 1), OPS, NULL, 0, &n),
+                    ATOMIK_OK);
                 CHECK_EQ_SIZE(n, 0);
             }
         }
-        CHECK_EQ_SIZE(gap_count(node[i]), 0);
+        CHECK_EQ_SIZE(gap_count(fz.node[i]), 0);
+        dups += s.duplicates;
+        refused += s.refused;
+        stale += s.stale;
     }
-    /* the network really was hostile */
-    {
-        uint64_t dups = 0, refused = 0, stale = 0;
-        for (i = 0; i < NODES; i++) {
-            const atomik_replica_stats_t s = stats_of(node[i]);
-            dups += s.duplicates;
-            refused += s.refused;
-            stale += s.stale;
-        }
-        CHECK(dups > 0);
-        CHECK(refused > 0);
-        CHECK(stale > 0);
-    }
+    CHECK(dups > 0);
+    CHECK(refused > 0);
+    CHECK(stale > 0);
     for (i = 1; i < NODES; i++) {
-        CHECK_EQ_INT(atomik_replica_same_state(node[0], node[i]), 1);
+        CHECK_EQ_INT(atomik_replica_same_state(fz.node[0], fz.node[i]), 1);
         for (j = 0; j < CTXS; j++) {
-            CHECK_EQ_U64(rd(node[i], (uint32_t)j), rd(node[0], (uint32_t)j));
+            CHECK_EQ_U64(rd(fz.node[i], (uint32_t)j), rd(fz.node[0], (uint32_t)j));
         }
     }
-    for (i = 0; i < NODES; i++) atomik_replica_free(node[i]);
+}
+
+static void test_convergence_fuzz(void) {
+    int i, j;
+    fz.qn = 0;
+    fz.rng = 2024;
+    for (i = 0; i < NODES; i++) fz.node[i] = new_replica_with((uint32_t)(i + 1), CTXS, 64, 8);
+    /* every node performs OPS random local operations; the network loses
+     * 20%, duplicates 20% and reorders everything */
+    for (j = 0; j < OPS; j++) {
+        for (i = 0; i < NODES; i++) {
+            fuzz_send(fuzz_local_op(i, j), i);
+        }
+    }
+    fuzz_shuffle();
+    fuzz_deliver();
+    fuzz_anti_entropy();
+    fuzz_check_converged();
+    for (i = 0; i < NODES; i++) atomik_replica_free(fz.node[i]);
 }
 
 static void test_gap_layout(void) {
@@ -907,7 +1010,10 @@ int main(void) {
     RUN_TEST(test_local_ops);
     RUN_TEST(test_local_errors);
     RUN_TEST(test_apply_duplicates_own);
-    RUN_TEST(test_gaps_retransmit);
+    RUN_TEST(test_gaps_sizing_short_and_full_buffer);
+    RUN_TEST(test_missing_is_gaps_plus_unseen_tail);
+    RUN_TEST(test_gap_queries_with_null_buffers_are_null);
+    RUN_TEST(test_retransmitting_the_missing_seqs_converges);
     RUN_TEST(test_gaps_several_senders);
     RUN_TEST(test_beyond_window);
     RUN_TEST(test_future_epoch_and_stale);
@@ -915,7 +1021,11 @@ int main(void) {
     RUN_TEST(test_too_many_senders);
     RUN_TEST(test_message_out_of_range);
     RUN_TEST(test_epoch_exhausted);
-    RUN_TEST(test_apply_bytes);
+    RUN_TEST(test_apply_bytes_truncated_consumes_and_applies_nothing);
+    RUN_TEST(test_apply_bytes_skips_a_corrupt_frame_whole);
+    RUN_TEST(test_apply_bytes_applies_a_stream_once);
+    RUN_TEST(test_apply_bytes_refusal_consumes_the_frame_not_the_message);
+    RUN_TEST(test_apply_bytes_null_and_impossible_lengths_consume_nothing);
     RUN_TEST(test_convergence_fuzz);
     return check_summary("test_replica");
 }

@@ -146,9 +146,10 @@ static void test_single_evaluation(void) {
     CHECK(tables[0].contexts == NULL);
 }
 
-/* Regression: an inline-buffer table freed through a function pointer (or
- * the parenthesised name, bypassing any macro) reaches the library, which
- * used to free() the inline buffer. It must recognise it and only reset. */
+/* Regression (16491fc): an inline-buffer table freed through a function
+ * pointer (or the parenthesised name, bypassing any macro) reaches the
+ * library, which used to free() the inline buffer. It must recognise it and
+ * only reset. */
 static void test_free_inline_buffer_through_the_library(void) {
     void (*free_fn)(atomik_table_t *) = atomik_table_free;
     atomik_table_t t;

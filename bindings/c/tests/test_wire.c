@@ -254,35 +254,55 @@ static void expect_decode_error(const uint8_t *f, size_t len, atomik_status want
 #define EXPECT_DECODE_ERROR(f, len, want, consumed) \
     expect_decode_error((f), (len), (want), (consumed), __LINE__)
 
-static void test_decode_errors(void) {
-    const atomik_msg_t m = make_msg(ATOMIK_MSG_ACCUM, 5, (UINT64_C(1) << 32) | 5, 17, 3,
-                                    0x0123456789ABCDEFULL);
-    uint8_t good[40], f[48];
-    atomik_msg_t d;
-    size_t len, i;
-    size_t consumed;
-    CHECK_STATUS(atomik_msg_encode(&m, good, sizeof good, NULL), ATOMIK_OK);
+/* The message the decode-error tests corrupt, and its valid frame. */
+static atomik_msg_t decode_msg(void) {
+    return make_msg(ATOMIK_MSG_ACCUM, 5, (UINT64_C(1) << 32) | 5, 17, 3, 0x0123456789ABCDEFULL);
+}
 
-    /* truncated: 0..39 bytes, nothing consumed */
+static void good_frame(uint8_t good[40]) {
+    const atomik_msg_t m = decode_msg();
+    CHECK_STATUS(atomik_msg_encode(&m, good, 40, NULL), ATOMIK_OK);
+}
+
+/* Every byte of `good` but byte `at` set to `value`, re-checksummed if `seal`,
+ * must fail to decode with `want`, consuming one frame. */
+static void expect_field_error(const uint8_t good[40], size_t at, const uint8_t *values,
+                               size_t n, int seal, atomik_status want) {
+    uint8_t f[40];
+    size_t i;
+    for (i = 0; i < n; i++) {
+        memcpy(f, good, 40);
+        f[at] = values[i];
+        if (seal) reseal(f);
+        EXPECT_DECODE_ERROR(f, 40, want, 40);
+    }
+}
+
+static void test_decode_short_input_is_truncated_and_consumes_nothing(void) {
+    uint8_t good[40];
+    size_t len;
+    good_frame(good);
+    /* 0..39 bytes */
     for (len = 0; len < 40; len++) {
         EXPECT_DECODE_ERROR(good, len, ATOMIK_ERR_TRUNCATED, 0);
     }
     /* NULL buffer with length 0 is the empty input: truncated */
     EXPECT_DECODE_ERROR(NULL, 0, ATOMIK_ERR_TRUNCATED, 0);
+}
 
-    /* bad version (0, 2, 255), with and without a valid checksum */
-    {
-        static const uint8_t versions[] = {0, 2, 0xFF};
-        for (i = 0; i < sizeof versions; i++) {
-            memcpy(f, good, 40);
-            f[0] = versions[i];
-            EXPECT_DECODE_ERROR(f, 40, ATOMIK_ERR_BAD_VERSION, 40);
-            reseal(f);
-            EXPECT_DECODE_ERROR(f, 40, ATOMIK_ERR_BAD_VERSION, 40);
-        }
-    }
+static void test_decode_bad_version_with_or_without_checksum(void) {
+    static const uint8_t versions[] = {0, 2, 0xFF};
+    uint8_t good[40];
+    good_frame(good);
+    expect_field_error(good, 0, versions, sizeof versions, 0, ATOMIK_ERR_BAD_VERSION);
+    expect_field_error(good, 0, versions, sizeof versions, 1, ATOMIK_ERR_BAD_VERSION);
+}
 
-    /* bad checksum: flip one bit of every byte in turn (body and checksum) */
+static void test_decode_any_flipped_bit_is_a_bad_checksum(void) {
+    uint8_t good[40], f[40];
+    size_t i;
+    good_frame(good);
+    /* flip one bit of every byte in turn (body and checksum) */
     for (i = 1; i < 40; i++) {
         memcpy(f, good, 40);
         f[i] ^= 0x01;
@@ -292,37 +312,24 @@ static void test_decode_errors(void) {
     memcpy(f, good, 40);
     f[2] = 4;
     EXPECT_DECODE_ERROR(f, 40, ATOMIK_ERR_BAD_CHECKSUM, 40);
+}
 
-    /* field errors, re-checksummed so that the field is what fails */
-    {
-        static const uint8_t widths[] = {0, 1, 2, 4, 16, 9, 0xFF};
-        for (i = 0; i < sizeof widths; i++) {
-            memcpy(f, good, 40);
-            f[2] = widths[i];
-            reseal(f);
-            EXPECT_DECODE_ERROR(f, 40, ATOMIK_ERR_WIDTH_MISMATCH, 40);
-        }
-    }
-    {
-        static const uint8_t kinds[] = {2, 3, 0x80, 0xFF};
-        for (i = 0; i < sizeof kinds; i++) {
-            memcpy(f, good, 40);
-            f[1] = kinds[i];
-            reseal(f);
-            EXPECT_DECODE_ERROR(f, 40, ATOMIK_ERR_BAD_KIND, 40);
-        }
-    }
-    {
-        static const uint8_t reserved[] = {1, 0x80, 0xFF};
-        for (i = 0; i < sizeof reserved; i++) {
-            memcpy(f, good, 40);
-            f[3] = reserved[i];
-            reseal(f);
-            EXPECT_DECODE_ERROR(f, 40, ATOMIK_ERR_RESERVED, 40);
-        }
-    }
-    /* the documented validation order: version, checksum, width, kind, reserved */
-    memcpy(f, good, 40);
+static void test_decode_names_the_bad_field(void) {
+    /* re-checksummed so that the field is what fails */
+    static const uint8_t widths[] = {0, 1, 2, 4, 16, 9, 0xFF};
+    static const uint8_t kinds[] = {2, 3, 0x80, 0xFF};
+    static const uint8_t reserved[] = {1, 0x80, 0xFF};
+    uint8_t good[40];
+    good_frame(good);
+    expect_field_error(good, 2, widths, sizeof widths, 1, ATOMIK_ERR_WIDTH_MISMATCH);
+    expect_field_error(good, 1, kinds, sizeof kinds, 1, ATOMIK_ERR_BAD_KIND);
+    expect_field_error(good, 3, reserved, sizeof reserved, 1, ATOMIK_ERR_RESERVED);
+}
+
+static void test_decode_checks_fields_in_the_documented_order(void) {
+    /* version, checksum, width, kind, reserved */
+    uint8_t f[40];
+    good_frame(f);
     f[1] = 9;
     f[2] = 4;
     f[3] = 1;
@@ -331,20 +338,28 @@ static void test_decode_errors(void) {
     f[2] = 8;
     reseal(f);
     EXPECT_DECODE_ERROR(f, 40, ATOMIK_ERR_BAD_KIND, 40);
+}
 
-    /* a valid frame in a longer buffer: only one frame is consumed */
-    memcpy(f, good, 40);
+static void test_decode_consumes_exactly_one_frame_of_a_longer_buffer(void) {
+    const atomik_msg_t m = decode_msg();
+    uint8_t f[48];
+    atomik_msg_t d;
+    size_t consumed = 0;
+    good_frame(f);
     memset(f + 40, 0xAB, 8);
-    consumed = 0;
     CHECK_STATUS(atomik_msg_decode(f, sizeof f, &d, &consumed), ATOMIK_OK);
     CHECK_EQ_SIZE(consumed, 40);
     CHECK_MSG_EQ(d, m);
     /* a corrupt frame in a longer buffer: also exactly one frame */
     f[10] ^= 0xFF;
     EXPECT_DECODE_ERROR(f, sizeof f, ATOMIK_ERR_BAD_CHECKSUM, 40);
+}
 
-    /* NULL arguments */
-    consumed = 0x77;
+static void test_decode_null_arguments_consume_nothing(void) {
+    uint8_t good[40];
+    atomik_msg_t d;
+    size_t consumed = 0x77;
+    good_frame(good);
     CHECK_STATUS(atomik_msg_decode(NULL, 40, &d, &consumed), ATOMIK_ERR_NULL);
     CHECK_STATUS(atomik_msg_decode(good, 40, NULL, &consumed), ATOMIK_ERR_NULL);
     CHECK_STATUS(atomik_msg_decode(NULL, 0, NULL, &consumed), ATOMIK_ERR_NULL);
@@ -493,7 +508,13 @@ int main(void) {
     RUN_TEST(test_encode_bytes);
     RUN_TEST(test_encode_errors);
     RUN_TEST(test_roundtrip_random);
-    RUN_TEST(test_decode_errors);
+    RUN_TEST(test_decode_short_input_is_truncated_and_consumes_nothing);
+    RUN_TEST(test_decode_bad_version_with_or_without_checksum);
+    RUN_TEST(test_decode_any_flipped_bit_is_a_bad_checksum);
+    RUN_TEST(test_decode_names_the_bad_field);
+    RUN_TEST(test_decode_checks_fields_in_the_documented_order);
+    RUN_TEST(test_decode_consumes_exactly_one_frame_of_a_longer_buffer);
+    RUN_TEST(test_decode_null_arguments_consume_nothing);
     RUN_TEST(test_stream);
     RUN_TEST(test_compat_record);
     return check_summary("test_wire");

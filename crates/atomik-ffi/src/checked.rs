@@ -243,22 +243,19 @@ pub unsafe extern "C" fn atomik_table_accum_batch(
         if let Some(e) = unusable(t) {
             return e;
         }
-        let ctxs = t.slice_mut();
-        // One pass: the bounds check each element needs anyway is the
-        // validation; on a bad address the applied prefix is undone exactly
-        // (XOR is its own inverse), so the table ends as it started.
-        // (Measured: a separate validation pass cost 0.19 ns per pair, and
-        // unrolling by four with one check per step was no faster.)
-        for (i, (&addr, &delta)) in a.iter().zip(d).enumerate() {
-            match ctxs.get_mut(addr as usize) {
-                Some(c) => c.with(|c| c.accum(delta)),
-                None => {
-                    for (&pa, &pd) in a[..i].iter().zip(&d[..i]) {
-                        ctxs[pa as usize].with(|c| c.unaccum(pd));
-                    }
-                    return ATOMIK_ERR_OUT_OF_RANGE;
-                }
-            }
+        // The core's one all-or-nothing rule, on the C context array.
+        let pairs = a
+            .iter()
+            .zip(d)
+            .map(|(&addr, &delta)| (addr as usize, delta));
+        let applied = atomik::accum_batch_slots(
+            t.slice_mut(),
+            pairs,
+            |c, delta| c.with(|c| c.accum(delta)),
+            |c, delta| c.with(|c| c.unaccum(delta)),
+        );
+        if applied.is_err() {
+            return ATOMIK_ERR_OUT_OF_RANGE;
         }
         ATOMIK_OK
     })

@@ -1,4 +1,4 @@
-//! The original single-header library's API (DESIGN.md §4), same types and
+//! The original single-header library's API (docs/contracts.md §3), same types and
 //! meaning. NULL pointers, which crashed the original, are no-ops here.
 
 use atomik::{Context, Fingerprint, xor_fold};
@@ -91,9 +91,16 @@ pub struct atomik_fingerprint_t {
 }
 
 impl atomik_fingerprint_t {
+    /// The equivalent core [`Fingerprint`]: the rules live there.
+    #[inline(always)]
+    pub(crate) fn fp(&self) -> Fingerprint<u64> {
+        Fingerprint::from_parts(self.reference, self.accumulator)
+    }
+
+    /// Runs `f` on the equivalent core fingerprint and writes the result back.
     #[inline(always)]
     pub(crate) fn with<R>(&mut self, f: impl FnOnce(&mut Fingerprint<u64>) -> R) -> R {
-        let mut fp = Fingerprint::from_parts(self.reference, self.accumulator);
+        let mut fp = self.fp();
         let r = f(&mut fp);
         self.reference = fp.reference();
         self.accumulator = fp.accumulator();
@@ -418,7 +425,7 @@ pub unsafe extern "C" fn atomik_fp_update(
 pub unsafe extern "C" fn atomik_fp_changed(fp: *const atomik_fingerprint_t) -> c_int {
     guard(0, || {
         // SAFETY: caller contract.
-        unsafe { fp.as_ref() }.map_or(0, |f| c_int::from(f.accumulator != 0))
+        unsafe { fp.as_ref() }.map_or(0, |f| c_int::from(f.fp().changed()))
     })
 }
 

@@ -18,9 +18,16 @@ pub struct atomik_pos_fingerprint_t {
 }
 
 impl atomik_pos_fingerprint_t {
+    /// The equivalent core [`PositionalFingerprint`]: the rules live there.
+    #[inline(always)]
+    fn fp(&self) -> PositionalFingerprint {
+        PositionalFingerprint::from_parts(self.reference, self.accumulator)
+    }
+
+    /// Runs `f` on the equivalent core fingerprint and writes the result back.
     #[inline(always)]
     fn with<R>(&mut self, f: impl FnOnce(&mut PositionalFingerprint) -> R) -> R {
-        let mut fp = PositionalFingerprint::from_parts(self.reference, self.accumulator);
+        let mut fp = self.fp();
         let r = f(&mut fp);
         self.reference = fp.reference();
         self.accumulator = fp.accumulator();
@@ -212,7 +219,7 @@ pub unsafe extern "C" fn atomik_pos_fp_accum_delta(
 pub unsafe extern "C" fn atomik_pos_fp_changed(fp: *const atomik_pos_fingerprint_t) -> c_int {
     guard(0, || {
         // SAFETY: caller contract.
-        unsafe { fp.as_ref() }.map_or(0, |f| c_int::from(f.accumulator != 0))
+        unsafe { fp.as_ref() }.map_or(0, |f| c_int::from(f.fp().changed()))
     })
 }
 
@@ -224,6 +231,6 @@ pub unsafe extern "C" fn atomik_pos_fp_changed(fp: *const atomik_pos_fingerprint
 pub unsafe extern "C" fn atomik_pos_fp_value(fp: *const atomik_pos_fingerprint_t) -> u64 {
     guard(0, || {
         // SAFETY: caller contract.
-        unsafe { fp.as_ref() }.map_or(0, |f| f.reference ^ f.accumulator)
+        unsafe { fp.as_ref() }.map_or(0, |f| f.fp().value())
     })
 }

@@ -4,7 +4,7 @@
 //! this file by cbindgen):
 //!
 //! * the **compatibility API** of the original single-header library
-//!   (DESIGN.md §4): same types, same layouts, same meaning. Where the original
+//!   (docs/contracts.md §3): same types, same layouts, same meaning. Where the original
 //!   would have crashed (NULL pointers) these functions do nothing or return 0;
 //! * the **checked API**: every function that can fail returns an
 //!   [`atomik_status`]; batches, SWAP to a new reference, the position-aware
@@ -14,7 +14,14 @@
 //! turns a panic (a bug in this library) into `ATOMIK_ERR_INTERNAL` or the
 //! documented default.
 #![deny(missing_docs)]
+// The one crate that must dereference C pointers; every unsafe block states
+// why it is sound (clippy::undocumented_unsafe_blocks).
+#![allow(unsafe_code)]
+// The C names of the original library (atomik_ctx_t, atomik_status, ...).
+#![allow(non_camel_case_types)]
 
+#[cfg(test)]
+mod alloc_tests;
 mod checked;
 mod compat;
 mod fingerprint;
@@ -81,66 +88,96 @@ pub enum atomik_status {
 /// Number of defined status codes (one past the largest).
 pub const ATOMIK_STATUS_COUNT: u32 = 19;
 
+/// Gives every [`atomik_status`] its message and builds, from that one
+/// list, `atomik_status::ALL`, `atomik_status::message` and
+/// `TryFrom<c_int>`. The enum itself stays a plain item because cbindgen
+/// reads the source without expanding macros (it can only do that with a
+/// nightly compiler), and the header must declare the enum. The match below
+/// has no wildcard, so a code without a message does not compile, and a
+/// repeated one is an unreachable-pattern error under `-D warnings`.
+macro_rules! status_messages {
+    ($($code:ident => $msg:literal,)*) => {
+        impl atomik_status {
+            /// Every status code, in numeric order.
+            pub const ALL: &'static [atomik_status] = &[$(atomik_status::$code),*];
+
+            /// The static, NUL-terminated description of this code.
+            pub const fn message(self) -> &'static core::ffi::CStr {
+                match self {
+                    $(atomik_status::$code => $msg,)*
+                }
+            }
+        }
+    };
+}
+
+status_messages! {
+    ATOMIK_OK => c"ok",
+    ATOMIK_ERR_NULL => c"NULL pointer argument",
+    ATOMIK_ERR_OUT_OF_RANGE => c"address out of range",
+    ATOMIK_ERR_ZERO_SIZE => c"zero size: at least one context is required",
+    ATOMIK_ERR_ALLOC => c"memory allocation failed",
+    ATOMIK_ERR_INVALID_ARGUMENT => c"invalid argument",
+    ATOMIK_ERR_REFERENCE_MISMATCH => c"contexts have different references",
+    ATOMIK_ERR_TRUNCATED => c"truncated message: need more bytes",
+    ATOMIK_ERR_BAD_VERSION => c"unsupported message version",
+    ATOMIK_ERR_BAD_CHECKSUM => c"message checksum mismatch",
+    ATOMIK_ERR_WIDTH_MISMATCH => c"message value width is not 64 bits",
+    ATOMIK_ERR_BAD_KIND => c"unknown message kind",
+    ATOMIK_ERR_RESERVED => c"reserved message byte is not zero",
+    ATOMIK_ERR_BUFFER_TOO_SMALL => c"output buffer too small",
+    ATOMIK_ERR_BEYOND_WINDOW => c"sequence number beyond the receive window; resend later",
+    ATOMIK_ERR_FUTURE_EPOCH => c"delta for an epoch whose LOAD has not arrived; resend later",
+    ATOMIK_ERR_TOO_MANY_SENDERS => c"too many senders",
+    ATOMIK_ERR_EPOCH_EXHAUSTED => c"epoch counter exhausted",
+    ATOMIK_ERR_INTERNAL => c"internal error in libatomik_core (a caught panic)",
+}
+
+// The codes are dense from 0, so `ALL[code]` is the code with that value.
+const _: () = {
+    assert!(atomik_status::ALL.len() == ATOMIK_STATUS_COUNT as usize);
+    let mut i = 0;
+    while i < atomik_status::ALL.len() {
+        assert!(atomik_status::ALL[i] as usize == i);
+        i += 1;
+    }
+};
+
+impl TryFrom<c_int> for atomik_status {
+    /// The integer that names no status code.
+    type Error = c_int;
+
+    fn try_from(code: c_int) -> Result<Self, c_int> {
+        usize::try_from(code)
+            .ok()
+            .and_then(|i| atomik_status::ALL.get(i).copied())
+            .ok_or(code)
+    }
+}
+
 /// A human-readable, static, NUL-terminated description of a status code.
 /// Unknown codes give "unknown status code". Never returns NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn atomik_status_str(status: c_int) -> *const c_char {
     // Takes an int, not the enum: a C caller may pass any integer, and an
     // out-of-range value in a Rust enum would be undefined behaviour.
-    let s: &'static [u8] = match status {
-        0 => b"ok\0",
-        1 => b"NULL pointer argument\0",
-        2 => b"address out of range\0",
-        3 => b"zero size: at least one context is required\0",
-        4 => b"memory allocation failed\0",
-        5 => b"invalid argument\0",
-        6 => b"contexts have different references\0",
-        7 => b"truncated message: need more bytes\0",
-        8 => b"unsupported message version\0",
-        9 => b"message checksum mismatch\0",
-        10 => b"message value width is not 64 bits\0",
-        11 => b"unknown message kind\0",
-        12 => b"reserved message byte is not zero\0",
-        13 => b"output buffer too small\0",
-        14 => b"sequence number beyond the receive window; resend later\0",
-        15 => b"delta for an epoch whose LOAD has not arrived; resend later\0",
-        16 => b"too many senders\0",
-        17 => b"epoch counter exhausted\0",
-        18 => b"internal error in libatomik_core (a caught panic)\0",
-        _ => b"unknown status code\0",
-    };
-    s.as_ptr().cast()
-}
-
-/// Major version of the library (from Cargo.toml).
-const ATOMIK_LIB_VERSION_MAJOR: u32 = parse_u32(env!("CARGO_PKG_VERSION_MAJOR"));
-/// Minor version.
-const ATOMIK_LIB_VERSION_MINOR: u32 = parse_u32(env!("CARGO_PKG_VERSION_MINOR"));
-/// Patch version.
-const ATOMIK_LIB_VERSION_PATCH: u32 = parse_u32(env!("CARGO_PKG_VERSION_PATCH"));
-
-const fn parse_u32(s: &str) -> u32 {
-    let b = s.as_bytes();
-    let mut i = 0;
-    let mut v = 0u32;
-    while i < b.len() {
-        v = v * 10 + (b[i] - b'0') as u32;
-        i += 1;
-    }
-    v
+    atomik_status::try_from(status)
+        .map_or(c"unknown status code", atomik_status::message)
+        .as_ptr()
 }
 
 /// The library's version as one number, `major * 10000 + minor * 100 + patch`
 /// (compare with the header's `ATOMIK_VERSION` to detect a mismatched build).
+/// Composed once, in `atomik::version`, like the header's macros.
 #[unsafe(no_mangle)]
 pub extern "C" fn atomik_version() -> u32 {
-    ATOMIK_LIB_VERSION_MAJOR * 10_000 + ATOMIK_LIB_VERSION_MINOR * 100 + ATOMIK_LIB_VERSION_PATCH
+    atomik::VERSION_NUMBER
 }
 
 /// The library's version as a static NUL-terminated string, e.g. "0.1.0".
 #[unsafe(no_mangle)]
 pub extern "C" fn atomik_version_string() -> *const c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    atomik::version::VERSION_C.as_ptr()
 }
 
 /// Runs `f`, turning a panic into `on_panic`: the panic boundary every export uses.
@@ -235,6 +272,56 @@ mod tests {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
         INJECT.with(|c| c.set(false));
         r.unwrap_or_else(|e| std::panic::resume_unwind(e))
+    }
+
+    /// The codes are a stable ABI: C programs compiled against an older
+    /// header compare against these numbers.
+    #[test]
+    fn status_values_are_unchanged() {
+        let expected: [(atomik_status, c_int); 19] = [
+            (ATOMIK_OK, 0),
+            (ATOMIK_ERR_NULL, 1),
+            (ATOMIK_ERR_OUT_OF_RANGE, 2),
+            (ATOMIK_ERR_ZERO_SIZE, 3),
+            (ATOMIK_ERR_ALLOC, 4),
+            (ATOMIK_ERR_INVALID_ARGUMENT, 5),
+            (ATOMIK_ERR_REFERENCE_MISMATCH, 6),
+            (ATOMIK_ERR_TRUNCATED, 7),
+            (ATOMIK_ERR_BAD_VERSION, 8),
+            (ATOMIK_ERR_BAD_CHECKSUM, 9),
+            (ATOMIK_ERR_WIDTH_MISMATCH, 10),
+            (ATOMIK_ERR_BAD_KIND, 11),
+            (ATOMIK_ERR_RESERVED, 12),
+            (ATOMIK_ERR_BUFFER_TOO_SMALL, 13),
+            (ATOMIK_ERR_BEYOND_WINDOW, 14),
+            (ATOMIK_ERR_FUTURE_EPOCH, 15),
+            (ATOMIK_ERR_TOO_MANY_SENDERS, 16),
+            (ATOMIK_ERR_EPOCH_EXHAUSTED, 17),
+            (ATOMIK_ERR_INTERNAL, 18),
+        ];
+        assert_eq!(atomik_status::ALL.len(), expected.len());
+        for (status, value) in expected {
+            assert_eq!(status as c_int, value, "{status:?}");
+        }
+    }
+
+    #[test]
+    fn every_status_round_trips_through_its_integer() {
+        for &status in atomik_status::ALL {
+            assert_eq!(atomik_status::try_from(status as c_int), Ok(status));
+        }
+        for code in [-1, ATOMIK_STATUS_COUNT as c_int, c_int::MAX, c_int::MIN] {
+            assert_eq!(atomik_status::try_from(code), Err(code));
+        }
+    }
+
+    #[test]
+    fn status_str_is_the_message_of_each_code() {
+        for &status in atomik_status::ALL {
+            // SAFETY: atomik_status_str returns a static NUL-terminated string.
+            let s = unsafe { std::ffi::CStr::from_ptr(atomik_status_str(status as c_int)) };
+            assert_eq!(s, status.message());
+        }
     }
 
     #[test]

@@ -76,7 +76,9 @@ fn every_export_survives_an_injected_panic() {
             assert_eq!(atomik_replica_expected(replica, 1), 0);
             assert_eq!(atomik_replica_next_seq(replica), 0);
             assert_eq!(atomik_replica_same_state(replica, replica), 0);
-            // status-returning: ATOMIK_ERR_INTERNAL.
+            // status-returning: ATOMIK_ERR_INTERNAL. Regression (ad6f5c2):
+            // atomik_table_init_checked reported a caught panic as
+            // ATOMIK_ERR_ALLOC.
             let statuses = [
                 atomik_table_init_checked(&mut table, 4),
                 atomik_table_load_checked(&mut table, 0, 1),

@@ -70,6 +70,7 @@ fn replica_status(e: ReplicaError) -> atomik_status {
         ReplicaError::BeyondWindow { .. } => ATOMIK_ERR_BEYOND_WINDOW,
         ReplicaError::FutureEpoch { .. } => ATOMIK_ERR_FUTURE_EPOCH,
         ReplicaError::EpochExhausted { .. } => ATOMIK_ERR_EPOCH_EXHAUSTED,
+        ReplicaError::AllocFailed { .. } => ATOMIK_ERR_ALLOC,
     }
 }
 
@@ -125,15 +126,35 @@ pub unsafe extern "C" fn atomik_replica_new_with(
             window,
             max_senders: max_senders as usize,
         };
-        match Replica::with_config(id, contexts as usize, config) {
+        let handle = Replica::with_config(id, contexts as usize, config)
+            .map_err(replica_status)
+            .and_then(|inner| try_box(atomik_replica_t { inner }).ok_or(ATOMIK_ERR_ALLOC));
+        match handle {
             // SAFETY: out is non-null and writable.
-            Ok(inner) => unsafe {
-                put(out, Box::into_raw(Box::new(atomik_replica_t { inner })));
+            Ok(h) => unsafe {
+                put(out, h);
                 ATOMIK_OK
             },
-            Err(e) => replica_status(e),
+            Err(e) => e,
         }
     })
+}
+
+/// `Box::into_raw(Box::new(v))`, except that running out of memory gives
+/// `None` (and drops `v`) instead of aborting the process.
+fn try_box<T>(v: T) -> Option<*mut T> {
+    let layout = std::alloc::Layout::new::<T>();
+    // atomik_replica_t is never zero-sized, and `alloc` forbids a zero size.
+    const { assert!(core::mem::size_of::<T>() > 0) };
+    // SAFETY: the layout has a non-zero size (checked above).
+    let p = unsafe { std::alloc::alloc(layout) }.cast::<T>();
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: p is fresh, non-NULL and allocated for a T by the global
+    // allocator with T's layout, so `Box::from_raw` may release it.
+    unsafe { p.write(v) };
+    Some(p)
 }
 
 /// Releases a replica. NULL: no effect. The handle must not be used afterwards.
@@ -144,11 +165,42 @@ pub unsafe extern "C" fn atomik_replica_new_with(
 pub unsafe extern "C" fn atomik_replica_free(r: *mut atomik_replica_t) {
     guard((), || {
         if !r.is_null() {
-            // SAFETY: r came from Box::into_raw in atomik_replica_new_with and
-            // is freed exactly once (caller contract).
+            // SAFETY: r came from try_box (the global allocator, T's layout)
+            // in atomik_replica_new_with and is freed exactly once (caller
+            // contract).
             drop(unsafe { Box::from_raw(r) });
         }
     });
+}
+
+impl atomik_replica_t {
+    /// The replica behind a handle the call may change.
+    ///
+    /// # Safety
+    /// `r` must be NULL or a live handle, not used elsewhere for `'a`.
+    unsafe fn from_mut<'a>(r: *mut Self) -> Result<&'a mut Replica<u64>, atomik_status> {
+        // SAFETY: caller contract.
+        unsafe { r.as_mut() }
+            .map(|r| &mut r.inner)
+            .ok_or(ATOMIK_ERR_NULL)
+    }
+
+    /// The replica behind a `const` handle, shared: calls that only read
+    /// never create a `&mut` (other readers may hold the handle too).
+    ///
+    /// # Safety
+    /// `r` must be NULL or a live handle, not changed elsewhere for `'a`.
+    unsafe fn from_const<'a>(r: *const Self) -> Result<&'a Replica<u64>, atomik_status> {
+        // SAFETY: caller contract.
+        unsafe { r.as_ref() }
+            .map(|r| &r.inner)
+            .ok_or(ATOMIK_ERR_NULL)
+    }
+}
+
+/// Runs `f` behind the panic guard, turning its result into a status.
+fn status(f: impl FnOnce() -> Result<(), atomik_status>) -> atomik_status {
+    guard(ATOMIK_ERR_INTERNAL, || f().err().unwrap_or(ATOMIK_OK))
 }
 
 /// Runs `f` on the replica behind `r`, mapping errors to status codes.
@@ -159,13 +211,20 @@ unsafe fn with_replica(
     r: *mut atomik_replica_t,
     f: impl FnOnce(&mut Replica<u64>) -> Result<(), atomik_status>,
 ) -> atomik_status {
-    guard(ATOMIK_ERR_INTERNAL, || {
-        // SAFETY: caller contract.
-        match unsafe { r.as_mut() } {
-            Some(r) => f(&mut r.inner).err().unwrap_or(ATOMIK_OK),
-            None => ATOMIK_ERR_NULL,
-        }
-    })
+    // SAFETY: caller contract.
+    status(|| f(unsafe { atomik_replica_t::from_mut(r) }?))
+}
+
+/// Runs `f` on the replica behind the `const` handle `r`, which it only reads.
+///
+/// # Safety
+/// `r` must be NULL or a live handle, not changed concurrently.
+unsafe fn read_replica(
+    r: *const atomik_replica_t,
+    f: impl FnOnce(&Replica<u64>) -> Result<(), atomik_status>,
+) -> atomik_status {
+    // SAFETY: caller contract.
+    status(|| f(unsafe { atomik_replica_t::from_const(r) }?))
 }
 
 /// A local operation: runs `f`, then writes the previous state (for swaps)
@@ -274,9 +333,9 @@ pub unsafe extern "C" fn atomik_replica_read(
     addr: u32,
     out: *mut u64,
 ) -> atomik_status {
-    // SAFETY: caller contract; the replica is only read.
+    // SAFETY: caller contract.
     unsafe {
-        with_replica(r.cast_mut(), |rep| {
+        read_replica(r, |rep| {
             if out.is_null() {
                 return Err(ATOMIK_ERR_NULL);
             }
@@ -363,17 +422,13 @@ pub unsafe extern "C" fn atomik_replica_gaps(
 ) -> atomik_status {
     // SAFETY: caller contract.
     unsafe {
-        with_replica(r.cast_mut(), |rep| {
-            let gaps: Vec<atomik_gap_t> = rep
-                .gaps()
-                .into_iter()
-                .map(|g| atomik_gap_t {
-                    sender: g.sender,
-                    first: g.seqs.start,
-                    end: g.seqs.end,
-                })
-                .collect();
-            copy_out(&gaps, out, cap, count)
+        read_replica(r, |rep| {
+            let gaps = rep.gaps_iter().map(|g| atomik_gap_t {
+                sender: g.sender,
+                first: g.seqs.start,
+                end: g.seqs.end,
+            });
+            copy_out(gaps, out, cap, count)
         })
     }
 }
@@ -395,27 +450,24 @@ pub unsafe extern "C" fn atomik_replica_missing(
 ) -> atomik_status {
     // SAFETY: caller contract.
     unsafe {
-        with_replica(r.cast_mut(), |rep| {
-            let gaps: Vec<atomik_gap_t> = rep
-                .missing(sender, sent)
-                .into_iter()
-                .map(|s| atomik_gap_t {
-                    sender,
-                    first: s.start,
-                    end: s.end,
-                })
-                .collect();
-            copy_out(&gaps, out, cap, count)
+        read_replica(r, |rep| {
+            let gaps = rep.missing_iter(sender, sent).map(|s| atomik_gap_t {
+                sender,
+                first: s.start,
+                end: s.end,
+            });
+            copy_out(gaps, out, cap, count)
         })
     }
 }
 
-/// Copies `items[..min(cap, len)]` to `out` and stores the total in `*count`.
+/// Writes the first `cap` of `items` to `out` and stores how many there are
+/// in `*count`. Streams them: querying gaps never allocates.
 ///
 /// # Safety
 /// `out` NULL or valid for `cap` elements; `count` NULL or writable.
-unsafe fn copy_out<T: Copy>(
-    items: &[T],
+unsafe fn copy_out<T>(
+    items: impl Iterator<Item = T>,
     out: *mut T,
     cap: usize,
     count: *mut usize,
@@ -423,13 +475,16 @@ unsafe fn copy_out<T: Copy>(
     if count.is_null() || (out.is_null() && cap > 0) {
         return Err(ATOMIK_ERR_NULL);
     }
-    let n = items.len().min(cap);
-    if n > 0 {
-        // SAFETY: out is valid for cap >= n elements; items is a separate Vec.
-        unsafe { core::ptr::copy_nonoverlapping(items.as_ptr(), out, n) };
+    let mut n = 0usize;
+    for item in items {
+        if n < cap {
+            // SAFETY: out is valid for cap > n elements (caller contract).
+            unsafe { out.add(n).write(item) };
+        }
+        n += 1;
     }
     // SAFETY: count is non-null and writable.
-    unsafe { put(count, items.len()) };
+    unsafe { put(count, n) };
     Ok(())
 }
 
@@ -442,7 +497,7 @@ unsafe fn copy_out<T: Copy>(
 pub unsafe extern "C" fn atomik_replica_expected(r: *const atomik_replica_t, sender: u32) -> u64 {
     guard(0, || {
         // SAFETY: caller contract.
-        unsafe { r.as_ref() }.map_or(0, |r| r.inner.expected(sender))
+        unsafe { atomik_replica_t::from_const(r) }.map_or(0, |r| r.expected(sender))
     })
 }
 
@@ -454,7 +509,7 @@ pub unsafe extern "C" fn atomik_replica_expected(r: *const atomik_replica_t, sen
 pub unsafe extern "C" fn atomik_replica_next_seq(r: *const atomik_replica_t) -> u64 {
     guard(0, || {
         // SAFETY: caller contract.
-        unsafe { r.as_ref() }.map_or(0, |r| r.inner.next_seq())
+        unsafe { atomik_replica_t::from_const(r) }.map_or(0, |r| r.next_seq())
     })
 }
 
@@ -469,8 +524,13 @@ pub unsafe extern "C" fn atomik_replica_same_state(
 ) -> c_int {
     guard(0, || {
         // SAFETY: caller contract.
-        match unsafe { (a.as_ref(), b.as_ref()) } {
-            (Some(a), Some(b)) => c_int::from(a.inner.same_state(&b.inner)),
+        match unsafe {
+            (
+                atomik_replica_t::from_const(a),
+                atomik_replica_t::from_const(b),
+            )
+        } {
+            (Ok(a), Ok(b)) => c_int::from(a.same_state(b)),
             _ => 0,
         }
     })
@@ -487,7 +547,7 @@ pub unsafe extern "C" fn atomik_replica_stats(
 ) -> atomik_status {
     // SAFETY: caller contract.
     unsafe {
-        with_replica(r.cast_mut(), |rep| {
+        read_replica(r, |rep| {
             if out.is_null() {
                 return Err(ATOMIK_ERR_NULL);
             }

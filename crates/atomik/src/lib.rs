@@ -39,6 +39,7 @@ pub mod op;
 pub mod replica;
 #[cfg(feature = "alloc")]
 mod table;
+pub mod version;
 pub mod wire;
 mod word;
 
@@ -50,7 +51,8 @@ pub use op::Opcode;
 #[cfg(feature = "alloc")]
 pub use replica::{Gap, Outcome, Replica, ReplicaConfig, ReplicaError, ReplicaStats};
 #[cfg(feature = "alloc")]
-pub use table::{OpOutput, Table, TableError};
+pub use table::{OpOutput, Table, TableError, accum_batch_slots};
+pub use version::{VERSION, VERSION_NUMBER};
 pub use wire::{CompatRecord, DeltaMsg, MsgKind, WireError};
 pub use word::Word;
 

@@ -1,4 +1,4 @@
-//! Replicas that converge over an unreliable delta stream (DESIGN.md §5).
+//! Replicas that converge over an unreliable delta stream (docs/contracts.md §4).
 //!
 //! # Why a replica, not raw XOR
 //! XOR is self-inverse: applying a *duplicated* delta silently undoes it, and a
@@ -41,9 +41,13 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::ops::Range;
 
-use crate::table::{Table, TableError};
+use crate::table::{Table, TableError, try_filled};
 use crate::wire::{DeltaMsg, MsgKind};
 use crate::word::Word;
+
+// Checkpoint support (snapshot / restore) lives in its own file.
+mod snapshot;
+pub use snapshot::{PeerSnapshot, ReplicaSnapshot, SnapshotError};
 
 /// Largest receive window, in sequence numbers, a replica accepts.
 pub const MAX_WINDOW: u32 = 1 << 16;
@@ -125,6 +129,12 @@ pub enum ReplicaError {
         /// Context address.
         addr: usize,
     },
+    /// The allocator could not provide the receive state for a new sender;
+    /// the message is not consumed (resend it later) and nothing changed.
+    AllocFailed {
+        /// The new sender.
+        sender: u32,
+    },
 }
 
 impl From<TableError> for ReplicaError {
@@ -172,6 +182,10 @@ impl core::fmt::Display for ReplicaError {
                     "context {addr} has been reloaded 2^32 times; its epoch counter is exhausted"
                 )
             }
+            ReplicaError::AllocFailed { sender } => write!(
+                f,
+                "could not allocate the receive window for new sender {sender}; resend later"
+            ),
         }
     }
 }
@@ -219,13 +233,14 @@ enum Seen {
 }
 
 impl Peer {
-    fn new(sender: u32, window: u32) -> Self {
-        Peer {
+    /// A sender with nothing received yet, or `None` if its bitmap cannot be allocated.
+    fn try_new(sender: u32, window: u32) -> Option<Self> {
+        Some(Peer {
             sender,
             base: 0,
             high: 0,
-            bits: alloc::vec![0u64; (window / 64) as usize].into_boxed_slice(),
-        }
+            bits: try_filled((window / 64) as usize, 0u64)?,
+        })
     }
 
     #[inline]
@@ -336,15 +351,11 @@ impl<W: Word> Replica<W> {
             return Err(ReplicaError::TooManyContexts { len: contexts });
         }
         let table = Table::new(contexts)?;
-        let mut epochs = Vec::new();
-        epochs
-            .try_reserve_exact(contexts)
-            .map_err(|_| TableError::AllocFailed { len: contexts })?;
-        epochs.resize(contexts, 0u64);
+        let epochs = try_filled(contexts, 0u64).ok_or(TableError::AllocFailed { len: contexts })?;
         Ok(Replica {
             id,
             table,
-            epochs: epochs.into_boxed_slice(),
+            epochs,
             next_seq: 0,
             peers: Vec::new(),
             last_peer: 0,
@@ -477,7 +488,13 @@ impl<W: Word> Replica<W> {
                         max: self.config.max_senders,
                     });
                 }
-                self.peers.insert(i, Peer::new(sender, self.config.window));
+                // Both allocations are fallible and happen before any
+                // change, so running out of memory refuses the message
+                // and leaves the replica as it was.
+                let alloc_failed = ReplicaError::AllocFailed { sender };
+                self.peers.try_reserve(1).map_err(|_| alloc_failed)?;
+                let peer = Peer::try_new(sender, self.config.window).ok_or(alloc_failed)?;
+                self.peers.insert(i, peer);
                 i
             }
         };
@@ -563,36 +580,38 @@ impl<W: Word> Replica<W> {
 
     /// Seqs below the highest one received that are still missing, per sender.
     pub fn gaps(&self) -> Vec<Gap> {
-        self.peers
-            .iter()
-            .flat_map(|p| {
-                p.gaps().map(|seqs| Gap {
-                    sender: p.sender,
-                    seqs,
-                })
+        self.gaps_iter().collect()
+    }
+
+    /// [`Replica::gaps`] without allocating, in sender then seq order.
+    pub fn gaps_iter(&self) -> impl Iterator<Item = Gap> + '_ {
+        self.peers.iter().flat_map(|p| {
+            p.gaps().map(|seqs| Gap {
+                sender: p.sender,
+                seqs,
             })
-            .collect()
+        })
     }
 
     /// Seqs of `sender` this replica still needs, given that the sender has
     /// sent seqs `0..sent`: the gaps plus the unseen tail. This is what the
     /// sender should retransmit.
     pub fn missing(&self, sender: u32, sent: u64) -> Vec<Range<u64>> {
-        let Some(p) = self.peers.iter().find(|p| p.sender == sender) else {
-            return if sent > 0 {
-                alloc::vec![0..sent]
-            } else {
-                Vec::new()
-            };
-        };
-        let mut out: Vec<Range<u64>> = p.gaps().filter(|r| r.start < sent).collect();
-        if let Some(last) = out.last_mut() {
-            last.end = last.end.min(sent);
-        }
-        let tail = p.high.max(p.base);
-        if tail < sent {
-            out.push(tail..sent);
-        }
-        out
+        self.missing_iter(sender, sent).collect()
+    }
+
+    /// [`Replica::missing`] without allocating, in seq order.
+    pub fn missing_iter(&self, sender: u32, sent: u64) -> impl Iterator<Item = Range<u64>> + '_ {
+        let peer = self.peers.iter().find(|p| p.sender == sender);
+        // Gaps are ascending and disjoint, so only the last one that starts
+        // below `sent` can reach past it.
+        let gaps = peer
+            .into_iter()
+            .flat_map(Peer::gaps)
+            .take_while(move |r| r.start < sent)
+            .map(move |r| r.start..r.end.min(sent));
+        // An unknown sender: everything it sent is missing.
+        let tail = peer.map_or(0, |p| p.high.max(p.base));
+        gaps.chain((tail < sent).then_some(tail..sent))
     }
 }

@@ -65,13 +65,8 @@ impl<W: Word> Table<W> {
         if len == 0 {
             return Err(TableError::ZeroSize);
         }
-        let mut v = Vec::new();
-        v.try_reserve_exact(len)
-            .map_err(|_| TableError::AllocFailed { len })?;
-        v.resize(len, Context::new());
-        Ok(Table {
-            contexts: v.into_boxed_slice(),
-        })
+        let contexts = try_filled(len, Context::new()).ok_or(TableError::AllocFailed { len })?;
+        Ok(Table { contexts })
     }
 
     /// Number of contexts.
@@ -186,25 +181,20 @@ impl<W: Word> Table<W> {
     }
 
     /// ACCUM every `(addr, delta)` pair, in order. All or nothing: if an
-    /// address is out of range, the pairs before it are undone (XOR is its own
-    /// inverse, so this is one pass in the common case, with no separate
-    /// validation pass) and the table is exactly as before the call.
+    /// address is out of range, the table is exactly as before the call (the
+    /// rule is [`accum_batch_slots`], which the C library shares).
+    #[inline]
     pub fn accum_batch(&mut self, pairs: &[(usize, W)]) -> Result<(), TableError> {
-        for (i, &(addr, delta)) in pairs.iter().enumerate() {
-            match self.contexts.get_mut(addr) {
-                Some(ctx) => ctx.accum(delta),
-                None => {
-                    for &(a, d) in &pairs[..i] {
-                        self.contexts[a].unaccum(d);
-                    }
-                    return Err(TableError::AddrOutOfRange {
-                        addr,
-                        len: self.contexts.len(),
-                    });
-                }
-            }
-        }
-        Ok(())
+        accum_batch_slots(
+            &mut self.contexts,
+            pairs.iter().copied(),
+            Context::accum,
+            Context::unaccum,
+        )
+        .map_err(|addr| TableError::AddrOutOfRange {
+            addr,
+            len: self.contexts.len(),
+        })
     }
 
     /// Iterates over `(addr, context)` for every context.
@@ -228,4 +218,47 @@ impl<W: Word> Table<W> {
     pub fn as_slice(&self) -> &[Context<W>] {
         &self.contexts
     }
+}
+
+/// `len` copies of `value`, or `None` if the allocator cannot provide them:
+/// the crate's one way to allocate, so that running out of memory is an
+/// error the caller sees, never an abort.
+pub(crate) fn try_filled<T: Clone>(len: usize, value: T) -> Option<Box<[T]>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).ok()?;
+    v.resize(len, value);
+    Some(v.into_boxed_slice())
+}
+
+/// The all-or-nothing rule of a batch of ACCUMs, for any slice of context
+/// slots (a [`Table`]'s contexts, or the C library's `atomik_ctx_t` array).
+///
+/// Applies `accum(slot[addr], delta)` for every pair in order. On the first
+/// address out of range it calls `unaccum` on the pairs already applied,
+/// restoring every slot exactly (XOR is its own inverse and `unaccum` also
+/// takes back the delta count), and returns that address. One pass in the
+/// common case: the bounds check each element needs anyway is the
+/// validation. (Measured for the C batch: a separate validation pass cost
+/// 0.19 ns per pair, and unrolling by four with one check per step was no
+/// faster.) Always inlined: it is the whole body of both batch hot paths.
+#[inline(always)]
+pub fn accum_batch_slots<S, W: Copy>(
+    slots: &mut [S],
+    pairs: impl Iterator<Item = (usize, W)> + Clone,
+    mut accum: impl FnMut(&mut S, W),
+    mut unaccum: impl FnMut(&mut S, W),
+) -> Result<(), usize> {
+    let applied = pairs.clone();
+    for (i, (addr, delta)) in pairs.enumerate() {
+        match slots.get_mut(addr) {
+            Some(slot) => accum(slot, delta),
+            None => {
+                for (a, d) in applied.take(i) {
+                    unaccum(&mut slots[a], d);
+                }
+                return Err(addr);
+            }
+        }
+    }
+    Ok(())
 }

@@ -1,4 +1,4 @@
-//! Property tests of the algebraic laws (DESIGN.md §2) for every width.
+//! Property tests of the algebraic laws (docs/contracts.md §1) for every width.
 
 #![allow(clippy::cast_possible_truncation)] // test data: values are small by construction
 

@@ -287,20 +287,19 @@ fn gaps_are_reported_exactly_and_retransmission_fills_them() {
     assert_eq!(r.expected(7), 10);
 }
 
-#[test]
-fn refusals_and_epochs() {
-    let mut a = Replica::<u64>::with_config(
-        1,
-        2,
-        ReplicaConfig {
-            window: 64,
-            max_senders: 2,
-        },
-    )
-    .unwrap();
-    let mut b = Replica::<u64>::new(2, 2).unwrap();
+/// Replica `a` (id 1, window 64, at most 2 senders) and its peer `b` (id 2),
+/// two contexts each: the cast of the refusal and epoch tests below.
+fn refusal_cast() -> (Replica<u64>, Replica<u64>) {
+    let config = ReplicaConfig {
+        window: 64,
+        max_senders: 2,
+    };
+    let a = Replica::<u64>::with_config(1, 2, config).unwrap();
+    (a, Replica::<u64>::new(2, 2).unwrap())
+}
 
-    // Beyond the window: refused and not consumed.
+/// Beyond the window: refused and not consumed.
+fn check_beyond_window_is_refused(a: &mut Replica<u64>) {
     let far = DeltaMsg::accum(2, 0, 64, 0, 1);
     assert_eq!(
         a.apply(&far),
@@ -311,8 +310,11 @@ fn refusals_and_epochs() {
         })
     );
     assert_eq!(a.missing(2, 1), vec![0..1]);
+}
 
-    // An ACCUM of an epoch whose LOAD has not arrived: refused, not consumed.
+/// An ACCUM of an epoch whose LOAD has not arrived: refused, not consumed,
+/// applied once the LOAD is in (`b` sends seqs 0 and 1).
+fn check_future_epoch_waits_for_its_load(a: &mut Replica<u64>, b: &mut Replica<u64>) {
     let load = b.load(0, 100).unwrap();
     let acc = b.accum(0, 1).unwrap();
     assert!(matches!(
@@ -328,18 +330,23 @@ fn refusals_and_epochs() {
         (1 << 32) | 2,
         "Lamport stamp: counter 1, origin 2"
     );
+}
 
-    // A reload makes older-epoch deltas stale: consumed, no effect.
+/// After the reload above, an older-epoch delta is stale: consumed, no effect.
+fn check_older_epoch_is_stale(a: &mut Replica<u64>) {
     let old = DeltaMsg::accum(2, 0, 2, 0, 0xF0);
     assert_eq!(a.apply(&old), Ok(Outcome::Stale));
     assert_eq!(a.apply(&old), Ok(Outcome::Duplicate));
     assert_eq!(a.table().read(0), Ok(101));
+}
 
-    // Own messages are recognised.
+fn check_own_message_is_recognised(a: &mut Replica<u64>) {
     let mine = a.accum(1, 5).unwrap();
     assert_eq!(a.apply(&mine), Ok(Outcome::Own));
+}
 
-    // A bad address is reported and consumed.
+/// A bad address is reported and consumed (seq 3 of sender 2).
+fn check_bad_address_is_consumed(a: &mut Replica<u64>) {
     let bad = DeltaMsg::accum(2, 0, 3, 9, 1);
     assert_eq!(
         a.apply(&bad),
@@ -349,8 +356,55 @@ fn refusals_and_epochs() {
         }))
     );
     assert_eq!(a.apply(&bad), Ok(Outcome::Duplicate));
+}
 
-    // Concurrent loads: the higher Lamport stamp wins on every replica.
+#[test]
+fn a_seq_beyond_the_window_is_refused_and_not_consumed() {
+    let (mut a, _) = refusal_cast();
+    check_beyond_window_is_refused(&mut a);
+}
+
+#[test]
+fn an_accum_before_its_load_is_refused_until_the_load_arrives() {
+    let (mut a, mut b) = refusal_cast();
+    check_future_epoch_waits_for_its_load(&mut a, &mut b);
+}
+
+#[test]
+fn a_reload_makes_older_epoch_deltas_stale() {
+    let (mut a, mut b) = refusal_cast();
+    check_future_epoch_waits_for_its_load(&mut a, &mut b);
+    check_older_epoch_is_stale(&mut a);
+}
+
+#[test]
+fn own_messages_are_recognised() {
+    let (mut a, _) = refusal_cast();
+    check_own_message_is_recognised(&mut a);
+}
+
+#[test]
+fn a_bad_address_is_reported_and_consumed() {
+    let (mut a, _) = refusal_cast();
+    check_bad_address_is_consumed(&mut a);
+}
+
+#[test]
+fn stats_count_every_outcome_and_refusal() {
+    let (mut a, mut b) = refusal_cast();
+    check_beyond_window_is_refused(&mut a);
+    check_future_epoch_waits_for_its_load(&mut a, &mut b);
+    check_older_epoch_is_stale(&mut a);
+    check_own_message_is_recognised(&mut a);
+    check_bad_address_is_consumed(&mut a);
+    let s = a.stats();
+    assert_eq!((s.applied, s.stale, s.duplicates), (2, 1, 2));
+    assert_eq!(s.refused, 3);
+}
+
+#[test]
+fn concurrent_loads_resolve_to_the_higher_lamport_stamp_everywhere() {
+    let (_, mut b) = refusal_cast();
     let mut c = Replica::<u64>::new(3, 2).unwrap();
     let lb = b.load(1, 0xB).unwrap();
     let lc = c.load(1, 0xC).unwrap();
@@ -358,8 +412,11 @@ fn refusals_and_epochs() {
     assert_eq!(c.apply(&lb), Ok(Outcome::Stale));
     assert_eq!(b.table().read(1), c.table().read(1));
     assert_eq!(b.table().read(1), Ok(0xC));
+}
 
-    // Local errors.
+#[test]
+fn local_errors_and_bad_configs_are_reported() {
+    let (mut a, _) = refusal_cast();
     assert_eq!(
         a.accum(2, 1),
         Err(ReplicaError::Table(TableError::AddrOutOfRange {
@@ -385,12 +442,10 @@ fn refusals_and_epochs() {
     for e in [
         ReplicaError::TooManySenders { sender: 1, max: 1 },
         ReplicaError::EpochExhausted { addr: 0 },
+        ReplicaError::AllocFailed { sender: 1 },
     ] {
         assert!(!e.to_string().is_empty());
     }
-    let s = a.stats();
-    assert_eq!((s.applied, s.stale, s.duplicates), (2, 1, 2));
-    assert_eq!(s.refused, 3);
 }
 
 #[test]

@@ -128,10 +128,24 @@ fn xxh32_reference_vectors() {
     }
 }
 
-#[test]
-fn decode_errors_are_specific() {
+/// A valid u32 LOAD frame to corrupt, and the message it encodes.
+fn good_frame() -> (DeltaMsg<u32>, Vec<u8>) {
     let m = DeltaMsg::<u32>::load(1, 2, 3, 4, 5);
-    let good = m.encode().to_vec();
+    (m, m.encode().to_vec())
+}
+
+/// `f` with its checksum recomputed, so that a bad field, not the
+/// checksum, is what the decoder must report.
+fn resum(mut f: Vec<u8>) -> Vec<u8> {
+    let body = f.len() - 4;
+    let s = wire::checksum(&f[..body]);
+    f[body..].copy_from_slice(&s.to_le_bytes());
+    f
+}
+
+#[test]
+fn a_short_frame_is_truncated_and_a_bad_version_is_named() {
+    let (_, good) = good_frame();
     let n = good.len();
     assert_eq!(
         DeltaMsg::<u32>::decode(&good[..n - 1]),
@@ -143,13 +157,11 @@ fn decode_errors_are_specific() {
     let mut v = good.clone();
     v[0] = 2;
     assert_eq!(DeltaMsg::<u32>::decode(&v), Err(WireError::BadVersion(2)));
-    // Re-checksummed frames with bad fields report the field, not the checksum.
-    let resum = |mut f: Vec<u8>| {
-        let body = f.len() - 4;
-        let s = wire::checksum(&f[..body]);
-        f[body..].copy_from_slice(&s.to_le_bytes());
-        f
-    };
+}
+
+#[test]
+fn a_bad_kind_or_reserved_byte_is_named_not_the_checksum() {
+    let (_, good) = good_frame();
     let mut v = good.clone();
     v[1] = 9;
     assert_eq!(
@@ -162,7 +174,12 @@ fn decode_errors_are_specific() {
         DeltaMsg::<u32>::decode(&resum(v)),
         Err(WireError::Reserved(1))
     );
+}
+
+#[test]
+fn a_frame_of_another_width_is_a_width_mismatch() {
     // A u64 receiver given a u32 frame: the width byte says so.
+    let (_, good) = good_frame();
     let mut wide = good.clone();
     wide.extend_from_slice(&[0; 4]);
     let wide = resum({
@@ -179,17 +196,27 @@ fn decode_errors_are_specific() {
             found: 4
         })
     );
+}
+
+#[test]
+fn a_flipped_bit_is_a_bad_checksum() {
+    let (_, good) = good_frame();
     let mut v = good.clone();
     v[10] ^= 0x40;
     assert!(matches!(
         DeltaMsg::<u32>::decode(&v),
         Err(WireError::BadChecksum { .. })
     ));
+}
+
+#[test]
+fn encoding_into_a_small_buffer_is_an_error_and_errors_display() {
+    let (m, good) = good_frame();
     let mut small = [0u8; 10];
     assert_eq!(
         m.encode_into(&mut small),
         Err(WireError::BufferTooSmall {
-            needed: n,
+            needed: good.len(),
             available: 10
         })
     );
@@ -257,6 +284,8 @@ fn compat_layout_is_big_endian_16_bytes() {
     );
 }
 
+/// Pins 13bfb28: the "skip a whole frame unless truncated" rule lived twice
+/// (core `Frames` and the FFI) and now lives once, in `decode_stream`.
 #[test]
 fn decode_stream_says_how_far_to_advance() {
     let good = DeltaMsg::<u64>::accum(1, 0, 0, 3, 9).encode().to_vec();
