@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark: this package vs the real atomik-core 0.2.0.
+
+    python bindings/python/bench/bench.py [--ours PY] [--oracle PY] [--quick]
+
+Both packages are imported as ``atomik_core``, so each runs in its own
+interpreter: ``--ours`` (default: the interpreter running this script) and
+``--oracle`` (default: $ATOMIK_ORACLE_PYTHON or <repo>/.venv-oracle/bin/python).
+Each worker times the same Python code (best of several repeats, with
+time.thread_time, i.e. CPU time) and reports nanoseconds per operation. The two
+interpreters run alternately for --rounds rounds and each keeps its best
+time; the table shows both numbers and their ratio, measured in the same run. Then 0.2.0's own
+``benchmark.py`` suite is run unchanged under both interpreters (under ours,
+its ``from atomik_core import ...`` picks up this package).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+# ------------------------------------------------------------------ worker
+def _best(fn: Callable[[], None], ops: int, repeat: int) -> float:
+    """Best-of-`repeat` CPU nanoseconds per operation of `fn` (which does `ops` ops).
+
+    CPU time of the calling thread (time.thread_time), not wall time: on a
+    shared machine wall time mostly measures the other processes. Every timed
+    section runs on this one thread, including batches that release the GIL.
+    """
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.thread_time()
+        fn()
+        best = min(best, time.thread_time() - t0)
+    return best * 1e9 / ops
+
+
+def worker(quick: bool) -> dict:
+    import array
+    import random
+
+    import atomik_core as ac
+
+    n = 100_000 if quick else 300_000
+    nb = 100_000 if quick else 1_000_000  # pairs per accum_many call
+    rep = 2 if quick else 3
+    rng = random.Random(1)
+    vals = [rng.getrandbits(64) for _ in range(nb)]
+    addrs = [rng.randrange(256) for _ in range(nb)]
+    res: dict = {"version": ac.__version__}
+
+    ctx = ac.AtomikContext(width=64)
+
+    def ctx_load() -> None:
+        f = ctx.load
+        for v in vals[:n]:
+            f(v)
+
+    def ctx_accum() -> None:
+        f = ctx.accum
+        for v in vals[:n]:
+            f(v)
+
+    def ctx_read() -> None:
+        f = ctx.read
+        for _ in range(n):
+            f()
+
+    res["context.load"] = _best(ctx_load, n, rep)
+    res["context.accum"] = _best(ctx_accum, n, rep)
+    res["context.read"] = _best(ctx_read, n, rep)
+
+    table = ac.AtomikTable(num_contexts=256, width=64)
+    pairs = list(zip(addrs[:n], vals[:n]))
+
+    def t_load() -> None:
+        f = table.load
+        for a, v in pairs:
+            f(a, v)
+
+    def t_accum() -> None:
+        f = table.accum
+        for a, v in pairs:
+            f(a, v)
+
+    def t_read() -> None:
+        f = table.read
+        for a in addrs[:n]:
+            f(a)
+
+    res["table.load"] = _best(t_load, n, rep)
+    res["table.accum"] = _best(t_accum, n, rep)
+    res["table.read"] = _best(t_read, n, rep)
+
+    # batch_accum takes a dict, so one call covers at most 256 distinct addresses.
+    batches = [dict(zip(range(256), vals[i : i + 256])) for i in range(0, n, 256)]
+    total = sum(len(b) for b in batches)
+
+    def t_batch() -> None:
+        f = table.batch_accum
+        for b in batches:
+            f(b)
+
+    res["table.batch_accum (dict of 256), per pair"] = _best(t_batch, total, rep)
+
+    if hasattr(table, "accum_many"):
+        abuf = array.array("I", addrs)
+        dbuf = array.array("Q", vals)
+        res["table.accum_many (array, 1M pairs), per pair"] = _best(
+            lambda: table.accum_many(abuf, dbuf), nb, rep
+        )
+        try:
+            import numpy as np
+
+            an = np.array(addrs, dtype=np.uint32)
+            dn = np.array(vals, dtype=np.uint64)
+            res["table.accum_many (numpy, 1M pairs), per pair"] = _best(
+                lambda: table.accum_many(an, dn), nb, rep
+            )
+        except ImportError:
+            pass
+
+    mib = random.Random(2).randbytes(1 << 20)
+    fp = ac.Fingerprint(width=64)
+    res["Fingerprint(64).load(1 MiB), per call"] = _best(lambda: fp.load(mib), 1, 3 if quick else 5)
+    fp.load(mib)
+    res["Fingerprint(64).update(1 MiB), per call"] = _best(lambda: fp.update(mib), 1, 3 if quick else 5)
+
+    ns = n // 5
+    a, b = ac.DeltaStream(), ac.DeltaStream()
+    a.load(0, 0)
+    b.load(0, 0)
+
+    def stream_roundtrip() -> None:
+        acc, app = a.accum, b.apply
+        for v in vals[:ns]:
+            app(acc(0, v))
+        a.pending()
+
+    res["DeltaStream accum+apply, per message"] = _best(stream_roundtrip, ns, rep)
+    return res
+
+
+# ------------------------------------------------------------ orchestrator
+def _run_worker(py: str, quick: bool) -> dict:
+    cmd = [py, str(Path(__file__).resolve()), "--worker"] + (["--quick"] if quick else [])
+    with tempfile.TemporaryDirectory() as d:  # never import from the source tree
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=d)
+    return json.loads(out.stdout)
+
+
+def _original_suite(py: str, script: str) -> str:
+    code = f"import runpy; runpy.run_path({script!r}, run_name='__main__')"
+    with tempfile.TemporaryDirectory() as d:
+        out = subprocess.run([py, "-c", code], capture_output=True, text=True, cwd=d)
+    if out.returncode != 0:
+        return f"(failed: {out.stderr.strip().splitlines()[-1]})"
+    return out.stdout
+
+
+def _suite_numbers(text: str) -> dict:
+    """The measured lines of 0.2.0's benchmark.py output."""
+    nums: dict = {}
+    test = ""
+    for line in text.splitlines():
+        m = re.match(r"\s+TEST (\d):", line)
+        if m:
+            test = f"T{m.group(1)}"
+        m = re.match(r"\s+ATOMiK:\s+([\d.,]+) ms", line)
+        if m and test not in ("T4",):
+            nums.setdefault(f"{test} ATOMiK ms", float(m.group(1).replace(",", "")))
+        m = re.match(r"\s+(LOAD|ACCUM|READ):\s+([\d,]+) ops/sec", line)
+        if m:
+            nums[f"T5 {m.group(1)} ops/s"] = float(m.group(2).replace(",", ""))
+        m = re.match(r"\s+ATOMiK:\s+([\d.]+) ms \(re-fingerprint\)", line)
+        if m:
+            nums["T2 re-fingerprint 64 KiB x1000 ms"] = float(m.group(1))
+    return nums
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ours", default=sys.executable)
+    ap.add_argument(
+        "--oracle",
+        default=os.environ.get("ATOMIK_ORACLE_PYTHON", str(REPO / ".venv-oracle" / "bin" / "python")),
+    )
+    ap.add_argument("--quick", action="store_true", help="fewer iterations (smoke run)")
+    ap.add_argument("--rounds", type=int, default=2, help="alternating rounds per interpreter (best kept)")
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        json.dump(worker(args.quick), sys.stdout)
+        return 0
+
+    # Alternate the two interpreters round by round and keep each one's best
+    # time, so that load from other processes does not favour either side.
+    rounds = [(_run_worker(args.oracle, args.quick), _run_worker(args.ours, args.quick)) for _ in range(args.rounds)]
+    old, new = (
+        {k: (v if k == "version" else min(r[side][k] for r in rounds)) for k, v in rounds[0][side].items()}
+        for side in (0, 1)
+    )
+    if old["version"] != "0.2.0" or new["version"] == "0.2.0":
+        sys.exit(f"expected 0.2.0 vs ours, got {old['version']} vs {new['version']}")
+    print(f"atomik_core {new['version']} (ours, {args.ours}) vs 0.2.0 ({args.oracle})\n")
+    print("| operation | 0.2.0 CPU ns/op | ours CPU ns/op | speed-up |")
+    print("|---|---:|---:|---:|")
+    for key, ours in new.items():
+        if key == "version":
+            continue
+        base = old.get(key)
+        if base is None:
+            base = old["table.batch_accum (dict of 256), per pair"]
+            print(f"| {key} (vs 0.2.0 batch_accum) | {base:,.1f} | {ours:,.1f} | {base / ours:,.0f}x |")
+        else:
+            print(f"| {key} | {base:,.1f} | {ours:,.1f} | {base / ours:,.1f}x |")
+
+    script = subprocess.run(
+        [args.oracle, "-c", "import atomik_core.benchmark as b; print(b.__file__)"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    print(f"\n0.2.0's own suite ({script}), run unchanged under each interpreter:\n")
+    print("| measurement | 0.2.0 | ours | ratio |")
+    print("|---|---:|---:|---:|")
+    suite = [
+        (_suite_numbers(_original_suite(args.oracle, script)), _suite_numbers(_original_suite(args.ours, script)))
+        for _ in range(args.rounds)
+    ]
+
+    def best(side: int) -> dict:
+        keys = suite[0][side].keys()
+        pick = {k: (max if "ops/s" in k else min) for k in keys}
+        return {k: pick[k](r[side][k] for r in suite if k in r[side]) for k in keys}
+
+    so, sn = best(0), best(1)
+    for key, base in so.items():
+        ours = sn.get(key)
+        if ours is None:
+            print(f"| {key} | {base:,.2f} | (missing) | |")
+            continue
+        ratio = ours / base if "ops/s" in key else base / ours
+        print(f"| {key} | {base:,.2f} | {ours:,.2f} | {ratio:,.1f}x |")
+    print("\n(ratio > 1 means ours is faster. The suite times wall clock with perf_counter, so on a")
+    print("busy machine its numbers are noisier than the CPU-time table above.)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

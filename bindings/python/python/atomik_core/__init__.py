@@ -1,0 +1,49 @@
+"""ATOMiK Core — delta-state algebra, backed by the Rust ``atomik`` crate.
+
+A drop-in replacement for the pure-Python ``atomik-core`` 0.2.0 package:
+
+  LOAD  — set the reference state
+  ACCUM — XOR a delta into the accumulator
+  READ  — reconstruct the current state (reference XOR accumulator)
+  SWAP  — atomic read-and-reset (snapshot + new epoch)
+
+    from atomik_core import AtomikContext
+
+    ctx = AtomikContext()
+    ctx.load(0xDEADBEEF)
+    ctx.accum(0x000000FF)
+    assert ctx.read() == 0xDEADBE10
+
+Beyond 0.2.0: ``AtomikTable.accum_many`` and ``Fingerprint`` take any
+buffer-protocol object (bytes, ``array.array``, numpy arrays) and release the
+GIL on large inputs; ``PositionalFingerprint`` sees swapped chunks; ``Replica``
+applies each delta exactly once over an unreliable network, using the wire v1
+frames every other tier of the project speaks.
+"""
+
+from atomik_core._native import (
+    AtomikContext,
+    AtomikTable,
+    Fingerprint,
+    PositionalFingerprint,
+    Replica,
+    ReplicaRefused,
+    WireFormatError,
+    decode_frame,
+)
+from atomik_core.stream import DeltaMessage, DeltaStream
+
+__version__ = "0.3.0"
+
+__all__ = [
+    "AtomikContext",
+    "AtomikTable",
+    "DeltaStream",
+    "DeltaMessage",
+    "Fingerprint",
+    "PositionalFingerprint",
+    "Replica",
+    "ReplicaRefused",
+    "WireFormatError",
+    "decode_frame",
+]

@@ -1,0 +1,38 @@
+//! The native half of the `atomik_core` Python package: a drop-in for the
+//! pure-Python `atomik-core` 0.2.0 backed by the `atomik` crate.
+//!
+//! The Python package (`python/atomik_core`) re-exports these classes and adds
+//! the pure-Python `DeltaMessage` dataclass and `DeltaStream`, whose 0.2.0
+//! behaviour (dataclass equality, any hashable address) is easiest to keep in
+//! Python; their per-context work runs here.
+
+mod buffer;
+mod context;
+mod convert;
+mod fingerprint;
+mod replica;
+mod stream;
+mod table;
+
+use pyo3::prelude::*;
+
+/// Native classes of `atomik_core` (import them from `atomik_core`).
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add_class::<context::AtomikContext>()?;
+    m.add_class::<table::AtomikTable>()?;
+    m.add_class::<fingerprint::Fingerprint>()?;
+    m.add_class::<fingerprint::PositionalFingerprint>()?;
+    m.add_class::<replica::Replica>()?;
+    m.add_class::<stream::SeqFilter>()?;
+    m.add_function(wrap_pyfunction!(context::_context_from_parts, m)?)?;
+    m.add_function(wrap_pyfunction!(table::_table_from_parts, m)?)?;
+    m.add_function(wrap_pyfunction!(fingerprint::_fingerprint_from_parts, m)?)?;
+    m.add_function(wrap_pyfunction!(replica::decode_frame, m)?)?;
+    m.add("WireFormatError", py.get_type::<replica::WireFormatError>())?;
+    m.add("ReplicaRefused", py.get_type::<replica::ReplicaRefused>())?;
+    m.add("MAX_WIDTH", convert::MAX_WIDTH)?;
+    m.add("GIL_RELEASE_THRESHOLD", buffer::DETACH_THRESHOLD)?;
+    Ok(())
+}

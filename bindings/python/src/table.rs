@@ -1,0 +1,296 @@
+//! `AtomikTable`: N independent contexts backed by the core `Table`.
+
+use atomik::{Context, Table, TableError};
+use pyo3::exceptions::{PyIndexError, PyMemoryError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyInt};
+
+use crate::buffer::{self, IntElem, Ints, elems, with_kind};
+use crate::context::AtomikContext;
+use crate::convert::{Width, address};
+
+/// A table of independently addressable ATOMiK contexts.
+///
+/// `AtomikTable(num_contexts=256, width=64)`. Per-address operations mirror
+/// `AtomikContext`; `batch_accum` takes a dict, `accum_many` two buffers.
+#[pyclass(module = "atomik_core", subclass)]
+#[derive(Debug)]
+pub(crate) struct AtomikTable {
+    width: Width,
+    table: Table<u128>,
+}
+
+impl AtomikTable {
+    /// A copy of slot `addr` (callers validated the address).
+    pub(crate) fn slot(&self, addr: usize) -> Context<u128> {
+        self.table.as_slice()[addr]
+    }
+
+    /// Slot `addr`, mutably (callers validated the address).
+    pub(crate) fn slot_mut(&mut self, addr: usize) -> &mut Context<u128> {
+        // Views are only created for addresses checked against this table,
+        // whose length never changes.
+        match self.table.context_mut(addr) {
+            Ok(c) => c,
+            Err(_) => unreachable!("view address {addr} was checked at creation"),
+        }
+    }
+
+    fn addr(&self, addr: &Bound<'_, PyAny>) -> PyResult<usize> {
+        address(addr, self.table.len())
+    }
+}
+
+/// Maps a core table error to the Python exception 0.2.0 would raise.
+pub(crate) fn table_err(e: TableError) -> PyErr {
+    match e {
+        TableError::ZeroSize => PyValueError::new_err(e.to_string()),
+        TableError::AllocFailed { .. } => PyMemoryError::new_err(e.to_string()),
+        TableError::AddrOutOfRange { addr, len } => PyIndexError::new_err(format!(
+            "address {addr} out of range [0, {}]",
+            len.saturating_sub(1)
+        )),
+    }
+}
+
+#[pymethods]
+impl AtomikTable {
+    #[new]
+    #[pyo3(signature = (num_contexts = None, width = None))]
+    fn new(
+        num_contexts: Option<&Bound<'_, PyAny>>,
+        width: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        // 0.2.0 checks num_contexts before width; keep its order and messages.
+        let n = match num_contexts {
+            Some(n) => {
+                if n.lt(1)? {
+                    return Err(PyValueError::new_err(format!(
+                        "num_contexts must be >= 1, got {}",
+                        n.str()?
+                    )));
+                }
+                match n.extract::<usize>() {
+                    Ok(n) => n,
+                    // More contexts than addressable memory: what 0.2.0's list would raise.
+                    Err(_) if n.is_instance_of::<PyInt>() => {
+                        return Err(PyMemoryError::new_err(format!(
+                            "cannot allocate {} contexts",
+                            n.str()?
+                        )));
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            None => 256,
+        };
+        let width = match width {
+            Some(w) => Width::new(w)?,
+            None => Width::from_bits(64),
+        };
+        let table = Table::new(n).map_err(table_err)?;
+        Ok(AtomikTable { width, table })
+    }
+
+    /// LOAD: set the initial state at `addr`, clear its accumulator.
+    fn load(&mut self, addr: &Bound<'_, PyAny>, initial_state: &Bound<'_, PyAny>) -> PyResult<()> {
+        let a = self.addr(addr)?;
+        let v = self.width.masked(initial_state)?;
+        self.table.load(a, v).map_err(table_err)
+    }
+
+    /// ACCUM: XOR `delta` into the accumulator at `addr`.
+    fn accum(&mut self, addr: &Bound<'_, PyAny>, delta: &Bound<'_, PyAny>) -> PyResult<()> {
+        let a = self.addr(addr)?;
+        let d = self.width.masked(delta)?;
+        self.table.accum(a, d).map_err(table_err)
+    }
+
+    /// READ: the current state at `addr`.
+    fn read<'py>(&self, py: Python<'py>, addr: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let a = self.addr(addr)?;
+        let v = self.table.read(a).map_err(table_err)?;
+        self.width.to_py(py, v)
+    }
+
+    /// SWAP at `addr`: return the state, start a new epoch from
+    /// `new_reference` (or from the state when None).
+    #[pyo3(signature = (addr, new_reference = None))]
+    fn swap<'py>(
+        &mut self,
+        py: Python<'py>,
+        addr: &Bound<'py, PyAny>,
+        new_reference: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let a = self.addr(addr)?;
+        let old = match new_reference {
+            Some(v) => {
+                let r = self.width.masked(v)?;
+                self.table.swap(a, r)
+            }
+            None => self.table.swap_keep(a),
+        }
+        .map_err(table_err)?;
+        self.width.to_py(py, old)
+    }
+
+    /// The context at `addr`: a live view, changes through it change the table.
+    fn context(slf: &Bound<'_, Self>, addr: &Bound<'_, PyAny>) -> PyResult<AtomikContext> {
+        let this = slf.borrow();
+        let a = this.addr(addr)?;
+        Ok(AtomikContext::view(this.width, slf.clone().unbind(), a))
+    }
+
+    /// Apply `{address: delta}` pairs in iteration order (like 0.2.0, pairs
+    /// before a bad address stay applied; see `accum_many` for all-or-nothing).
+    fn batch_accum(&mut self, deltas: &Bound<'_, PyAny>) -> PyResult<()> {
+        for item in deltas.call_method0("items")?.try_iter()? {
+            let (addr, delta): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
+            self.accum(&addr, &delta)?;
+        }
+        Ok(())
+    }
+
+    /// ACCUM `deltas[i]` into `addrs[i]` for every i, from two buffers of
+    /// integers (bytes, `array.array`, numpy arrays, ...). All or nothing: if
+    /// any address is out of range, nothing is applied. The GIL is released
+    /// for large inputs. Deltas are masked to the width like single accums.
+    fn accum_many(
+        &mut self,
+        py: Python<'_>,
+        addrs: &Bound<'_, PyAny>,
+        deltas: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let a = Ints::new(addrs, "addrs")?;
+        let d = Ints::new(deltas, "deltas")?;
+        if a.len() != d.len() {
+            return Err(PyValueError::new_err(format!(
+                "addrs and deltas must have the same length ({} != {})",
+                a.len(),
+                d.len()
+            )));
+        }
+        let (table, mask) = (&mut self.table, self.width.mask);
+        let (ab, db) = (a.bytes(), d.bytes());
+        let r = buffer::maybe_detach(py, a.len(), || {
+            with_kind!(a.kind, |A| with_kind!(d.kind, |D| accum_typed::<A, D>(
+                table, mask, ab, db
+            )))
+        });
+        Ok(r?)
+    }
+
+    /// `{address: state}` for every context whose state is non-zero.
+    fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let out = PyDict::new(py);
+        for (a, v) in self.table.nonzero() {
+            out.set_item(a, self.width.to_py(py, v)?)?;
+        }
+        Ok(out)
+    }
+
+    /// Number of contexts.
+    #[getter]
+    fn num_contexts(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Bit width of every context.
+    #[getter]
+    fn width(&self) -> u32 {
+        self.width.bits
+    }
+
+    /// Pickle/copy support: the contexts that differ from a fresh one.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let mut parts = Vec::new();
+        for (a, c) in self.table.iter() {
+            if *c != Context::new() {
+                let (r, acc) = (
+                    self.width.to_py(py, c.reference())?,
+                    self.width.to_py(py, c.accumulator())?,
+                );
+                parts.push((a, r, acc, c.delta_count()));
+            }
+        }
+        let ctor = py
+            .import("atomik_core._native")?
+            .getattr("_table_from_parts")?;
+        (ctor, (self.table.len(), self.width.bits, parts))
+            .into_pyobject(py)
+            .map(Bound::into_any)
+    }
+
+    fn __repr__(&self) -> String {
+        let active = self
+            .table
+            .iter()
+            .filter(|(_, c)| !c.is_clean() || c.reference() != 0)
+            .count();
+        format!(
+            "AtomikTable(contexts={}, width={}, active={active})",
+            self.table.len(),
+            self.width.bits
+        )
+    }
+}
+
+/// Validates every address, then applies every delta (so a bad address
+/// changes nothing).
+fn accum_typed<A: IntElem, D: IntElem>(
+    table: &mut Table<u128>,
+    mask: u128,
+    addrs: &[u8],
+    deltas: &[u8],
+) -> Result<(), AccumManyError> {
+    let len = table.len();
+    if let Some(bad) = elems::<A>(addrs).find(|a| a.index().is_none_or(|i| i >= len)) {
+        return Err(AccumManyError {
+            addr: bad.wide(),
+            len,
+        });
+    }
+    for (a, d) in elems::<A>(addrs).zip(elems::<D>(deltas)) {
+        let ctx = table
+            .context_mut(a.index().unwrap_or(usize::MAX))
+            .map_err(|_| AccumManyError {
+                addr: a.wide(),
+                len,
+            })?;
+        ctx.accum(d.wrapping_u128() & mask);
+    }
+    Ok(())
+}
+
+/// An address of an `accum_many` buffer outside the table.
+#[derive(Debug)]
+struct AccumManyError {
+    addr: i128,
+    len: usize,
+}
+
+impl From<AccumManyError> for PyErr {
+    fn from(e: AccumManyError) -> PyErr {
+        PyIndexError::new_err(format!(
+            "address {} out of range [0, {}] (nothing was applied)",
+            e.addr,
+            e.len.saturating_sub(1)
+        ))
+    }
+}
+
+/// Rebuilds a table from `(addr, reference, accumulator, delta_count)` of its
+/// non-fresh contexts (used by pickle).
+#[pyfunction]
+pub(crate) fn _table_from_parts(
+    num_contexts: usize,
+    width: Width,
+    parts: Vec<(usize, Bound<'_, PyAny>, Bound<'_, PyAny>, u32)>,
+) -> PyResult<AtomikTable> {
+    let mut table = Table::new(num_contexts).map_err(table_err)?;
+    for (a, r, acc, n) in parts {
+        *table.context_mut(a).map_err(table_err)? =
+            Context::from_parts(width.masked(&r)?, width.masked(&acc)?, n);
+    }
+    Ok(AtomikTable { width, table })
+}
