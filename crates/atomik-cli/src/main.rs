@@ -48,6 +48,12 @@ enum Command {
     Verilog(verilog::VerilogArgs),
     /// Co-simulate the Verilog in Verilator against the software model, every cycle.
     Cosim(cosim::CosimArgs),
+    /// Run one replication node over NATS JetStream (updates on stdin).
+    Node(atomik_nats::cli_node::NodeArgs),
+    /// 3 NATS servers + 3 nodes on loopback, random traffic and faults, oracle check.
+    Cluster(atomik_nats::cluster::ClusterArgs),
+    /// Delta replication vs full values through NATS KV: throughput, latency, bytes.
+    BenchNats(atomik_nats::bench::BenchArgs),
 }
 
 /// Prints an error the way clap does and returns the failure exit code.
@@ -64,7 +70,7 @@ fn report(r: anyhow::Result<()>) -> ExitCode {
 fn run_demo(repo: &demo::Repo) -> ExitCode {
     println!(
         "atomik {} — the ATOMiK delta-state algebra, every tier end to end",
-        env!("CARGO_PKG_VERSION")
+        atomik::VERSION
     );
     let stages = vec![
         demo::stage("the four operations", demo::operations),
@@ -122,6 +128,13 @@ fn main() -> ExitCode {
         }
         Command::Verilog(args) => report(verilog::run(&args)),
         Command::Cosim(args) => match cosim::cosim(&args) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(e) => report(Err(e)),
+        },
+        Command::Node(args) => report(atomik_nats::cli_node::run(&args)),
+        Command::BenchNats(args) => report(atomik_nats::bench::run(&args)),
+        Command::Cluster(args) => match atomik_nats::cluster::run(&args) {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::FAILURE,
             Err(e) => report(Err(e)),

@@ -1,0 +1,362 @@
+//! `atomik bench-nats`: delta replication vs the same updates as full values
+//! through NATS KV, measured in one run against one server.
+//!
+//! Both paths carry the same update stream (random 64-bit XOR deltas on 256
+//! contexts), both pipeline their publishes through one connection, both are
+//! timed until the *receiving* side has the last update:
+//!
+//! * deltas: node 1's ACCUMs, batched v1 frames, until node 2's replica has
+//!   applied them all;
+//! * KV: each update as the context's new full value (8 bytes) published to
+//!   the bucket's subject (the publish `Store::put` does, without waiting for
+//!   each ack), until a `watch_all` watcher has seen the last revision.
+//!
+//! Latency is measured at a fixed offered load: every millisecond a chunk of
+//! `rate / 1000` updates is sent, and a chunk's latency is the time until the
+//! receiver has its last update. Bytes per update are the publishing client's
+//! `out_bytes` (payload, subject, reply subject, headers) divided by the updates.
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use async_nats::jetstream::{self, context::Publish, kv};
+use futures_util::StreamExt as _;
+use tokio::sync::watch;
+
+use crate::cluster::{Server, percentile, tempfile_dir};
+use crate::conn::ConnArgs;
+use crate::node::{Node, NodeConfig, Op};
+
+/// Arguments of `atomik bench-nats`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Use this server instead of starting a local one.
+    #[arg(long)]
+    pub nats: Option<String>,
+    /// The nats-server binary started when `--nats` is not given.
+    #[arg(long, default_value = "nats-server")]
+    pub nats_server: PathBuf,
+    /// Updates in the throughput runs.
+    #[arg(long, default_value_t = 2_000_000)]
+    pub updates: u64,
+    /// Offered load of the latency runs, updates per second.
+    #[arg(long, default_value_t = 100_000)]
+    pub rate: u64,
+    /// Length of each latency run in seconds.
+    #[arg(long, default_value_t = 3)]
+    pub seconds: u64,
+    /// Frames per NATS message on the delta path.
+    #[arg(long, default_value_t = 4096)]
+    pub batch: usize,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+const CONTEXTS: usize = 256;
+const TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Result of one path.
+#[derive(Clone, Copy, Debug, Default)]
+struct PathResult {
+    per_second: f64,
+    bytes_per_update: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    achieved_rate: f64,
+}
+
+fn updates(n: u64, seed: u64) -> Vec<(usize, u64)> {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    (0..n)
+        .map(|_| (rng.usize(0..CONTEXTS), rng.u64(..) | 1))
+        .collect()
+}
+
+/// Sends chunks of `rate/1000` updates every millisecond for `secs` while a
+/// task times each chunk until `progress` (updates received) reaches it.
+/// Returns the chunk latencies in ms and the achieved send rate.
+async fn paced<F, Fut>(
+    rate: u64,
+    secs: u64,
+    progress: watch::Receiver<u64>,
+    mut send: F,
+) -> anyhow::Result<(Vec<f64>, f64)>
+where
+    F: FnMut(Vec<(usize, u64)>) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let per_tick = (rate / 1000).max(1);
+    let ups = updates(per_tick * secs * 1000, 99);
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let base = *progress.borrow();
+    let timer = tokio::spawn(latencies(progress, rx));
+    let mut tick = tokio::time::interval(Duration::from_millis(1));
+    let t0 = Instant::now();
+    let mut total = base;
+    for c in ups.chunks(usize::try_from(per_tick)?) {
+        tick.tick().await;
+        let t = Instant::now();
+        send(c.to_vec()).await?;
+        total += c.len() as u64;
+        tx.send((t, total))?;
+    }
+    let rate = (total - base) as f64 / t0.elapsed().as_secs_f64();
+    drop(tx);
+    Ok((timer.await??, rate))
+}
+
+/// Times each (send time, cumulative count) chunk until `progress` reaches it.
+async fn latencies(
+    mut progress: watch::Receiver<u64>,
+    mut chunks: tokio::sync::mpsc::UnboundedReceiver<(Instant, u64)>,
+) -> anyhow::Result<Vec<f64>> {
+    let mut out = Vec::new();
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while let Some((sent, target)) = chunks.recv().await {
+        while *progress.borrow_and_update() < target {
+            tokio::time::timeout_at(deadline, progress.changed())
+                .await
+                .context("receiver stalled")??;
+        }
+        out.push(sent.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(out)
+}
+
+async fn wait_for(progress: &mut watch::Receiver<u64>, n: u64) -> anyhow::Result<()> {
+    tokio::time::timeout(TIMEOUT, progress.wait_for(|&p| p >= n))
+        .await
+        .context("receiver did not get every update in time")??;
+    Ok(())
+}
+
+fn accums(c: &[(usize, u64)]) -> Vec<Op> {
+    c.iter().map(|&(a, d)| Op::Accum(a, d)).collect()
+}
+
+async fn delta_path(
+    url: &str,
+    args: &BenchArgs,
+    dir: &std::path::Path,
+) -> anyhow::Result<PathResult> {
+    let ca = ConnArgs::plain(url).connect().await?;
+    let cb = ConnArgs::plain(url).connect().await?;
+    let table = format!("bench{}", std::process::id());
+    let cfg = |id: u16, sub: &str| {
+        let mut c = NodeConfig::new(&table, id, dir.join(sub));
+        c.contexts = CONTEXTS;
+        c.batch = args.batch;
+        c
+    };
+    let a = Node::start(ca.clone(), cfg(1, "a")).await?;
+    let b = Node::start(cb, cfg(2, "b")).await?;
+    let (ptx, mut prx) = watch::channel(0u64);
+    let mut bp = b.progress();
+    tokio::spawn(async move {
+        while bp.changed().await.is_ok() {
+            let applied = bp.borrow_and_update().applied;
+            ptx.send_replace(applied);
+        }
+    });
+    let stats = ca.statistics();
+    let out0 = stats.out_bytes.load(Ordering::Relaxed);
+    let ups = updates(args.updates, 7);
+    let t0 = Instant::now();
+    for c in ups.chunks(8192) {
+        a.ops(accums(c)).await?;
+    }
+    wait_for(&mut prx, args.updates).await?;
+    let secs = t0.elapsed().as_secs_f64();
+    let bytes = stats.out_bytes.load(Ordering::Relaxed) - out0;
+    let (mut lat, achieved_rate) = paced(args.rate, args.seconds, prx.clone(), |c| {
+        let a = &a;
+        async move { a.ops(accums(&c)).await.map(drop) }
+    })
+    .await?;
+    a.shutdown().await?;
+    b.shutdown().await?;
+    Ok(PathResult {
+        per_second: args.updates as f64 / secs,
+        bytes_per_update: bytes as f64 / args.updates as f64,
+        p50_ms: percentile(&mut lat, 0.5),
+        p99_ms: percentile(&mut lat, 0.99),
+        achieved_rate,
+    })
+}
+
+/// Publishes full values to the bucket's subjects, acks awaited by a task.
+struct KvWriter {
+    js: jetstream::Context,
+    bucket: String,
+    values: Vec<u64>,
+    acks: tokio::sync::mpsc::Sender<jetstream::context::PublishAckFuture>,
+}
+
+impl KvWriter {
+    async fn put(&mut self, c: &[(usize, u64)]) -> anyhow::Result<()> {
+        for &(a, d) in c {
+            self.values[a] ^= d;
+            let v = bytes::Bytes::copy_from_slice(&self.values[a].to_le_bytes());
+            let ack = self
+                .js
+                .send_publish(
+                    format!("$KV.{}.c{a}", self.bucket),
+                    Publish::build().payload(v),
+                )
+                .await?;
+            self.acks
+                .send(ack)
+                .await
+                .map_err(|_| anyhow::anyhow!("KV ack task failed"))?;
+        }
+        Ok(())
+    }
+}
+
+async fn kv_path(url: &str, args: &BenchArgs) -> anyhow::Result<PathResult> {
+    let c = ConnArgs::plain(url).connect().await?;
+    let js = jetstream::new(c.clone());
+    let bucket = format!("bench{}", std::process::id());
+    let store = js
+        .create_key_value(kv::Config {
+            bucket: bucket.clone(),
+            history: 1,
+            ..Default::default()
+        })
+        .await
+        .context("creating the KV bucket")?;
+    let mut watch = store.watch_all().await?;
+    let (ptx, mut prx) = watch::channel(0u64);
+    tokio::spawn(async move {
+        while let Some(Ok(e)) = watch.next().await {
+            ptx.send_replace(e.revision);
+        }
+    });
+    let (acks, mut rx) = tokio::sync::mpsc::channel::<jetstream::context::PublishAckFuture>(4096);
+    let acker = tokio::spawn(async move {
+        while let Some(a) = rx.recv().await {
+            a.await?;
+        }
+        anyhow::Ok(())
+    });
+    let mut w = KvWriter {
+        js,
+        bucket,
+        values: vec![0; CONTEXTS],
+        acks,
+    };
+    let stats = c.statistics();
+    let out0 = stats.out_bytes.load(Ordering::Relaxed);
+    let ups = updates(args.updates, 7);
+    let t0 = Instant::now();
+    w.put(&ups).await?;
+    // Revisions are stream sequences: the n-th update of a fresh bucket is revision n.
+    wait_for(&mut prx, args.updates).await?;
+    let secs = t0.elapsed().as_secs_f64();
+    let bytes = stats.out_bytes.load(Ordering::Relaxed) - out0;
+    let w = std::sync::Arc::new(tokio::sync::Mutex::new(w));
+    let (mut lat, achieved_rate) = paced(args.rate, args.seconds, prx.clone(), |c| {
+        let w = w.clone();
+        async move { w.lock().await.put(&c).await }
+    })
+    .await?;
+    drop(w);
+    acker.await??;
+    Ok(PathResult {
+        per_second: args.updates as f64 / secs,
+        bytes_per_update: bytes as f64 / args.updates as f64,
+        p50_ms: percentile(&mut lat, 0.5),
+        p99_ms: percentile(&mut lat, 0.99),
+        achieved_rate,
+    })
+}
+
+/// Runs `atomik bench-nats`.
+pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let dir = tempfile_dir("bench")?;
+        let server = match &args.nats {
+            Some(_) => None,
+            None => Some(Server::single(&dir, &args.nats_server)?),
+        };
+        let url = args
+            .nats
+            .clone()
+            .or_else(|| server.as_ref().map(Server::url))
+            .unwrap_or_default();
+        let r = async {
+            Ok::<_, anyhow::Error>((
+                delta_path(&url, args, &dir).await?,
+                kv_path(&url, args).await?,
+            ))
+        }
+        .await;
+        drop(server);
+        let _ = std::fs::remove_dir_all(&dir);
+        let (d, k) = r?;
+        report(args, &d, &k);
+        Ok(())
+    })
+}
+
+fn report(args: &BenchArgs, d: &PathResult, k: &PathResult) {
+    let j = |p: &PathResult| {
+        serde_json::json!({
+            "updates_per_second": p.per_second,
+            "bytes_per_update": p.bytes_per_update,
+            "p50_latency_ms": p.p50_ms,
+            "p99_latency_ms": p.p99_ms,
+            "achieved_offered_rate": p.achieved_rate,
+        })
+    };
+    let v = serde_json::json!({
+        "updates": args.updates,
+        "offered_rate": args.rate,
+        "batch": args.batch,
+        "deltas": j(d),
+        "kv_full_values": j(k),
+        "throughput_ratio": d.per_second / k.per_second,
+        "bytes_ratio_kv_over_deltas": k.bytes_per_update / d.bytes_per_update,
+    });
+    if args.json {
+        println!("{v}");
+        return;
+    }
+    println!(
+        "atomik bench-nats: {} updates, latency at {} updates/s offered, one nats-server",
+        args.updates, args.rate
+    );
+    println!(
+        "{:<28} {:>16} {:>16} {:>10}",
+        "", "deltas (frames)", "NATS KV (values)", "ratio"
+    );
+    let row =
+        |name: &str, a: f64, b: f64, r: f64| println!("{name:<28} {a:>16.1} {b:>16.1} {r:>9.2}x");
+    row(
+        "updates/s end to end",
+        d.per_second,
+        k.per_second,
+        d.per_second / k.per_second,
+    );
+    row(
+        "bytes on the wire / update",
+        d.bytes_per_update,
+        k.bytes_per_update,
+        k.bytes_per_update / d.bytes_per_update,
+    );
+    row("p50 latency ms", d.p50_ms, k.p50_ms, k.p50_ms / d.p50_ms);
+    row("p99 latency ms", d.p99_ms, k.p99_ms, k.p99_ms / d.p99_ms);
+    row(
+        "achieved offered rate /s",
+        d.achieved_rate,
+        k.achieved_rate,
+        d.achieved_rate / k.achieved_rate,
+    );
+}
