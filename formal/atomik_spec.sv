@@ -1,0 +1,190 @@
+// atomik_spec: the one-op-at-a-time specification of `atomik_state_table`,
+// as a formal checker for SymbiYosys (read with `read_verilog -formal -sv`).
+//
+// It watches the table's ports and tracks ONE context, at an arbitrary
+// constant address `t` (anyconst): the solver proves the properties for
+// every choice of `t`, hence for every context. For that context it keeps
+// its own reference and accumulator (`sh_ref`, `sh_acc`), updated the moment
+// an op is accepted, exactly as if each op ran to completion before the next.
+//
+// Specification properties (ports only):
+//   P1 `ready` is low exactly while `reset` is high and for 2^A cycles after
+//      its last high cycle (the clearing sweep), high otherwise.
+//   P2 `result_valid` is high exactly LATENCY cycles after an accepted READ,
+//      SWAP or SWAP_KEEP (any address), and never otherwise; a reset flushes
+//      ops accepted before it.
+//   P3 for the tracked context, `result` is the state (reference ^
+//      accumulator) when the op executed, and `result_clean` is
+//      "accumulator == 0" for READ; for SWAP/SWAP_KEEP (any address)
+//      `result_clean` is 0.
+//   Reset sets the tracked context to (0, 0), so P3 also proves that every
+//   context reads 0 and clean after the sweep.
+//
+// Strengthening invariants (the `peek_*` inputs, wired by
+// bind_state_table.vh to the table's internals): k-induction starts from an
+// arbitrary state, and a wrong memory word at `t` can sit unobserved for any
+// number of cycles, so no induction depth closes without saying what the
+// memory and the in-flight writes hold. Each invariant says "this internal
+// copy of context t equals the specification's state of some cycles ago";
+// they are asserted (proven) like the properties, never assumed.
+`default_nettype none
+module atomik_spec #(
+    parameter integer W = 64,       // context width (bits of data_in)
+    parameter integer A = 8,        // address bits (2^A contexts)
+    parameter integer LATENCY = 4   // accept edge -> result cycle
+) (
+    input wire         clock,
+    input wire         reset,
+    input wire         ready,
+    input wire         op_valid,
+    input wire [2:0]   op,
+    input wire [A-1:0] addr,
+    input wire [W-1:0] data_in,
+    input wire         result_valid,
+    input wire [W-1:0] result,
+    input wire         result_clean,
+    output wire [A-1:0] tracked,      // lets the bind read memory word `t`
+    // ---- internal state of the design, for the invariants only ----
+    input wire [W-1:0] peek_mem_r,    // reference memory at `tracked`
+    input wire [W-1:0] peek_mem_x,    // state memory (r ^ acc) at `tracked`
+    input wire         peek_clearing,
+    input wire [A-1:0] peek_clr_cnt,
+    input wire         peek_w_valid,  // write stage (writes memory at the edge)
+    input wire [A-1:0] peek_w_addr,
+    input wire [W-1:0] peek_w_r,
+    input wire [W-1:0] peek_w_x,
+    input wire         peek_w2_valid, // copy of the previous write (forwarding)
+    input wire [A-1:0] peek_w2_addr,
+    input wire [W-1:0] peek_w2_r,
+    input wire [W-1:0] peek_w2_x,
+    input wire         peek_e_valid,  // execute stage
+    input wire [A-1:0] peek_e_addr,
+    input wire         peek_e_h1,     // execute takes the write stage, not base
+    input wire [W-1:0] peek_e_base_r,
+    input wire [W-1:0] peek_e_base_x
+);
+    localparam integer N = 1 << A;
+    localparam [2:0] LOAD = 3'd0, ACCUM = 3'd1, READ = 3'd2, SWAP = 3'd3, SWAP_KEEP = 3'd4;
+
+    (* anyconst *) reg [A-1:0] t;
+    assign tracked = t;
+
+    // The block RAMs power up undefined; the contract starts with a reset.
+`ifdef ATOMIK_SEARCH
+    reg past_valid = 1'b1;
+`else
+    reg past_valid = 1'b0;
+`endif
+    always @(posedge clock) past_valid <= 1'b1;
+`ifdef ATOMIK_SEARCH
+    // Counterexample search only (formal.py's bounded run after a failed
+    // induction). Unrolling the 2^A-cycle reset sweep, or starting from an
+    // all-zero memory, is too slow for the solver at 256 contexts. So the
+    // run starts where the sweep ends, with every register at its initial 0
+    // (the design's state after a reset, the sweep and three idle cycles
+    // with inputs 0), word t of both memories 0, and every op and read at
+    // address t. The other words are then never read, so their contents
+    // cannot matter: each trace found is a real run from reset.
+    reg first = 1'b1;
+    always @(posedge clock) first <= 1'b0;
+    always @* begin
+        assume (!reset && addr == t);
+        if (first) assume (peek_mem_r == 0 && peek_mem_x == 0);
+    end
+`else
+    always @* if (!past_valid) assume (reset);
+`endif
+
+    // ---------------- the specification ----------------
+    wire accept = op_valid && ready;
+    wire has_result = op == READ || op == SWAP || op == SWAP_KEEP;
+
+    // age: cycles since the last reset edge (1 in the cycle after it),
+    // saturating well past the end of the sweep.
+    localparam [A+1:0] AGE_MAX = N + 8;
+`ifdef ATOMIK_SEARCH
+    reg [A+1:0] age = AGE_MAX;
+`else
+    reg [A+1:0] age = 0;
+`endif
+    always @(posedge clock)
+        if (reset) age <= 1;
+        else if (age != AGE_MAX) age <= age + 1'b1;
+    wire swept = age > N;
+
+    // Tracked context, one op at a time; d1..d3: its value 1..3 cycles ago.
+    reg [W-1:0] sh_ref = 0, sh_acc = 0;
+    reg [W-1:0] d1_ref = 0, d1_acc = 0, d2_ref = 0, d2_acc = 0, d3_ref = 0, d3_acc = 0;
+    wire [W-1:0] state = sh_ref ^ sh_acc;
+    always @(posedge clock) begin
+        {d3_ref, d3_acc, d2_ref, d2_acc, d1_ref, d1_acc} <=
+            {d2_ref, d2_acc, d1_ref, d1_acc, sh_ref, sh_acc};
+        if (reset) begin
+            sh_ref <= 0;
+            sh_acc <= 0;
+        end else if (accept && addr == t) begin
+            case (op)
+                LOAD, SWAP: begin sh_ref <= data_in; sh_acc <= 0; end
+                ACCUM:      sh_acc <= sh_acc ^ data_in;
+                SWAP_KEEP:  begin sh_ref <= state; sh_acc <= 0; end
+                default: ;  // READ and reserved opcodes change nothing
+            endcase
+        end
+    end
+
+    // Expected results, one slot per cycle of latency.
+    reg [LATENCY-1:0]   ex_valid = 0;  // a READ/SWAP/SWAP_KEEP was accepted
+    reg [LATENCY-1:0]   ex_read = 0;   // ... and it was a READ
+    reg [LATENCY-1:0]   ex_track = 0;  // ... at address t
+    reg [LATENCY-1:0]   ex_clean = 0;
+    reg [LATENCY*W-1:0] ex_state = 0;
+    always @(posedge clock) begin
+        ex_valid <= {ex_valid, accept && has_result} & {LATENCY{!reset}};
+        ex_read  <= {ex_read, op == READ};
+        ex_track <= {ex_track, addr == t};
+        ex_clean <= {ex_clean, op == READ && sh_acc == 0};
+        ex_state <= {ex_state, state};
+    end
+    wire          due = ex_valid[LATENCY-1];
+    wire [W-1:0]  due_state = ex_state[LATENCY*W-1 -: W];
+
+    always @* if (past_valid) begin
+        p1_ready:        assert (ready == (!reset && swept));
+        p2_result_valid: assert (result_valid == due);
+        if (due && ex_track[LATENCY-1]) begin
+            p3_result:   assert (result == due_state);
+            p3_clean:    assert (result_clean == ex_clean[LATENCY-1]);
+        end
+        if (due && !ex_read[LATENCY-1])
+            p3_swap_not_clean: assert (!result_clean);
+    end
+
+`ifndef ATOMIK_SEARCH  // a counterexample must break the specification itself
+    // ---------------- strengthening invariants ----------------
+    // Pipeline of the design (op accepted in cycle a): S1 a+1, E a+2,
+    // W a+3 (memory written at the end of a+3), W2 a+4 = a copy of W. So in
+    // cycle c the memory holds every op accepted up to c-4 (d3), W and a
+    // non-forwarded E base hold the state after ops up to c-3 (d2).
+    // The sweep writes address k at the end of cycle (reset edge)+2+k.
+    always @* if (past_valid) begin
+        i_age:      assert (age != 0 && age <= AGE_MAX);
+        i_sweep:    assert (peek_clearing == !swept && (swept || peek_clr_cnt == age - 1));
+        // Nothing is accepted from the reset edge to the end of the sweep.
+        if (age <= N + 1) i_sh: assert (sh_ref == 0 && sh_acc == 0);
+        if (age >= 2 && age <= N + 2) i_d1: assert (d1_ref == 0 && d1_acc == 0);
+        if (age >= 3 && age <= N + 3) i_d2: assert (d2_ref == 0 && d2_acc == 0);
+        if (age >= 4 && age <= N + 4) i_d3: assert (d3_ref == 0 && d3_acc == 0);
+        if (age >= 4 && age >= t + 3) begin
+            i_mem_r: assert (peek_mem_r == d3_ref);
+            i_mem_x: assert (peek_mem_x == (d3_ref ^ d3_acc));
+        end
+        if (age >= 3 && peek_w_valid && peek_w_addr == t)
+            i_w:    assert (peek_w_r == d2_ref && peek_w_x == (d2_ref ^ d2_acc));
+        if (age >= 4 && peek_w2_valid && peek_w2_addr == t)
+            i_w2:   assert (peek_w2_r == d3_ref && peek_w2_x == (d3_ref ^ d3_acc));
+        if (peek_e_valid && peek_e_addr == t && !peek_e_h1)
+            i_e:    assert (peek_e_base_r == d2_ref && peek_e_base_x == (d2_ref ^ d2_acc));
+    end
+`endif
+endmodule
+`default_nettype wire
