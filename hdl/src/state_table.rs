@@ -40,11 +40,11 @@ use crate::Forwarding;
 use crate::state_ram::StateRam;
 
 /// The opcode as the `op` port sees it (the numbering is shared with the core crate).
-fn code(op: Opcode) -> Bits<3> {
+pub(crate) fn code(op: Opcode) -> Bits<3> {
     u64::from(op.bits()).to_bits()
 }
 
-/// `2^A` contexts of `W` bits; the ports are the contract of DESIGN.md §3.
+/// `2^A` contexts of `W` bits; the ports are the contract of docs/contracts.md §2.
 #[derive(LogicBlock, Debug)]
 pub struct AtomikStateTable<const A: usize, const W: usize> {
     // ---- interface (names are the Verilog port names) ----

@@ -17,7 +17,7 @@ fn is_ident_char(c: char) -> bool {
 
 /// Replace whole identifiers (identifier chars include `$`) using `map`.
 /// Text inside numeric literals like `8'hff` is left alone.
-fn map_identifiers(text: &str, map: &dyn Fn(&str) -> Option<String>) -> String {
+pub(crate) fn map_identifiers(text: &str, map: &dyn Fn(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(text.len());
     let chars: Vec<char> = text.chars().collect();
     let mut i = 0;
@@ -59,12 +59,12 @@ pub(crate) fn rename_top(verilog: &str, name: &str) -> String {
     })
 }
 
-struct Module {
-    name: String,
-    text: String, // full text from `module` to `endmodule // name`
+pub(crate) struct Module {
+    pub(crate) name: String,
+    pub(crate) text: String, // full text from `module` to `endmodule // name`
 }
 
-fn split_modules(verilog: &str) -> Vec<Module> {
+pub(crate) fn split_modules(verilog: &str) -> Vec<Module> {
     let mut modules = vec![];
     let mut rest = verilog;
     while let Some(pos) = rest.find("\nmodule ") {
@@ -83,7 +83,7 @@ fn split_modules(verilog: &str) -> Vec<Module> {
 }
 
 /// Port names of a module, in header order.
-fn ports(m: &Module) -> Vec<String> {
+pub(crate) fn ports(m: &Module) -> Vec<String> {
     let open = m.text.find('(').unwrap();
     let close = m.text.find(')').unwrap();
     m.text[open + 1..close]
@@ -94,7 +94,7 @@ fn ports(m: &Module) -> Vec<String> {
 }
 
 /// Names of `output reg` ports.
-fn reg_outputs(m: &Module) -> Vec<String> {
+pub(crate) fn reg_outputs(m: &Module) -> Vec<String> {
     m.text
         .lines()
         .map(str::trim)
@@ -120,7 +120,7 @@ fn leaf_body(m: &Module) -> Option<String> {
 }
 
 /// Identifiers declared inside a leaf body (`reg ... name` / `reg ... name [..]`).
-fn body_locals(body: &str) -> Vec<String> {
+pub(crate) fn body_locals(body: &str) -> Vec<String> {
     let mut names = vec![];
     for line in body.lines() {
         let l = line.trim();
