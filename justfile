@@ -5,6 +5,11 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 # Environment for every recipe: warnings are errors in docs too.
 export RUSTDOCFLAGS := "-D warnings"
 
+# Recipes that live beside the code they drive.
+import 'formal/formal.just'
+import 'bindings/python/python.just'
+import 'crates/atomik-nats/nats.just'
+
 # List the recipes.
 default:
     @just --list
@@ -15,45 +20,24 @@ demo: deps
     cargo build --release -q -p atomik-ffi
     cargo run --release -q -p atomik-cli -- demo
 
-# Everything CI checks: formatting, lints, docs and all tests.
-test: deps fmt-check lint doc header-check verilog-check verilog-lint synth-check c-test
+# Everything CI checks: formatting, lints, docs and all tests (Rust, C,
+# Python, formal proofs; the NATS tests start their own nats-server).
+test: deps fmt-check lint doc header-check verilog-check verilog-lint synth-check c-test formal python-lint python-test
     cargo test --workspace --all-targets
     cargo test --workspace --doc
+
+# Put the `atomik` CLI on your PATH (~/.cargo/bin).
+install:
+    cargo install --locked --path crates/atomik-cli
 
 # Exactly what CI runs (.ci/run calls `just deps` and `just test`).
 ci: deps test
 
-# Install the system packages the hardware and C tiers need (idempotent).
+# Install the system packages and the project venvs (.venv for tools,
+# .venv-oracle for the original Python package); idempotent. One line per
+# package group; the full log is target/deps.log.
 deps:
-    #!/usr/bin/env bash
-    set -euo pipefail
-    # command → Debian package that provides it
-    declare -A need=(
-        [verilator]=verilator [yosys]=yosys [nextpnr-ice40]=nextpnr-ice40
-        [icepack]=fpga-icestorm [iverilog]=iverilog
-        [gcc]=gcc [g++]=g++ [make]=make [objdump]=binutils
-        [valgrind]=valgrind [pkg-config]=pkgconf
-    )
-    missing=()
-    for cmd in "${!need[@]}"; do
-        command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
-    done
-    if [ ${#missing[@]} -eq 0 ]; then
-        echo "deps: all system packages present"
-        exit 0
-    fi
-    echo "deps: installing ${missing[*]}"
-    sudo=""
-    if [ "$(id -u)" -ne 0 ]; then
-        if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-            sudo="sudo"
-        else
-            echo "deps: missing ${missing[*]} and not root; run 'sudo just deps' or 'apt-get install ${missing[*]}'" >&2
-            exit 1
-        fi
-    fi
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    bash tools/deps.sh
 
 # The C library's tests (C99 and C++17; static, shared, ASan+UBSan, valgrind),
 # examples and pkg-config consumers, against a release build of libatomik_core.
@@ -72,14 +56,12 @@ header-check:
 # Emit the committed Verilog (hdl/verilog/) and the timing diagram from rust-hdl.
 verilog:
     cargo run -q -p atomik-cli -- verilog --all -o hdl/verilog
-    cargo run -q -p atomik-hdl --example timing_diagram -- docs/images/timing.svg
+    cargo run -q -p atomik-hdl --example timing_diagram
 
 # Fail if the committed Verilog or timing diagram differ from what rust-hdl emits now.
 verilog-check:
     cargo run -q -p atomik-cli -- verilog --all --check -o hdl/verilog
-    mkdir -p target
-    cargo run -q -p atomik-hdl --example timing_diagram -- target/timing.svg target/timing.vcd > /dev/null
-    cmp -s target/timing.svg docs/images/timing.svg || { echo "docs/images/timing.svg is stale: run 'just verilog'" >&2; exit 1; }
+    cargo run -q -p atomik-hdl --example timing_diagram -- --check
 
 # verilator -Wall on every emitted file: zero warnings, no waivers.
 verilog-lint:
@@ -90,9 +72,12 @@ verilog-lint:
         echo "lint clean: $f"
     done
 
-# Yosys only: the default table's memories must map to 8 SB_RAM40_4K blocks.
+# Yosys only: every preset's memories must map to block RAM (the default
+# table to 8 SB_RAM40_4K, the iCE40 lanes preset to 32, the ECP5 one to 68 DP16KD).
 synth-check:
     python3 hdl/synth/synth.py --yosys-only --expect-bram 8
+    python3 hdl/synth/synth.py --yosys-only --verilog hdl/verilog/lanes_ice40/atomik_lane_table.v --expect-bram 32
+    python3 hdl/synth/synth.py --yosys-only --family ecp5 --verilog hdl/verilog/lanes_ecp5/atomik_lane_table.v --expect-bram 68
 
 # Full iCE40 HX8K flow (yosys, nextpnr seeds 1-3, icepack); updates docs/hardware.md.
 synth:

@@ -1,4 +1,4 @@
-//! XOR fingerprints for change detection (DESIGN.md §6).
+//! XOR fingerprints for change detection (docs/contracts.md §5).
 //!
 //! Two families:
 //!

@@ -1,6 +1,6 @@
 //! Operation codes shared by every tier (software model, C library, hardware).
 //!
-//! The numeric values are the hardware contract of DESIGN.md §3: the `op` port
+//! The numeric values are the hardware contract of docs/contracts.md §2: the `op` port
 //! of `atomik_state_table` is [`OPCODE_BITS`] wide and takes exactly these codes.
 
 /// Width of the hardware `op` port in bits.

@@ -1,4 +1,4 @@
-//! Delta messages on the wire (DESIGN.md §5).
+//! Delta messages on the wire (docs/contracts.md §4).
 //!
 //! # Format v1
 //! Fixed-size little-endian frames, one message each. For a context width of
