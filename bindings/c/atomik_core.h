@@ -318,6 +318,7 @@ const char *atomik_status_str(int status);
 /**
  * The library's version as one number, `major * 10000 + minor * 100 + patch`
  * (compare with the header's `ATOMIK_VERSION` to detect a mismatched build).
+ * Composed once, in `atomik::version`, like the header's macros.
  */
 uint32_t atomik_version(void);
 
