@@ -154,7 +154,9 @@ def worker(quick: bool) -> dict:
 
 # ------------------------------------------------------------ orchestrator
 def _run_worker(py: str, quick: bool) -> dict:
-    cmd = [py, str(Path(__file__).resolve()), "--worker"] + (["--quick"] if quick else [])
+    # Absolute (not resolved: a venv's python is a symlink) because the
+    # worker runs in a temporary directory.
+    cmd = [os.path.abspath(py), str(Path(__file__).resolve()), "--worker"] + (["--quick"] if quick else [])
     with tempfile.TemporaryDirectory() as d:  # never import from the source tree
         out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=d)
     return json.loads(out.stdout)
@@ -163,7 +165,7 @@ def _run_worker(py: str, quick: bool) -> dict:
 def _original_suite(py: str, script: str) -> str:
     code = f"import runpy; runpy.run_path({script!r}, run_name='__main__')"
     with tempfile.TemporaryDirectory() as d:
-        out = subprocess.run([py, "-c", code], capture_output=True, text=True, cwd=d)
+        out = subprocess.run([os.path.abspath(py), "-c", code], capture_output=True, text=True, cwd=d)
     if out.returncode != 0:
         return f"(failed: {out.stderr.strip().splitlines()[-1]})"
     return out.stdout

@@ -8,9 +8,11 @@
 //! `bytes` are immutable, which also makes it sound to release the GIL while
 //! Rust reads them.
 
-use pyo3::exceptions::PyTypeError;
+use std::ops::Range;
+
+use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PySlice};
 
 /// Inputs at least this large (bytes for data, elements for batches) are
 /// processed with the GIL released so other Python threads keep running.
@@ -125,12 +127,31 @@ pub(crate) enum IntKind {
     I64,
 }
 
-/// A buffer of integers: its bytes and its element type.
+/// A buffer of integers, read chunk by chunk.
 #[derive(Debug)]
 pub(crate) struct Ints<'py> {
-    bytes: Bound<'py, PyBytes>,
+    /// Where the elements' bytes come from: the `bytes` object itself (read
+    /// in place), a 1-D unsigned-byte memoryview of a C-contiguous buffer
+    /// (copied one chunk at a time), or a `bytes` copy of a strided buffer.
+    src: Bound<'py, PyAny>,
     /// Element type.
     pub(crate) kind: IntKind,
+    /// Number of elements.
+    len: usize,
+}
+
+/// The bytes of a run of elements of an [`Ints`].
+#[derive(Debug)]
+pub(crate) struct Chunk<'py> {
+    bytes: Bound<'py, PyBytes>,
+    range: Range<usize>,
+}
+
+impl Chunk<'_> {
+    /// The elements' bytes (immutable: safe to read with the GIL released).
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        &self.bytes.as_bytes()[self.range.clone()]
+    }
 }
 
 impl<'py> Ints<'py> {
@@ -147,19 +168,61 @@ impl<'py> Ints<'py> {
                  (format b, B, h, H, i, I, l, L, q, Q, n or N), got format {format:?}"
             )));
         };
-        let bytes = raw_bytes(data)?;
-        Ok(Ints { bytes, kind })
-    }
-
-    /// The elements' bytes.
-    pub(crate) fn bytes(&self) -> &[u8] {
-        self.bytes.as_bytes()
+        let nbytes: usize = view.getattr("nbytes")?.extract()?;
+        // Copying a large buffer whole costs more than reading it: the copy
+        // is fresh memory (page faults) larger than the caches. Chunks of a
+        // C-contiguous buffer are copied when needed instead, each small
+        // enough to stay in cache.
+        let src = if data.is_instance_of::<PyBytes>() {
+            data.clone()
+        } else if view.getattr("c_contiguous")?.is_truthy()? {
+            view.call_method1("cast", ("B",))?
+        } else {
+            view.call_method0("tobytes")?
+        };
+        Ok(Ints {
+            src,
+            kind,
+            len: nbytes / kind_size(kind),
+        })
     }
 
     /// Number of elements.
     pub(crate) fn len(&self) -> usize {
-        self.bytes().len() / kind_size(self.kind)
+        self.len
     }
+
+    /// The bytes of elements `start..end`.
+    pub(crate) fn chunk(&self, start: usize, end: usize) -> PyResult<Chunk<'py>> {
+        let size = kind_size(self.kind);
+        let range = start * size..end * size;
+        if let Ok(bytes) = self.src.cast::<PyBytes>() {
+            return Ok(Chunk {
+                bytes: bytes.clone(),
+                range,
+            });
+        }
+        let slice = PySlice::new(
+            self.src.py(),
+            to_isize(range.start)?,
+            to_isize(range.end)?,
+            1,
+        );
+        let bytes = self
+            .src
+            .get_item(slice)?
+            .call_method0("tobytes")?
+            .cast_into::<PyBytes>()?;
+        Ok(Chunk {
+            range: 0..bytes.as_bytes().len(),
+            bytes,
+        })
+    }
+}
+
+/// A byte offset as a Python slice bound (offsets of a real buffer always fit).
+fn to_isize(n: usize) -> PyResult<isize> {
+    isize::try_from(n).map_err(|e| PyOverflowError::new_err(e.to_string()))
 }
 
 fn kind_size(kind: IntKind) -> usize {
@@ -242,6 +305,6 @@ macro_rules! with_kind {
 pub(crate) use with_kind;
 
 /// Iterates over the elements of type `T` in `bytes`.
-pub(crate) fn elems<'a, T: IntElem + 'a>(bytes: &'a [u8]) -> impl Iterator<Item = T> + 'a {
+pub(crate) fn elems<'a, T: IntElem + 'a>(bytes: &'a [u8]) -> impl Iterator<Item = T> + Clone + 'a {
     bytes.chunks_exact(T::SIZE).map(T::read)
 }

@@ -9,6 +9,8 @@ use pyo3::exceptions::{PyIndexError, PyOverflowError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyInt;
 
+use crate::ffi;
+
 /// Widest context we support: values live in a `u128`.
 pub(crate) const MAX_WIDTH: u32 = 128;
 
@@ -70,14 +72,46 @@ impl Width {
     }
 
     /// Converts a Python int to a masked word exactly like 0.2.0's `value & mask`.
+    #[inline]
     pub(crate) fn masked(self, obj: &Bound<'_, PyAny>) -> PyResult<u128> {
-        // Fast path: a non-negative int below 2^64 (the common case) is one FFI call.
-        if let Ok(v) = obj.extract::<u64>() {
-            return Ok(u128::from(v) & self.mask);
+        match self.masked_fast(obj) {
+            Some(v) => Ok(v),
+            None => self.masked_by_python(obj),
         }
-        // Negative, wide or non-int values: let Python apply the mask, which
-        // reproduces 0.2.0's two's-complement semantics and its TypeError for
-        // values that do not support `&` with an int.
+    }
+
+    /// Converts a delta the way 0.2.0's ACCUM uses it, `(acc ^ delta) & mask`:
+    /// for an int subclass the `^` (a plain int on its left) comes first, so
+    /// its own `&` is never called. Same result as [`Width::masked`] for ints.
+    #[inline]
+    pub(crate) fn masked_delta(self, obj: &Bound<'_, PyAny>) -> PyResult<u128> {
+        if let Some(v) = self.masked_fast(obj) {
+            return Ok(v);
+        }
+        if obj.is_exact_instance_of::<PyInt>() {
+            return self.masked_by_python(obj);
+        }
+        let zero = 0u8.into_pyobject(obj.py())?;
+        self.masked(&zero.bitxor(obj)?)
+    }
+
+    /// The common case without a Python-level operation: an exact int (not a
+    /// subclass, which may override `&`) at widths up to 64, where its low 64
+    /// bits decide the result, or a non-negative one below 2^64. `None`: use
+    /// [`Width::masked_by_python`].
+    #[inline]
+    fn masked_fast(self, obj: &Bound<'_, PyAny>) -> Option<u128> {
+        let int = obj.cast_exact::<PyInt>().ok()?;
+        if self.bits <= 64 {
+            return Some(u128::from(ffi::low_64_bits(int)) & self.mask);
+        }
+        int.extract::<u64>().ok().map(|v| u128::from(v) & self.mask)
+    }
+
+    /// Wide or negative ints above 64 bits, int subclasses, non-ints: Python
+    /// applies the mask, which reproduces 0.2.0's two's-complement semantics
+    /// and its TypeError for values that do not support `&`.
+    fn masked_by_python(self, obj: &Bound<'_, PyAny>) -> PyResult<u128> {
         let mask = self.mask.into_pyobject(obj.py())?;
         obj.bitand(mask)?.extract::<u128>()
     }

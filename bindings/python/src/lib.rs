@@ -9,6 +9,7 @@
 mod buffer;
 mod context;
 mod convert;
+mod ffi;
 mod fingerprint;
 mod replica;
 mod stream;

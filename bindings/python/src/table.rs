@@ -1,6 +1,6 @@
 //! `AtomikTable`: N independent contexts backed by the core `Table`.
 
-use atomik::{Context, Table, TableError};
+use atomik::{Context, Table, TableError, accum_batch_slots};
 use pyo3::exceptions::{PyIndexError, PyMemoryError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyInt};
@@ -102,7 +102,7 @@ impl AtomikTable {
     /// ACCUM: XOR `delta` into the accumulator at `addr`.
     fn accum(&mut self, addr: &Bound<'_, PyAny>, delta: &Bound<'_, PyAny>) -> PyResult<()> {
         let a = self.addr(addr)?;
-        let d = self.width.masked(delta)?;
+        let d = self.width.masked_delta(delta)?;
         self.table.accum(a, d).map_err(table_err)
     }
 
@@ -170,14 +170,48 @@ impl AtomikTable {
                 d.len()
             )));
         }
-        let (table, mask) = (&mut self.table, self.width.mask);
-        let (ab, db) = (a.bytes(), d.bytes());
-        let r = buffer::maybe_detach(py, a.len(), || {
-            with_kind!(a.kind, |A| with_kind!(d.kind, |D| accum_typed::<A, D>(
-                table, mask, ab, db
-            )))
-        });
-        Ok(r?)
+        let (n, len, mask) = (a.len(), self.table.len(), self.width.mask);
+        if n < len {
+            // Fewer pairs than contexts: straight into the table, through
+            // the core's all-or-nothing batch.
+            let (ca, cd) = (a.chunk(0, n)?, d.chunk(0, n)?);
+            let (ab, db) = (ca.as_slice(), cd.as_slice());
+            let table = &mut self.table;
+            let r = buffer::maybe_detach(py, n, || {
+                with_kind!(a.kind, |A| with_kind!(d.kind, |D| {
+                    let batch: Vec<_> = pairs::<A, D>(ab, db, mask).collect();
+                    table
+                        .accum_batch(&batch)
+                        .map_err(|_| bad_addr::<A>(ab, len))
+                }))
+            });
+            return Ok(r?);
+        }
+        // At least one pair per context: sum the pairs per context in one
+        // pass over the buffers, chunk by chunk, and touch the table only
+        // once every address has proved good.
+        let mut sums = vec![Context::<u128>::new(); len];
+        for start in (0..n).step_by(CHUNK) {
+            let end = n.min(start + CHUNK);
+            let (ca, cd) = (a.chunk(start, end)?, d.chunk(start, end)?);
+            let (ab, db) = (ca.as_slice(), cd.as_slice());
+            let sums = &mut sums;
+            buffer::maybe_detach(py, n, || {
+                with_kind!(a.kind, |A| with_kind!(d.kind, |D| {
+                    accum_batch_slots(
+                        sums,
+                        pairs::<A, D>(ab, db, mask),
+                        Context::accum,
+                        Context::unaccum,
+                    )
+                    .map_err(|_| bad_addr::<A>(ab, len))
+                }))
+            })?;
+        }
+        for (addr, sum) in sums.iter().enumerate() {
+            self.slot_mut(addr).merge(sum);
+        }
+        Ok(())
     }
 
     /// `{address: state}` for every context whose state is non-zero.
@@ -235,31 +269,29 @@ impl AtomikTable {
     }
 }
 
-/// Validates every address, then applies every delta (so a bad address
-/// changes nothing).
-fn accum_typed<A: IntElem, D: IntElem>(
-    table: &mut Table<u128>,
+/// Elements of each buffer read per step of a large `accum_many`: the
+/// chunk copies (at most 8 bytes an element) stay in cache.
+const CHUNK: usize = 16 * 1024;
+
+/// The `(address, masked delta)` pairs of two element buffers; a negative
+/// address becomes `usize::MAX`, which no table contains.
+fn pairs<'a, A: IntElem + 'a, D: IntElem + 'a>(
+    addrs: &'a [u8],
+    deltas: &'a [u8],
     mask: u128,
-    addrs: &[u8],
-    deltas: &[u8],
-) -> Result<(), AccumManyError> {
-    let len = table.len();
-    if let Some(bad) = elems::<A>(addrs).find(|a| a.index().is_none_or(|i| i >= len)) {
-        return Err(AccumManyError {
-            addr: bad.wide(),
-            len,
-        });
-    }
-    for (a, d) in elems::<A>(addrs).zip(elems::<D>(deltas)) {
-        let ctx = table
-            .context_mut(a.index().unwrap_or(usize::MAX))
-            .map_err(|_| AccumManyError {
-                addr: a.wide(),
-                len,
-            })?;
-        ctx.accum(d.wrapping_u128() & mask);
-    }
-    Ok(())
+) -> impl Iterator<Item = (usize, u128)> + Clone + 'a {
+    elems::<A>(addrs)
+        .zip(elems::<D>(deltas))
+        .map(move |(a, d)| (a.index().unwrap_or(usize::MAX), d.wrapping_u128() & mask))
+}
+
+/// The error for the first address of `addrs` outside a table of `len`
+/// contexts, named as the caller wrote it (negative addresses included).
+fn bad_addr<A: IntElem>(addrs: &[u8], len: usize) -> AccumManyError {
+    let addr = elems::<A>(addrs)
+        .find(|a| a.index().is_none_or(|i| i >= len))
+        .map_or(i128::MAX, IntElem::wide);
+    AccumManyError { addr, len }
 }
 
 /// An address of an `accum_many` buffer outside the table.

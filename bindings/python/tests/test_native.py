@@ -77,6 +77,66 @@ def test_accum_many_is_all_or_nothing() -> None:
     assert t.context(0).delta_count == 0
 
 
+def full_state(t) -> list:
+    """Every context's reference, accumulator and delta count."""
+    return [(c.reference, c.accumulator, c.delta_count) for c in map(t.context, range(t.num_contexts))]
+
+
+# accum_many has two strategies: fewer pairs than contexts go straight into
+# the table; otherwise the pairs are summed per context, chunk by chunk, and
+# merged at the end. Both must equal per-call accum, delta counts included.
+@pytest.mark.parametrize("contexts, pairs", [(5000, 300), (16, THRESHOLD + 17)])
+@pytest.mark.parametrize("as_bytes", [False, True])
+def test_accum_many_equals_per_call_in_both_strategies(contexts: int, pairs: int, as_bytes: bool) -> None:
+    rng = random.Random(contexts + pairs)
+    addrs = array.array("q", [rng.randrange(contexts) for _ in range(pairs)])
+    deltas = array.array("q", [rng.randrange(-(1 << 63), 1 << 63) for _ in range(pairs)])
+    if as_bytes:  # bytes are read in place, other buffers chunk by chunk
+        addrs, deltas = memoryview(addrs.tobytes()).cast("q"), memoryview(deltas.tobytes()).cast("q")
+    for width in (7, 64, 128):
+        t, ref = ac.AtomikTable(contexts, width), ac.AtomikTable(contexts, width)
+        t.load(1, 5)
+        ref.load(1, 5)
+        t.accum_many(addrs, deltas)
+        for a, d in zip(addrs, deltas):
+            ref.accum(a, d)
+        assert full_state(t) == full_state(ref)
+
+
+@pytest.mark.parametrize("bad", [4, -3, 1 << 40])
+def test_accum_many_is_all_or_nothing_across_chunks(bad: int) -> None:
+    # The bad address sits in the third 16 Ki-element chunk: the chunks before
+    # it were already summed, and still nothing may reach the table.
+    n = 40_000
+    addrs = array.array("q", [i % 4 for i in range(n)])
+    addrs[35_000] = bad
+    t = ac.AtomikTable(num_contexts=4)
+    t.load(2, 9)
+    before = full_state(t)
+    with pytest.raises(IndexError, match=f"address {bad} out of range .*nothing was applied"):
+        t.accum_many(addrs, array.array("Q", [7] * n))
+    assert full_state(t) == before
+
+
+def test_int_subclass_overriding_and_is_masked_by_its_own_operator() -> None:
+    # Regression: the u64 fast path used to read an int subclass's value
+    # directly, skipping the `__and__` that 0.2.0's load (`value & mask`)
+    # calls. (0.2.0's accum computes `(acc ^ delta) & mask`, where `^` turns
+    # the subclass into a plain int first, so accum is not affected.)
+    class Low4(int):
+        def __and__(self, other):
+            return int(self) & 0xF & other
+
+    ctx = ac.AtomikContext(width=64)
+    ctx.load(Low4(0x1234))
+    t = ac.AtomikTable(num_contexts=2, width=8)
+    t.load(0, Low4(0xAB))
+    t.accum(1, Low4(0xAB))
+    ctx.accum(Low4(0x10))
+    assert (ctx.read(), t.read(0), t.read(1)) == (0x14, 0xB, 0xAB)  # what 0.2.0 returns
+    assert ac.AtomikContext(width=8, initial_state=True).read() == 1
+
+
 @pytest.mark.parametrize(
     "addrs, deltas, exc",
     [

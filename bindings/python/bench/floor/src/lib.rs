@@ -1,0 +1,52 @@
+//! Methods that do nothing, to measure what a call into a PyO3 extension costs
+//! before any work is done (`bindings/python/bench/floor.py`).
+
+use pyo3::prelude::*;
+
+/// A class whose methods do nothing. `frozen`: no borrow flag to check.
+#[pyclass(frozen)]
+struct Floor;
+
+#[pymethods]
+impl Floor {
+    #[new]
+    fn new() -> Self {
+        Floor
+    }
+
+    /// One positional argument, not even converted.
+    fn noop1(&self, _v: &Bound<'_, PyAny>) {}
+
+    /// Two positional arguments, not converted.
+    fn noop2(&self, _a: &Bound<'_, PyAny>, _v: &Bound<'_, PyAny>) {}
+
+    /// No arguments.
+    fn noop0(&self) {}
+}
+
+/// Like [`Floor`] but mutable, as `AtomikContext` is: calls take the borrow flag.
+#[pyclass]
+struct FloorMut {
+    x: u64,
+}
+
+#[pymethods]
+impl FloorMut {
+    #[new]
+    fn new() -> Self {
+        FloorMut { x: 0 }
+    }
+
+    /// One argument, `&mut self`: adds the exclusive borrow of the object.
+    fn noop1(&mut self, _v: &Bound<'_, PyAny>) {
+        self.x = self.x.wrapping_add(1);
+    }
+}
+
+/// The floor classes.
+#[pymodule]
+fn atomik_floor(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Floor>()?;
+    m.add_class::<FloorMut>()?;
+    Ok(())
+}
