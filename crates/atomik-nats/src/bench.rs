@@ -50,6 +50,12 @@ pub struct BenchArgs {
     /// Frames per NATS message on the delta path.
     #[arg(long, default_value_t = 4096)]
     pub batch: usize,
+    /// Longest wait, in microseconds, for a delta batch to fill.
+    #[arg(long, default_value_t = 1000)]
+    pub linger_us: u64,
+    /// Checkpoint interval of both nodes in milliseconds (the node's default).
+    #[arg(long, default_value_t = 1000)]
+    pub checkpoint_ms: u64,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -149,6 +155,8 @@ async fn delta_path(
         let mut c = NodeConfig::new(&table, id, dir.join(sub));
         c.contexts = CONTEXTS;
         c.batch = args.batch;
+        c.linger = Duration::from_micros(args.linger_us);
+        c.checkpoint_every = Duration::from_millis(args.checkpoint_ms.max(1));
         c
     };
     let a = Node::start(ca.clone(), cfg(1, "a")).await?;
@@ -216,18 +224,37 @@ impl KvWriter {
     }
 }
 
+/// Creates a KV bucket with history 1, the way `Context::create_key_value`
+/// lays it out (stream `KV_<bucket>` on `$KV.<bucket>.>`, one message per
+/// subject, rollups allowed, deletes denied, direct get), then opens it with
+/// the client's KV API. `create_key_value` itself cannot be used: async-nats
+/// 0.42 first reads the account info and fails to parse nats-server 2.9's
+/// reply, which lacks the `reserved_memory`/`reserved_storage` fields added in 2.10.
+async fn create_kv_bucket(js: &jetstream::Context, bucket: &str) -> anyhow::Result<kv::Store> {
+    js.create_stream(jetstream::stream::Config {
+        name: format!("KV_{bucket}"),
+        subjects: vec![format!("$KV.{bucket}.>")],
+        max_messages_per_subject: 1,
+        allow_rollup: true,
+        deny_delete: true,
+        allow_direct: true,
+        discard: jetstream::stream::DiscardPolicy::New,
+        storage: jetstream::stream::StorageType::File,
+        num_replicas: 1,
+        ..Default::default()
+    })
+    .await
+    .context("creating the KV bucket's stream")?;
+    js.get_key_value(bucket)
+        .await
+        .context("opening the KV bucket")
+}
+
 async fn kv_path(url: &str, args: &BenchArgs) -> anyhow::Result<PathResult> {
     let c = ConnArgs::plain(url).connect().await?;
     let js = jetstream::new(c.clone());
     let bucket = format!("bench{}", std::process::id());
-    let store = js
-        .create_key_value(kv::Config {
-            bucket: bucket.clone(),
-            history: 1,
-            ..Default::default()
-        })
-        .await
-        .context("creating the KV bucket")?;
+    let store = create_kv_bucket(&js, &bucket).await?;
     let mut watch = store.watch_all().await?;
     let (ptx, mut prx) = watch::channel(0u64);
     tokio::spawn(async move {
@@ -274,6 +301,36 @@ async fn kv_path(url: &str, args: &BenchArgs) -> anyhow::Result<PathResult> {
     })
 }
 
+/// The latency floor of this machine at the moment of the run: the same
+/// paced chunks, each as one core NATS message (no JetStream, no storage,
+/// no replica), from a publisher to a subscriber through the same server.
+/// Delta latencies are only meaningful next to it, because the machine is
+/// shared and scheduling delays dominate the tail.
+async fn core_floor(url: &str, args: &BenchArgs) -> anyhow::Result<(f64, f64)> {
+    let c = ConnArgs::plain(url).connect().await?;
+    let subject = format!("bench{}.floor", std::process::id());
+    let mut sub = c.subscribe(subject.clone()).await?;
+    c.flush().await?;
+    let (ptx, prx) = watch::channel(0u64);
+    tokio::spawn(async move {
+        let mut n = 0u64;
+        while let Some(m) = sub.next().await {
+            n += (m.payload.len() / 8) as u64;
+            ptx.send_replace(n);
+        }
+    });
+    let (mut lat, _) = paced(args.rate, args.seconds, prx, |chunk| {
+        let (c, subject) = (c.clone(), subject.clone());
+        async move {
+            let values: Vec<u8> = chunk.iter().flat_map(|&(_, v)| v.to_le_bytes()).collect();
+            c.publish(subject, values.into()).await?;
+            Ok(())
+        }
+    })
+    .await?;
+    Ok((percentile(&mut lat, 0.5), percentile(&mut lat, 0.99)))
+}
+
 /// Runs `atomik bench-nats`.
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -295,18 +352,19 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             Ok::<_, anyhow::Error>((
                 delta_path(&url, args, &dir).await?,
                 kv_path(&url, args).await?,
+                core_floor(&url, args).await?,
             ))
         }
         .await;
         drop(server);
         let _ = std::fs::remove_dir_all(&dir);
-        let (d, k) = r?;
-        report(args, &d, &k);
+        let (d, k, floor) = r?;
+        report(args, &d, &k, floor);
         Ok(())
     })
 }
 
-fn report(args: &BenchArgs, d: &PathResult, k: &PathResult) {
+fn report(args: &BenchArgs, d: &PathResult, k: &PathResult, floor: (f64, f64)) {
     let j = |p: &PathResult| {
         serde_json::json!({
             "updates_per_second": p.per_second,
@@ -320,8 +378,11 @@ fn report(args: &BenchArgs, d: &PathResult, k: &PathResult) {
         "updates": args.updates,
         "offered_rate": args.rate,
         "batch": args.batch,
+        "linger_us": args.linger_us,
+        "checkpoint_ms": args.checkpoint_ms,
         "deltas": j(d),
         "kv_full_values": j(k),
+        "core_nats_floor": {"p50_latency_ms": floor.0, "p99_latency_ms": floor.1},
         "throughput_ratio": d.per_second / k.per_second,
         "bytes_ratio_kv_over_deltas": k.bytes_per_update / d.bytes_per_update,
     });
@@ -353,6 +414,10 @@ fn report(args: &BenchArgs, d: &PathResult, k: &PathResult) {
     );
     row("p50 latency ms", d.p50_ms, k.p50_ms, k.p50_ms / d.p50_ms);
     row("p99 latency ms", d.p99_ms, k.p99_ms, k.p99_ms / d.p99_ms);
+    println!(
+        "{:<28} {:>16.1} {:>16.1}   (latency floor: core NATS pub/sub, same chunks, same run)",
+        "core NATS p50 / p99 ms", floor.0, floor.1
+    );
     row(
         "achieved offered rate /s",
         d.achieved_rate,

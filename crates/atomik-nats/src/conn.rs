@@ -32,6 +32,22 @@ pub struct ConnArgs {
     pub tls_key: Option<PathBuf>,
 }
 
+/// Reads a user nkey seed (`SU…`) and checks it. The client would only log
+/// a bad seed and connect without it, so the server's "authorization
+/// violation" would hide the real cause.
+fn read_nkey_seed(f: &std::path::Path) -> anyhow::Result<String> {
+    let seed = std::fs::read_to_string(f)
+        .with_context(|| format!("reading nkey seed file {}", f.display()))?;
+    let seed = seed.trim().to_owned();
+    let ok = seed.starts_with("SU") && nkeys::KeyPair::from_seed(&seed).is_ok();
+    anyhow::ensure!(
+        ok,
+        "nkey seed file {} does not hold a valid user seed (one line starting with SU)",
+        f.display()
+    );
+    Ok(seed)
+}
+
 impl ConnArgs {
     /// Plain connection to `url` without auth or TLS.
     pub fn plain(url: impl Into<String>) -> Self {
@@ -53,9 +69,7 @@ impl ConnArgs {
             _ => anyhow::bail!("--user and --password must be given together"),
         }
         if let Some(f) = &self.nkey_seed_file {
-            let seed = std::fs::read_to_string(f)
-                .with_context(|| format!("reading nkey seed file {}", f.display()))?;
-            o = o.nkey(seed.trim().to_owned());
+            o = o.nkey(read_nkey_seed(f)?);
         }
         if let Some(ca) = &self.tls_ca {
             o = o.add_root_certificates(ca.clone()).require_tls(true);

@@ -133,15 +133,25 @@ impl Publisher {
     /// Publishes the open batch and waits until every own message is acknowledged.
     pub(crate) async fn flush(&mut self) -> anyhow::Result<()> {
         self.send().await?;
+        self.acked_through_sent().await
+    }
+
+    /// A future, independent of `self`, that resolves once every own message
+    /// handed to NATS so far is acknowledged (or publishing failed for good).
+    pub(crate) fn acked_through_sent(
+        &self,
+    ) -> impl std::future::Future<Output = anyhow::Result<()>> + Send + 'static {
         let target = self.sent_through;
-        let st = self
-            .acked
-            .wait_for(|s| s.through >= target || s.error.is_some())
-            .await
-            .map_err(|_| anyhow::anyhow!("publish acknowledgement task stopped"))?;
-        match &st.error {
-            Some(e) => anyhow::bail!("publishing failed: {e}"),
-            None => Ok(()),
+        let mut acked = self.acked.clone();
+        async move {
+            let st = acked
+                .wait_for(|s| s.through >= target || s.error.is_some())
+                .await
+                .map_err(|_| anyhow::anyhow!("publish acknowledgement task stopped"))?;
+            match &st.error {
+                Some(e) => anyhow::bail!("publishing failed: {e}"),
+                None => Ok(()),
+            }
         }
     }
 

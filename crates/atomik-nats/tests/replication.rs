@@ -281,6 +281,61 @@ fn wrong_credentials_give_a_clear_error() {
     });
 }
 
+/// Writes `kp`'s seed to `dir/name` and returns the path.
+fn seed_file(dir: &std::path::Path, name: &str, kp: &nkeys::KeyPair) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, kp.seed().expect("a generated key pair has a seed")).expect("write seed");
+    p
+}
+
+#[test]
+fn nkey_auth_connects_with_the_seed_and_refuses_a_wrong_key() {
+    // A fresh user key pair; the server only knows its public key.
+    let user = nkeys::KeyPair::new_user();
+    let auth = format!(
+        "authorization {{ users = [ {{ nkey: {} }} ] }}",
+        user.public_key()
+    );
+    let Some(s) = NatsServer::start(&auth) else {
+        return;
+    };
+    let url = s.url();
+    run(60, async move {
+        let d = tempfile::tempdir()?;
+        let mut args = ConnArgs::plain(&url);
+        let err = args.connect().await.unwrap_err().to_string();
+        assert!(err.contains("rejected the credentials"), "no key: {err}");
+        // A valid seed of a key the server does not know.
+        let other = nkeys::KeyPair::new_user();
+        args.nkey_seed_file = Some(seed_file(d.path(), "other.nk", &other));
+        let err = args.connect().await.unwrap_err().to_string();
+        assert!(
+            err.contains("rejected the credentials") && err.contains("--nkey-seed-file"),
+            "wrong key: {err}"
+        );
+        // A file that holds no seed at all is refused before connecting.
+        let bad = d.path().join("bad.nk");
+        std::fs::write(&bad, user.public_key())?;
+        args.nkey_seed_file = Some(bad);
+        let err = format!("{:#}", args.connect().await.unwrap_err());
+        assert!(
+            err.contains("does not hold a valid user seed"),
+            "bad seed: {err}"
+        );
+        // The right seed: a node replicates through the authenticated connection.
+        args.nkey_seed_file = Some(seed_file(d.path(), "user.nk", &user));
+        let c = args.connect().await?;
+        let mut cfg = NodeConfig::new(T, 8, d.path().join("n8"));
+        cfg.contexts = 16;
+        let n = Node::start(c, cfg).await?;
+        n.ops(vec![Op::Accum(2, 0x77)]).await?;
+        n.sync().await?;
+        assert_eq!(n.dump().await?[2], 0x77);
+        n.shutdown().await?;
+        Ok(())
+    });
+}
+
 /// A CA and a server certificate for 127.0.0.1, made with openssl(1).
 fn make_certs(dir: &std::path::Path) {
     let sh = |args: &[&str]| {
