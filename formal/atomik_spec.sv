@@ -20,6 +20,11 @@
 //   Reset sets the tracked context to (0, 0), so P3 also proves that every
 //   context reads 0 and clean after the sweep.
 //
+// Lanes (NL > 0, `atomik_lane_table`): in each accepted cycle the control
+// op takes effect first, then every valid lane's ACCUM (atomik_context).
+// The lanes design's own invariants are in lane_spec.sv; TABLE_INV = 0
+// turns off the single-port table's invariants below.
+//
 // Strengthening invariants (the `peek_*` inputs, wired by
 // bind_state_table.vh to the table's internals): k-induction starts from an
 // arbitrary state, and a wrong memory word at `t` can sit unobserved for any
@@ -31,7 +36,10 @@
 module atomik_spec #(
     parameter integer W = 64,       // context width (bits of data_in)
     parameter integer A = 8,        // address bits (2^A contexts)
-    parameter integer LATENCY = 4   // accept edge -> result cycle
+    parameter integer LATENCY = 4,  // accept edge -> result cycle
+    parameter integer NL = 0,       // ACCUM lanes (0: the single-port table)
+    parameter integer TABLE_INV = 1,// check the single-port table's invariants
+    parameter integer LW = NL > 0 ? NL : 1
 ) (
     input wire         clock,
     input wire         reset,
@@ -43,7 +51,15 @@ module atomik_spec #(
     input wire         result_valid,
     input wire [W-1:0] result,
     input wire         result_clean,
+    input wire [LW-1:0]   lane_valid, // lanes (tie to 0 when NL = 0)
+    input wire [LW*A-1:0] lane_addr,
+    input wire [LW*W-1:0] lane_delta,
     output wire [A-1:0] tracked,      // lets the bind read memory word `t`
+    // ---- the specification's state, for the lanes and AXI checkers ----
+    output wire [A+1:0] spec_age,     // cycles since the last reset edge (saturating)
+    output wire         spec_swept,   // the reset sweep is over
+    output wire [W-1:0] spec_ref,     // tracked context: reference ...
+    output wire [W-1:0] spec_acc,     // ... and accumulator, after every accepted op
     // ---- internal state of the design, for the invariants only ----
     input wire [W-1:0] peek_mem_r,    // reference memory at `tracked`
     input wire [W-1:0] peek_mem_x,    // state memory (r ^ acc) at `tracked`
@@ -112,25 +128,29 @@ module atomik_spec #(
         else if (age != AGE_MAX) age <= age + 1'b1;
     wire swept = age > N;
 
-    // Tracked context, one op at a time; d1..d3: its value 1..3 cycles ago.
-    reg [W-1:0] sh_ref = 0, sh_acc = 0;
-    reg [W-1:0] d1_ref = 0, d1_acc = 0, d2_ref = 0, d2_acc = 0, d3_ref = 0, d3_acc = 0;
+    // Tracked context, one op at a time (atomik_context); d1..d3: its
+    // value 1..3 cycles ago.
+    wire [W-1:0] sh_ref, sh_acc;
     wire [W-1:0] state = sh_ref ^ sh_acc;
-    always @(posedge clock) begin
+    reg  [W-1:0] lanes_t;  // XOR of this cycle's lane deltas at t
+    integer li;
+    always @* begin
+        lanes_t = 0;
+        for (li = 0; li < NL; li = li + 1)
+            if (lane_valid[li] && lane_addr[li*A +: A] == t) lanes_t = lanes_t ^ lane_delta[li*W +: W];
+    end
+    atomik_context #(.W(W)) ctx (
+        .clock(clock), .reset(reset), .hit(accept && addr == t), .op(op), .data_in(data_in),
+        .lanes(ready ? lanes_t : {W{1'b0}}), .ref_q(sh_ref), .acc_q(sh_acc)
+    );
+    assign spec_age = age;
+    assign spec_swept = swept;
+    assign spec_ref = sh_ref;
+    assign spec_acc = sh_acc;
+    reg [W-1:0] d1_ref = 0, d1_acc = 0, d2_ref = 0, d2_acc = 0, d3_ref = 0, d3_acc = 0;
+    always @(posedge clock)
         {d3_ref, d3_acc, d2_ref, d2_acc, d1_ref, d1_acc} <=
             {d2_ref, d2_acc, d1_ref, d1_acc, sh_ref, sh_acc};
-        if (reset) begin
-            sh_ref <= 0;
-            sh_acc <= 0;
-        end else if (accept && addr == t) begin
-            case (op)
-                LOAD, SWAP: begin sh_ref <= data_in; sh_acc <= 0; end
-                ACCUM:      sh_acc <= sh_acc ^ data_in;
-                SWAP_KEEP:  begin sh_ref <= state; sh_acc <= 0; end
-                default: ;  // READ and reserved opcodes change nothing
-            endcase
-        end
-    end
 
     // Expected results, one slot per cycle of latency.
     reg [LATENCY-1:0]   ex_valid = 0;  // a READ/SWAP/SWAP_KEEP was accepted
@@ -174,6 +194,8 @@ module atomik_spec #(
         if (age >= 2 && age <= N + 2) i_d1: assert (d1_ref == 0 && d1_acc == 0);
         if (age >= 3 && age <= N + 3) i_d2: assert (d2_ref == 0 && d2_acc == 0);
         if (age >= 4 && age <= N + 4) i_d3: assert (d3_ref == 0 && d3_acc == 0);
+    end
+    if (TABLE_INV) always @* if (past_valid) begin
         if (age >= 4 && age >= t + 3) begin
             i_mem_r: assert (peek_mem_r == d3_ref);
             i_mem_x: assert (peek_mem_x == (d3_ref ^ d3_acc));
@@ -186,5 +208,43 @@ module atomik_spec #(
             i_e:    assert (peek_e_base_r == d2_ref && peek_e_base_x == (d2_ref ^ d2_acc));
     end
 `endif
+endmodule
+
+// One context under the one-op-at-a-time specification: the control op
+// (`hit`: accepted at this context) first, then `lanes`, the XOR of the lane
+// deltas accepted at this context in the same cycle (0 without lanes).
+module atomik_context #(
+    parameter integer W = 64
+) (
+    input wire         clock,
+    input wire         reset,
+    input wire         hit,
+    input wire [2:0]   op,
+    input wire [W-1:0] data_in,
+    input wire [W-1:0] lanes,
+    output reg [W-1:0] ref_q = 0,
+    output reg [W-1:0] acc_q = 0
+);
+    localparam [2:0] LOAD = 3'd0, ACCUM = 3'd1, SWAP = 3'd3, SWAP_KEEP = 3'd4;
+    reg [W-1:0] ref_n, acc_n;
+    always @* begin
+        ref_n = ref_q;
+        acc_n = acc_q;
+        if (hit)
+            case (op)
+                LOAD, SWAP: begin ref_n = data_in; acc_n = 0; end
+                ACCUM:      acc_n = acc_q ^ data_in;
+                SWAP_KEEP:  begin ref_n = ref_q ^ acc_q; acc_n = 0; end
+                default: ;  // READ and reserved opcodes change nothing
+            endcase
+    end
+    always @(posedge clock)
+        if (reset) begin
+            ref_q <= 0;
+            acc_q <= 0;
+        end else begin
+            ref_q <= ref_n;
+            acc_q <= acc_n ^ lanes;
+        end
 endmodule
 `default_nettype wire

@@ -3,23 +3,39 @@
 // hierarchical references nor `bind`). The spec sees the ports; the peek_*
 // connections name the internals of the rust-hdl design (two memories
 // ram_r/ram_x holding (r, r ^ acc), stage registers *$q) and are used only
-// by the strengthening invariants. A file with other internals needs its own
-// copy of this file (formal.py --bind).
-wire [$bits(addr)-1:0] atomik_formal_t;
+// by the strengthening invariants. formal.py has replaced each memory by
+// its word at t (`$mem_t`) and declared `atomik_formal_t`. A file with
+// other internals needs its own copy of this file.
+//
+// `ATOMIK_T(x) names the table's signal x: x itself here; bind_axis.vh
+// defines it as table$x, the prefix under which atomik_axis inlines its table.
+`ifndef ATOMIK_T
+`define ATOMIK_T(x) x
+`endif
+wire [$bits(`ATOMIK_T(addr))+1:0] atomik_formal_age;
+wire atomik_formal_swept;
+wire [$bits(`ATOMIK_T(data_in))-1:0] atomik_formal_ref, atomik_formal_acc;
 atomik_spec #(
-    .W($bits(data_in)),
-    .A($bits(addr)),
+    .W($bits(`ATOMIK_T(data_in))),
+    .A($bits(`ATOMIK_T(addr))),
     .LATENCY(`ATOMIK_LATENCY)
 ) atomik_formal_spec (
-    .clock(clock), .reset(reset), .ready(ready),
-    .op_valid(op_valid), .op(op), .addr(addr), .data_in(data_in),
-    .result_valid(result_valid), .result(result), .result_clean(result_clean),
-    .tracked(atomik_formal_t),
-    .peek_mem_r(ram_r$mem[atomik_formal_t]),
-    .peek_mem_x(ram_x$mem[atomik_formal_t]),
-    .peek_clearing(clearing$q), .peek_clr_cnt(clr_cnt$q),
-    .peek_w_valid(w_valid$q), .peek_w_addr(w_addr$q), .peek_w_r(w_r$q), .peek_w_x(w_x$q),
-    .peek_w2_valid(w2_valid$q), .peek_w2_addr(w2_addr$q), .peek_w2_r(w2_r$q), .peek_w2_x(w2_x$q),
-    .peek_e_valid(e_valid$q), .peek_e_addr(e_addr$q), .peek_e_h1(e_h1$q),
-    .peek_e_base_r(e_base_r$q), .peek_e_base_x(e_base_x$q)
+    .clock(`ATOMIK_T(clock)), .reset(`ATOMIK_T(reset)), .ready(`ATOMIK_T(ready)),
+    .op_valid(`ATOMIK_T(op_valid)), .op(`ATOMIK_T(op)), .addr(`ATOMIK_T(addr)),
+    .data_in(`ATOMIK_T(data_in)), .result_valid(`ATOMIK_T(result_valid)),
+    .result(`ATOMIK_T(result)), .result_clean(`ATOMIK_T(result_clean)),
+    .lane_valid(1'b0), .lane_addr({$bits(`ATOMIK_T(addr)){1'b0}}),
+    .lane_delta({$bits(`ATOMIK_T(data_in)){1'b0}}),
+    .tracked(atomik_formal_t), .spec_age(atomik_formal_age), .spec_swept(atomik_formal_swept),
+    .spec_ref(atomik_formal_ref), .spec_acc(atomik_formal_acc),
+    .peek_mem_r(`ATOMIK_T(ram_r$mem_t)),
+    .peek_mem_x(`ATOMIK_T(ram_x$mem_t)),
+    .peek_clearing(`ATOMIK_T(clearing$q)), .peek_clr_cnt(`ATOMIK_T(clr_cnt$q)),
+    .peek_w_valid(`ATOMIK_T(w_valid$q)), .peek_w_addr(`ATOMIK_T(w_addr$q)),
+    .peek_w_r(`ATOMIK_T(w_r$q)), .peek_w_x(`ATOMIK_T(w_x$q)),
+    .peek_w2_valid(`ATOMIK_T(w2_valid$q)), .peek_w2_addr(`ATOMIK_T(w2_addr$q)),
+    .peek_w2_r(`ATOMIK_T(w2_r$q)), .peek_w2_x(`ATOMIK_T(w2_x$q)),
+    .peek_e_valid(`ATOMIK_T(e_valid$q)), .peek_e_addr(`ATOMIK_T(e_addr$q)),
+    .peek_e_h1(`ATOMIK_T(e_h1$q)),
+    .peek_e_base_r(`ATOMIK_T(e_base_r$q)), .peek_e_base_x(`ATOMIK_T(e_base_x$q))
 );
