@@ -36,15 +36,19 @@ struct ModelSpec {
     suffix: &'static str,
     /// Built with `--trace` (VCD support; slower).
     traced: bool,
+    /// Its port policy in csrc/model.h: `Plain` (atomik_state_table) or
+    /// `Lanes` (atomik_lane_table).
+    ports: &'static str,
 }
 
-const MODELS: [ModelSpec; 4] = [
+const MODELS: [ModelSpec; 7] = [
     ModelSpec {
         verilog: "hdl/verilog/atomik_state_table.v",
         top: "atomik_state_table",
         prefix: "Vatomik_state_table",
         suffix: "default",
         traced: true,
+        ports: "Plain",
     },
     ModelSpec {
         verilog: "hdl/verilog/atomik_state_table.v",
@@ -52,6 +56,7 @@ const MODELS: [ModelSpec; 4] = [
         prefix: "Vatomik_state_table_fast",
         suffix: "default_fast",
         traced: false,
+        ports: "Plain",
     },
     ModelSpec {
         verilog: "hdl/verilog/16x32/atomik_state_table.v",
@@ -59,6 +64,7 @@ const MODELS: [ModelSpec; 4] = [
         prefix: "Vatomik_small_16x32",
         suffix: "small",
         traced: true,
+        ports: "Plain",
     },
     ModelSpec {
         verilog: "hdl/verilog/mutants/no_forwarding/atomik_state_table.v",
@@ -66,6 +72,33 @@ const MODELS: [ModelSpec; 4] = [
         prefix: "Vatomik_mutant_nofwd",
         suffix: "mutant",
         traced: true,
+        ports: "Plain",
+    },
+    // The lanes designs are built traced only: one Verilator build each
+    // (the ECP5 preset's takes minutes), and a failure needs a VCD.
+    ModelSpec {
+        verilog: "hdl/verilog/lanes_ice40/atomik_lane_table.v",
+        top: "atomik_lane_table",
+        prefix: "Vatomik_lanes_ice40",
+        suffix: "lanes_ice40",
+        traced: true,
+        ports: "Lanes",
+    },
+    ModelSpec {
+        verilog: "hdl/verilog/lanes_ecp5/atomik_lane_table.v",
+        top: "atomik_lane_table",
+        prefix: "Vatomik_lanes_ecp5",
+        suffix: "lanes_ecp5",
+        traced: true,
+        ports: "Lanes",
+    },
+    ModelSpec {
+        verilog: "hdl/verilog/mutants/load_forgets_lanes/atomik_lane_table.v",
+        top: "atomik_lane_table",
+        prefix: "Vatomik_mutant_lanes",
+        suffix: "lanes_mutant",
+        traced: true,
+        ports: "Lanes",
     },
 ];
 
@@ -195,6 +228,7 @@ fn unity_source(spec: &ModelSpec, cpp: &[PathBuf]) -> String {
         verilog,
         prefix,
         suffix,
+        ports,
         ..
     } = spec;
     let trace = u8::from(spec.traced);
@@ -210,7 +244,7 @@ fn unity_source(spec: &ModelSpec, cpp: &[PathBuf]) -> String {
         "#include \"model.h\"\n\
          extern \"C\" int atomik_sim_new_{suffix}(const char* vcd, uint32_t seed, void** out,\n\
          \x20                                  char* msg, size_t msg_len) {{\n\
-         \x20   return atomik_sim::make<{prefix}>(vcd, seed, out, msg, msg_len);\n}}"
+         \x20   return atomik_sim::make<{prefix}, atomik_sim::{ports}>(vcd, seed, out, msg, msg_len);\n}}"
     )
     .expect("string write");
     unity

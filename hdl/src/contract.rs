@@ -32,9 +32,6 @@ use std::fmt;
 
 use atomik::{Opcode, Table};
 
-/// [`LATENCY`](crate::LATENCY) in cycle-counter units.
-const LATENCY: u64 = crate::LATENCY as u64;
-
 /// The mask of a `width`-bit context word: the rule for every data value
 /// driven into or expected from a table of that width.
 #[inline]
@@ -290,6 +287,9 @@ pub struct Checker {
     /// so addresses reduce with a mask rather than a division.
     addr_mask: u32,
     mask: u64,
+    /// Cycles from acceptance to `result_valid`: [`LATENCY`](crate::LATENCY) for
+    /// `atomik_state_table`, `LANE_LATENCY` for `atomik_lane_table`.
+    latency: u64,
     table: Table<u64>,
     /// Cycles of `ready` low still due after the last reset cycle.
     busy: usize,
@@ -304,6 +304,15 @@ impl Checker {
     /// # Panics
     /// If `contexts` is not a power of two of at most 2^32.
     pub fn new(contexts: usize, width: u32) -> Self {
+        Self::with_latency(contexts, width, crate::LATENCY)
+    }
+
+    /// [`new`](Self::new) for a design whose results come `latency` cycles
+    /// after acceptance (`atomik_lane_table`: [`LANE_LATENCY`](crate::LANE_LATENCY)).
+    ///
+    /// # Panics
+    /// If `contexts` is not a power of two of at most 2^32.
+    pub fn with_latency(contexts: usize, width: u32, latency: usize) -> Self {
         assert!(
             contexts.is_power_of_two(),
             "contexts must be a power of two"
@@ -312,6 +321,7 @@ impl Checker {
             contexts,
             addr_mask: u32::try_from(contexts - 1).expect("at most 2^32 contexts"),
             mask: width_mask(width),
+            latency: latency as u64,
             table: Table::new(contexts).expect("designs have contexts"),
             busy: 0,
             pending: VecDeque::new(),
@@ -459,7 +469,7 @@ impl Checker {
             op,
             addr: a,
             accepted_at: k,
-            due: k + LATENCY,
+            due: k + self.latency,
             value: o.value,
             clean: o.clean && op.reports_clean(),
         };
@@ -481,6 +491,9 @@ impl Checker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`LATENCY`](crate::LATENCY) in cycle-counter units.
+    const LATENCY: u64 = crate::LATENCY as u64;
 
     const READY: Outputs = Outputs {
         ready: true,

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <new>
@@ -20,7 +21,51 @@
 
 namespace atomik_sim {
 
+// Port policies: how one cycle's inputs are driven into a model of each
+// kind. The kinds share the control port and its outputs.
 template <class M>
+inline void drive_control(M& top, const atomik_sim_in& in) {
+    top.reset = in.reset;
+    top.op_valid = in.op_valid;
+    top.op = in.op;
+    top.addr = in.addr;
+    top.data_in = in.data_in;
+}
+
+// A packed input port from little-endian bytes: scalar ports (CData ..
+// QData) take their own size, wide ports their words. The bytes beyond a
+// port's width are zero (lanes the model does not have).
+template <class T>
+inline void put_le(T& port, const void* src) {
+    T v;
+    std::memcpy(&v, src, sizeof v);
+    port = v;
+}
+template <std::size_t W>
+inline void put_le(VlWide<W>& port, const void* src) {
+    std::memcpy(port.data(), src, W * sizeof(EData));
+}
+
+// atomik_state_table: the control port only.
+struct Plain {
+    using In = atomik_sim_in;
+    template <class M>
+    static void drive(M& top, const In& in) { drive_control(top, in); }
+};
+
+// atomik_lane_table: the control port and N ACCUM lanes.
+struct Lanes {
+    using In = atomik_sim_lane_in;
+    template <class M>
+    static void drive(M& top, const In& in) {
+        drive_control(top, in.control);
+        top.lane_valid = in.lane_valid;
+        put_le(top.lane_addr, in.lane_addr);
+        put_le(top.lane_delta, in.lane_delta);
+    }
+};
+
+template <class M, class P>
 struct Model final : Base {
     std::unique_ptr<VerilatedContext> ctx;
     std::unique_ptr<M> top;
@@ -77,14 +122,12 @@ struct Model final : Base {
     // One cycle = falling edge with the new inputs, settle, sample the
     // outputs, rising edge. Two evals per cycle: the falling edge and the
     // input change are the same evaluation.
-    void run(const atomik_sim_in* in, atomik_sim_out* out, size_t n) override {
+    void run(const void* in_raw, void* out_raw, size_t n) override {
+        const auto* in = static_cast<const typename P::In*>(in_raw);
+        auto* out = static_cast<atomik_sim_out*>(out_raw);
         for (size_t i = 0; i < n; i++) {
             top->clock = 0;
-            top->reset = in[i].reset;
-            top->op_valid = in[i].op_valid;
-            top->op = in[i].op;
-            top->addr = in[i].addr;
-            top->data_in = in[i].data_in;
+            P::drive(*top, in[i]);
             top->eval();
             dump();
             out[i].ready = top->ready;
@@ -104,7 +147,7 @@ struct Model final : Base {
 // could not (an atomik_sim_status; *out is then NULL, and for
 // ATOMIK_SIM_EXCEPTION msg holds the exception's text). No exception escapes
 // into Rust.
-template <class M>
+template <class M, class P>
 int make(const char* vcd_path, uint32_t random_seed, void** out, char* msg, size_t msg_len) {
     *out = nullptr;
     if (msg_len > 0) msg[0] = '\0';
@@ -112,7 +155,7 @@ int make(const char* vcd_path, uint32_t random_seed, void** out, char* msg, size
     if (vcd_path != nullptr) return ATOMIK_SIM_NO_TRACE;
 #endif
     try {
-        std::unique_ptr<Model<M>> m(new Model<M>(vcd_path, random_seed));
+        std::unique_ptr<Model<M, P>> m(new Model<M, P>(vcd_path, random_seed));
         if (!m->trace_ok()) return ATOMIK_SIM_VCD_OPEN;
         *out = static_cast<Base*>(m.release());
         return ATOMIK_SIM_OK;

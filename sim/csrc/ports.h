@@ -26,6 +26,20 @@ struct atomik_sim_out {
     uint64_t result;
 };
 
+// Lanes: the most ACCUM lanes any atomik_lane_table model has (ECP5 preset).
+#define ATOMIK_SIM_MAX_LANES 16
+
+// Inputs of one cycle of atomik_lane_table (layout mirrored in
+// sim/src/verilated.rs): the control port, then lane i's valid bit, address
+// and delta. Lanes the model does not have are zero.
+struct atomik_sim_lane_in {
+    struct atomik_sim_in control;
+    uint32_t lane_valid;
+    uint32_t pad0;
+    uint8_t lane_addr[ATOMIK_SIM_MAX_LANES];
+    uint64_t lane_delta[ATOMIK_SIM_MAX_LANES];
+};
+
 // Why a model could not be constructed: the return value of every
 // atomik_sim_new_<name> (mirrored by ModelError in sim/src/verilated.rs).
 enum atomik_sim_status {
@@ -44,10 +58,13 @@ enum atomik_sim_status {
 
 namespace atomik_sim {
 
-// What the dispatch file needs of any model.
+// What the dispatch file needs of any model. `in` and `out` point to n
+// elements of the port structs of the model's kind (atomik_sim_in or
+// atomik_sim_lane_in, and atomik_sim_out): the Rust side knows each model's
+// kind and passes the matching arrays.
 struct Base {
     virtual ~Base() = default;
-    virtual void run(const atomik_sim_in* in, atomik_sim_out* out, size_t n) = 0;
+    virtual void run(const void* in, void* out, size_t n) = 0;
 };
 
 }  // namespace atomik_sim

@@ -14,8 +14,8 @@ void atomik_sim_free(void* h) {
     }
 }
 
-// Runs n cycles. Returns 0, or -1 if the model threw (outputs then invalid).
-int atomik_sim_run(void* h, const atomik_sim_in* in, atomik_sim_out* out, size_t n) {
+// Runs n cycles (port arrays of the model's kind, see Base). Returns 0, or -1 if the model threw (outputs then invalid).
+int atomik_sim_run(void* h, const void* in, void* out, size_t n) {
     try {
         static_cast<atomik_sim::Base*>(h)->run(in, out, n);
         return 0;

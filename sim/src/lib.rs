@@ -20,6 +20,7 @@
 //! crates: see docs/ARCHITECTURE.md.
 #![deny(missing_docs)]
 
+pub mod lanes;
 pub mod lockstep;
 pub mod stimulus;
 pub mod verilated;
@@ -31,14 +32,20 @@ pub use atomik_hdl::contract::{
     Checker, Counts, Cycle, Edge, Expected, Inputs, LaneAccum, Mismatch, MismatchKind, Outputs,
     width_mask,
 };
+pub use lanes::{LaneCycle, LaneGenerator};
 pub use lockstep::{
-    DEFAULT_SWEEP_EVERY, Failure, Report, RunConfig, check_cycles, diagnose, minimize, run,
+    DEFAULT_SWEEP_EVERY, Diagnosis, Failure, Report, RunConfig, Split, check_cycles, diagnose,
+    diagnose_any, minimize, run,
 };
-pub use stimulus::Generator;
-pub use verilated::{AVAILABLE, Design, Model, ModelError, PortsIn, PortsOut, UnknownDesign};
+pub use stimulus::{Generator, Source, Stimulus};
+pub use verilated::{
+    AVAILABLE, Design, Kind, LanePortsIn, MAX_LANES, Model, ModelError, PortsIn, PortsOut,
+    UnknownDesign,
+};
 
-/// Cycles from acceptance to `result_valid` (the hdl crate's
-/// [`LATENCY`](atomik_hdl::LATENCY)), for sizing cycle sequences.
+/// Cycles from acceptance to `result_valid` of `atomik_state_table` (the
+/// hdl crate's [`LATENCY`](atomik_hdl::LATENCY)), for sizing cycle
+/// sequences; [`Design::latency`] has every design's.
 pub const LATENCY_CYCLES: usize = atomik_hdl::LATENCY;
 
 /// Where failure traces go: `<workspace>/target/cosim/fail-<seed>.vcd`

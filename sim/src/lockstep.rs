@@ -8,9 +8,9 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use atomik_hdl::contract::{Checker, Counts, Cycle, Mismatch};
 
-use crate::LATENCY_CYCLES;
-use crate::stimulus::{Generator, junk, ports};
-use crate::verilated::{Design, Model, ModelError, PortsIn, PortsOut};
+use crate::lanes::LaneCycle;
+use crate::stimulus::{Source, Stimulus, junk};
+use crate::verilated::{Design, Kind, Model, ModelError, PortsOut};
 
 /// How often [`RunConfig::new`] reads back every context, in accepted ops
 /// (also the default of `atomik cosim --sweep-every`).
@@ -27,15 +27,24 @@ pub struct RunConfig {
     pub design: Design,
     /// Seed of the stimulus (and of the random initial state, if any).
     pub seed: u64,
-    /// Stop after at least this many accepted ops (then sweep and drain).
+    /// Stop once at least this many ops were accepted (control port and
+    /// lanes; counted as batches are checked, so a run overshoots by up to
+    /// a few batches), then sweep and drain.
     pub ops: u64,
     /// READ every context every this many ops (0: only the final sweep).
     pub sweep_every: u64,
     /// Start from random flop and memory contents instead of zeros.
     pub random_state: bool,
+    /// Present an op on the control port and on every lane in every cycle
+    /// (resets and sweeps still happen): ops per cycle at saturation.
+    pub full_load: bool,
     /// Trace the whole run to this VCD file (uses the slower traced model;
     /// a VCD grows by ~1 kB per cycle, so keep `ops` small).
     pub vcd: Option<PathBuf>,
+    /// After a passing run, drive a fresh model with the same stimulus
+    /// again without the checker and time the model alone
+    /// ([`Report::bare_model_cycles_per_second`]). Ignored with `vcd`.
+    pub measure_bare: bool,
 }
 
 impl RunConfig {
@@ -48,7 +57,9 @@ impl RunConfig {
             ops,
             sweep_every: DEFAULT_SWEEP_EVERY,
             random_state: false,
+            full_load: false,
             vcd: None,
+            measure_bare: false,
         }
     }
 
@@ -69,6 +80,9 @@ impl RunConfig {
         }
         if self.random_state {
             args.push("--random-state".to_string());
+        }
+        if self.full_load {
+            args.push("--full-load".to_string());
         }
         args
     }
@@ -105,70 +119,129 @@ pub struct Report {
     pub first: Option<Mismatch>,
     /// Wall time of the simulation and checking.
     pub seconds: f64,
+    /// With [`RunConfig::measure_bare`]: the time the model alone took
+    /// to run the same cycles (stimulus made ahead, nothing checked).
+    pub bare_seconds: Option<f64>,
+    /// Random batches of cycles driven before the final sweep (they make
+    /// the run deterministic: the same seed and ops give the same count).
+    pub random_batches: u64,
+    /// Where the checked run's time went.
+    pub split: Split,
 }
 
 impl Report {
-    /// Simulated clock cycles per wall-clock second.
+    /// Simulated clock cycles per wall-clock second, checked.
     pub fn cycles_per_second(&self) -> f64 {
         self.counts.cycles as f64 / self.seconds.max(1e-9)
     }
+
+    /// Accepted ops (control port and lanes) checked per wall-clock second.
+    pub fn ops_per_second(&self) -> f64 {
+        self.counts.ops as f64 / self.seconds.max(1e-9)
+    }
+
+    /// Accepted ops per simulated clock cycle.
+    pub fn ops_per_cycle(&self) -> f64 {
+        self.counts.ops as f64 / self.counts.cycles.max(1) as f64
+    }
+
+    /// The model alone on the same cycles, when measured.
+    pub fn bare_model_cycles_per_second(&self) -> Option<f64> {
+        self.bare_seconds
+            .map(|s| self.counts.cycles as f64 / s.max(1e-9))
+    }
 }
 
-/// A batch of cycles on its way through the simulation thread.
-struct Job {
-    ins: Vec<PortsIn>,
+/// A batch of cycles on its way through the simulation thread: the port
+/// values of each cycle and what the model showed.
+struct Job<P> {
+    ins: Vec<P>,
     outs: Vec<PortsOut>,
+    /// Time the model took on this batch.
+    model_seconds: f64,
 }
 
-/// Batches in flight: one being simulated, one being checked, one being
-/// generated, so both cores stay busy.
-const IN_FLIGHT: usize = 3;
+impl<P> Job<P> {
+    fn new() -> Self {
+        Job {
+            ins: Vec::with_capacity(BATCH),
+            outs: Vec::with_capacity(BATCH),
+            model_seconds: 0.0,
+        }
+    }
+}
 
-/// Produces the stimulus of a run, one batch at a time: random cycles until
-/// enough ops were generated, then the final sweep and enough idle cycles to
-/// drain the pipeline, then nothing.
-struct Feeder {
+/// Where the time of a checked run went, summed over its batches: the
+/// profile that says which thread holds the pipeline back.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Split {
+    /// Simulation thread: the model running.
+    pub model: f64,
+    /// Checking thread: making the stimulus and its port values.
+    pub stimulus: f64,
+    /// Checking thread: the checker comparing and advancing.
+    pub check: f64,
+    /// Checking thread: waiting for the model's next batch.
+    pub wait: f64,
+}
+
+/// Seconds `f` took, and its value.
+fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
+    let start = Instant::now();
+    let value = f();
+    (value, start.elapsed().as_secs_f64())
+}
+
+/// Batches in flight. Three keep both threads busy on an idle machine (one
+/// simulated, one checked, one generated); more let the simulation thread
+/// keep running while the checking thread waits to be scheduled after a
+/// hand-off, which on a loaded machine takes milliseconds. Measured with 3
+/// at a load average of 3 (default design): the model thread ran the model
+/// only 0.56 s of a 1.03 s run, starved of batches; the checking thread
+/// needed 0.24 s.
+const IN_FLIGHT: usize = 8;
+
+/// Produces the stimulus of a run, one batch at a time: random batches
+/// until the caller has seen enough, then the final sweep and enough idle
+/// cycles to drain the pipeline, then nothing.
+struct Feeder<S: Stimulus> {
     design: Design,
-    generator: Generator,
-    /// Ops to generate before the final sweep.
-    ops: u64,
-    generated_ops: u64,
+    source: S::Source,
+    /// Random batches generated so far.
+    random_batches: u64,
     /// Cycles generated so far (the junk of cycle `i` is `junk(i)`).
     index: u64,
     finished: bool,
 }
 
-impl Feeder {
+impl<S: Stimulus> Feeder<S> {
     fn new(config: &RunConfig) -> Self {
         Feeder {
             design: config.design,
-            generator: Generator::new(config.design, config.seed, config.sweep_every),
-            ops: config.ops,
-            generated_ops: 0,
+            source: S::source(config),
+            random_batches: 0,
             index: 0,
             finished: false,
         }
     }
 
-    /// Refills `cycles` and `job.ins` with the next batch (empty at the end).
-    fn next_batch(&mut self, job: &mut Job, cycles: &mut Vec<Cycle>) {
+    /// Refills `cycles` and `job.ins` with the next batch (empty at the
+    /// end): a random one, or once `enough`, the final one.
+    fn next_batch(&mut self, job: &mut Job<S::Ports>, cycles: &mut Vec<S>, enough: bool) {
         cycles.clear();
         if self.finished {
             return;
         }
-        if self.generated_ops >= self.ops {
+        if enough {
             self.finished = true;
-            self.generator.start_sweep();
-            while self.generator.sweeping() {
-                cycles.push(self.generator.next_cycle());
+            self.source.start_sweep();
+            while self.source.sweeping() {
+                cycles.push(self.source.next_cycle());
             }
-            cycles.extend(std::iter::repeat_n(Cycle::Idle, LATENCY_CYCLES + 2));
+            cycles.extend(std::iter::repeat_n(S::IDLE, self.design.latency() + 2));
         } else {
-            for _ in 0..BATCH {
-                let c = self.generator.next_cycle();
-                self.generated_ops += u64::from(matches!(c, Cycle::Op { .. }));
-                cycles.push(c);
-            }
+            self.random_batches += 1;
+            cycles.extend((0..BATCH).map(|_| self.source.next_cycle()));
         }
         let (design, index) = (self.design, self.index);
         job.ins.clear();
@@ -176,7 +249,7 @@ impl Feeder {
             cycles
                 .iter()
                 .enumerate()
-                .map(|(i, c)| ports(c, design, junk(index + i as u64))),
+                .map(|(i, c)| c.ports(design, junk(index + i as u64))),
         );
         self.index += cycles.len() as u64;
     }
@@ -184,7 +257,11 @@ impl Feeder {
 
 /// The simulation thread: builds the model (models are not `Send`), then
 /// runs every batch it is sent and hands it back, until either channel closes.
-fn simulate(config: &RunConfig, jobs: Receiver<Job>, done: SyncSender<Result<Job, ModelError>>) {
+fn simulate<S: Stimulus>(
+    config: &RunConfig,
+    jobs: Receiver<Job<S::Ports>>,
+    done: SyncSender<Result<Job<S::Ports>, ModelError>>,
+) {
     let mut model = match config.model(config.vcd.as_deref()) {
         Ok(m) => m,
         Err(e) => {
@@ -195,7 +272,7 @@ fn simulate(config: &RunConfig, jobs: Receiver<Job>, done: SyncSender<Result<Job
     for mut job in jobs {
         let n = job.ins.len();
         job.outs.resize(n, PortsOut::default());
-        model.run(&job.ins, &mut job.outs[..n]);
+        ((), job.model_seconds) = timed(|| S::run(&mut model, &job.ins, &mut job.outs[..n]));
         if done.send(Ok(job)).is_err() {
             return; // the checker stopped (a mismatch)
         }
@@ -203,28 +280,64 @@ fn simulate(config: &RunConfig, jobs: Receiver<Job>, done: SyncSender<Result<Job
 }
 
 /// Runs `config` to completion (or the first mismatch), calling `progress`
-/// after every batch of cycles.
+/// after every batch of cycles; with [`RunConfig::measure_bare`], then
+/// times the model alone on the same cycles.
 ///
 /// Two threads work in a pipeline: a simulation thread owns the Verilator
 /// model (`simulate`) and runs batch *i* while this thread generates batch
 /// *i + 1* and checks batch *i − 1*, cycle by cycle, against the model.
 pub fn run(config: &RunConfig, mut progress: impl FnMut(&Counts)) -> Result<Report, ModelError> {
-    let (to_sim, sim_jobs) = sync_channel::<Job>(IN_FLIGHT);
-    let (sim_done, done_jobs) = sync_channel::<Result<Job, ModelError>>(IN_FLIGHT);
+    let mut report = match config.design.kind() {
+        Kind::Table => run_as::<Cycle>(config, &mut progress)?,
+        Kind::Lanes(_) => run_as::<LaneCycle>(config, &mut progress)?,
+    };
+    if config.measure_bare && config.vcd.is_none() && report.first.is_none() {
+        report.bare_seconds = Some(match config.design.kind() {
+            Kind::Table => bare_seconds::<Cycle>(config, report.random_batches)?,
+            Kind::Lanes(_) => bare_seconds::<LaneCycle>(config, report.random_batches)?,
+        });
+    }
+    Ok(report)
+}
+
+/// The model alone, driven with the cycles `run` drove: seconds spent in
+/// the model (making the stimulus is not timed).
+fn bare_seconds<S: Stimulus>(config: &RunConfig, random_batches: u64) -> Result<f64, ModelError> {
+    let mut model = config.model(None)?;
+    let mut feeder = Feeder::<S>::new(config);
+    let mut job = Job::new();
+    let mut cycles = Vec::with_capacity(BATCH);
+    let mut seconds = 0.0;
+    loop {
+        let enough = feeder.random_batches >= random_batches;
+        feeder.next_batch(&mut job, &mut cycles, enough);
+        if cycles.is_empty() {
+            return Ok(seconds);
+        }
+        job.outs.resize(job.ins.len(), PortsOut::default());
+        seconds += timed(|| S::run(&mut model, &job.ins, &mut job.outs)).1;
+    }
+}
+
+/// [`run`] for one kind of stimulus (without the bare measurement).
+fn run_as<S: Stimulus>(
+    config: &RunConfig,
+    mut progress: impl FnMut(&Counts),
+) -> Result<Report, ModelError> {
+    let (to_sim, sim_jobs) = sync_channel::<Job<S::Ports>>(IN_FLIGHT);
+    let (sim_done, done_jobs) = sync_channel::<Result<Job<S::Ports>, ModelError>>(IN_FLIGHT);
     std::thread::scope(|scope| {
-        scope.spawn(|| simulate(config, sim_jobs, sim_done));
-        let mut feeder = Feeder::new(config);
+        scope.spawn(|| simulate::<S>(config, sim_jobs, sim_done));
+        let mut feeder = Feeder::<S>::new(config);
         let mut checker = config.design.checker();
         let mut pending = std::collections::VecDeque::new();
         let mut first = None;
+        let mut split = Split::default();
         let start = Instant::now();
         for _ in 0..IN_FLIGHT {
-            let mut job = Job {
-                ins: Vec::with_capacity(BATCH),
-                outs: Vec::with_capacity(BATCH),
-            };
+            let mut job = Job::new();
             let mut cycles = Vec::with_capacity(BATCH);
-            feeder.next_batch(&mut job, &mut cycles);
+            feeder.next_batch(&mut job, &mut cycles, config.ops == 0);
             if cycles.is_empty() {
                 break;
             }
@@ -232,13 +345,21 @@ pub fn run(config: &RunConfig, mut progress: impl FnMut(&Counts)) -> Result<Repo
             to_sim.send(job).expect("the simulation thread is alive");
         }
         while let Some(mut cycles) = pending.pop_front() {
-            let mut job = done_jobs.recv().expect("the simulation thread answers")?;
-            first = check_batch(&mut checker, &cycles, &job.outs);
+            let (job, wait) = timed(|| done_jobs.recv().expect("the simulation thread answers"));
+            let mut job = job?;
+            split.wait += wait;
+            split.model += job.model_seconds;
+            let check;
+            (first, check) = timed(|| check_batch(&mut checker, &cycles, &job.outs));
+            split.check += check;
             progress(&checker.counts());
             if first.is_some() {
                 break;
             }
-            feeder.next_batch(&mut job, &mut cycles);
+            // Enough once the ops checked so far reach the target: the
+            // batches still in flight only add to it.
+            let enough = checker.counts().ops >= config.ops;
+            split.stimulus += timed(|| feeder.next_batch(&mut job, &mut cycles, enough)).1;
             if !cycles.is_empty() {
                 pending.push_back(cycles);
                 to_sim.send(job).expect("the simulation thread is alive");
@@ -254,42 +375,49 @@ pub fn run(config: &RunConfig, mut progress: impl FnMut(&Counts)) -> Result<Repo
             mismatches: u64::from(first.is_some()),
             first,
             seconds: start.elapsed().as_secs_f64(),
+            bare_seconds: None,
+            random_batches: feeder.random_batches,
+            split,
         })
     })
 }
 
 /// Checks one batch of cycles against what the hardware showed; returns the
 /// first mismatch.
-fn check_batch(checker: &mut Checker, cycles: &[Cycle], outs: &[PortsOut]) -> Option<Mismatch> {
+fn check_batch<S: Stimulus>(
+    checker: &mut Checker,
+    cycles: &[S],
+    outs: &[PortsOut],
+) -> Option<Mismatch> {
     cycles
         .iter()
         .zip(outs)
-        .find_map(|(c, o)| checker.step(c, &o.outputs()).err())
+        .find_map(|(c, o)| c.check(checker, &o.outputs()).err())
 }
 
 /// Runs `cycles` (then enough idle cycles to flush every result) on a fresh
 /// model of `config.design` — with `config`'s initial state — and returns the
 /// first mismatch, if any. With `vcd`, traces every cycle to that file.
-pub fn check_cycles(
+pub fn check_cycles<S: Stimulus>(
     config: &RunConfig,
-    cycles: &[Cycle],
+    cycles: &[S],
     vcd: Option<&Path>,
 ) -> Result<Result<Counts, Mismatch>, ModelError> {
     let design = config.design;
     let mut model = config.model(vcd)?;
     let mut checker = design.checker();
-    let all: Vec<Cycle> = cycles
+    let all: Vec<S> = cycles
         .iter()
         .copied()
-        .chain(std::iter::repeat_n(Cycle::Idle, LATENCY_CYCLES + 2))
+        .chain(std::iter::repeat_n(S::IDLE, design.latency() + 2))
         .collect();
-    let ins: Vec<PortsIn> = all
+    let ins: Vec<S::Ports> = all
         .iter()
         .enumerate()
-        .map(|(i, c)| ports(c, design, junk(i as u64)))
+        .map(|(i, c)| c.ports(design, junk(i as u64)))
         .collect();
     let mut outs = vec![PortsOut::default(); all.len()];
-    model.run(&ins, &mut outs);
+    S::run(&mut model, &ins, &mut outs);
     Ok(match check_batch(&mut checker, &all, &outs) {
         Some(m) => Err(m),
         None => Ok(checker.counts()),
@@ -297,15 +425,17 @@ pub fn check_cycles(
 }
 
 /// Shrinks a failing cycle sequence with delta debugging (complement
-/// removal, halving granularity) until removing any chunk makes it pass, or
-/// `budget` runs out. Every candidate runs on a fresh model.
-pub fn minimize(
+/// removal, halving granularity) until removing any chunk makes it pass,
+/// then simplifies the cycles left one at a time ([`Stimulus::simpler`]:
+/// a lane dropped, an op made idle) while the sequence still fails, or
+/// until `budget` runs out. Every candidate runs on a fresh model.
+pub fn minimize<S: Stimulus>(
     config: &RunConfig,
-    mut cycles: Vec<Cycle>,
+    mut cycles: Vec<S>,
     budget: Duration,
-) -> Result<Vec<Cycle>, ModelError> {
+) -> Result<Vec<S>, ModelError> {
     let fails =
-        |c: &[Cycle]| -> Result<bool, ModelError> { Ok(check_cycles(config, c, None)?.is_err()) };
+        |c: &[S]| -> Result<bool, ModelError> { Ok(check_cycles(config, c, None)?.is_err()) };
     let start = Instant::now();
     let mut chunks = 2usize;
     while cycles.len() >= 2 && start.elapsed() < budget {
@@ -314,7 +444,7 @@ pub fn minimize(
         let mut smaller = None;
         for lo in (0..cycles.len()).step_by(size) {
             let hi = (lo + size).min(cycles.len());
-            let candidate: Vec<Cycle> = cycles[..lo].iter().chain(&cycles[hi..]).copied().collect();
+            let candidate: Vec<S> = cycles[..lo].iter().chain(&cycles[hi..]).copied().collect();
             if fails(&candidate)? {
                 smaller = Some(candidate);
                 break;
@@ -329,18 +459,32 @@ pub fn minimize(
             None => chunks = (chunks * 2).min(cycles.len()),
         }
     }
+    let mut i = 0;
+    while i < cycles.len() && start.elapsed() < budget {
+        let mut simplified = false;
+        for candidate in cycles[i].simpler() {
+            let saved = std::mem::replace(&mut cycles[i], candidate);
+            if fails(&cycles)? {
+                simplified = true;
+                break;
+            }
+            cycles[i] = saved;
+        }
+        // A simplified cycle may simplify further; otherwise move on.
+        i += usize::from(!simplified);
+    }
     Ok(cycles)
 }
 
 /// Everything known about a failing run.
 #[derive(Clone, Debug)]
-pub struct Failure {
+pub struct Failure<S = Cycle> {
     /// The run that failed.
     pub config: RunConfig,
     /// Its first mismatch.
     pub original: Mismatch,
     /// A minimal cycle sequence that still fails.
-    pub minimal: Vec<Cycle>,
+    pub minimal: Vec<S>,
     /// The mismatch the minimal sequence produces.
     pub minimal_mismatch: Mismatch,
     /// VCD trace of the minimal sequence.
@@ -349,11 +493,13 @@ pub struct Failure {
 
 /// Replays the failing run from its seed up to the mismatch, shrinks it, and
 /// traces the shrunk sequence to `vcd` (normally `target/cosim/fail-<seed>.vcd`).
-pub fn diagnose(config: &RunConfig, original: Mismatch, vcd: &Path) -> Result<Failure, ModelError> {
-    let mut generator = Generator::new(config.design, config.seed, config.sweep_every);
-    let prefix: Vec<Cycle> = (0..=original.cycle)
-        .map(|_| generator.next_cycle())
-        .collect();
+pub fn diagnose<S: Stimulus>(
+    config: &RunConfig,
+    original: Mismatch,
+    vcd: &Path,
+) -> Result<Failure<S>, ModelError> {
+    let mut source = S::source(config);
+    let prefix: Vec<S> = (0..=original.cycle).map(|_| source.next_cycle()).collect();
     // The prefix must fail the same way again: determinism is what makes the
     // seed a complete bug report.
     let replayed = check_cycles(config, &prefix, None)?;
@@ -378,7 +524,40 @@ pub fn diagnose(config: &RunConfig, original: Mismatch, vcd: &Path) -> Result<Fa
     })
 }
 
-impl fmt::Display for Failure {
+/// A failure of any design, explained (what `atomik cosim` prints).
+#[derive(Clone, Debug)]
+pub struct Diagnosis {
+    /// The report: mismatch, minimal sequence, VCD path, replay command.
+    pub text: String,
+    /// VCD trace of the minimal sequence.
+    pub vcd: PathBuf,
+    /// The minimal failing sequence, one cycle per string.
+    pub minimal: Vec<String>,
+}
+
+impl<S: Stimulus> From<Failure<S>> for Diagnosis {
+    fn from(f: Failure<S>) -> Diagnosis {
+        Diagnosis {
+            text: f.to_string(),
+            minimal: f.minimal.iter().map(ToString::to_string).collect(),
+            vcd: f.vcd,
+        }
+    }
+}
+
+/// [`diagnose`] for whichever stimulus `config.design` takes.
+pub fn diagnose_any(
+    config: &RunConfig,
+    original: Mismatch,
+    vcd: &Path,
+) -> Result<Diagnosis, ModelError> {
+    Ok(match config.design.kind() {
+        Kind::Table => diagnose::<Cycle>(config, original, vcd)?.into(),
+        Kind::Lanes(_) => diagnose::<LaneCycle>(config, original, vcd)?.into(),
+    })
+}
+
+impl<S: Stimulus> fmt::Display for Failure<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = &self.config;
         writeln!(
@@ -397,9 +576,9 @@ impl fmt::Display for Failure {
         let mut contract = c.design.checker();
         let mut idle = 0usize;
         for (i, cycle) in self.minimal.iter().enumerate() {
-            let accepted = contract.ready_for(cycle);
-            contract.advance_unchecked(cycle);
-            if *cycle == Cycle::Idle {
+            let accepted = contract.ready_for(cycle.control());
+            contract.advance_unchecked(cycle.control());
+            if *cycle == S::IDLE {
                 idle += 1;
                 continue;
             }
@@ -407,9 +586,10 @@ impl fmt::Display for Failure {
                 writeln!(f, "  {:>6}  ({idle} idle)", "")?;
                 idle = 0;
             }
-            let note = match cycle {
-                Cycle::Op { .. } if !accepted => "  (not accepted: ready low)",
-                _ => "",
+            let note = if cycle.ops() > 0 && !accepted {
+                "  (not accepted: ready low)"
+            } else {
+                ""
             };
             writeln!(f, "  {i:>6}  {cycle}{note}")?;
         }

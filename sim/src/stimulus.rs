@@ -4,11 +4,110 @@
 // width first: the truncating casts are the point.
 #![allow(clippy::cast_possible_truncation)]
 
+use std::fmt;
+
 use atomik::Opcode;
 
+use atomik_hdl::contract::{Checker, Edge, Mismatch, Outputs};
 pub use atomik_hdl::contract::{Cycle, junk};
 
-use crate::verilated::{Design, PortsIn};
+use crate::lockstep::RunConfig;
+use crate::verilated::{Design, Model, PortsIn, PortsOut};
+
+/// What one clock cycle of a design's stimulus is: the lock-step harness
+/// ([`run`](crate::run), [`check_cycles`](crate::check_cycles),
+/// [`diagnose`](crate::diagnose)) is written once over this trait, for
+/// [`Cycle`] (`atomik_state_table`) and
+/// [`LaneCycle`](crate::lanes::LaneCycle) (`atomik_lane_table`).
+pub trait Stimulus: Copy + PartialEq + fmt::Debug + fmt::Display + Send + 'static {
+    /// The port struct the model takes.
+    type Ports: Copy + Default + Send + 'static;
+    /// The seeded random source of this stimulus.
+    type Source: Source<Self>;
+    /// A cycle that drives nothing.
+    const IDLE: Self;
+    /// The random source of `config` (design, seed, sweep interval, load).
+    fn source(config: &RunConfig) -> Self::Source;
+    /// What the control port does in this cycle.
+    fn control(&self) -> &Cycle;
+    /// Ops presented in this cycle (accepted when `ready` is high).
+    fn ops(&self) -> u64;
+    /// The port values, with `junk` (see [`junk`]) on meaningless inputs.
+    fn ports(&self, design: Design, junk: u64) -> Self::Ports;
+    /// Checks what the hardware showed in this cycle, and advances `checker`.
+    fn check(&self, checker: &mut Checker, out: &Outputs) -> Result<Edge, Mismatch>;
+    /// Runs the model for one cycle per element of `ins`.
+    fn run(model: &mut Model, ins: &[Self::Ports], outs: &mut [PortsOut]);
+    /// Simpler versions of this cycle, for shrinking a failure: each does
+    /// strictly less (so shrinking ends).
+    fn simpler(&self) -> Vec<Self>;
+}
+
+/// A seeded random source of cycles that can be told to read every context.
+pub trait Source<S> {
+    /// The next cycle.
+    fn next_cycle(&mut self) -> S;
+    /// Starts a READ of every context, in address order, from the next cycle.
+    fn start_sweep(&mut self);
+    /// Whether a sweep is in progress.
+    fn sweeping(&self) -> bool;
+}
+
+impl Stimulus for Cycle {
+    type Ports = PortsIn;
+    type Source = Generator;
+    const IDLE: Cycle = Cycle::Idle;
+
+    fn source(config: &RunConfig) -> Generator {
+        Generator::new(config.design, config.seed, config.sweep_every).full_load(config.full_load)
+    }
+
+    #[inline]
+    fn control(&self) -> &Cycle {
+        self
+    }
+
+    #[inline]
+    fn ops(&self) -> u64 {
+        u64::from(matches!(self, Cycle::Op { .. }))
+    }
+
+    #[inline]
+    fn ports(&self, design: Design, junk: u64) -> PortsIn {
+        ports(self, design, junk)
+    }
+
+    #[inline]
+    fn check(&self, checker: &mut Checker, out: &Outputs) -> Result<Edge, Mismatch> {
+        checker.step(self, out)
+    }
+
+    fn run(model: &mut Model, ins: &[PortsIn], outs: &mut [PortsOut]) {
+        model.run(ins, outs);
+    }
+
+    /// An op becomes idle (keeping the cycles after it where they were).
+    fn simpler(&self) -> Vec<Cycle> {
+        match self {
+            Cycle::Op { .. } => vec![Cycle::Idle],
+            Cycle::Idle | Cycle::Reset => Vec::new(),
+        }
+    }
+}
+
+impl Source<Cycle> for Generator {
+    fn next_cycle(&mut self) -> Cycle {
+        Generator::next_cycle(self)
+    }
+
+    fn start_sweep(&mut self) {
+        Generator::start_sweep(self);
+    }
+
+    fn sweeping(&self) -> bool {
+        Generator::sweeping(self)
+    }
+}
 
 /// The port values for `cycle` on `design`, with `junk` (see [`junk`]) on the
 /// inputs that carry no meaning. The rule lives in
@@ -33,6 +132,8 @@ pub struct Generator {
     since_sweep: u64,
     sweep_at: Option<u32>,
     started: bool,
+    /// No idle cycles (see [`full_load`](Self::full_load)).
+    full_load: bool,
 }
 
 impl Generator {
@@ -50,7 +151,16 @@ impl Generator {
             since_sweep: 0,
             sweep_at: None,
             started: false,
+            full_load: false,
         }
+    }
+
+    /// With `on`, the control port presents an op in every cycle (resets
+    /// and sweeps still happen): for measuring ops per cycle at saturation.
+    #[must_use]
+    pub fn full_load(mut self, on: bool) -> Self {
+        self.full_load = on;
+        self
     }
 
     /// Starts a READ of every context, in address order, from the next cycle.
@@ -62,6 +172,11 @@ impl Generator {
     /// Whether a sweep is in progress.
     pub fn sweeping(&self) -> bool {
         self.sweep_at.is_some()
+    }
+
+    /// Whether the opening reset has been generated.
+    pub fn started(&self) -> bool {
+        self.started
     }
 
     /// The next cycle's stimulus. (Ops presented while `ready` is low are
@@ -83,7 +198,7 @@ impl Generator {
         let field =
             |shift: u32, width: u32, n: u64| (((bits >> shift) & ((1 << width) - 1)) * n) >> width;
         match field(0, 16, 1000) {
-            0..=99 => return Cycle::Idle,
+            0..=99 if !self.full_load => return Cycle::Idle,
             // About one reset every 500k cycles: rare enough that the sweep
             // it forces (ready low for `contexts` cycles) costs little.
             100 if field(16, 16, 500) == 0 => return Cycle::Reset,

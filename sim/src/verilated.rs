@@ -19,14 +19,34 @@ pub enum Design {
     /// `hdl/verilog/mutants/no_forwarding/…`: 256 × 64 with hazard forwarding
     /// removed. Wrong on purpose; the harness must catch it.
     MutantNoForwarding,
+    /// `hdl/verilog/lanes_ice40/atomik_lane_table.v`: 256 × 64, control port
+    /// plus the iCE40 preset's ACCUM lanes.
+    LanesIce40,
+    /// `hdl/verilog/lanes_ecp5/atomik_lane_table.v`: the ECP5 preset.
+    LanesEcp5,
+    /// `hdl/verilog/mutants/load_forgets_lanes/…`: the iCE40 lanes preset
+    /// whose LOAD and SWAP forget the lane banks. Wrong on purpose.
+    MutantLoadForgetsLanes,
+}
+
+/// What a design's ports look like, which decides how it is driven.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// `atomik_state_table`: the control port only ([`PortsIn`]).
+    Table,
+    /// `atomik_lane_table` with this many ACCUM lanes ([`LanePortsIn`]).
+    Lanes(usize),
 }
 
 impl Design {
     /// Every design, in the order `atomik cosim --help` lists them.
-    pub const ALL: [Design; 3] = [
+    pub const ALL: [Design; 6] = [
         Design::Default,
         Design::Small16x32,
         Design::MutantNoForwarding,
+        Design::LanesIce40,
+        Design::LanesEcp5,
+        Design::MutantLoadForgetsLanes,
     ];
 
     /// The name `atomik cosim --design` knows it by (and the replay hint
@@ -36,7 +56,15 @@ impl Design {
             Design::Default => "default",
             Design::Small16x32 => "small",
             Design::MutantNoForwarding => "mutant",
+            Design::LanesIce40 => "lanes_ice40",
+            Design::LanesEcp5 => "lanes_ecp5",
+            Design::MutantLoadForgetsLanes => "lanes_mutant",
         }
+    }
+
+    /// Every design's name, comma-separated (for error messages).
+    pub fn names() -> String {
+        Design::ALL.map(Design::name).join(", ")
     }
 
     /// One line for `--help`.
@@ -47,6 +75,39 @@ impl Design {
             Design::MutantNoForwarding => {
                 "the no-forwarding mutant: must FAIL (proves the harness has teeth)"
             }
+            Design::LanesIce40 => "hdl/verilog/lanes_ice40/atomik_lane_table.v (3 lanes)",
+            Design::LanesEcp5 => "hdl/verilog/lanes_ecp5/atomik_lane_table.v (16 lanes)",
+            Design::MutantLoadForgetsLanes => {
+                "the lanes mutant whose LOAD/SWAP forget the lane banks: must FAIL"
+            }
+        }
+    }
+
+    /// How the design is driven.
+    pub fn kind(self) -> Kind {
+        // The lane counts are the hdl crate's presets (the mutant is emitted
+        // on the iCE40 preset's count).
+        let [ice40, ecp5] = atomik_hdl::LANE_PRESETS;
+        match self {
+            Design::Default | Design::Small16x32 | Design::MutantNoForwarding => Kind::Table,
+            Design::LanesIce40 | Design::MutantLoadForgetsLanes => Kind::Lanes(ice40.lanes),
+            Design::LanesEcp5 => Kind::Lanes(ecp5.lanes),
+        }
+    }
+
+    /// ACCUM lanes besides the control port (0 for `atomik_state_table`).
+    pub fn lanes(self) -> usize {
+        match self.kind() {
+            Kind::Table => 0,
+            Kind::Lanes(n) => n,
+        }
+    }
+
+    /// Cycles from acceptance to `result_valid`.
+    pub fn latency(self) -> usize {
+        match self.kind() {
+            Kind::Table => atomik_hdl::LATENCY,
+            Kind::Lanes(_) => atomik_hdl::LANE_LATENCY,
         }
     }
 
@@ -54,7 +115,7 @@ impl Design {
     pub fn contexts(self) -> usize {
         match self {
             Design::Small16x32 => 16,
-            Design::Default | Design::MutantNoForwarding => 256,
+            _ => 256,
         }
     }
 
@@ -62,20 +123,20 @@ impl Design {
     pub fn width(self) -> u32 {
         match self {
             Design::Small16x32 => 32,
-            Design::Default | Design::MutantNoForwarding => 64,
+            _ => 64,
         }
     }
 
     /// The timing-contract checker for this design's geometry, in the state
     /// after reset.
     pub fn checker(self) -> Checker {
-        Checker::new(self.contexts(), self.width())
+        Checker::with_latency(self.contexts(), self.width(), self.latency())
     }
 }
 
 /// A name that is not one of [`Design::name`]'s.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown design {0:?}: choose one of default, small, mutant")]
+#[error("unknown design {0:?}: choose one of {names}", names = Design::names())]
 pub struct UnknownDesign(pub String);
 
 impl FromStr for Design {
@@ -127,6 +188,44 @@ impl From<Inputs> for PortsIn {
     }
 }
 
+/// The most ACCUM lanes any design has (the shim's `ATOMIK_SIM_MAX_LANES`).
+pub const MAX_LANES: usize = 16;
+
+/// The inputs of `atomik_lane_table` driven during one clock cycle: the
+/// control port, then lane i's valid bit (bit i), address and delta. Lanes
+/// beyond the design's count must be zero.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LanePortsIn {
+    /// The control port.
+    pub control: PortsIn,
+    /// `lane_valid`.
+    pub lane_valid: u32,
+    pad0: u32,
+    /// `lane_addr`, one byte per lane.
+    pub lane_addr: [u8; MAX_LANES],
+    /// `lane_delta`, one word per lane.
+    pub lane_delta: [u64; MAX_LANES],
+}
+
+impl LanePortsIn {
+    /// Lane inputs with the given values.
+    pub fn new(
+        control: PortsIn,
+        lane_valid: u32,
+        lane_addr: [u8; MAX_LANES],
+        lane_delta: [u64; MAX_LANES],
+    ) -> Self {
+        LanePortsIn {
+            control,
+            lane_valid,
+            pad0: 0,
+            lane_addr,
+            lane_delta,
+        }
+    }
+}
+
 /// The outputs observed during a cycle (before its closing rising edge).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -158,43 +257,41 @@ impl PortsOut {
 
 #[cfg(not(atomik_no_verilator))]
 mod ffi {
-    use super::{PortsIn, PortsOut};
     use std::ffi::{c_char, c_int, c_void};
 
+    /// Declares the models' C constructors (csrc/model.h `make`), which
+    /// all share one signature.
+    macro_rules! constructors {
+        ($($name:ident),* $(,)?) => {
+            unsafe extern "C" {
+                $(pub(super) fn $name(
+                    vcd: *const c_char,
+                    seed: u32,
+                    out: *mut *mut c_void,
+                    msg: *mut c_char,
+                    msg_len: usize,
+                ) -> c_int;)*
+            }
+        };
+    }
+
+    constructors!(
+        atomik_sim_new_default,
+        atomik_sim_new_default_fast,
+        atomik_sim_new_small,
+        atomik_sim_new_mutant,
+        atomik_sim_new_lanes_ice40,
+        atomik_sim_new_lanes_ecp5,
+        atomik_sim_new_lanes_mutant,
+    );
+
     unsafe extern "C" {
-        pub(super) fn atomik_sim_new_default(
-            vcd: *const c_char,
-            seed: u32,
-            out: *mut *mut c_void,
-            msg: *mut c_char,
-            msg_len: usize,
-        ) -> c_int;
-        pub(super) fn atomik_sim_new_default_fast(
-            vcd: *const c_char,
-            seed: u32,
-            out: *mut *mut c_void,
-            msg: *mut c_char,
-            msg_len: usize,
-        ) -> c_int;
-        pub(super) fn atomik_sim_new_small(
-            vcd: *const c_char,
-            seed: u32,
-            out: *mut *mut c_void,
-            msg: *mut c_char,
-            msg_len: usize,
-        ) -> c_int;
-        pub(super) fn atomik_sim_new_mutant(
-            vcd: *const c_char,
-            seed: u32,
-            out: *mut *mut c_void,
-            msg: *mut c_char,
-            msg_len: usize,
-        ) -> c_int;
         pub(super) fn atomik_sim_free(h: *mut c_void);
+        /// `input`/`output`: `n` port structs of the model's kind.
         pub(super) fn atomik_sim_run(
             h: *mut c_void,
-            input: *const PortsIn,
-            output: *mut PortsOut,
+            input: *const c_void,
+            output: *mut c_void,
             n: usize,
         ) -> c_int;
     }
@@ -313,6 +410,9 @@ impl Model {
             (Design::Default, true) => ffi::atomik_sim_new_default,
             (Design::Small16x32, _) => ffi::atomik_sim_new_small,
             (Design::MutantNoForwarding, _) => ffi::atomik_sim_new_mutant,
+            (Design::LanesIce40, _) => ffi::atomik_sim_new_lanes_ice40,
+            (Design::LanesEcp5, _) => ffi::atomik_sim_new_lanes_ecp5,
+            (Design::MutantLoadForgetsLanes, _) => ffi::atomik_sim_new_lanes_mutant,
         };
         let mut raw = std::ptr::null_mut();
         let mut message = [0u8; 256];
@@ -357,19 +457,41 @@ impl Model {
     /// were during that cycle into `output`.
     ///
     /// # Panics
-    /// If the slices differ in length, or the model reports an internal error.
+    /// If the design is not an `atomik_state_table` ([`Kind::Table`]), the
+    /// slices differ in length, or the model reports an internal error.
     pub fn run(&mut self, input: &[PortsIn], output: &mut [PortsOut]) {
+        assert_eq!(
+            self.design.kind(),
+            Kind::Table,
+            "a lanes model takes LanePortsIn"
+        );
+        self.run_raw(input, output);
+    }
+
+    /// [`run`](Self::run) for an `atomik_lane_table` ([`Kind::Lanes`]).
+    ///
+    /// # Panics
+    /// If the design has no lanes, the slices differ in length, or the model
+    /// reports an internal error.
+    pub fn run_lanes(&mut self, input: &[LanePortsIn], output: &mut [PortsOut]) {
+        assert!(self.design.lanes() > 0, "a table model takes PortsIn");
+        self.run_raw(input, output);
+    }
+
+    /// Only for the port struct of this model's kind (checked by the callers).
+    fn run_raw<I>(&mut self, input: &[I], output: &mut [PortsOut]) {
         assert_eq!(input.len(), output.len(), "one output per input cycle");
         #[cfg(not(atomik_no_verilator))]
         {
             // SAFETY: the handle is live (owned by self, freed only in Drop);
             // both pointers are valid for `len` elements of the #[repr(C)]
-            // types the shim declares with the same layout.
+            // types the shim declares with the same layout, and `I` is the
+            // struct of this model's kind (checked by `run`/`run_lanes`).
             let rc = unsafe {
                 ffi::atomik_sim_run(
                     self.handle.as_ptr(),
-                    input.as_ptr(),
-                    output.as_mut_ptr(),
+                    input.as_ptr().cast(),
+                    output.as_mut_ptr().cast(),
                     input.len(),
                 )
             };
@@ -426,5 +548,16 @@ mod tests {
         assert_eq!(std::mem::offset_of!(PortsIn, data_in), 8);
         assert_eq!(std::mem::size_of::<PortsOut>(), 16);
         assert_eq!(std::mem::offset_of!(PortsOut, result), 8);
+        // csrc/ports.h: atomik_sim_in, u32 x2, u8[16], u64[16].
+        assert_eq!(
+            std::mem::size_of::<LanePortsIn>(),
+            16 + 8 + 16 + 8 * MAX_LANES
+        );
+        assert_eq!(std::mem::offset_of!(LanePortsIn, lane_valid), 16);
+        assert_eq!(std::mem::offset_of!(LanePortsIn, lane_addr), 24);
+        assert_eq!(std::mem::offset_of!(LanePortsIn, lane_delta), 40);
+        for d in Design::ALL {
+            assert!(d.lanes() <= MAX_LANES, "{d:?}");
+        }
     }
 }

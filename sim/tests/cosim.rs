@@ -4,7 +4,8 @@
 
 use atomik::Opcode;
 use atomik_sim::{
-    Cycle, Design, MismatchKind, RunConfig, check_cycles, default_vcd_path, diagnose, run,
+    Cycle, Design, Kind, LaneCycle, MismatchKind, RunConfig, Stimulus, check_cycles,
+    default_vcd_path, diagnose, run,
 };
 
 /// Ops per seed: at least a million in `just test` (override with ATOMIK_COSIM_OPS).
@@ -15,29 +16,35 @@ fn ops() -> u64 {
         .unwrap_or(1_000_000)
 }
 
-fn lockstep(config: &RunConfig) {
+fn lockstep(config: &RunConfig) -> atomik_sim::Report {
     let report = run(config, |_| {}).expect("model builds");
     if let Some(m) = report.first {
         let vcd = default_vcd_path(config.seed);
-        let failure = diagnose(config, m, &vcd).expect("diagnosis runs");
-        panic!("{failure}");
+        let failure = atomik_sim::diagnose_any(config, m, &vcd).expect("diagnosis runs");
+        panic!("{}", failure.text);
     }
     let c = report.counts;
     println!(
-        "{:?} seed {}: {} cycles, {} ops, {} results checked, {} resets, {:.1} M cycles/s",
+        "{:?} seed {}: {} cycles, {} ops ({:.2} per cycle), {} results checked, {} resets, \
+         {:.1} M cycles/s, {:.1} M ops/s",
         config.design,
         config.seed,
         c.cycles,
         c.ops,
+        report.ops_per_cycle(),
         c.results,
         c.resets,
-        report.cycles_per_second() / 1e6
+        report.cycles_per_second() / 1e6,
+        report.ops_per_second() / 1e6
     );
     assert!(c.ops >= config.ops, "ran the requested number of ops");
+    // Every control op in four or so produces a result; lanes produce none.
+    let control_ops = c.cycles.min(c.ops);
     assert!(
-        c.results > c.ops / 4,
-        "a good share of the ops produced checked results"
+        c.results > control_ops / 4,
+        "a good share of the control ops produced checked results"
     );
+    report
 }
 
 macro_rules! seeds {
@@ -52,6 +59,137 @@ macro_rules! seeds {
 
 seeds!(default_seed_1: 1, default_seed_2: 2, default_seed_3: 0xA70_311C);
 
+/// A lanes preset: at least `ops()` accepted ops (control port and lanes)
+/// from `seed`, with every lane busy, races at every distance and resets.
+fn lanes_lockstep(design: Design, seed: u64) {
+    let mut config = RunConfig::new(design, seed, ops());
+    // Sweeps count control ops (one per cycle at most): read every context
+    // back several times per run even when the lanes carry most ops.
+    config.sweep_every = 20_000;
+    let report = lockstep(&config);
+    let Kind::Lanes(n) = design.kind() else {
+        panic!("{design:?} is a lanes design")
+    };
+    // The lanes do carry the load: on average more than half of them busy.
+    assert!(
+        report.ops_per_cycle() > 1.0 + n as f64 / 2.0,
+        "{:.2} ops per cycle with {n} lanes",
+        report.ops_per_cycle()
+    );
+}
+
+macro_rules! lane_seeds {
+    ($($name:ident: $design:expr, $seed:expr;)*) => {$(
+        #[test]
+        #[cfg_attr(atomik_no_verilator, ignore = "co-simulation SKIPPED: Verilator not found at build time")]
+        fn $name() {
+            lanes_lockstep($design, $seed);
+        }
+    )*};
+}
+
+lane_seeds! {
+    lanes_ice40_seed_1: Design::LanesIce40, 1;
+    lanes_ice40_seed_2: Design::LanesIce40, 2;
+    lanes_ice40_seed_3: Design::LanesIce40, 0x1A7E_5003;
+    lanes_ecp5_seed_1: Design::LanesEcp5, 1;
+    lanes_ecp5_seed_2: Design::LanesEcp5, 2;
+    lanes_ecp5_seed_3: Design::LanesEcp5, 0x1A7E_5003;
+}
+
+/// Teeth for the lanes: the mutant whose LOAD/SWAP forget the lane banks is
+/// caught, replays from its seed, shrinks to a few cycles, leaves a VCD,
+/// and prints a replay command naming its design.
+#[test]
+#[cfg_attr(
+    atomik_no_verilator,
+    ignore = "co-simulation SKIPPED: Verilator not found at build time"
+)]
+fn the_lanes_mutant_is_caught_shrunk_and_traced() {
+    let failure = caught::<LaneCycle>(Design::MutantLoadForgetsLanes, Design::LanesIce40);
+    let busy = failure.minimal.iter().filter(|c| c.ops() > 0).count();
+    assert!(
+        busy <= 4,
+        "shrunk to a few busy cycles, got {busy}:\n{failure}"
+    );
+    // What the mutant gets wrong involves a lane: the shrunk sequence keeps one.
+    assert!(failure.minimal.iter().any(|c| c.valid != 0), "{failure}");
+}
+
+/// Directed: every lane and the control op on one address, a LOAD/SWAP/
+/// SWAP_KEEP racing lane ACCUMs at every distance before and after it, and
+/// a reset in flight; on both presets, and the mutant fails it.
+#[test]
+#[cfg_attr(
+    atomik_no_verilator,
+    ignore = "co-simulation SKIPPED: Verilator not found at build time"
+)]
+fn lanes_directed_races() {
+    for design in [Design::LanesIce40, Design::LanesEcp5] {
+        let config = RunConfig::new(design, 0, 0);
+        let counts = check_cycles(&config, &races(design.lanes()), None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(counts.resets, 2, "{design:?}");
+    }
+    let mutant = RunConfig::new(Design::MutantLoadForgetsLanes, 0, 0);
+    let m = check_cycles(&mutant, &races(mutant.design.lanes()), None)
+        .unwrap()
+        .expect_err("the lanes mutant must fail the directed races");
+    assert!(matches!(m.kind, MismatchKind::WrongResult { .. }), "{m}");
+}
+
+/// The directed races of [`lanes_directed_races`] for `n` lanes.
+fn races(n: usize) -> Vec<LaneCycle> {
+    use atomik::Opcode::{Load, Read, Swap, SwapKeep};
+    let latency = Design::LanesIce40.latency();
+    let every_lane = |control| {
+        (0..n).fold(LaneCycle::control_only(control), |c, i| {
+            c.with_lane(i, 7, 1 << (3 * i + 1))
+        })
+    };
+    let mut cycles = vec![LaneCycle::control_only(Cycle::Reset)];
+    cycles.extend(std::iter::repeat_n(LaneCycle::IDLE, 256));
+    for racer in [Load, Swap, SwapKeep] {
+        for dist in 0..=latency + 1 {
+            // Lanes `dist` cycles before the racer, with it, and `dist` after.
+            cycles.push(every_lane(Cycle::Idle));
+            cycles.extend(std::iter::repeat_n(LaneCycle::IDLE, dist.saturating_sub(1)));
+            cycles.push(every_lane(Cycle::op(racer, 7, 0xAB)));
+            cycles.extend(std::iter::repeat_n(LaneCycle::IDLE, dist.saturating_sub(1)));
+            cycles.push(every_lane(Cycle::op(Read, 7, 0)));
+        }
+    }
+    // A reset with results and lane ACCUMs in flight flushes them.
+    cycles.push(every_lane(Cycle::op(Read, 7, 0)));
+    cycles.push(LaneCycle::control_only(Cycle::Reset));
+    cycles.extend(std::iter::repeat_n(LaneCycle::IDLE, 256));
+    cycles.push(LaneCycle::control_only(Cycle::op(Read, 7, 0)));
+    cycles
+}
+
+/// `measure_bare` times the model alone on the same cycles.
+#[test]
+#[cfg_attr(
+    atomik_no_verilator,
+    ignore = "co-simulation SKIPPED: Verilator not found at build time"
+)]
+fn the_bare_model_is_measured_on_request() {
+    for design in [Design::Small16x32, Design::LanesIce40] {
+        let mut config = RunConfig::new(design, 3, 20_000);
+        config.measure_bare = true;
+        let report = run(&config, |_| {}).unwrap();
+        assert_eq!(report.mismatches, 0);
+        assert!(
+            report
+                .bare_model_cycles_per_second()
+                .is_some_and(|r| r > 0.0)
+        );
+        config.measure_bare = false;
+        assert!(run(&config, |_| {}).unwrap().bare_seconds.is_none());
+    }
+}
+
 /// Every flop and memory word starts random: only the reset sweep makes the
 /// table read zero, so this checks the reset behaviour against the model.
 #[test]
@@ -60,9 +198,12 @@ seeds!(default_seed_1: 1, default_seed_2: 2, default_seed_3: 0xA70_311C);
     ignore = "co-simulation SKIPPED: Verilator not found at build time"
 )]
 fn random_initial_state_is_cleared_by_reset() {
-    let mut config = RunConfig::new(Design::Default, 77, 200_000);
-    config.random_state = true;
-    lockstep(&config);
+    // The lanes table's reset sweep must clear every lane bank too.
+    for (design, seed) in [(Design::Default, 77), (Design::LanesIce40, 78)] {
+        let mut config = RunConfig::new(design, seed, 200_000);
+        config.random_state = true;
+        lockstep(&config);
+    }
 }
 
 #[test]
@@ -84,37 +225,50 @@ fn small_preset_matches_the_model() {
     ignore = "co-simulation SKIPPED: Verilator not found at build time"
 )]
 fn the_mutant_is_caught_shrunk_and_traced() {
-    let config = RunConfig::new(Design::MutantNoForwarding, 9, 100_000);
+    let failure = caught::<Cycle>(Design::MutantNoForwarding, Design::Default);
+    let ops = failure.minimal.iter().filter(|c| c.ops() > 0).count();
+    assert!(
+        ops <= 4,
+        "shrunk to a minimal op sequence, got {ops} ops:\n{failure}"
+    );
+}
+
+/// Runs `mutant` from seed 9 and checks it is caught, shrunk and traced:
+/// the failure replays from its seed, its report says how to replay it,
+/// a VCD is written, and the shrunk sequence passes on `good`.
+fn caught<S: Stimulus>(mutant: Design, good: Design) -> atomik_sim::Failure<S> {
+    let config = RunConfig::new(mutant, 9, 100_000);
     let report = run(&config, |_| {}).expect("model builds");
     let first = report.first.expect("the mutant must not pass");
     assert_eq!(report.mismatches, 1);
-    let vcd = std::env::temp_dir().join(format!("atomik-mutant-{}.vcd", std::process::id()));
-    let failure = diagnose(&config, first, &vcd).expect("diagnosis runs");
+    let vcd = std::env::temp_dir().join(format!(
+        "atomik-{}-{}.vcd",
+        mutant.name(),
+        std::process::id()
+    ));
+    let failure = diagnose::<S>(&config, first, &vcd).expect("diagnosis runs");
     let text = failure.to_string();
     println!("{text}");
-    let ops = failure
-        .minimal
-        .iter()
-        .filter(|c| matches!(c, Cycle::Op { .. }))
-        .count();
-    assert!(
-        ops <= 4,
-        "shrunk to a minimal op sequence, got {ops} ops:\n{text}"
-    );
     assert!(std::fs::metadata(&vcd).expect("VCD written").len() > 1000);
     // Regression: the hint used to omit `--design`, so after a mutant or
     // preset failure it replayed the default design, which passes. (The
     // atomik-cli tests run the printed command and check it fails the same way.)
+    let hint = format!(
+        "replay: atomik cosim --design {} --seed 9 --ops 100000",
+        mutant.name()
+    );
     assert!(
-        text.contains("expected vs actual")
-            && text.contains("replay: atomik cosim --design mutant --seed 9 --ops 100000"),
+        text.contains("expected vs actual") && text.contains(&hint),
         "{text}"
     );
     // The same sequence passes on the correct design.
-    let mut good = config.clone();
-    good.design = Design::Default;
+    let good = RunConfig {
+        design: good,
+        ..config
+    };
     assert!(check_cycles(&good, &failure.minimal, None).unwrap().is_ok());
     std::fs::remove_file(&vcd).ok();
+    failure
 }
 
 /// Directed vectors, including the original README vector and the hazards.
@@ -167,4 +321,27 @@ fn directed_vectors() {
     .unwrap()
     .expect_err("the mutant must fail the directed vectors");
     assert!(matches!(m.kind, MismatchKind::WrongResult { .. }), "{m}");
+}
+
+/// At full load (an op on the control port and every lane in every cycle)
+/// the lanes table accepts N + 1 ops per cycle: `ready` drops only for the
+/// reset sweeps (the opening one and the rare random resets).
+#[test]
+#[cfg_attr(
+    atomik_no_verilator,
+    ignore = "co-simulation SKIPPED: Verilator not found at build time"
+)]
+fn full_load_accepts_n_plus_one_ops_per_cycle() {
+    for design in [Design::LanesIce40, Design::LanesEcp5] {
+        let mut config = RunConfig::new(design, 11, 1_000_000);
+        config.full_load = true;
+        let report = lockstep(&config);
+        let most = (design.lanes() + 1) as f64;
+        let per_cycle = report.ops_per_cycle();
+        assert!(
+            per_cycle <= most && per_cycle > most * 0.98,
+            "{design:?}: {per_cycle:.3} ops/cycle, {} resets",
+            report.counts.resets
+        );
+    }
 }

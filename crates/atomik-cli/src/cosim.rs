@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
-use atomik_sim::{DEFAULT_SWEEP_EVERY, Design, RunConfig, default_vcd_path, diagnose, run};
+use atomik_sim::{DEFAULT_SWEEP_EVERY, Design, RunConfig, default_vcd_path, diagnose_any, run};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
@@ -41,6 +41,10 @@ pub(crate) struct CosimArgs {
     /// Start with random flops and memories (only reset makes them zero).
     #[arg(long)]
     random_state: bool,
+    /// An op on the control port and on every lane in every cycle (resets
+    /// and sweeps still happen): measures ops per cycle at saturation.
+    #[arg(long)]
+    full_load: bool,
 }
 
 fn seed_from_clock() -> u64 {
@@ -64,8 +68,11 @@ pub(crate) fn cosim(a: &CosimArgs) -> Result<bool> {
     let seed = a.seed.unwrap_or_else(seed_from_clock);
     let mut config = RunConfig::new(design, seed, a.ops);
     config.random_state = a.random_state;
+    config.full_load = a.full_load;
     config.sweep_every = a.sweep_every;
     config.vcd.clone_from(&a.vcd);
+    // The model alone on the same cycles, for `bare_model_cycles_per_second`.
+    config.measure_bare = true;
     if !a.json {
         eprintln!("co-simulating {design:?} (seed {seed}, {} ops)", a.ops);
     }
@@ -81,7 +88,7 @@ pub(crate) fn cosim(a: &CosimArgs) -> Result<bool> {
     })?;
     bar.finish_and_clear();
     let failure = match report.first {
-        Some(m) => Some(diagnose(&config, m, &default_vcd_path(seed))?),
+        Some(m) => Some(diagnose_any(&config, m, &default_vcd_path(seed))?),
         None => None,
     };
     let c = report.counts;
@@ -94,30 +101,52 @@ pub(crate) fn cosim(a: &CosimArgs) -> Result<bool> {
             "results_checked": c.results,
             "resets": c.resets,
             "mismatches": report.mismatches,
+            "lanes": design.lanes(),
+            "latency": design.latency(),
             "seconds": report.seconds,
             "cycles_per_second": report.cycles_per_second(),
+            "ops_per_cycle": report.ops_per_cycle(),
+            "ops_per_second": report.ops_per_second(),
+            "bare_model_seconds": report.bare_seconds,
+            "bare_model_cycles_per_second": report.bare_model_cycles_per_second(),
+            // Where the checked run's time went (seconds summed per batch).
+            "split": {
+                "model": report.split.model,
+                "stimulus": report.split.stimulus,
+                "check": report.split.check,
+                "wait_for_model": report.split.wait,
+            },
             "first_mismatch": report.first.map(|m| m.to_string()),
             "failure_vcd": failure.as_ref().map(|f| f.vcd.display().to_string()),
-            "minimal_sequence": failure.as_ref().map(|f| f.minimal.iter().map(ToString::to_string).collect::<Vec<_>>()),
+            "minimal_sequence": failure.as_ref().map(|f| &f.minimal),
         });
         println!("{v}");
     } else {
         println!(
-            "{} ops in {} cycles, {} results checked, {} resets: {} mismatches in {:.2} s ({:.1} M cycles/s)",
+            "{} ops in {} cycles ({:.2} ops/cycle), {} results checked, {} resets: {} mismatches in {:.2} s ({:.1} M cycles/s, {:.1} M ops/s checked)",
             c.ops,
             c.cycles,
+            report.ops_per_cycle(),
             c.results,
             c.resets,
             report.mismatches,
             report.seconds,
-            report.cycles_per_second() / 1e6
+            report.cycles_per_second() / 1e6,
+            report.ops_per_second() / 1e6
         );
+        if let Some(bare) = report.bare_model_cycles_per_second() {
+            println!(
+                "the model alone on the same cycles: {:.1} M cycles/s (checked/bare {:.2})",
+                bare / 1e6,
+                report.cycles_per_second() / bare
+            );
+        }
         if let Some(p) = &a.vcd {
             println!("trace: {}", p.display());
         }
     }
     if let Some(f) = &failure {
-        eprintln!("{f}");
+        eprintln!("{}", f.text);
     }
     Ok(failure.is_none())
 }

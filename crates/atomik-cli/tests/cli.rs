@@ -132,19 +132,42 @@ fn verilog_emits_the_committed_default_and_rejects_bad_sizes() {
 
 #[test]
 fn cosim_reports_json_and_fails_on_the_mutant() {
-    let v = json_with_keys(
-        &["cosim", "--ops", "20000", "--seed", "4", "--json"],
-        &[
-            "ops",
-            "cycles",
-            "mismatches",
-            "seconds",
-            "cycles_per_second",
-        ],
-    );
-    assert_eq!(v["mismatches"], 0);
-    assert_eq!(v["seed"], 4);
-    assert!(v["ops"].as_u64().unwrap() >= 20_000);
+    // Every correct design, with the speed of the model alone beside the
+    // checked run's.
+    for (design, lanes) in [
+        ("default", 0),
+        ("small", 0),
+        ("lanes_ice40", 3),
+        ("lanes_ecp5", 16),
+    ] {
+        let v = json_with_keys(
+            &[
+                "cosim", "--design", design, "--ops", "20000", "--seed", "4", "--json",
+            ],
+            &[
+                "ops",
+                "cycles",
+                "mismatches",
+                "seconds",
+                "cycles_per_second",
+                "ops_per_cycle",
+                "ops_per_second",
+                "bare_model_cycles_per_second",
+            ],
+        );
+        assert_eq!(v["mismatches"], 0, "{design}");
+        assert_eq!(v["seed"], 4);
+        assert_eq!(v["lanes"], lanes, "{design}");
+        assert!(v["ops"].as_u64().unwrap() >= 20_000, "{design}");
+        assert!(v["bare_model_cycles_per_second"].as_f64().unwrap() > 0.0);
+        // A lanes design checks more than one op per cycle.
+        let per_cycle = v["ops_per_cycle"].as_f64().unwrap();
+        assert_eq!(
+            per_cycle > 1.5,
+            lanes > 0,
+            "{design}: {per_cycle} ops/cycle"
+        );
+    }
 
     // The broken design: non-zero exit, a minimal sequence and a VCD.
     let out = atomik(&[
@@ -173,37 +196,40 @@ fn line_after<'a>(stderr: &'a str, prefix: &str) -> &'a str {
 
 /// Regression: `atomik cosim` printed a replay hint without `--design` (nor
 /// the sweep interval), so the printed command ran the default design and
-/// passed. The hint is now run as printed and must fail the same way.
+/// passed. The hint is now run as printed and must fail the same way, for
+/// the table's mutant and the lanes mutant.
 #[test]
 fn the_replay_hint_reproduces_the_failure() {
-    let out = atomik(&[
-        "cosim",
-        "--design",
-        "mutant",
-        "--ops",
-        "3000",
-        "--seed",
-        "5",
-        "--sweep-every",
-        "700",
-        "--random-state",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    let hint = line_after(&err, "replay: atomik ");
-    assert_eq!(
-        hint,
-        "cosim --design mutant --seed 5 --ops 3000 --sweep-every 700 --random-state"
-    );
-    let args: Vec<&str> = hint.split_whitespace().collect();
-    let again = atomik(&args);
-    assert_eq!(again.status.code(), Some(1), "the replay fails too");
-    let err_again = String::from_utf8_lossy(&again.stderr);
-    for prefix in ["MISMATCH in ", "expected vs actual: ", "replay: atomik "] {
+    for design in ["mutant", "lanes_mutant"] {
+        let out = atomik(&[
+            "cosim",
+            "--design",
+            design,
+            "--ops",
+            "3000",
+            "--seed",
+            "5",
+            "--sweep-every",
+            "700",
+            "--random-state",
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{design}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let hint = line_after(&err, "replay: atomik ");
         assert_eq!(
-            line_after(&err_again, prefix),
-            line_after(&err, prefix),
-            "{prefix}"
+            hint,
+            format!("cosim --design {design} --seed 5 --ops 3000 --sweep-every 700 --random-state")
         );
+        let args: Vec<&str> = hint.split_whitespace().collect();
+        let again = atomik(&args);
+        assert_eq!(again.status.code(), Some(1), "the replay fails too");
+        let err_again = String::from_utf8_lossy(&again.stderr);
+        for prefix in ["MISMATCH in ", "expected vs actual: ", "replay: atomik "] {
+            assert_eq!(
+                line_after(&err_again, prefix),
+                line_after(&err, prefix),
+                "{design}: {prefix}"
+            );
+        }
     }
 }
