@@ -181,13 +181,13 @@ pub const SUPPORTED_LANES: [usize; 7] = [2, 3, 4, 6, 8, 12, 16];
 pub struct LanePreset {
     /// Directory under `hdl/verilog/` holding `atomik_lane_table.v`.
     pub dir: &'static str,
-    /// The FPGA the lane count was chosen for (docs/lanes.md has the data).
+    /// The FPGA the lane count was chosen for (docs/hardware.md, "Choosing N", has the data).
     pub device: &'static str,
     /// ACCUM lanes besides the control port.
     pub lanes: usize,
 }
 
-/// The committed presets, chosen by measurement (docs/lanes.md). iCE40 HX8K:
+/// The committed presets, chosen by measurement (docs/hardware.md, "Choosing N"). iCE40 HX8K:
 /// 3 lanes use all 32 of its block RAMs (8 per lane, 8 for the control
 /// port). ECP5-85: 16 lanes (68 of 208 DP16KD): its block RAM's slow output
 /// caps the clock, so throughput comes from lanes.

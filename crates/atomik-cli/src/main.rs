@@ -80,6 +80,7 @@ fn run_demo(repo: &demo::Repo) -> ExitCode {
         demo::stage("Verilog from rust-hdl", || demo::emit_verilog(repo)),
         demo::stage("Verilator lint", || demo::lint_verilog(repo)),
         demo::stage("co-simulation, 1 M ops", demo::cosim),
+        demo::stage("co-simulation of the 3-lane table", demo::cosim_lanes),
         demo::stage("C library quick start", || demo::c_quickstart(repo)),
     ];
     let mut table = comfy_table::Table::new();
