@@ -193,9 +193,20 @@ pub(crate) fn replicas() -> Result<String> {
         b.table().read(3)?,
         b.table().read(5)?
     );
-    // What the original design did: apply every frame as it comes, no dedup, no gaps.
+    let naive = raw_xor_of_context_3(&channel)?;
+    println!(
+        "   raw XOR of the same channel leaves context 3 at {naive:#x}: the duplicated 0xff cancelled itself"
+    );
+    println!("   and the lost 0xf00 went unnoticed");
+    ensure!(naive != b.table().read(3)?, "raw XOR diverges");
+    Ok("duplicate ignored, loss reported and repaired, replicas bit-identical".into())
+}
+
+/// What the original design did with the same channel: apply every frame as
+/// it comes, with no dedup and no gap detection. Returns context 3's state.
+fn raw_xor_of_context_3(channel: &[u8]) -> Result<u64> {
     let mut naive = Context::<u64>::new();
-    for f in Frames::<u64>::new(&channel) {
+    for f in Frames::<u64>::new(channel) {
         let m = f?;
         match (m.addr, m.kind) {
             (3, atomik::MsgKind::Load) => naive.load(m.value),
@@ -203,13 +214,7 @@ pub(crate) fn replicas() -> Result<String> {
             _ => {}
         }
     }
-    println!(
-        "   raw XOR of the same channel leaves context 3 at {:#x}: the duplicated 0xff cancelled itself",
-        naive.read()
-    );
-    println!("   and the lost 0xf00 went unnoticed");
-    ensure!(naive.read() != b.table().read(3)?, "raw XOR diverges");
-    Ok("duplicate ignored, loss reported and repaired, replicas bit-identical".into())
+    Ok(naive.read())
 }
 
 /// Where the demo finds the repository (hdl/verilog, bindings/c, target/).
