@@ -179,6 +179,15 @@ const _: () = assert!(LATENCY == 4);
 
 impl Default for AtomikAxis {
     fn default() -> Self {
+        Self::with_credit_limit(AXIS_FIFO_DEPTH)
+    }
+}
+
+impl AtomikAxis {
+    /// The wrapper that takes an op only while fewer than `limit` results are
+    /// owed. Only `AXIS_FIFO_DEPTH` is correct: a larger limit is the mutant
+    /// (in the tests below) that overfills the FIFO when the consumer stalls.
+    fn with_credit_limit(limit: usize) -> Self {
         Self {
             aclk: Default::default(),
             aresetn: Default::default(),
@@ -195,7 +204,7 @@ impl Default for AtomikAxis {
             op_swap_keep: Constant::new(code(Opcode::SwapKeep)),
             count_one: Constant::new(1u64.to_bits()),
             ptr_one: Constant::new(1u64.to_bits()),
-            depth: Constant::new((AXIS_FIFO_DEPTH as u64).to_bits()),
+            depth: Constant::new((limit as u64).to_bits()),
             zero_count: Constant::new(Bits::default()),
             zero_ptr: Constant::new(Bits::default()),
             op: Default::default(),
@@ -401,11 +410,23 @@ mod tests {
         sim.done(x)
     }
 
-    #[test]
-    fn no_result_lost_whatever_m_axis_tready_does() {
+    fn simulate(uut: AtomikAxis) -> Result<(), SimError> {
         let mut sim = Simulation::<AtomikAxis>::new();
         sim.add_clock(5, |x: &mut Box<AtomikAxis>| x.aclk.next = !x.aclk.val());
         sim.add_testbench(testbench);
-        sim.run(Box::new(AtomikAxis::default()), 10 * 4100).unwrap();
+        sim.run(Box::new(uut), 10 * 4100)
+    }
+
+    #[test]
+    fn no_result_lost_whatever_m_axis_tready_does() {
+        simulate(AtomikAxis::default()).unwrap();
+    }
+
+    /// Teeth: a mutant whose credit allows one result more than the FIFO
+    /// holds must fail the same testbench (a stalled consumer loses a result).
+    #[test]
+    fn mutant_overcommit_fails() {
+        let limit = super::AXIS_FIFO_DEPTH + 1;
+        assert!(simulate(AtomikAxis::with_credit_limit(limit)).is_err());
     }
 }
