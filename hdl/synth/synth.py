@@ -189,6 +189,19 @@ def yosys(verilog, out, family="ice40", wrap=False):
     return json_path, cells
 
 
+def read_nextpnr_log(log, cells):
+    """(text, every Fmax it reports, used/available per cell type in `cells`,
+    a regex alternation) of a nextpnr log; the last Fmax is after routing."""
+    text = open(log).read()
+    fmax = [float(m) for m in re.findall(
+        r"Max frequency for clock '[^']*': ([\d.]+) MHz", text)]
+    if not fmax:
+        fail(f"no Fmax in {log}")
+    util = {k: re.sub(r"\s+", "", v) for k, v in re.findall(
+        rf"Info:\s+({cells}):\s+(\d+/\s*\d+)", text)}
+    return text, fmax, util
+
+
 def nextpnr(json_path, out, seed, freq):
     need("nextpnr-ice40", "nextpnr-ice40")
     asc = os.path.join(out, f"seed{seed}.asc")
@@ -200,13 +213,7 @@ def nextpnr(json_path, out, seed, freq):
          "--timing-allow-fail"],
         log,
     )
-    text = open(log).read()
-    fmax = [float(m) for m in re.findall(
-        r"Max frequency for clock '[^']*': ([\d.]+) MHz", text)]
-    if not fmax:
-        fail(f"no Fmax in {log}")
-    util = {k: re.sub(r"\s+", "", v) for k, v in re.findall(
-        r"Info:\s+(ICESTORM_LC|ICESTORM_RAM|SB_IO):\s+(\d+/\s*\d+)", text)}
+    text, fmax, util = read_nextpnr_log(log, "ICESTORM_LC|ICESTORM_RAM|SB_IO")
     # The clock-to-clock critical path: first source, final setup sink, split.
     m = re.search(r"Critical path report for clock '[^']*' \(posedge -> posedge\):\n(.*?)\n\n",
                   text, re.S)
@@ -236,13 +243,7 @@ def nextpnr_ecp5(json_path, out, seed, freq):
     run([tool, "--85k", "--package", "CABGA381", "--json", os.path.basename(json_path),
          "--seed", str(seed), "--freq", str(freq), "--timing-allow-fail"], log,
         cwd=os.path.dirname(os.path.abspath(json_path)))
-    text = open(log).read()
-    fmax = [float(m) for m in re.findall(
-        r"Max frequency for clock '[^']*': ([\d.]+) MHz", text)]
-    if not fmax:
-        fail(f"no Fmax in {log}")
-    util = {k: re.sub(r"\s+", "", v) for k, v in re.findall(
-        r"Info:\s+(TRELLIS_COMB|TRELLIS_FF|DP16KD|TRELLIS_IO):\s+(\d+/\s*\d+)", text)}
+    _, fmax, util = read_nextpnr_log(log, "TRELLIS_COMB|TRELLIS_FF|DP16KD|TRELLIS_IO")
     return {"seed": seed, "fmax": fmax[-1], "util": util, "path": "", "asc": None}
 
 

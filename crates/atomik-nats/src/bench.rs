@@ -74,6 +74,20 @@ struct PathResult {
     achieved_rate: f64,
 }
 
+impl PathResult {
+    /// One path's figures from what its run measured: wall seconds for all
+    /// updates, bytes sent, the latency samples of the paced phase.
+    fn new(args: &BenchArgs, secs: f64, bytes: u64, lat: &mut [f64], achieved_rate: f64) -> Self {
+        PathResult {
+            per_second: args.updates as f64 / secs,
+            bytes_per_update: bytes as f64 / args.updates as f64,
+            p50_ms: percentile(lat, 0.5),
+            p99_ms: percentile(lat, 0.99),
+            achieved_rate,
+        }
+    }
+}
+
 fn updates(n: u64, seed: u64) -> Vec<(usize, u64)> {
     let mut rng = fastrand::Rng::with_seed(seed);
     (0..n)
@@ -186,13 +200,7 @@ async fn delta_path(
     .await?;
     a.shutdown().await?;
     b.shutdown().await?;
-    Ok(PathResult {
-        per_second: args.updates as f64 / secs,
-        bytes_per_update: bytes as f64 / args.updates as f64,
-        p50_ms: percentile(&mut lat, 0.5),
-        p99_ms: percentile(&mut lat, 0.99),
-        achieved_rate,
-    })
+    Ok(PathResult::new(args, secs, bytes, &mut lat, achieved_rate))
 }
 
 /// Publishes full values to the bucket's subjects, acks awaited by a task.
@@ -292,13 +300,7 @@ async fn kv_path(url: &str, args: &BenchArgs) -> anyhow::Result<PathResult> {
     .await?;
     drop(w);
     acker.await??;
-    Ok(PathResult {
-        per_second: args.updates as f64 / secs,
-        bytes_per_update: bytes as f64 / args.updates as f64,
-        p50_ms: percentile(&mut lat, 0.5),
-        p99_ms: percentile(&mut lat, 0.99),
-        achieved_rate,
-    })
+    Ok(PathResult::new(args, secs, bytes, &mut lat, achieved_rate))
 }
 
 /// The latency floor of this machine at the moment of the run: the same
