@@ -71,10 +71,11 @@ verilog-lint:
         echo "lint clean: $f"
     done
 
-# The default table to 8 SB_RAM40_4K, the iCE40 lanes preset to 32, the ECP5 one to 68 DP16KD.
+# The default table and atomik_axis to 8 SB_RAM40_4K, the iCE40 lanes preset to 32, the ECP5 one to 68 DP16KD.
 [doc("Yosys only: every preset's memories must map to block RAM")]
 synth-check:
     python3 hdl/synth/synth.py --yosys-only --expect-bram 8
+    python3 hdl/synth/synth.py --yosys-only --verilog hdl/verilog/axis/atomik_axis.v --expect-bram 8
     python3 hdl/synth/synth.py --yosys-only --verilog hdl/verilog/lanes_ice40/atomik_lane_table.v --expect-bram 32
     python3 hdl/synth/synth.py --yosys-only --family ecp5 --verilog hdl/verilog/lanes_ecp5/atomik_lane_table.v --expect-bram 68
 

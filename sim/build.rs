@@ -36,12 +36,12 @@ struct ModelSpec {
     suffix: &'static str,
     /// Built with `--trace` (VCD support; slower).
     traced: bool,
-    /// Its port policy in csrc/model.h: `Plain` (atomik_state_table) or
-    /// `Lanes` (atomik_lane_table).
+    /// Its port policy in csrc/model.h: `Plain` (atomik_state_table),
+    /// `Lanes` (atomik_lane_table) or `Axis` (atomik_axis).
     ports: &'static str,
 }
 
-const MODELS: [ModelSpec; 7] = [
+const MODELS: [ModelSpec; 9] = [
     ModelSpec {
         verilog: "hdl/verilog/atomik_state_table.v",
         top: "atomik_state_table",
@@ -74,7 +74,7 @@ const MODELS: [ModelSpec; 7] = [
         traced: true,
         ports: "Plain",
     },
-    // The lanes designs are built traced only: one Verilator build each
+    // The lanes and axis designs are built traced only: one Verilator build each
     // (the ECP5 preset's takes minutes), and a failure needs a VCD.
     ModelSpec {
         verilog: "hdl/verilog/lanes_ice40/atomik_lane_table.v",
@@ -99,6 +99,22 @@ const MODELS: [ModelSpec; 7] = [
         suffix: "lanes_mutant",
         traced: true,
         ports: "Lanes",
+    },
+    ModelSpec {
+        verilog: "hdl/verilog/axis/atomik_axis.v",
+        top: "atomik_axis",
+        prefix: "Vatomik_axis",
+        suffix: "axis",
+        traced: true,
+        ports: "Axis",
+    },
+    ModelSpec {
+        verilog: "hdl/verilog/mutants/axis_overcommit/atomik_axis.v",
+        top: "atomik_axis",
+        prefix: "Vatomik_mutant_axis",
+        suffix: "axis_mutant",
+        traced: true,
+        ports: "Axis",
     },
 ];
 

@@ -193,6 +193,22 @@ pub enum MismatchKind {
         /// The `result_clean` port.
         clean: bool,
     },
+    /// `atomik_axis`: `s_axis_tready` differs from the contract (the
+    /// table ready and fewer results owed than the FIFO holds).
+    TReady {
+        /// What the contract says.
+        expected: bool,
+        /// Results owed (in the FIFO or the table) before the cycle's edge.
+        owed: usize,
+    },
+    /// `atomik_axis` offered a different result beat than its FIFO model
+    /// holds (`None`: `m_axis_tvalid` low / the FIFO empty).
+    ResultBeat {
+        /// The FIFO head the model predicts.
+        expected: Option<u128>,
+        /// What `m_axis_tvalid` / `m_axis_tdata` showed.
+        actual: Option<u128>,
+    },
     /// The result arrived on time with the wrong value or clean flag.
     WrongResult {
         /// What the model predicts.
@@ -232,6 +248,23 @@ impl fmt::Display for Mismatch {
                 f,
                 "cycle {c}: result_valid with no result due (result {value:#x}, clean {clean})"
             ),
+            MismatchKind::TReady { expected, owed } => write!(
+                f,
+                "cycle {c}: s_axis_tready is {}, expected {} ({owed} results owed)",
+                u8::from(!expected),
+                u8::from(expected)
+            ),
+            MismatchKind::ResultBeat { expected, actual } => {
+                let beat = |b: Option<u128>| {
+                    b.map_or("none (tvalid low)".into(), |b| format!("{b:#034x}"))
+                };
+                write!(
+                    f,
+                    "cycle {c}: result beat {}, expected {}",
+                    beat(actual),
+                    beat(expected)
+                )
+            }
             MismatchKind::WrongResult {
                 expected: e,
                 value,

@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 pub mod axis;
+pub mod axis_check;
 pub mod contract;
 mod lane_bank;
 mod lane_control;
@@ -165,5 +166,9 @@ pub fn committed_files() -> Vec<(String, String)> {
     ];
     files.extend(lane_table::committed_files());
     files.push(("axis/atomik_axis.v".into(), axis::verilog()));
+    files.push((
+        "mutants/axis_overcommit/atomik_axis.v".into(),
+        axis::mutant_overcommit_verilog(),
+    ));
     files
 }

@@ -22,7 +22,8 @@
 namespace atomik_sim {
 
 // Port policies: how one cycle's inputs are driven into a model of each
-// kind. The kinds share the control port and its outputs.
+// kind, and its outputs read back. The table kinds share the control port
+// and its outputs.
 template <class M>
 inline void drive_control(M& top, const atomik_sim_in& in) {
     top.reset = in.reset;
@@ -30,6 +31,14 @@ inline void drive_control(M& top, const atomik_sim_in& in) {
     top.op = in.op;
     top.addr = in.addr;
     top.data_in = in.data_in;
+}
+
+template <class M>
+inline void sample_control(M& top, atomik_sim_out& out) {
+    out.ready = top.ready;
+    out.result_valid = top.result_valid;
+    out.result_clean = top.result_clean;
+    out.result = top.result;
 }
 
 // A packed input port from little-endian bytes: scalar ports (CData ..
@@ -45,23 +54,80 @@ template <std::size_t W>
 inline void put_le(VlWide<W>& port, const void* src) {
     std::memcpy(port.data(), src, W * sizeof(EData));
 }
+template <std::size_t W>
+inline void get_le(void* dst, const VlWide<W>& port) {
+    std::memcpy(dst, port.data(), W * sizeof(EData));
+}
 
 // atomik_state_table: the control port only.
 struct Plain {
     using In = atomik_sim_in;
+    using Out = atomik_sim_out;
     template <class M>
-    static void drive(M& top, const In& in) { drive_control(top, in); }
+    static void clock(M& top, uint8_t v) { top.clock = v; }
+    template <class M>
+    void drive(M& top, const In& in) { drive_control(top, in); }
+    template <class M>
+    void sample(M& top, Out& out) { sample_control(top, out); }
 };
 
 // atomik_lane_table: the control port and N ACCUM lanes.
 struct Lanes {
     using In = atomik_sim_lane_in;
+    using Out = atomik_sim_out;
     template <class M>
-    static void drive(M& top, const In& in) {
+    static void clock(M& top, uint8_t v) { top.clock = v; }
+    template <class M>
+    void drive(M& top, const In& in) {
         drive_control(top, in.control);
         top.lane_valid = in.lane_valid;
         put_le(top.lane_addr, in.lane_addr);
         put_le(top.lane_delta, in.lane_delta);
+    }
+    template <class M>
+    void sample(M& top, Out& out) { sample_control(top, out); }
+};
+
+// atomik_axis, with an AXI4-Stream source in front of it: a beat that was
+// offered and not taken stays on s_axis_tvalid/tdata, unchanged, until the
+// edge that takes it (the AXI rule the wrapper may rely on), and the offers
+// of the cycles in between are dropped. During reset the source drives
+// tvalid low and forgets its beat, as AXI4-Stream asks of a master. The
+// source lives here, not in Rust, because it reacts to s_axis_tready within
+// the cycle; what it drove is reported back in the outputs.
+struct Axis {
+    using In = atomik_sim_axis_in;
+    using Out = atomik_sim_axis_out;
+    bool pending = false;
+    uint8_t s_tvalid = 0;
+    uint64_t s_tdata[2] = {0, 0};
+
+    template <class M>
+    static void clock(M& top, uint8_t v) { top.aclk = v; }
+    template <class M>
+    void drive(M& top, const In& in) {
+        if (!in.aresetn) {
+            pending = false;
+            s_tvalid = 0;
+        } else if (!pending) {
+            s_tvalid = in.s_tvalid;
+            std::memcpy(s_tdata, in.s_tdata, sizeof s_tdata);
+        }
+        top.aresetn = in.aresetn;
+        top.m_axis_tready = in.m_tready;
+        top.s_axis_tvalid = s_tvalid;
+        put_le(top.s_axis_tdata, s_tdata);
+    }
+    template <class M>
+    void sample(M& top, Out& out) {
+        out.s_tready = top.s_axis_tready;
+        out.m_tvalid = top.m_axis_tvalid;
+        out.s_tvalid = s_tvalid;
+        get_le(out.m_tdata, top.m_axis_tdata);
+        std::memcpy(out.s_tdata, s_tdata, sizeof s_tdata);
+        // Settled outputs of this cycle decide whether the beat is taken
+        // at its closing edge.
+        pending = s_tvalid && !top.s_axis_tready;
     }
 };
 
@@ -69,6 +135,7 @@ template <class M, class P>
 struct Model final : Base {
     std::unique_ptr<VerilatedContext> ctx;
     std::unique_ptr<M> top;
+    P ports;
 #if VM_TRACE
     std::unique_ptr<VerilatedVcdC> vcd;
 #endif
@@ -93,7 +160,7 @@ struct Model final : Base {
             vcd->open(vcd_path);  // make() checks that it opened
         }
 #endif
-        top->clock = 0;
+        P::clock(*top, 0);
         top->eval();  // the first cycle's dump records this state at t = 0
     }
 
@@ -124,18 +191,15 @@ struct Model final : Base {
     // input change are the same evaluation.
     void run(const void* in_raw, void* out_raw, size_t n) override {
         const auto* in = static_cast<const typename P::In*>(in_raw);
-        auto* out = static_cast<atomik_sim_out*>(out_raw);
+        auto* out = static_cast<typename P::Out*>(out_raw);
         for (size_t i = 0; i < n; i++) {
-            top->clock = 0;
-            P::drive(*top, in[i]);
+            P::clock(*top, 0);
+            ports.drive(*top, in[i]);
             top->eval();
             dump();
-            out[i].ready = top->ready;
-            out[i].result_valid = top->result_valid;
-            out[i].result_clean = top->result_clean;
-            out[i].result = top->result;
+            ports.sample(*top, out[i]);
             ctx->timeInc(5);
-            top->clock = 1;
+            P::clock(*top, 1);
             top->eval();
             dump();
             ctx->timeInc(5);

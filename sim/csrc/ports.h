@@ -40,6 +40,31 @@ struct atomik_sim_lane_in {
     uint64_t lane_delta[ATOMIK_SIM_MAX_LANES];
 };
 
+// Inputs of one cycle of atomik_axis (layout mirrored in sim/src/verilated.rs).
+// s_tvalid/s_tdata are an offer: the shim's AXI source (model.h, Axis)
+// presents it only when no earlier beat is still waiting to be taken.
+// Beats are little-endian 64-bit halves.
+struct atomik_sim_axis_in {
+    uint8_t aresetn;
+    uint8_t s_tvalid;
+    uint8_t m_tready;
+    uint8_t pad0;
+    uint32_t pad1;
+    uint64_t s_tdata[2];
+};
+
+// Outputs of one cycle of atomik_axis, and the op beat the source actually
+// drove in it (s_tvalid, s_tdata).
+struct atomik_sim_axis_out {
+    uint8_t s_tready;
+    uint8_t m_tvalid;
+    uint8_t s_tvalid;
+    uint8_t pad0;
+    uint32_t pad1;
+    uint64_t m_tdata[2];
+    uint64_t s_tdata[2];
+};
+
 // Why a model could not be constructed: the return value of every
 // atomik_sim_new_<name> (mirrored by ModelError in sim/src/verilated.rs).
 enum atomik_sim_status {
@@ -60,8 +85,9 @@ namespace atomik_sim {
 
 // What the dispatch file needs of any model. `in` and `out` point to n
 // elements of the port structs of the model's kind (atomik_sim_in or
-// atomik_sim_lane_in, and atomik_sim_out): the Rust side knows each model's
-// kind and passes the matching arrays.
+// atomik_sim_lane_in with atomik_sim_out; atomik_sim_axis_in with
+// atomik_sim_axis_out): the Rust side knows each model's kind and passes
+// the matching arrays.
 struct Base {
     virtual ~Base() = default;
     virtual void run(const void* in, void* out, size_t n) = 0;

@@ -19,10 +19,10 @@ use std::collections::VecDeque;
 use std::fmt;
 
 use atomik::Opcode;
-use atomik_hdl::contract::{Checker, Cycle, Edge, LaneAccum, Mismatch, Outputs};
+use atomik_hdl::contract::{Checker, Cycle, LaneAccum, Mismatch};
 
 use crate::lockstep::RunConfig;
-use crate::stimulus::{Generator, Source, Stimulus, ports};
+use crate::stimulus::{Generator, Source, Stimulus, contract_accepted, ports};
 use crate::verilated::{Design, LanePortsIn, MAX_LANES, Model, PortsOut};
 
 /// What a lanes table is driven with in one cycle: the control port and
@@ -87,6 +87,8 @@ impl fmt::Display for LaneCycle {
 
 impl Stimulus for LaneCycle {
     type Ports = LanePortsIn;
+    type Out = PortsOut;
+    type Checker = Checker;
     type Source = LaneGenerator;
     const IDLE: LaneCycle = LaneCycle::control_only(Cycle::Idle);
 
@@ -95,9 +97,8 @@ impl Stimulus for LaneCycle {
             .full_load(config.full_load)
     }
 
-    #[inline]
-    fn control(&self) -> &Cycle {
-        &self.control
+    fn checker(design: Design) -> Checker {
+        design.checker()
     }
 
     #[inline]
@@ -127,18 +128,24 @@ impl Stimulus for LaneCycle {
     }
 
     #[inline]
-    fn check(&self, checker: &mut Checker, out: &Outputs) -> Result<Edge, Mismatch> {
+    fn check(&self, checker: &mut Checker, out: &PortsOut) -> Result<(), Mismatch> {
         let mut lanes = [LaneAccum { addr: 0, delta: 0 }; MAX_LANES];
         let mut n = 0;
         for (_, lane) in self.lanes() {
             lanes[n] = lane;
             n += 1;
         }
-        checker.step_with_lanes(&self.control, &lanes[..n], out)
+        checker
+            .step_with_lanes(&self.control, &lanes[..n], &out.outputs())
+            .map(drop)
     }
 
     fn run(model: &mut Model, ins: &[LanePortsIn], outs: &mut [PortsOut]) {
         model.run_lanes(ins, outs);
+    }
+
+    fn accepted(design: Design, cycles: &[LaneCycle]) -> Vec<Option<bool>> {
+        contract_accepted(design, cycles.iter().map(|c| &c.control))
     }
 
     /// One lane dropped, or the control op made idle.

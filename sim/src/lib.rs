@@ -20,6 +20,7 @@
 //! crates: see docs/ARCHITECTURE.md.
 #![deny(missing_docs)]
 
+pub mod axis;
 pub mod lanes;
 pub mod lockstep;
 pub mod stimulus;
@@ -32,15 +33,16 @@ pub use atomik_hdl::contract::{
     Checker, Counts, Cycle, Edge, Expected, Inputs, LaneAccum, Mismatch, MismatchKind, Outputs,
     width_mask,
 };
+pub use axis::{AxisCycle, AxisGenerator};
 pub use lanes::{LaneCycle, LaneGenerator};
 pub use lockstep::{
     DEFAULT_SWEEP_EVERY, Diagnosis, Failure, Report, RunConfig, Split, check_cycles, diagnose,
     diagnose_any, minimize, run,
 };
-pub use stimulus::{Generator, Source, Stimulus};
+pub use stimulus::{Counted, Generator, Source, Stimulus};
 pub use verilated::{
-    AVAILABLE, Design, Kind, LanePortsIn, MAX_LANES, Model, ModelError, PortsIn, PortsOut,
-    UnknownDesign,
+    AVAILABLE, AxisPortsIn, AxisPortsOut, Design, Kind, LanePortsIn, MAX_LANES, Model, ModelError,
+    PortsIn, PortsOut, UnknownDesign,
 };
 
 /// Cycles from acceptance to `result_valid` of `atomik_state_table` (the

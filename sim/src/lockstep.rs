@@ -6,11 +6,12 @@ use std::time::{Duration, Instant};
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use atomik_hdl::contract::{Checker, Counts, Cycle, Mismatch};
+use atomik_hdl::contract::{Counts, Cycle, Mismatch};
 
+use crate::axis::AxisCycle;
 use crate::lanes::LaneCycle;
-use crate::stimulus::{Source, Stimulus, junk};
-use crate::verilated::{Design, Kind, Model, ModelError, PortsOut};
+use crate::stimulus::{Counted, Source, Stimulus, junk};
+use crate::verilated::{Design, Kind, Model, ModelError};
 
 /// How often [`RunConfig::new`] reads back every context, in accepted ops
 /// (also the default of `atomik cosim --sweep-every`).
@@ -154,14 +155,21 @@ impl Report {
 
 /// A batch of cycles on its way through the simulation thread: the port
 /// values of each cycle and what the model showed.
-struct Job<P> {
+struct Job<P, O> {
     ins: Vec<P>,
-    outs: Vec<PortsOut>,
+    outs: Vec<O>,
     /// Time the model took on this batch.
     model_seconds: f64,
 }
 
-impl<P> Job<P> {
+/// The batch type of stimulus `S`.
+type JobOf<S> = Job<<S as Stimulus>::Ports, <S as Stimulus>::Out>;
+
+/// What the simulation thread hands back: a simulated batch, or why the
+/// model could not be built.
+type Done<S> = Result<JobOf<S>, ModelError>;
+
+impl<P, O> Job<P, O> {
     fn new() -> Self {
         Job {
             ins: Vec::with_capacity(BATCH),
@@ -227,7 +235,7 @@ impl<S: Stimulus> Feeder<S> {
 
     /// Refills `cycles` and `job.ins` with the next batch (empty at the
     /// end): a random one, or once `enough`, the final one.
-    fn next_batch(&mut self, job: &mut Job<S::Ports>, cycles: &mut Vec<S>, enough: bool) {
+    fn next_batch(&mut self, job: &mut JobOf<S>, cycles: &mut Vec<S>, enough: bool) {
         cycles.clear();
         if self.finished {
             return;
@@ -257,11 +265,7 @@ impl<S: Stimulus> Feeder<S> {
 
 /// The simulation thread: builds the model (models are not `Send`), then
 /// runs every batch it is sent and hands it back, until either channel closes.
-fn simulate<S: Stimulus>(
-    config: &RunConfig,
-    jobs: Receiver<Job<S::Ports>>,
-    done: SyncSender<Result<Job<S::Ports>, ModelError>>,
-) {
+fn simulate<S: Stimulus>(config: &RunConfig, jobs: Receiver<JobOf<S>>, done: SyncSender<Done<S>>) {
     let mut model = match config.model(config.vcd.as_deref()) {
         Ok(m) => m,
         Err(e) => {
@@ -271,7 +275,7 @@ fn simulate<S: Stimulus>(
     };
     for mut job in jobs {
         let n = job.ins.len();
-        job.outs.resize(n, PortsOut::default());
+        job.outs.resize(n, S::Out::default());
         ((), job.model_seconds) = timed(|| S::run(&mut model, &job.ins, &mut job.outs[..n]));
         if done.send(Ok(job)).is_err() {
             return; // the checker stopped (a mismatch)
@@ -290,11 +294,13 @@ pub fn run(config: &RunConfig, mut progress: impl FnMut(&Counts)) -> Result<Repo
     let mut report = match config.design.kind() {
         Kind::Table => run_as::<Cycle>(config, &mut progress)?,
         Kind::Lanes(_) => run_as::<LaneCycle>(config, &mut progress)?,
+        Kind::Axis => run_as::<AxisCycle>(config, &mut progress)?,
     };
     if config.measure_bare && config.vcd.is_none() && report.first.is_none() {
         report.bare_seconds = Some(match config.design.kind() {
             Kind::Table => bare_seconds::<Cycle>(config, report.random_batches)?,
             Kind::Lanes(_) => bare_seconds::<LaneCycle>(config, report.random_batches)?,
+            Kind::Axis => bare_seconds::<AxisCycle>(config, report.random_batches)?,
         });
     }
     Ok(report)
@@ -314,7 +320,7 @@ fn bare_seconds<S: Stimulus>(config: &RunConfig, random_batches: u64) -> Result<
         if cycles.is_empty() {
             return Ok(seconds);
         }
-        job.outs.resize(job.ins.len(), PortsOut::default());
+        job.outs.resize(job.ins.len(), S::Out::default());
         seconds += timed(|| S::run(&mut model, &job.ins, &mut job.outs)).1;
     }
 }
@@ -324,12 +330,12 @@ fn run_as<S: Stimulus>(
     config: &RunConfig,
     mut progress: impl FnMut(&Counts),
 ) -> Result<Report, ModelError> {
-    let (to_sim, sim_jobs) = sync_channel::<Job<S::Ports>>(IN_FLIGHT);
-    let (sim_done, done_jobs) = sync_channel::<Result<Job<S::Ports>, ModelError>>(IN_FLIGHT);
+    let (to_sim, sim_jobs) = sync_channel::<JobOf<S>>(IN_FLIGHT);
+    let (sim_done, done_jobs) = sync_channel::<Done<S>>(IN_FLIGHT);
     std::thread::scope(|scope| {
         scope.spawn(|| simulate::<S>(config, sim_jobs, sim_done));
         let mut feeder = Feeder::<S>::new(config);
-        let mut checker = config.design.checker();
+        let mut checker = S::checker(config.design);
         let mut pending = std::collections::VecDeque::new();
         let mut first = None;
         let mut split = Split::default();
@@ -385,14 +391,14 @@ fn run_as<S: Stimulus>(
 /// Checks one batch of cycles against what the hardware showed; returns the
 /// first mismatch.
 fn check_batch<S: Stimulus>(
-    checker: &mut Checker,
+    checker: &mut S::Checker,
     cycles: &[S],
-    outs: &[PortsOut],
+    outs: &[S::Out],
 ) -> Option<Mismatch> {
     cycles
         .iter()
         .zip(outs)
-        .find_map(|(c, o)| c.check(checker, &o.outputs()).err())
+        .find_map(|(c, o)| c.check(checker, o).err())
 }
 
 /// Runs `cycles` (then enough idle cycles to flush every result) on a fresh
@@ -405,7 +411,7 @@ pub fn check_cycles<S: Stimulus>(
 ) -> Result<Result<Counts, Mismatch>, ModelError> {
     let design = config.design;
     let mut model = config.model(vcd)?;
-    let mut checker = design.checker();
+    let mut checker = S::checker(design);
     let all: Vec<S> = cycles
         .iter()
         .copied()
@@ -416,7 +422,7 @@ pub fn check_cycles<S: Stimulus>(
         .enumerate()
         .map(|(i, c)| c.ports(design, junk(i as u64)))
         .collect();
-    let mut outs = vec![PortsOut::default(); all.len()];
+    let mut outs = vec![S::Out::default(); all.len()];
     S::run(&mut model, &ins, &mut outs);
     Ok(match check_batch(&mut checker, &all, &outs) {
         Some(m) => Err(m),
@@ -554,6 +560,7 @@ pub fn diagnose_any(
     Ok(match config.design.kind() {
         Kind::Table => diagnose::<Cycle>(config, original, vcd)?.into(),
         Kind::Lanes(_) => diagnose::<LaneCycle>(config, original, vcd)?.into(),
+        Kind::Axis => diagnose::<AxisCycle>(config, original, vcd)?.into(),
     })
 }
 
@@ -573,11 +580,9 @@ impl<S: Stimulus> fmt::Display for Failure<S> {
         )?;
         // The contract's `ready` (which the hardware matched up to the
         // mismatch) says which ops took effect.
-        let mut contract = c.design.checker();
+        let accepted = S::accepted(c.design, &self.minimal);
         let mut idle = 0usize;
-        for (i, cycle) in self.minimal.iter().enumerate() {
-            let accepted = contract.ready_for(cycle.control());
-            contract.advance_unchecked(cycle.control());
+        for (i, (cycle, accepted)) in self.minimal.iter().zip(accepted).enumerate() {
             if *cycle == S::IDLE {
                 idle += 1;
                 continue;
@@ -586,7 +591,7 @@ impl<S: Stimulus> fmt::Display for Failure<S> {
                 writeln!(f, "  {:>6}  ({idle} idle)", "")?;
                 idle = 0;
             }
-            let note = if cycle.ops() > 0 && !accepted {
+            let note = if cycle.ops() > 0 && accepted == Some(false) {
                 "  (not accepted: ready low)"
             } else {
                 ""

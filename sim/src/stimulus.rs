@@ -8,7 +8,7 @@ use std::fmt;
 
 use atomik::Opcode;
 
-use atomik_hdl::contract::{Checker, Edge, Mismatch, Outputs};
+use atomik_hdl::contract::{Checker, Counts, Mismatch};
 pub use atomik_hdl::contract::{Cycle, junk};
 
 use crate::lockstep::RunConfig;
@@ -17,27 +17,36 @@ use crate::verilated::{Design, Model, PortsIn, PortsOut};
 /// What one clock cycle of a design's stimulus is: the lock-step harness
 /// ([`run`](crate::run), [`check_cycles`](crate::check_cycles),
 /// [`diagnose`](crate::diagnose)) is written once over this trait, for
-/// [`Cycle`] (`atomik_state_table`) and
-/// [`LaneCycle`](crate::lanes::LaneCycle) (`atomik_lane_table`).
+/// [`Cycle`] (`atomik_state_table`), [`LaneCycle`](crate::lanes::LaneCycle)
+/// (`atomik_lane_table`) and [`AxisCycle`](crate::axis::AxisCycle)
+/// (`atomik_axis`).
 pub trait Stimulus: Copy + PartialEq + fmt::Debug + fmt::Display + Send + 'static {
-    /// The port struct the model takes.
+    /// The input port struct the model takes.
     type Ports: Copy + Default + Send + 'static;
+    /// The output port struct the model fills.
+    type Out: Copy + Default + Send + 'static;
+    /// The design's contract in executable form.
+    type Checker: Counted;
     /// The seeded random source of this stimulus.
     type Source: Source<Self>;
     /// A cycle that drives nothing.
     const IDLE: Self;
     /// The random source of `config` (design, seed, sweep interval, load).
     fn source(config: &RunConfig) -> Self::Source;
-    /// What the control port does in this cycle.
-    fn control(&self) -> &Cycle;
+    /// The checker of `design`, in its state before the first cycle.
+    fn checker(design: Design) -> Self::Checker;
     /// Ops presented in this cycle (accepted when `ready` is high).
     fn ops(&self) -> u64;
     /// The port values, with `junk` (see [`junk`]) on meaningless inputs.
     fn ports(&self, design: Design, junk: u64) -> Self::Ports;
     /// Checks what the hardware showed in this cycle, and advances `checker`.
-    fn check(&self, checker: &mut Checker, out: &Outputs) -> Result<Edge, Mismatch>;
+    fn check(&self, checker: &mut Self::Checker, out: &Self::Out) -> Result<(), Mismatch>;
     /// Runs the model for one cycle per element of `ins`.
-    fn run(model: &mut Model, ins: &[Self::Ports], outs: &mut [PortsOut]);
+    fn run(model: &mut Model, ins: &[Self::Ports], outs: &mut [Self::Out]);
+    /// For explaining a failing sequence driven from the start on `design`:
+    /// whether the contract has each cycle's op accepted (`None` where the
+    /// contract alone cannot say: only the hardware's handshake decides).
+    fn accepted(design: Design, cycles: &[Self]) -> Vec<Option<bool>>;
     /// Simpler versions of this cycle, for shrinking a failure: each does
     /// strictly less (so shrinking ends).
     fn simpler(&self) -> Vec<Self>;
@@ -53,8 +62,38 @@ pub trait Source<S> {
     fn sweeping(&self) -> bool;
 }
 
+/// A checker that counts what it checked.
+pub trait Counted {
+    /// Cycles, accepted ops, results and resets checked so far.
+    fn counts(&self) -> Counts;
+}
+
+impl Counted for Checker {
+    fn counts(&self) -> Counts {
+        Checker::counts(self)
+    }
+}
+
+/// [`Stimulus::accepted`] for the table kinds, whose contract decides
+/// acceptance from the control port alone.
+pub(crate) fn contract_accepted<'a>(
+    design: Design,
+    controls: impl Iterator<Item = &'a Cycle>,
+) -> Vec<Option<bool>> {
+    let mut contract = design.checker();
+    controls
+        .map(|c| {
+            let accepted = contract.ready_for(c);
+            contract.advance_unchecked(c);
+            Some(accepted)
+        })
+        .collect()
+}
+
 impl Stimulus for Cycle {
     type Ports = PortsIn;
+    type Out = PortsOut;
+    type Checker = Checker;
     type Source = Generator;
     const IDLE: Cycle = Cycle::Idle;
 
@@ -62,9 +101,8 @@ impl Stimulus for Cycle {
         Generator::new(config.design, config.seed, config.sweep_every).full_load(config.full_load)
     }
 
-    #[inline]
-    fn control(&self) -> &Cycle {
-        self
+    fn checker(design: Design) -> Checker {
+        design.checker()
     }
 
     #[inline]
@@ -78,12 +116,16 @@ impl Stimulus for Cycle {
     }
 
     #[inline]
-    fn check(&self, checker: &mut Checker, out: &Outputs) -> Result<Edge, Mismatch> {
-        checker.step(self, out)
+    fn check(&self, checker: &mut Checker, out: &PortsOut) -> Result<(), Mismatch> {
+        checker.step(self, &out.outputs()).map(drop)
     }
 
     fn run(model: &mut Model, ins: &[PortsIn], outs: &mut [PortsOut]) {
         model.run(ins, outs);
+    }
+
+    fn accepted(design: Design, cycles: &[Cycle]) -> Vec<Option<bool>> {
+        contract_accepted(design, cycles.iter())
     }
 
     /// An op becomes idle (keeping the cycles after it where they were).

@@ -7,6 +7,7 @@ use std::marker::PhantomData;
 use std::path::Path;
 use std::str::FromStr;
 
+use atomik_hdl::axis_check::{AxisInputs, AxisOutputs};
 use atomik_hdl::contract::{Checker, Inputs, Outputs};
 
 /// Which emitted Verilog to simulate.
@@ -27,6 +28,12 @@ pub enum Design {
     /// `hdl/verilog/mutants/load_forgets_lanes/…`: the iCE40 lanes preset
     /// whose LOAD and SWAP forget the lane banks. Wrong on purpose.
     MutantLoadForgetsLanes,
+    /// `hdl/verilog/axis/atomik_axis.v`: the default table behind
+    /// AXI4-Stream ports with a result FIFO.
+    Axis,
+    /// `hdl/verilog/mutants/axis_overcommit/…`: `atomik_axis` whose credit
+    /// allows one result more than its FIFO holds. Wrong on purpose.
+    MutantAxisOvercommit,
 }
 
 /// What a design's ports look like, which decides how it is driven.
@@ -36,17 +43,21 @@ pub enum Kind {
     Table,
     /// `atomik_lane_table` with this many ACCUM lanes ([`LanePortsIn`]).
     Lanes(usize),
+    /// `atomik_axis` ([`AxisPortsIn`], [`AxisPortsOut`]).
+    Axis,
 }
 
 impl Design {
     /// Every design, in the order `atomik cosim --help` lists them.
-    pub const ALL: [Design; 6] = [
+    pub const ALL: [Design; 8] = [
         Design::Default,
         Design::Small16x32,
         Design::MutantNoForwarding,
         Design::LanesIce40,
         Design::LanesEcp5,
         Design::MutantLoadForgetsLanes,
+        Design::Axis,
+        Design::MutantAxisOvercommit,
     ];
 
     /// The name `atomik cosim --design` knows it by (and the replay hint
@@ -59,6 +70,8 @@ impl Design {
             Design::LanesIce40 => "lanes_ice40",
             Design::LanesEcp5 => "lanes_ecp5",
             Design::MutantLoadForgetsLanes => "lanes_mutant",
+            Design::Axis => "axis",
+            Design::MutantAxisOvercommit => "axis_mutant",
         }
     }
 
@@ -80,6 +93,10 @@ impl Design {
             Design::MutantLoadForgetsLanes => {
                 "the lanes mutant whose LOAD/SWAP forget the lane banks: must FAIL"
             }
+            Design::Axis => "hdl/verilog/axis/atomik_axis.v (AXI4-Stream, 256 x 64)",
+            Design::MutantAxisOvercommit => {
+                "the axis mutant with credit for 9 results in an 8-entry FIFO: must FAIL"
+            }
         }
     }
 
@@ -92,22 +109,25 @@ impl Design {
             Design::Default | Design::Small16x32 | Design::MutantNoForwarding => Kind::Table,
             Design::LanesIce40 | Design::MutantLoadForgetsLanes => Kind::Lanes(ice40.lanes),
             Design::LanesEcp5 => Kind::Lanes(ecp5.lanes),
+            Design::Axis | Design::MutantAxisOvercommit => Kind::Axis,
         }
     }
 
     /// ACCUM lanes besides the control port (0 for `atomik_state_table`).
     pub fn lanes(self) -> usize {
         match self.kind() {
-            Kind::Table => 0,
+            Kind::Table | Kind::Axis => 0,
             Kind::Lanes(n) => n,
         }
     }
 
-    /// Cycles from acceptance to `result_valid`.
+    /// Cycles from acceptance to `result_valid` (`atomik_axis`: to the
+    /// first cycle its result beat can be offered).
     pub fn latency(self) -> usize {
         match self.kind() {
             Kind::Table => atomik_hdl::LATENCY,
             Kind::Lanes(_) => atomik_hdl::LANE_LATENCY,
+            Kind::Axis => atomik_hdl::LATENCY + 1,
         }
     }
 
@@ -226,6 +246,88 @@ impl LanePortsIn {
     }
 }
 
+/// An op-beat offer and the other inputs of `atomik_axis` for one cycle
+/// (the shim's `atomik_sim_axis_in`). The shim's AXI source presents the
+/// offer only if no earlier beat is still waiting to be taken; see
+/// [`AxisPortsOut::s_tvalid`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AxisPortsIn {
+    /// `aresetn`.
+    pub aresetn: u8,
+    /// Offer a beat (`s_axis_tvalid`).
+    pub s_tvalid: u8,
+    /// `m_axis_tready`.
+    pub m_tready: u8,
+    pad0: u8,
+    pad1: u32,
+    /// The offered beat, little-endian 64-bit halves.
+    pub s_tdata: [u64; 2],
+}
+
+impl AxisPortsIn {
+    /// Inputs with the given values.
+    pub fn new(aresetn: bool, s_tvalid: bool, s_tdata: u128, m_tready: bool) -> Self {
+        AxisPortsIn {
+            aresetn: u8::from(aresetn),
+            s_tvalid: u8::from(s_tvalid),
+            m_tready: u8::from(m_tready),
+            pad0: 0,
+            pad1: 0,
+            s_tdata: halves(s_tdata),
+        }
+    }
+}
+
+/// What `atomik_axis` showed during a cycle, and the op beat the shim's AXI
+/// source drove in it (the shim's `atomik_sim_axis_out`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AxisPortsOut {
+    /// `s_axis_tready`.
+    pub s_tready: u8,
+    /// `m_axis_tvalid`.
+    pub m_tvalid: u8,
+    /// `s_axis_tvalid` as driven.
+    pub s_tvalid: u8,
+    pad0: u8,
+    pad1: u32,
+    /// `m_axis_tdata`.
+    pub m_tdata: [u64; 2],
+    /// `s_axis_tdata` as driven.
+    pub s_tdata: [u64; 2],
+}
+
+impl AxisPortsOut {
+    /// The inputs as driven and the outputs, as the contract checker takes them.
+    #[inline]
+    pub fn checked(&self, aresetn: bool, m_tready: bool) -> (AxisInputs, AxisOutputs) {
+        let inputs = AxisInputs {
+            aresetn,
+            s_tvalid: self.s_tvalid != 0,
+            s_tdata: joined(self.s_tdata),
+            m_tready,
+        };
+        let outputs = AxisOutputs {
+            s_tready: self.s_tready != 0,
+            m_tvalid: self.m_tvalid != 0,
+            m_tdata: joined(self.m_tdata),
+        };
+        (inputs, outputs)
+    }
+}
+
+/// A beat as little-endian 64-bit halves.
+// Splitting into halves: the truncation is the point.
+#[allow(clippy::cast_possible_truncation)]
+fn halves(beat: u128) -> [u64; 2] {
+    [beat as u64, (beat >> 64) as u64]
+}
+
+fn joined(h: [u64; 2]) -> u128 {
+    u128::from(h[0]) | u128::from(h[1]) << 64
+}
+
 /// The outputs observed during a cycle (before its closing rising edge).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -283,6 +385,8 @@ mod ffi {
         atomik_sim_new_lanes_ice40,
         atomik_sim_new_lanes_ecp5,
         atomik_sim_new_lanes_mutant,
+        atomik_sim_new_axis,
+        atomik_sim_new_axis_mutant,
     );
 
     unsafe extern "C" {
@@ -413,6 +517,8 @@ impl Model {
             (Design::LanesIce40, _) => ffi::atomik_sim_new_lanes_ice40,
             (Design::LanesEcp5, _) => ffi::atomik_sim_new_lanes_ecp5,
             (Design::MutantLoadForgetsLanes, _) => ffi::atomik_sim_new_lanes_mutant,
+            (Design::Axis, _) => ffi::atomik_sim_new_axis,
+            (Design::MutantAxisOvercommit, _) => ffi::atomik_sim_new_axis_mutant,
         };
         let mut raw = std::ptr::null_mut();
         let mut message = [0u8; 256];
@@ -478,15 +584,26 @@ impl Model {
         self.run_raw(input, output);
     }
 
-    /// Only for the port struct of this model's kind (checked by the callers).
-    fn run_raw<I>(&mut self, input: &[I], output: &mut [PortsOut]) {
+    /// [`run`](Self::run) for `atomik_axis` ([`Kind::Axis`]).
+    ///
+    /// # Panics
+    /// If the design is not `atomik_axis`, the slices differ in length, or
+    /// the model reports an internal error.
+    pub fn run_axis(&mut self, input: &[AxisPortsIn], output: &mut [AxisPortsOut]) {
+        assert_eq!(self.design.kind(), Kind::Axis, "not an atomik_axis model");
+        self.run_raw(input, output);
+    }
+
+    /// Only for the port structs of this model's kind (checked by the callers).
+    fn run_raw<I, O>(&mut self, input: &[I], output: &mut [O]) {
         assert_eq!(input.len(), output.len(), "one output per input cycle");
         #[cfg(not(atomik_no_verilator))]
         {
             // SAFETY: the handle is live (owned by self, freed only in Drop);
             // both pointers are valid for `len` elements of the #[repr(C)]
-            // types the shim declares with the same layout, and `I` is the
-            // struct of this model's kind (checked by `run`/`run_lanes`).
+            // types the shim declares with the same layout, and `I`/`O` are
+            // the structs of this model's kind (checked by `run`,
+            // `run_lanes`, `run_axis`).
             let rc = unsafe {
                 ffi::atomik_sim_run(
                     self.handle.as_ptr(),
@@ -559,5 +676,12 @@ mod tests {
         for d in Design::ALL {
             assert!(d.lanes() <= MAX_LANES, "{d:?}");
         }
+        // csrc/ports.h: u8 x4, u32, u64[2] in; u8 x4, u32, u64[2] x2 out.
+        assert_eq!(std::mem::size_of::<AxisPortsIn>(), 24);
+        assert_eq!(std::mem::offset_of!(AxisPortsIn, s_tdata), 8);
+        assert_eq!(std::mem::size_of::<AxisPortsOut>(), 40);
+        assert_eq!(std::mem::offset_of!(AxisPortsOut, s_tvalid), 2);
+        assert_eq!(std::mem::offset_of!(AxisPortsOut, m_tdata), 8);
+        assert_eq!(std::mem::offset_of!(AxisPortsOut, s_tdata), 24);
     }
 }

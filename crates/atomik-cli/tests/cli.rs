@@ -197,10 +197,10 @@ fn line_after<'a>(stderr: &'a str, prefix: &str) -> &'a str {
 /// Regression: `atomik cosim` printed a replay hint without `--design` (nor
 /// the sweep interval), so the printed command ran the default design and
 /// passed. The hint is now run as printed and must fail the same way, for
-/// the table's mutant and the lanes mutant.
+/// the table's mutant, the lanes mutant and the axis mutant.
 #[test]
 fn the_replay_hint_reproduces_the_failure() {
-    for design in ["mutant", "lanes_mutant"] {
+    for design in ["mutant", "lanes_mutant", "axis_mutant"] {
         let out = atomik(&[
             "cosim",
             "--design",
