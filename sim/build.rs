@@ -37,7 +37,8 @@ struct ModelSpec {
     /// Built with `--trace` (VCD support; slower).
     traced: bool,
     /// Its port policy in csrc/model.h: `Plain` (atomik_state_table),
-    /// `Lanes` (atomik_lane_table) or `Axis` (atomik_axis).
+    /// `Lanes<N>` (atomik_lane_table with N lanes: the model checks it
+    /// against the design's count when it is built) or `Axis` (atomik_axis).
     ports: &'static str,
 }
 
@@ -82,7 +83,7 @@ const MODELS: [ModelSpec; 9] = [
         prefix: "Vatomik_lanes_ice40",
         suffix: "lanes_ice40",
         traced: true,
-        ports: "Lanes",
+        ports: "Lanes<3>",
     },
     ModelSpec {
         verilog: "hdl/verilog/lanes_ecp5/atomik_lane_table.v",
@@ -90,7 +91,7 @@ const MODELS: [ModelSpec; 9] = [
         prefix: "Vatomik_lanes_ecp5",
         suffix: "lanes_ecp5",
         traced: true,
-        ports: "Lanes",
+        ports: "Lanes<16>",
     },
     ModelSpec {
         verilog: "hdl/verilog/mutants/load_forgets_lanes/atomik_lane_table.v",
@@ -98,7 +99,7 @@ const MODELS: [ModelSpec; 9] = [
         prefix: "Vatomik_mutant_lanes",
         suffix: "lanes_mutant",
         traced: true,
-        ports: "Lanes",
+        ports: "Lanes<3>",
     },
     ModelSpec {
         verilog: "hdl/verilog/axis/atomik_axis.v",

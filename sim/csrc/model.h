@@ -41,18 +41,19 @@ inline void sample_control(M& top, atomik_sim_out& out) {
     out.result = top.result;
 }
 
-// A packed input port from little-endian bytes: scalar ports (CData ..
-// QData) take their own size, wide ports their words. The bytes beyond a
-// port's width are zero (lanes the model does not have).
+// A packed input port from `n` little-endian bytes (n <= the port's
+// storage): scalar ports (CData .. QData) and wide ports' words, the bytes
+// above n zero, as Verilator requires of the bits beyond a port's width.
 template <class T>
-inline void put_le(T& port, const void* src) {
-    T v;
-    std::memcpy(&v, src, sizeof v);
+inline void put_le(T& port, const void* src, std::size_t n = sizeof(T)) {
+    T v = 0;
+    std::memcpy(&v, src, n);
     port = v;
 }
 template <std::size_t W>
-inline void put_le(VlWide<W>& port, const void* src) {
-    std::memcpy(port.data(), src, W * sizeof(EData));
+inline void put_le(VlWide<W>& port, const void* src, std::size_t n = W * sizeof(EData)) {
+    std::memset(port.data(), 0, W * sizeof(EData));
+    std::memcpy(port.data(), src, n);
 }
 template <std::size_t W>
 inline void get_le(void* dst, const VlWide<W>& port) {
@@ -63,6 +64,7 @@ inline void get_le(void* dst, const VlWide<W>& port) {
 struct Plain {
     using In = atomik_sim_in;
     using Out = atomik_sim_out;
+    static constexpr std::size_t lanes = 0;
     template <class M>
     static void clock(M& top, uint8_t v) { top.clock = v; }
     template <class M>
@@ -71,18 +73,34 @@ struct Plain {
     void sample(M& top, Out& out) { sample_control(top, out); }
 };
 
+// Inputs of one cycle of an atomik_lane_table with N lanes (layout
+// mirrored by LanePortsIn<N> in sim/src/verilated.rs): the control port,
+// then lane i's valid bit, address and delta. Sized to N, because copying
+// and filling 16 lanes for a 3-lane design cost the checking thread its
+// share of the co-simulation's speed.
+template <std::size_t N>
+struct LaneIn {
+    atomik_sim_in control;
+    uint32_t lane_valid;
+    uint32_t pad0;
+    uint8_t lane_addr[N];
+    uint64_t lane_delta[N];
+};
+
 // atomik_lane_table: the control port and N ACCUM lanes.
+template <std::size_t N>
 struct Lanes {
-    using In = atomik_sim_lane_in;
+    using In = LaneIn<N>;
     using Out = atomik_sim_out;
+    static constexpr std::size_t lanes = N;
     template <class M>
     static void clock(M& top, uint8_t v) { top.clock = v; }
     template <class M>
     void drive(M& top, const In& in) {
         drive_control(top, in.control);
         top.lane_valid = in.lane_valid;
-        put_le(top.lane_addr, in.lane_addr);
-        put_le(top.lane_delta, in.lane_delta);
+        put_le(top.lane_addr, in.lane_addr, sizeof in.lane_addr);
+        put_le(top.lane_delta, in.lane_delta, sizeof in.lane_delta);
     }
     template <class M>
     void sample(M& top, Out& out) { sample_control(top, out); }
@@ -98,6 +116,7 @@ struct Lanes {
 struct Axis {
     using In = atomik_sim_axis_in;
     using Out = atomik_sim_axis_out;
+    static constexpr std::size_t lanes = 0;
     bool pending = false;
     uint8_t s_tvalid = 0;
     uint64_t s_tdata[2] = {0, 0};
@@ -163,6 +182,8 @@ struct Model final : Base {
         P::clock(*top, 0);
         top->eval();  // the first cycle's dump records this state at t = 0
     }
+
+    size_t lanes() const override { return P::lanes; }
 
     // Whether the VCD asked for (if any) is open for writing.
     bool trace_ok() const {

@@ -26,19 +26,8 @@ struct atomik_sim_out {
     uint64_t result;
 };
 
-// Lanes: the most ACCUM lanes any atomik_lane_table model has (ECP5 preset).
-#define ATOMIK_SIM_MAX_LANES 16
-
-// Inputs of one cycle of atomik_lane_table (layout mirrored in
-// sim/src/verilated.rs): the control port, then lane i's valid bit, address
-// and delta. Lanes the model does not have are zero.
-struct atomik_sim_lane_in {
-    struct atomik_sim_in control;
-    uint32_t lane_valid;
-    uint32_t pad0;
-    uint8_t lane_addr[ATOMIK_SIM_MAX_LANES];
-    uint64_t lane_delta[ATOMIK_SIM_MAX_LANES];
-};
+// The inputs of atomik_lane_table are sized to its lane count, so they are
+// a template: atomik_sim::LaneIn<N> in model.h.
 
 // Inputs of one cycle of atomik_axis (layout mirrored in sim/src/verilated.rs).
 // s_tvalid/s_tdata are an offer: the shim's AXI source (model.h, Axis)
@@ -85,12 +74,15 @@ namespace atomik_sim {
 
 // What the dispatch file needs of any model. `in` and `out` point to n
 // elements of the port structs of the model's kind (atomik_sim_in or
-// atomik_sim_lane_in with atomik_sim_out; atomik_sim_axis_in with
+// LaneIn<N> with atomik_sim_out; atomik_sim_axis_in with
 // atomik_sim_axis_out): the Rust side knows each model's kind and passes
 // the matching arrays.
 struct Base {
     virtual ~Base() = default;
     virtual void run(const void* in, void* out, size_t n) = 0;
+    // ACCUM lanes of the port structs this model takes (0: not a lanes
+    // table), so the Rust side can check it passes the right size.
+    virtual size_t lanes() const = 0;
 };
 
 }  // namespace atomik_sim

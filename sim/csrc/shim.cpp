@@ -14,6 +14,11 @@ void atomik_sim_free(void* h) {
     }
 }
 
+// ACCUM lanes of the model's input structs (0: not a lanes table).
+size_t atomik_sim_lanes(void* h) {
+    return static_cast<const atomik_sim::Base*>(h)->lanes();
+}
+
 // Runs n cycles (port arrays of the model's kind, see Base). Returns 0, or -1 if the model threw (outputs then invalid).
 int atomik_sim_run(void* h, const void* in, void* out, size_t n) {
     try {

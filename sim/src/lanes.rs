@@ -25,29 +25,36 @@ use crate::lockstep::RunConfig;
 use crate::stimulus::{Generator, Source, Stimulus, contract_accepted, ports};
 use crate::verilated::{Design, LanePortsIn, MAX_LANES, Model, PortsOut};
 
-/// What a lanes table is driven with in one cycle: the control port and
-/// every lane (lane `i` presents `ACCUM [addr[i]] delta[i]` when bit `i` of
-/// `valid` is set; the address and delta of an invalid lane are ignored).
+/// What a lanes table with `N` lanes is driven with in one cycle: the
+/// control port and every lane (lane `i` presents `ACCUM [addr[i]]
+/// delta[i]` when bit `i` of `valid` is set; the address and delta of an
+/// invalid lane are ignored). Sized to `N` (not to the most lanes any
+/// design has): the checking thread copies and walks every cycle, and for
+/// the 3-lane preset 16 lane slots made it the co-simulation's bottleneck.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LaneCycle {
+pub struct LaneCycle<const N: usize> {
     /// The control port.
     pub control: Cycle,
     /// Bit `i`: lane `i` presents an ACCUM.
     pub valid: u16,
     /// Lane addresses.
-    pub addr: [u8; MAX_LANES],
+    pub addr: [u8; N],
     /// Lane deltas.
-    pub delta: [u64; MAX_LANES],
+    pub delta: [u64; N],
 }
 
-impl LaneCycle {
+impl<const N: usize> LaneCycle<N> {
+    /// `valid` has a bit per lane.
+    const FITS: () = assert!(N <= MAX_LANES && MAX_LANES <= 16);
+
     /// The control op `control` with no lane valid.
     pub const fn control_only(control: Cycle) -> Self {
+        let () = Self::FITS;
         LaneCycle {
             control,
             valid: 0,
-            addr: [0; MAX_LANES],
-            delta: [0; MAX_LANES],
+            addr: [0; N],
+            delta: [0; N],
         }
     }
 
@@ -61,21 +68,19 @@ impl LaneCycle {
 
     /// The valid lanes, in lane order.
     pub fn lanes(&self) -> impl Iterator<Item = (usize, LaneAccum)> + '_ {
-        (0..MAX_LANES)
-            .filter(|i| self.valid >> i & 1 == 1)
-            .map(|i| {
-                (
-                    i,
-                    LaneAccum {
-                        addr: u32::from(self.addr[i]),
-                        delta: self.delta[i],
-                    },
-                )
-            })
+        (0..N).filter(|i| self.valid >> i & 1 == 1).map(|i| {
+            (
+                i,
+                LaneAccum {
+                    addr: u32::from(self.addr[i]),
+                    delta: self.delta[i],
+                },
+            )
+        })
     }
 }
 
-impl fmt::Display for LaneCycle {
+impl<const N: usize> fmt::Display for LaneCycle<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.control)?;
         for (i, lane) in self.lanes() {
@@ -85,14 +90,14 @@ impl fmt::Display for LaneCycle {
     }
 }
 
-impl Stimulus for LaneCycle {
-    type Ports = LanePortsIn;
+impl<const N: usize> Stimulus for LaneCycle<N> {
+    type Ports = LanePortsIn<N>;
     type Out = PortsOut;
     type Checker = Checker;
-    type Source = LaneGenerator;
-    const IDLE: LaneCycle = LaneCycle::control_only(Cycle::Idle);
+    type Source = LaneGenerator<N>;
+    const IDLE: LaneCycle<N> = LaneCycle::control_only(Cycle::Idle);
 
-    fn source(config: &RunConfig) -> LaneGenerator {
+    fn source(config: &RunConfig) -> LaneGenerator<N> {
         LaneGenerator::new(config.design, config.seed, config.sweep_every)
             .full_load(config.full_load)
     }
@@ -109,11 +114,11 @@ impl Stimulus for LaneCycle {
     /// Lanes the design has but this cycle leaves invalid carry junk (the
     /// table must ignore it); lanes it does not have are zero.
     #[inline]
-    fn ports(&self, design: Design, junk: u64) -> LanePortsIn {
-        let n = design.lanes();
-        let mut addr = [0u8; MAX_LANES];
-        let mut delta = [0u64; MAX_LANES];
-        for i in 0..n {
+    fn ports(&self, design: Design, junk: u64) -> LanePortsIn<N> {
+        debug_assert_eq!(design.lanes(), N);
+        let mut addr = [0u8; N];
+        let mut delta = [0u64; N];
+        for i in 0..N {
             if self.valid >> i & 1 == 1 {
                 addr[i] = self.addr[i];
                 delta[i] = self.delta[i];
@@ -123,13 +128,13 @@ impl Stimulus for LaneCycle {
                 delta[i] = j.rotate_left(29) ^ junk;
             }
         }
-        let valid = u32::from(self.valid) & ((1u32 << n) - 1);
+        let valid = u32::from(self.valid) & ((1u32 << N) - 1);
         LanePortsIn::new(ports(&self.control, design, junk), valid, addr, delta)
     }
 
     #[inline]
     fn check(&self, checker: &mut Checker, out: &PortsOut) -> Result<(), Mismatch> {
-        let mut lanes = [LaneAccum { addr: 0, delta: 0 }; MAX_LANES];
+        let mut lanes = [LaneAccum { addr: 0, delta: 0 }; N];
         let mut n = 0;
         for (_, lane) in self.lanes() {
             lanes[n] = lane;
@@ -140,16 +145,16 @@ impl Stimulus for LaneCycle {
             .map(drop)
     }
 
-    fn run(model: &mut Model, ins: &[LanePortsIn], outs: &mut [PortsOut]) {
+    fn run(model: &mut Model, ins: &[LanePortsIn<N>], outs: &mut [PortsOut]) {
         model.run_lanes(ins, outs);
     }
 
-    fn accepted(design: Design, cycles: &[LaneCycle]) -> Vec<Option<bool>> {
+    fn accepted(design: Design, cycles: &[LaneCycle<N>]) -> Vec<Option<bool>> {
         contract_accepted(design, cycles.iter().map(|c| &c.control))
     }
 
     /// One lane dropped, or the control op made idle.
-    fn simpler(&self) -> Vec<LaneCycle> {
+    fn simpler(&self) -> Vec<LaneCycle<N>> {
         let dropped = self.lanes().map(|(i, _)| {
             let mut c = *self;
             c.valid &= !(1 << i);
@@ -175,33 +180,36 @@ const RACERS: [Opcode; 5] = [
     Opcode::Read,
 ];
 
-/// Random and scripted stimulus for a lanes design (see the module docs).
+/// Random and scripted stimulus for a lanes design with `N` lanes (see the
+/// module docs).
 #[derive(Debug)]
-pub struct LaneGenerator {
+pub struct LaneGenerator<const N: usize> {
     control: Generator,
     rng: fastrand::Rng,
-    lanes: usize,
     /// Race distances run over `0..=latency + 1`.
     latency: usize,
     hot: [u8; 4],
     /// Races started so far: race `k` is the `k`-th (op, before, after).
     races: u64,
     /// The rest of the race in progress.
-    script: VecDeque<LaneCycle>,
+    script: VecDeque<LaneCycle<N>>,
     /// Every lane and the control port busy in every cycle.
     full_load: bool,
 }
 
-impl LaneGenerator {
+impl<const N: usize> LaneGenerator<N> {
     /// Stimulus for the lanes `design` from `seed`; sweeps every
     /// `sweep_every` ops of the control port (0: never).
+    ///
+    /// # Panics
+    /// If `design` does not have `N` lanes.
     pub fn new(design: Design, seed: u64, sweep_every: u64) -> Self {
+        assert_eq!(design.lanes(), N, "{design:?} does not have {N} lanes");
         let mut rng = fastrand::Rng::with_seed(seed ^ 0x1A7E_5EED);
         let hot = [0, u8::MAX, rng.u8(..), rng.u8(..)];
         LaneGenerator {
             control: Generator::new(design, seed, sweep_every),
             rng,
-            lanes: design.lanes(),
             latency: design.latency(),
             hot,
             races: 0,
@@ -221,7 +229,7 @@ impl LaneGenerator {
     }
 
     /// Under full load, fills every idle slot of `cycle`.
-    fn saturate(&mut self, mut cycle: LaneCycle) -> LaneCycle {
+    fn saturate(&mut self, mut cycle: LaneCycle<N>) -> LaneCycle<N> {
         if !self.full_load {
             return cycle;
         }
@@ -233,7 +241,7 @@ impl LaneGenerator {
             };
             cycle.control = Cycle::op(op, u32::from(self.rng.u8(..)), self.rng.u64(..));
         }
-        for i in 0..self.lanes {
+        for i in 0..N {
             if cycle.valid >> i & 1 == 0 {
                 let (a, d) = (self.hot[self.rng.usize(..4)], self.delta());
                 cycle = cycle.with_lane(i, a, d);
@@ -254,13 +262,13 @@ impl LaneGenerator {
     /// `cycle` with every lane presenting an ACCUM on `addr`; one time in
     /// four the lanes pair up with equal deltas, so they cancel and the
     /// context can come back clean.
-    fn all_lanes_on(&mut self, mut cycle: LaneCycle, addr: u8) -> LaneCycle {
+    fn all_lanes_on(&mut self, mut cycle: LaneCycle<N>, addr: u8) -> LaneCycle<N> {
         let paired = self.rng.u8(..4) == 0;
         let mut last = 0;
-        for i in 0..self.lanes {
+        for i in 0..N {
             let d = match (paired, i % 2) {
                 (true, 1) => last,
-                (true, _) if i + 1 == self.lanes => 0,
+                (true, _) if i + 1 == N => 0,
                 _ => self.delta(),
             };
             last = d;
@@ -271,8 +279,8 @@ impl LaneGenerator {
 
     /// `cycle` with each lane presenting an ACCUM three times in four, half
     /// of them on a hot address.
-    fn random_lanes(&mut self, mut cycle: LaneCycle) -> LaneCycle {
-        for i in 0..self.lanes {
+    fn random_lanes(&mut self, mut cycle: LaneCycle<N>) -> LaneCycle<N> {
+        for i in 0..N {
             let bits = self.rng.u8(..);
             if bits & 3 == 0 {
                 continue;
@@ -328,8 +336,8 @@ impl LaneGenerator {
     }
 
     /// Moves about half of `cycle`'s lanes onto `addr`.
-    fn half_lanes_on(&mut self, mut cycle: LaneCycle, addr: u8) -> LaneCycle {
-        for i in 0..self.lanes {
+    fn half_lanes_on(&mut self, mut cycle: LaneCycle<N>, addr: u8) -> LaneCycle<N> {
+        for i in 0..N {
             if self.rng.bool() {
                 let d = self.delta();
                 cycle = cycle.with_lane(i, addr, d);
@@ -339,9 +347,9 @@ impl LaneGenerator {
     }
 }
 
-impl LaneGenerator {
+impl<const N: usize> LaneGenerator<N> {
     /// The next cycle of the race in progress, a new race, or a random cycle.
-    fn mixed_cycle(&mut self) -> LaneCycle {
+    fn mixed_cycle(&mut self) -> LaneCycle<N> {
         if let Some(c) = self.script.pop_front() {
             return c;
         }
@@ -358,8 +366,8 @@ impl LaneGenerator {
     }
 }
 
-impl Source<LaneCycle> for LaneGenerator {
-    fn next_cycle(&mut self) -> LaneCycle {
+impl<const N: usize> Source<LaneCycle<N>> for LaneGenerator<N> {
+    fn next_cycle(&mut self) -> LaneCycle<N> {
         let c = self.mixed_cycle();
         self.saturate(c)
     }

@@ -41,8 +41,8 @@ pub use lockstep::{
 };
 pub use stimulus::{Counted, Generator, Source, Stimulus};
 pub use verilated::{
-    AVAILABLE, AxisPortsIn, AxisPortsOut, Design, Kind, LanePortsIn, MAX_LANES, Model, ModelError,
-    PortsIn, PortsOut, UnknownDesign,
+    AVAILABLE, AxisPortsIn, AxisPortsOut, Design, ECP5_LANES, ICE40_LANES, Kind, LanePortsIn,
+    MAX_LANES, Model, ModelError, PortsIn, PortsOut, UnknownDesign,
 };
 
 /// Cycles from acceptance to `result_valid` of `atomik_state_table` (the

@@ -11,7 +11,21 @@ use atomik_hdl::contract::{Counts, Cycle, Mismatch};
 use crate::axis::AxisCycle;
 use crate::lanes::LaneCycle;
 use crate::stimulus::{Counted, Source, Stimulus, junk};
-use crate::verilated::{Design, Kind, Model, ModelError};
+use crate::verilated::{Design, ECP5_LANES, ICE40_LANES, Kind, Model, ModelError};
+
+/// Calls `f::<S>(args)` with the stimulus type `S` of `design`'s kind: the
+/// one place a design's kind picks its stimulus (and a lanes design's `N`).
+macro_rules! by_kind {
+    ($design:expr, $f:ident($($arg:expr),*)) => {
+        match $design.kind() {
+            Kind::Table => $f::<Cycle>($($arg),*).map(Into::into),
+            Kind::Lanes(ICE40_LANES) => $f::<LaneCycle<ICE40_LANES>>($($arg),*).map(Into::into),
+            Kind::Lanes(ECP5_LANES) => $f::<LaneCycle<ECP5_LANES>>($($arg),*).map(Into::into),
+            Kind::Lanes(n) => unreachable!("no lanes design has {n} lanes"),
+            Kind::Axis => $f::<AxisCycle>($($arg),*).map(Into::into),
+        }
+    };
+}
 
 /// How often [`RunConfig::new`] reads back every context, in accepted ops
 /// (also the default of `atomik cosim --sweep-every`).
@@ -291,17 +305,10 @@ fn simulate<S: Stimulus>(config: &RunConfig, jobs: Receiver<JobOf<S>>, done: Syn
 /// model (`simulate`) and runs batch *i* while this thread generates batch
 /// *i + 1* and checks batch *i − 1*, cycle by cycle, against the model.
 pub fn run(config: &RunConfig, mut progress: impl FnMut(&Counts)) -> Result<Report, ModelError> {
-    let mut report = match config.design.kind() {
-        Kind::Table => run_as::<Cycle>(config, &mut progress)?,
-        Kind::Lanes(_) => run_as::<LaneCycle>(config, &mut progress)?,
-        Kind::Axis => run_as::<AxisCycle>(config, &mut progress)?,
-    };
+    let mut report: Report = by_kind!(config.design, run_as(config, &mut progress))?;
     if config.measure_bare && config.vcd.is_none() && report.first.is_none() {
-        report.bare_seconds = Some(match config.design.kind() {
-            Kind::Table => bare_seconds::<Cycle>(config, report.random_batches)?,
-            Kind::Lanes(_) => bare_seconds::<LaneCycle>(config, report.random_batches)?,
-            Kind::Axis => bare_seconds::<AxisCycle>(config, report.random_batches)?,
-        });
+        let batches = report.random_batches;
+        report.bare_seconds = Some(by_kind!(config.design, bare_seconds(config, batches))?);
     }
     Ok(report)
 }
@@ -557,11 +564,8 @@ pub fn diagnose_any(
     original: Mismatch,
     vcd: &Path,
 ) -> Result<Diagnosis, ModelError> {
-    Ok(match config.design.kind() {
-        Kind::Table => diagnose::<Cycle>(config, original, vcd)?.into(),
-        Kind::Lanes(_) => diagnose::<LaneCycle>(config, original, vcd)?.into(),
-        Kind::Axis => diagnose::<AxisCycle>(config, original, vcd)?.into(),
-    })
+    let diagnosis: Diagnosis = by_kind!(config.design, diagnose(config, original, vcd))?;
+    Ok(diagnosis)
 }
 
 impl<S: Stimulus> fmt::Display for Failure<S> {

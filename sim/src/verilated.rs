@@ -208,33 +208,46 @@ impl From<Inputs> for PortsIn {
     }
 }
 
-/// The most ACCUM lanes any design has (the shim's `ATOMIK_SIM_MAX_LANES`).
-pub const MAX_LANES: usize = 16;
+/// The most ACCUM lanes any design has (the ECP5 preset's).
+pub const MAX_LANES: usize = ECP5_LANES;
 
-/// The inputs of `atomik_lane_table` driven during one clock cycle: the
-/// control port, then lane i's valid bit (bit i), address and delta. Lanes
-/// beyond the design's count must be zero.
+/// ACCUM lanes of the iCE40 preset (and of the lanes mutant): the hdl
+/// crate's preset, and the `N` of the `LaneCycle<N>` that drives it.
+pub const ICE40_LANES: usize = atomik_hdl::LANE_PRESETS[0].lanes;
+
+/// ACCUM lanes of the ECP5 preset.
+pub const ECP5_LANES: usize = atomik_hdl::LANE_PRESETS[1].lanes;
+
+/// The inputs of an `atomik_lane_table` with `N` lanes driven during one
+/// clock cycle (the shim's `LaneIn<N>`): the control port, then lane i's
+/// valid bit (bit i), address and delta.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LanePortsIn {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LanePortsIn<const N: usize> {
     /// The control port.
     pub control: PortsIn,
     /// `lane_valid`.
     pub lane_valid: u32,
     pad0: u32,
     /// `lane_addr`, one byte per lane.
-    pub lane_addr: [u8; MAX_LANES],
+    pub lane_addr: [u8; N],
     /// `lane_delta`, one word per lane.
-    pub lane_delta: [u64; MAX_LANES],
+    pub lane_delta: [u64; N],
 }
 
-impl LanePortsIn {
+impl<const N: usize> Default for LanePortsIn<N> {
+    fn default() -> Self {
+        Self::new(PortsIn::default(), 0, [0; N], [0; N])
+    }
+}
+
+impl<const N: usize> LanePortsIn<N> {
     /// Lane inputs with the given values.
     pub fn new(
         control: PortsIn,
         lane_valid: u32,
-        lane_addr: [u8; MAX_LANES],
-        lane_delta: [u64; MAX_LANES],
+        lane_addr: [u8; N],
+        lane_delta: [u64; N],
     ) -> Self {
         LanePortsIn {
             control,
@@ -391,6 +404,8 @@ mod ffi {
 
     unsafe extern "C" {
         pub(super) fn atomik_sim_free(h: *mut c_void);
+        /// ACCUM lanes of the model's input structs (0: not a lanes table).
+        pub(super) fn atomik_sim_lanes(h: *mut c_void) -> usize;
         /// `input`/`output`: `n` port structs of the model's kind.
         pub(super) fn atomik_sim_run(
             h: *mut c_void,
@@ -541,11 +556,25 @@ impl Model {
             design,
             message: "the shim reported success without a model".into(),
         })?;
-        Ok(Model {
+        let model = Model {
             handle,
             design,
             _not_send: PhantomData,
-        })
+        };
+        // SAFETY: the handle is live (just built, owned by `model`).
+        let lanes = unsafe { ffi::atomik_sim_lanes(handle.as_ptr()) };
+        if lanes != design.lanes() {
+            // build.rs names each model's port struct (`Lanes<N>`): a wrong
+            // N would make the shim read the Rust arrays with another layout.
+            return Err(ModelError::Exception {
+                design,
+                message: format!(
+                    "the shim drives {lanes} lanes, the design has {}",
+                    design.lanes()
+                ),
+            });
+        }
+        Ok(model)
     }
 
     #[cfg(atomik_no_verilator)]
@@ -574,13 +603,18 @@ impl Model {
         self.run_raw(input, output);
     }
 
-    /// [`run`](Self::run) for an `atomik_lane_table` ([`Kind::Lanes`]).
+    /// [`run`](Self::run) for an `atomik_lane_table` with `N` lanes
+    /// ([`Kind::Lanes`]).
     ///
     /// # Panics
-    /// If the design has no lanes, the slices differ in length, or the model
-    /// reports an internal error.
-    pub fn run_lanes(&mut self, input: &[LanePortsIn], output: &mut [PortsOut]) {
-        assert!(self.design.lanes() > 0, "a table model takes PortsIn");
+    /// If the design does not have `N` lanes, the slices differ in length,
+    /// or the model reports an internal error.
+    pub fn run_lanes<const N: usize>(&mut self, input: &[LanePortsIn<N>], output: &mut [PortsOut]) {
+        assert!(
+            matches!(self.design.kind(), Kind::Lanes(n) if n == N),
+            "{:?} does not take LanePortsIn<{N}>",
+            self.design
+        );
         self.run_raw(input, output);
     }
 
@@ -665,14 +699,13 @@ mod tests {
         assert_eq!(std::mem::offset_of!(PortsIn, data_in), 8);
         assert_eq!(std::mem::size_of::<PortsOut>(), 16);
         assert_eq!(std::mem::offset_of!(PortsOut, result), 8);
-        // csrc/ports.h: atomik_sim_in, u32 x2, u8[16], u64[16].
-        assert_eq!(
-            std::mem::size_of::<LanePortsIn>(),
-            16 + 8 + 16 + 8 * MAX_LANES
-        );
-        assert_eq!(std::mem::offset_of!(LanePortsIn, lane_valid), 16);
-        assert_eq!(std::mem::offset_of!(LanePortsIn, lane_addr), 24);
-        assert_eq!(std::mem::offset_of!(LanePortsIn, lane_delta), 40);
+        // csrc/model.h LaneIn<N>: atomik_sim_in, u32 x2, u8[N], u64[N].
+        assert_eq!(std::mem::size_of::<LanePortsIn<16>>(), 16 + 8 + 16 + 8 * 16);
+        assert_eq!(std::mem::offset_of!(LanePortsIn<16>, lane_valid), 16);
+        assert_eq!(std::mem::offset_of!(LanePortsIn<16>, lane_addr), 24);
+        assert_eq!(std::mem::offset_of!(LanePortsIn<16>, lane_delta), 40);
+        assert_eq!(std::mem::size_of::<LanePortsIn<3>>(), 16 + 8 + 8 + 8 * 3);
+        assert_eq!(std::mem::offset_of!(LanePortsIn<3>, lane_delta), 32);
         for d in Design::ALL {
             assert!(d.lanes() <= MAX_LANES, "{d:?}");
         }

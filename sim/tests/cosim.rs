@@ -4,8 +4,9 @@
 
 use atomik::Opcode;
 use atomik_sim::{
-    AxisCycle, AxisGenerator, AxisPortsOut, Cycle, Design, Kind, LaneCycle, MismatchKind, Model,
-    RunConfig, Source, Stimulus, check_cycles, default_vcd_path, diagnose, run,
+    AxisCycle, AxisGenerator, AxisPortsOut, Cycle, Design, ECP5_LANES, ICE40_LANES, Kind,
+    LaneCycle, MismatchKind, Model, RunConfig, Source, Stimulus, check_cycles, default_vcd_path,
+    diagnose, run,
 };
 
 /// Ops per seed: at least a million in `just test` (override with ATOMIK_COSIM_OPS).
@@ -106,7 +107,8 @@ lane_seeds! {
     ignore = "co-simulation SKIPPED: Verilator not found at build time"
 )]
 fn the_lanes_mutant_is_caught_shrunk_and_traced() {
-    let failure = caught::<LaneCycle>(Design::MutantLoadForgetsLanes, Design::LanesIce40);
+    let failure =
+        caught::<LaneCycle<ICE40_LANES>>(Design::MutantLoadForgetsLanes, Design::LanesIce40);
     let busy = failure.minimal.iter().filter(|c| c.ops() > 0).count();
     assert!(
         busy <= 4,
@@ -125,26 +127,28 @@ fn the_lanes_mutant_is_caught_shrunk_and_traced() {
     ignore = "co-simulation SKIPPED: Verilator not found at build time"
 )]
 fn lanes_directed_races() {
-    for design in [Design::LanesIce40, Design::LanesEcp5] {
-        let config = RunConfig::new(design, 0, 0);
-        let counts = check_cycles(&config, &races(design.lanes()), None)
-            .unwrap()
-            .unwrap();
-        assert_eq!(counts.resets, 2, "{design:?}");
+    let ice40 = RunConfig::new(Design::LanesIce40, 0, 0);
+    let ecp5 = RunConfig::new(Design::LanesEcp5, 0, 0);
+    let counts = [
+        check_cycles(&ice40, &races::<ICE40_LANES>(), None),
+        check_cycles(&ecp5, &races::<ECP5_LANES>(), None),
+    ];
+    for c in counts {
+        assert_eq!(c.unwrap().unwrap().resets, 2);
     }
     let mutant = RunConfig::new(Design::MutantLoadForgetsLanes, 0, 0);
-    let m = check_cycles(&mutant, &races(mutant.design.lanes()), None)
+    let m = check_cycles(&mutant, &races::<ICE40_LANES>(), None)
         .unwrap()
         .expect_err("the lanes mutant must fail the directed races");
     assert!(matches!(m.kind, MismatchKind::WrongResult { .. }), "{m}");
 }
 
-/// The directed races of [`lanes_directed_races`] for `n` lanes.
-fn races(n: usize) -> Vec<LaneCycle> {
+/// The directed races of [`lanes_directed_races`] for `N` lanes.
+fn races<const N: usize>() -> Vec<LaneCycle<N>> {
     use atomik::Opcode::{Load, Read, Swap, SwapKeep};
     let latency = Design::LanesIce40.latency();
     let every_lane = |control| {
-        (0..n).fold(LaneCycle::control_only(control), |c, i| {
+        (0..N).fold(LaneCycle::control_only(control), |c, i| {
             c.with_lane(i, 7, 1 << (3 * i + 1))
         })
     };
