@@ -1,5 +1,6 @@
 //! rust-hdl's native simulation of `atomik_lane_table`, checked every cycle
-//! against the core crate's `Table`: in each accepted cycle the control op
+//! against the timing contract's `Checker` (the core crate's `Table`, as in
+//! the Verilator co-simulation): in each accepted cycle the control op
 //! executes first, then every valid lane's ACCUM. Checked: `ready` (low only
 //! during reset and the clearing sweep), `result_valid` exactly
 //! `LANE_LATENCY` cycles after each READ/SWAP/SWAP_KEEP and never otherwise,
@@ -7,11 +8,11 @@
 //! banks must fail.
 #![allow(clippy::cast_possible_truncation)] // addresses are masked to 8 bits
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use atomik::{Opcode, Table};
+use atomik::Opcode;
 use atomik_hdl::LANE_LATENCY;
+use atomik_hdl::contract::{self, Checker, LaneAccum, Outputs};
 use atomik_hdl::lane_table::{AtomikLaneTable2, AtomikLaneTable3, AtomikLaneTable16, LaneVariant};
 use rust_hdl::prelude::*;
 
@@ -92,55 +93,28 @@ lane_uut!(AtomikLaneTable2, 2, 16, 128);
 lane_uut!(AtomikLaneTable3, 3, 24, 192);
 lane_uut!(AtomikLaneTable16, 16, 128, 1024);
 
-/// The core `Table` plus the timing contract.
-struct Model {
-    table: Table<u64>,
-    /// cycles of `ready` low still expected after the last reset cycle
-    busy: u64,
-    /// (cycle in which result_valid must be high, result, result_clean)
-    pending: VecDeque<(u64, u64, bool)>,
-}
-
-impl Model {
-    fn new() -> Self {
-        Model {
-            table: Table::new(CONTEXTS as usize).expect("non-empty"),
-            busy: 0,
-            pending: VecDeque::new(),
-        }
-    }
-
-    /// What the rising edge at the end of cycle `k` does; returns the
-    /// predicted `ready` of that cycle.
-    fn step(&mut self, k: u64, c: &Cycle) -> bool {
-        let ready = !c.reset && self.busy == 0;
-        if c.reset {
-            *self = Model::new();
-            self.busy = CONTEXTS; // the clearing sweep
-            return false;
-        }
-        self.busy = self.busy.saturating_sub(1);
-        if !ready {
-            return false;
-        }
-        // Control op first, then the lanes (their order does not matter).
-        if let Some((op, addr, data)) = c.ctrl {
-            if let Some(op) = Opcode::from_bits(op as u8) {
-                let out = self.table.execute(op, (addr % CONTEXTS) as usize, data);
-                if let Some(out) = out.expect("address in range") {
-                    let clean = out.clean && op.reports_clean();
-                    self.pending
-                        .push_back((k + LANE_LATENCY as u64, out.value, clean));
-                }
-            }
-        }
-        for &(addr, delta) in c.lanes.iter().flatten() {
-            self.table
-                .execute(Opcode::Accum, (addr % CONTEXTS) as usize, delta)
-                .expect("address in range");
-        }
-        true
-    }
+/// The contract's view of one testbench cycle: the control op, and the
+/// valid lanes' ACCUMs (executed after it, in the same edge).
+fn contract_cycle(c: &Cycle) -> (contract::Cycle, Vec<LaneAccum>) {
+    let control = match c.ctrl {
+        _ if c.reset => contract::Cycle::Reset,
+        Some((op, addr, data)) => contract::Cycle::Op {
+            op: op as u8,
+            addr: addr as u32,
+            data,
+        },
+        None => contract::Cycle::Idle,
+    };
+    let lanes = c
+        .lanes
+        .iter()
+        .flatten()
+        .map(|&(addr, delta)| LaneAccum {
+            addr: addr as u32,
+            delta,
+        })
+        .collect();
+    (control, lanes)
 }
 
 #[derive(Default, Debug)]
@@ -162,39 +136,34 @@ fn run<T: LaneUut>(variant: LaneVariant, cycles: Vec<Cycle>) -> Report {
     });
     sim.add_testbench(move |mut sim: Sim<T>| {
         let mut x = sim.init()?;
-        let mut model = Model::new();
+        // The timing contract every simulator shares (hdl/src/contract.rs).
+        let mut checker = Checker::with_latency(CONTEXTS as usize, 64, LANE_LATENCY);
         let mut junk = fastrand::Rng::with_seed(7);
         let mut errors = vec![];
-        let mut results = 0;
         let idle = Cycle::default();
         x = sim.wait(6, x)?; // just after the first rising edge (t = 5)
         let mut k = 0u64;
-        while (k < n || !model.pending.is_empty()) && errors.len() < 10 {
-            let (_, valid, res, clean) = x.outputs();
-            match model.pending.front().copied() {
-                Some((due, want, want_clean)) if due == k => {
-                    model.pending.pop_front();
-                    results += 1;
-                    if !valid || res != want || clean != want_clean {
-                        errors.push(format!(
-                            "cycle {k}: result_valid {valid} result {res:#x} clean {clean} / expected {want:#x} clean {want_clean}"
-                        ));
-                    }
-                }
-                _ if valid => errors.push(format!("cycle {k}: unexpected result_valid")),
-                _ => {}
-            }
+        // Stop at the first mismatch: after it the model and the hardware
+        // no longer share a state.
+        while (k < n || checker.in_flight() > 0) && errors.is_empty() {
             let c = cycles.get(k as usize).unwrap_or(&idle);
             x.drive(c, &mut junk);
             x = sim.wait(5, x)?; // falling edge: inputs settled
-            let ready = x.outputs().0;
-            let want_ready = model.step(k, c);
-            if ready != want_ready {
-                errors.push(format!("cycle {k}: ready {ready}, expected {want_ready}"));
+            let (ready, result_valid, result, result_clean) = x.outputs();
+            let out = Outputs {
+                ready,
+                result_valid,
+                result,
+                result_clean,
+            };
+            let (control, lanes) = contract_cycle(c);
+            if let Err(m) = checker.step_with_lanes(&control, &lanes, &out) {
+                errors.push(m.to_string());
             }
             x = sim.wait(5, x)?; // rising edge at the end of cycle k
             k += 1;
         }
+        let results = checker.counts().results;
         let mut r = rep.lock().unwrap();
         r.cycles = k;
         r.results = results;
