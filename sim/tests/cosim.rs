@@ -49,16 +49,16 @@ fn lockstep(config: &RunConfig) -> atomik_sim::Report {
 }
 
 macro_rules! seeds {
-    ($($name:ident: $seed:expr),*) => {$(
+    ($design:expr; $($name:ident: $seed:expr),*) => {$(
         #[test]
         #[cfg_attr(atomik_no_verilator, ignore = "co-simulation SKIPPED: Verilator not found at build time")]
         fn $name() {
-            lockstep(&RunConfig::new(Design::Default, $seed, ops()));
+            lockstep(&RunConfig::new($design, $seed, ops()));
         }
     )*};
 }
 
-seeds!(default_seed_1: 1, default_seed_2: 2, default_seed_3: 0xA70_311C);
+seeds!(Design::Default; default_seed_1: 1, default_seed_2: 2, default_seed_3: 0xA70_311C);
 
 /// A lanes preset: at least `ops()` accepted ops (control port and lanes)
 /// from `seed`, with every lane busy, races at every distance and resets.
@@ -354,17 +354,7 @@ fn full_load_accepts_n_plus_one_ops_per_cycle() {
     }
 }
 
-macro_rules! axis_seeds {
-    ($($name:ident: $seed:expr),*) => {$(
-        #[test]
-        #[cfg_attr(atomik_no_verilator, ignore = "co-simulation SKIPPED: Verilator not found at build time")]
-        fn $name() {
-            lockstep(&RunConfig::new(Design::Axis, $seed, ops()));
-        }
-    )*};
-}
-
-axis_seeds!(axis_seed_1: 1, axis_seed_2: 2, axis_seed_3: 0xA815_0003);
+seeds!(Design::Axis; axis_seed_1: 1, axis_seed_2: 2, axis_seed_3: 0xA815_0003);
 
 /// Teeth for the AXI wrapper: the mutant with credit for one result more
 /// than its FIFO holds is caught (its `s_axis_tready` stays high with the
