@@ -81,6 +81,7 @@ fn run_demo(repo: &demo::Repo) -> ExitCode {
         demo::stage("Verilator lint", || demo::lint_verilog(repo)),
         demo::stage("co-simulation, 1 M ops", demo::cosim),
         demo::stage("co-simulation of the 3-lane table", demo::cosim_lanes),
+        demo::stage("co-simulation of the AXI4-Stream wrapper", demo::cosim_axis),
         demo::stage("C library quick start", || demo::c_quickstart(repo)),
     ];
     let mut table = comfy_table::Table::new();
