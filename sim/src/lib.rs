@@ -37,7 +37,7 @@ pub use axis::{AxisCycle, AxisGenerator};
 pub use lanes::{LaneCycle, LaneGenerator};
 pub use lockstep::{
     DEFAULT_SWEEP_EVERY, Diagnosis, Failure, Report, RunConfig, Split, check_cycles, diagnose,
-    diagnose_any, minimize, run,
+    diagnose_any, minimize, run, run_inputs,
 };
 pub use stimulus::{Counted, Generator, Source, Stimulus};
 pub use verilated::{

@@ -317,19 +317,31 @@ pub fn run(config: &RunConfig, mut progress: impl FnMut(&Counts)) -> Result<Repo
 /// the model (making the stimulus is not timed).
 fn bare_seconds<S: Stimulus>(config: &RunConfig, random_batches: u64) -> Result<f64, ModelError> {
     let mut model = config.model(None)?;
+    let mut outs = Vec::with_capacity(BATCH);
+    let mut seconds = 0.0;
+    for ins in run_inputs::<S>(config, random_batches) {
+        outs.resize(ins.len(), S::Out::default());
+        seconds += timed(|| S::run(&mut model, &ins, &mut outs)).1;
+    }
+    Ok(seconds)
+}
+
+/// The input port values `run(config)` drove, batch by batch, given the
+/// [`Report::random_batches`] it reported: the same cycles, regenerated
+/// from the seed. What [`RunConfig::measure_bare`] times the model alone
+/// on, and the criterion benchmark's same-run baseline.
+pub fn run_inputs<S: Stimulus>(
+    config: &RunConfig,
+    random_batches: u64,
+) -> impl Iterator<Item = Vec<S::Ports>> {
     let mut feeder = Feeder::<S>::new(config);
     let mut job = Job::new();
     let mut cycles = Vec::with_capacity(BATCH);
-    let mut seconds = 0.0;
-    loop {
+    std::iter::from_fn(move || {
         let enough = feeder.random_batches >= random_batches;
         feeder.next_batch(&mut job, &mut cycles, enough);
-        if cycles.is_empty() {
-            return Ok(seconds);
-        }
-        job.outs.resize(job.ins.len(), S::Out::default());
-        seconds += timed(|| S::run(&mut model, &job.ins, &mut job.outs)).1;
-    }
+        (!cycles.is_empty()).then(|| std::mem::take(&mut job.ins))
+    })
 }
 
 /// [`run`] for one kind of stimulus (without the bare measurement).
