@@ -60,6 +60,14 @@ module atomik_spec #(
     output wire         spec_swept,   // the reset sweep is over
     output wire [W-1:0] spec_ref,     // tracked context: reference ...
     output wire [W-1:0] spec_acc,     // ... and accumulator, after every accepted op
+    // expected results in flight (slot j: accepted j+1 cycles ago), for the
+    // lanes checker's invariants
+    output wire [LATENCY-1:0]   spec_ex_valid,
+    output wire [LATENCY-1:0]   spec_ex_read,
+    output wire [LATENCY-1:0]   spec_ex_track,
+    output wire [LATENCY-1:0]   spec_ex_clean,
+    output wire [LATENCY*W-1:0] spec_ex_state,
+    output wire [W-1:0]         spec_check_mask,  // data bits checked (all but in ATOMIK_BITSLICE)
     // ---- internal state of the design, for the invariants only ----
     input wire [W-1:0] peek_mem_r,    // reference memory at `tracked`
     input wire [W-1:0] peek_mem_x,    // state memory (r ^ acc) at `tracked`
@@ -84,6 +92,15 @@ module atomik_spec #(
 
     (* anyconst *) reg [A-1:0] t;
     assign tracked = t;
+    // The data bits the result property checks: all, or (ATOMIK_BITSLICE,
+    // the lanes proof's first step) one arbitrary bit, the same in every check.
+`ifdef ATOMIK_BITSLICE
+    (* anyconst *) reg [$clog2(W)-1:0] check_bit;
+    wire [W-1:0] check_mask = {{W-1{1'b0}}, 1'b1} << check_bit;
+`else
+    wire [W-1:0] check_mask = {W{1'b1}};
+`endif
+    assign spec_check_mask = check_mask;
 
     // The block RAMs power up undefined; the contract starts with a reset.
 `ifdef ATOMIK_SEARCH
@@ -165,6 +182,11 @@ module atomik_spec #(
         ex_clean <= {ex_clean, op == READ && sh_acc == 0};
         ex_state <= {ex_state, state};
     end
+    assign spec_ex_valid = ex_valid;
+    assign spec_ex_read = ex_read;
+    assign spec_ex_track = ex_track;
+    assign spec_ex_clean = ex_clean;
+    assign spec_ex_state = ex_state;
     wire          due = ex_valid[LATENCY-1];
     wire [W-1:0]  due_state = ex_state[LATENCY*W-1 -: W];
 
@@ -172,8 +194,16 @@ module atomik_spec #(
         p1_ready:        assert (ready == (!reset && swept));
         p2_result_valid: assert (result_valid == due);
         if (due && ex_track[LATENCY-1]) begin
-            p3_result:   assert (result == due_state);
+            // ATOMIK_BITSLICE / ATOMIK_CLEAN: the two steps of the lanes
+            // proof (see lane_spec.sv): one bit of the result, then the clean bit.
+`ifdef ATOMIK_CLEAN
+            p3_result:   assume (result == due_state);
+`else
+            p3_result:   assert (((result ^ due_state) & check_mask) == 0);
+`endif
+`ifndef ATOMIK_BITSLICE
             p3_clean:    assert (result_clean == ex_clean[LATENCY-1]);
+`endif
         end
         if (due && !ex_read[LATENCY-1])
             p3_swap_not_clean: assert (!result_clean);
