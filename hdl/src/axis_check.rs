@@ -46,10 +46,11 @@ pub fn result_beat(e: &Expected) -> u128 {
         | u128::from(e.clean) << CLEAN_BIT
 }
 
-/// What the table behind the wrapper sees for an op beat that is taken.
+/// What the table behind the wrapper sees for an op beat that is taken:
+/// the one decoding of the op-beat layout.
 // The beat fields are masked to their widths: the truncation is the point.
 #[allow(clippy::cast_possible_truncation)]
-fn table_op(tdata: u128) -> Cycle {
+pub fn table_op(tdata: u128) -> Cycle {
     Cycle::Op {
         op: (tdata >> OP_SHIFT) as u8 & 7,
         addr: u32::from((tdata >> ADDR_SHIFT) as u8),

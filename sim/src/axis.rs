@@ -27,7 +27,7 @@
 
 use std::fmt;
 
-use atomik_hdl::axis_check::{AxisChecker, op_beat};
+use atomik_hdl::axis_check::{AxisChecker, op_beat, table_op};
 use atomik_hdl::contract::{Counts, Cycle, Mismatch};
 
 use crate::lockstep::RunConfig;
@@ -73,15 +73,6 @@ impl AxisCycle {
             },
         }
     }
-
-    /// The offered op, as the table behind the wrapper sees it.
-    fn op(&self) -> Cycle {
-        Cycle::Op {
-            op: (self.beat >> 72) as u8 & 7,
-            addr: u32::from((self.beat >> 64) as u8),
-            data: self.beat as u64,
-        }
-    }
 }
 
 impl fmt::Display for AxisCycle {
@@ -90,7 +81,7 @@ impl fmt::Display for AxisCycle {
             return f.write_str("RESET (aresetn low)");
         }
         if self.offer {
-            write!(f, "offer {}", self.op())?;
+            write!(f, "offer {}", table_op(self.beat))?;
         } else {
             f.write_str("no offer")?;
         }
