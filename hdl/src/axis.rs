@@ -8,7 +8,7 @@
 //!   `[75]` clean; other bits 0.
 //!
 //! The table cannot stall its pipeline, so results are buffered in a FIFO of
-//! [`AXIS_FIFO_DEPTH`] entries and an op is accepted only while a FIFO slot
+//! [`FIFO_ENTRIES`] entries and an op is accepted only while a FIFO slot
 //! is guaranteed for it: `results in the FIFO + results still in the table
 //! < depth` (credit logic). Nothing is lost whatever `m_axis_tready` does.
 //! With `m_axis_tready` high a result leaves the cycle after it enters, so
@@ -16,7 +16,9 @@
 //!
 //! `s_axis_tready` is a function of registers and `aresetn` only (never of
 //! `s_axis_tvalid` or the op), and `m_axis_tvalid` / `m_axis_tdata` of
-//! registers only, so both handshakes follow the AXI4-Stream rules.
+//! registers and `aresetn` only (never of `m_axis_tready`), so both
+//! handshakes follow the AXI4-Stream rules; `m_axis_tvalid` is low in every
+//! cycle `aresetn` is low, the first one included.
 //!
 //! The FIFO is 8 x 76 bits: too small for a block RAM to pay off (an iCE40
 //! SB_RAM40_4K is 4 kbit, and its registered read would need a prefetch
@@ -28,11 +30,14 @@ use rust_hdl::prelude::*;
 use crate::LATENCY;
 use crate::state_table::AtomikStateTable;
 
-/// Entries of the result FIFO. LATENCY + 2 would sustain one op per cycle;
-/// a power of two keeps the pointers plain wrapping counters.
-pub const AXIS_FIFO_DEPTH: usize = 8;
-const FIFO_BITS: usize = 3; // log2(AXIS_FIFO_DEPTH)
-const COUNT_BITS: usize = FIFO_BITS + 1; // 0..=AXIS_FIFO_DEPTH
+/// Entries of the result FIFO, as built. LATENCY + 2 would sustain one op
+/// per cycle; a power of two keeps the pointers plain wrapping counters.
+/// The checkers hold the design to the contract's depth
+/// ([`atomik_designs::AXIS_FIFO_DEPTH`]), not to this constant, so a
+/// change here that breaks the contract fails co-simulation.
+pub const FIFO_ENTRIES: usize = 8;
+const FIFO_BITS: usize = 3; // log2(FIFO_ENTRIES)
+const COUNT_BITS: usize = FIFO_BITS + 1; // 0..=FIFO_ENTRIES
 const ADDR_BITS: usize = 8; // the default table: 256 contexts
 const WIDTH: usize = 64;
 const BEAT_BITS: usize = 128; // tdata width on both streams
@@ -67,7 +72,7 @@ impl Default for ResultRam {
             write_clean: Default::default(),
             read_address: Default::default(),
             read_data: Default::default(),
-            _mem: vec![Bits::default(); AXIS_FIFO_DEPTH],
+            _mem: vec![Bits::default(); FIFO_ENTRIES],
         }
     }
 }
@@ -105,7 +110,7 @@ always @(*) begin
 end
 ",
             wm1 = WORD_BITS - 1,
-            nm1 = AXIS_FIFO_DEPTH - 1,
+            nm1 = FIFO_ENTRIES - 1,
             pad = BEAT_BITS - WORD_BITS
         ))
     }
@@ -179,13 +184,13 @@ const _: () = assert!(LATENCY == 4);
 
 impl Default for AtomikAxis {
     fn default() -> Self {
-        Self::with_credit_limit(AXIS_FIFO_DEPTH)
+        Self::with_credit_limit(FIFO_ENTRIES)
     }
 }
 
 impl AtomikAxis {
     /// The wrapper that takes an op only while fewer than `limit` results are
-    /// owed. Only `AXIS_FIFO_DEPTH` is correct: a larger limit is the mutant
+    /// owed. Only `FIFO_ENTRIES` is correct: a larger limit is the mutant
     /// (in the tests below) that overfills the FIFO when the consumer stalls.
     fn with_credit_limit(limit: usize) -> Self {
         Self {
@@ -273,9 +278,11 @@ impl Logic for AtomikAxis {
         self.fifo.write_op.next = self.p4_op.q.val();
         self.fifo.write_clean.next = self.table.result_clean.val();
         self.fifo.read_address.next = self.rptr.q.val();
-        self.m_axis_tvalid.next = self.count.q.val().any();
+        // AXI4-Stream: TVALID is low in every cycle aresetn is low, the
+        // first one included, so the count register alone is not enough.
+        self.m_axis_tvalid.next = self.count.q.val().any() & self.aresetn.val();
         self.m_axis_tdata.next = self.fifo.read_data.val();
-        self.pop.next = self.count.q.val().any() & self.m_axis_tready.val();
+        self.pop.next = self.count.q.val().any() & self.aresetn.val() & self.m_axis_tready.val();
 
         if self.table.result_valid.val() {
             self.wptr.d.next = self.wptr.q.val() + self.ptr_one.val();
@@ -317,7 +324,7 @@ pub fn verilog() -> String {
 /// (`atomik cosim --design axis_mutant`) and `just formal` must catch it.
 pub fn mutant_overcommit_verilog() -> String {
     emit(
-        AtomikAxis::with_credit_limit(AXIS_FIFO_DEPTH + 1),
+        AtomikAxis::with_credit_limit(FIFO_ENTRIES + 1),
         "// MUTANT for testing the tests: credit limit 9 > FIFO depth 8. NOT A CORRECT DESIGN.\n",
     )
 }
@@ -328,7 +335,7 @@ fn emit(mut uut: AtomikAxis, banner: &str) -> String {
     let renamed = crate::verilog_text::rename_top(&raw, "atomik_axis");
     let body = crate::verilog_nested::flatten_all(&renamed);
     format!(
-        "// atomik_axis: AXI4-Stream wrapper of the 256 x 64 table, result FIFO of {AXIS_FIFO_DEPTH}.\n\
+        "// atomik_axis: AXI4-Stream wrapper of the 256 x 64 table, result FIFO of {FIFO_ENTRIES}.\n\
          // Generated by atomik-hdl {} (rust-hdl 0.46) — do not edit; run `just verilog`.\n\
          // Beat layout, timing and integration: docs/hardware.md.\n{banner}{}",
         atomik::VERSION,
@@ -432,7 +439,7 @@ mod tests {
     /// holds must fail the same testbench (a stalled consumer loses a result).
     #[test]
     fn mutant_overcommit_fails() {
-        let limit = super::AXIS_FIFO_DEPTH + 1;
+        let limit = super::FIFO_ENTRIES + 1;
         assert!(simulate(AtomikAxis::with_credit_limit(limit)).is_err());
     }
 }

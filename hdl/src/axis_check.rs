@@ -25,8 +25,8 @@
 
 use std::collections::VecDeque;
 
-use crate::axis::AXIS_FIFO_DEPTH;
 use crate::contract::{Checker, Counts, Cycle, Expected, Mismatch, MismatchKind};
+use atomik_designs::AXIS_FIFO_DEPTH;
 
 /// Bit offsets of the beat fields (docs/hardware.md, "Beat layout").
 const ADDR_SHIFT: u32 = 64;
@@ -146,9 +146,16 @@ impl AxisChecker {
         let k = self.counts.cycles;
         self.counts.cycles += 1;
         let fail = |kind| Err(Mismatch { cycle: k, kind });
-        let head = self.fifo.front().copied();
         let shown = o.m_tvalid.then_some(o.m_tdata);
-        if self.synced && shown != head {
+        // During reset no beat is offered, in the very first reset cycle
+        // too (AXI4-Stream: "during reset, TVALID must be driven LOW");
+        // before the first reset the FIFO's contents are unknown.
+        let expected = if !i.aresetn {
+            Some(None)
+        } else {
+            self.synced.then(|| self.fifo.front().copied())
+        };
+        if let Some(head) = expected.filter(|&head| head != shown) {
             return fail(MismatchKind::ResultBeat {
                 expected: head,
                 actual: shown,

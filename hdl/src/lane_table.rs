@@ -176,34 +176,6 @@ lane_table!(
 /// Lane counts [`lane_verilog`] can emit.
 pub const SUPPORTED_LANES: [usize; 7] = [2, 3, 4, 6, 8, 12, 16];
 
-/// A committed lanes preset: the device it is sized for and its lane count.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LanePreset {
-    /// Directory under `hdl/verilog/` holding `atomik_lane_table.v`.
-    pub dir: &'static str,
-    /// The FPGA the lane count was chosen for (docs/hardware.md, "Choosing N", has the data).
-    pub device: &'static str,
-    /// ACCUM lanes besides the control port.
-    pub lanes: usize,
-}
-
-/// The committed presets, chosen by measurement (docs/hardware.md, "Choosing N"). iCE40 HX8K:
-/// 3 lanes use all 32 of its block RAMs (8 per lane, 8 for the control
-/// port). ECP5-85: 16 lanes (68 of 208 DP16KD): its block RAM's slow output
-/// caps the clock, so throughput comes from lanes.
-pub const LANE_PRESETS: [LanePreset; 2] = [
-    LanePreset {
-        dir: "lanes_ice40",
-        device: "iCE40 HX8K",
-        lanes: 3,
-    },
-    LanePreset {
-        dir: "lanes_ecp5",
-        device: "ECP5 LFE5U-85F",
-        lanes: 16,
-    },
-];
-
 fn emit<T: Block + Logic>(mut uut: T, lanes: usize, variant: LaneVariant) -> String {
     uut.connect_all();
     let raw = format!("\n{}", generate_verilog(&uut));
@@ -239,24 +211,4 @@ pub fn lane_verilog(lanes: usize, variant: LaneVariant) -> Result<String, crate:
     by_lanes!(2 => AtomikLaneTable2, 3 => AtomikLaneTable3, 4 => AtomikLaneTable4,
         6 => AtomikLaneTable6, 8 => AtomikLaneTable8, 12 => AtomikLaneTable12,
         16 => AtomikLaneTable16)
-}
-
-/// The lanes files committed under `hdl/verilog/`: both presets and the
-/// mutant (on the iCE40 preset's lane count).
-pub(crate) fn committed_files() -> Vec<(String, String)> {
-    let emit = |n, v| lane_verilog(n, v).expect("supported lane count");
-    let mut files: Vec<(String, String)> = LANE_PRESETS
-        .iter()
-        .map(|p| {
-            (
-                format!("{}/atomik_lane_table.v", p.dir),
-                emit(p.lanes, LaneVariant::Correct),
-            )
-        })
-        .collect();
-    files.push((
-        "mutants/load_forgets_lanes/atomik_lane_table.v".into(),
-        emit(LANE_PRESETS[0].lanes, LaneVariant::LoadForgetsLanes),
-    ));
-    files
 }

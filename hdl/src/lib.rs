@@ -30,18 +30,18 @@ mod verilog_nested;
 mod verilog_text;
 
 pub use atomik::op::{OPCODE_BITS, Opcode};
-pub use lane_table::{LANE_PRESETS, LanePreset, LaneVariant, SUPPORTED_LANES, lane_verilog};
+pub use atomik_designs::{self as designs, DESIGNS, Design, Family, Mutation};
+pub use lane_table::{LaneVariant, SUPPORTED_LANES, lane_verilog};
 pub use state_table::AtomikStateTable;
 
 /// Cycles from an op being accepted (`op_valid && ready` at a rising edge)
-/// to the rising edge after which its `result_valid` is high.
-pub const LATENCY: usize = 4;
+/// to the rising edge after which its `result_valid` is high: the contract's
+/// value, declared once in the design catalogue.
+pub const LATENCY: usize = atomik_designs::TABLE_LATENCY;
 
 /// Cycles from an op being accepted by `atomik_lane_table` to the rising
-/// edge after which its `result_valid` is high (two more than [`LATENCY`]:
-/// the lanes' total is added in a stage of its own, and only one LUT
-/// follows each block RAM).
-pub const LANE_LATENCY: usize = 6;
+/// edge after which its `result_valid` is high (the catalogue's).
+pub const LANE_LATENCY: usize = atomik_designs::LANE_LATENCY;
 
 /// Numbers of contexts [`verilog`] can emit.
 pub const SUPPORTED_CONTEXTS: [usize; 4] = [16, 64, 256, 1024];
@@ -96,6 +96,9 @@ pub enum HdlError {
     /// The lane count is not one of [`SUPPORTED_LANES`].
     #[error("unsupported number of lanes {0}: choose one of 2, 3, 4, 6, 8, 12, 16")]
     Lanes(usize),
+    /// A catalogue entry whose mutation does not fit its family.
+    #[error(transparent)]
+    Entry(BadEntry),
 }
 
 fn emit<const A: usize, const W: usize>(forwarding: Forwarding) -> String {
@@ -145,30 +148,52 @@ pub fn verilog(contexts: usize, width: u32, forwarding: Forwarding) -> Result<St
     dispatch!((16, 4), (64, 6), (256, 8), (1024, 10))
 }
 
+/// Why a catalogue entry cannot be emitted: its mutation does not apply
+/// to its family.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("design {name}: mutation {mutation:?} does not apply to {family:?}")]
+pub struct BadEntry {
+    /// The entry's name.
+    pub name: &'static str,
+    /// Its family.
+    pub family: Family,
+    /// Its mutation.
+    pub mutation: Mutation,
+}
+
+/// The Verilog of one catalogue entry (see [`designs`]).
+pub fn design_verilog(d: &Design) -> Result<String, HdlError> {
+    let bad = || {
+        HdlError::Entry(BadEntry {
+            name: d.name,
+            family: d.family,
+            mutation: d.mutation,
+        })
+    };
+    match (d.family, d.mutation) {
+        (Family::StateTable { contexts, width }, Mutation::None) => {
+            verilog(contexts, width, Forwarding::ALL)
+        }
+        (Family::StateTable { contexts, width }, Mutation::NoForwarding) => {
+            verilog(contexts, width, Forwarding::NONE)
+        }
+        (Family::LaneTable { lanes }, Mutation::None) => lane_verilog(lanes, LaneVariant::Correct),
+        (Family::LaneTable { lanes }, Mutation::LoadForgetsLanes) => {
+            lane_verilog(lanes, LaneVariant::LoadForgetsLanes)
+        }
+        (Family::Axis, Mutation::None) => Ok(axis::verilog()),
+        (Family::Axis, Mutation::AxisOvercommit) => Ok(axis::mutant_overcommit_verilog()),
+        _ => Err(bad()),
+    }
+}
+
 /// The Verilog files this repository commits under `hdl/verilog/`, as
-/// `(relative path, contents)`. Each file holds one module named after the
-/// file, as `verilator -Wall` expects; variants live in subdirectories.
-pub fn committed_files() -> Vec<(String, String)> {
-    let emit = |n, w, f| verilog(n, w, f).expect("supported preset");
-    let mut files = vec![
-        (
-            "atomik_state_table.v".into(),
-            emit(DEFAULT_CONTEXTS, DEFAULT_WIDTH, Forwarding::ALL),
-        ),
-        (
-            "16x32/atomik_state_table.v".into(),
-            emit(16, 32, Forwarding::ALL),
-        ),
-        (
-            "mutants/no_forwarding/atomik_state_table.v".into(),
-            emit(DEFAULT_CONTEXTS, DEFAULT_WIDTH, Forwarding::NONE),
-        ),
-    ];
-    files.extend(lane_table::committed_files());
-    files.push(("axis/atomik_axis.v".into(), axis::verilog()));
-    files.push((
-        "mutants/axis_overcommit/atomik_axis.v".into(),
-        axis::mutant_overcommit_verilog(),
-    ));
-    files
+/// `(relative path, contents)`: one per catalogue entry ([`DESIGNS`]).
+/// Each file holds one module named after the file, as `verilator -Wall`
+/// expects; variants live in subdirectories.
+pub fn committed_files() -> Result<Vec<(String, String)>, HdlError> {
+    DESIGNS
+        .iter()
+        .map(|d| Ok((d.file(), design_verilog(d)?)))
+        .collect()
 }

@@ -30,9 +30,10 @@ use std::fmt;
 use atomik_hdl::axis_check::{AxisChecker, op_beat, table_op};
 use atomik_hdl::contract::{Counts, Cycle, Mismatch};
 
-use crate::lockstep::RunConfig;
+use crate::config::RunConfig;
+use crate::design::Design;
 use crate::stimulus::{Counted, Generator, Source, Stimulus};
-use crate::verilated::{AxisPortsIn, AxisPortsOut, Design, Model};
+use crate::verilated::{AxisPortsIn, AxisPortsOut, Model};
 
 /// What `atomik_axis` is driven with in one cycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -220,7 +221,7 @@ pub struct AxisGenerator {
 
 /// Cycles in which a draining stream (`m_axis_tready` high, no offers)
 /// surely empties: the table's latency plus a full FIFO, with margin.
-const DRAIN: u64 = 2 * (atomik_hdl::LATENCY as u64 + atomik_hdl::axis::AXIS_FIFO_DEPTH as u64);
+const DRAIN: u64 = 2 * (atomik_hdl::LATENCY as u64 + atomik_hdl::designs::AXIS_FIFO_DEPTH as u64);
 
 impl AxisGenerator {
     /// Stimulus for `design` (an `atomik_axis`) from `seed`; sweeps every

@@ -21,9 +21,10 @@ use std::fmt;
 use atomik::Opcode;
 use atomik_hdl::contract::{Checker, Cycle, LaneAccum, Mismatch};
 
-use crate::lockstep::RunConfig;
+use crate::config::RunConfig;
+use crate::design::Design;
 use crate::stimulus::{Generator, Source, Stimulus, contract_accepted, ports};
-use crate::verilated::{Design, LanePortsIn, MAX_LANES, Model, PortsOut};
+use crate::verilated::{LanePortsIn, MAX_LANES, Model, PortsOut};
 
 /// What a lanes table with `N` lanes is driven with in one cycle: the
 /// control port and every lane (lane `i` presents `ACCUM [addr[i]]

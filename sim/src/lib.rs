@@ -10,9 +10,10 @@
 //!
 //! ```no_run
 //! use atomik_sim::{Design, RunConfig, run};
-//! let report = run(&RunConfig::new(Design::Default, 42, 1_000_000), |_| {})?;
+//! let design = Design::named("default")?;
+//! let report = run(&RunConfig::new(design, 42, 1_000_000), |_| {})?;
 //! assert_eq!(report.mismatches, 0);
-//! # Ok::<(), atomik_sim::ModelError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! A failure replays from its seed, shrinks to a minimal cycle sequence and
@@ -21,6 +22,9 @@
 #![deny(missing_docs)]
 
 pub mod axis;
+pub mod config;
+pub mod design;
+mod dispatch;
 pub mod lanes;
 pub mod lockstep;
 pub mod stimulus;
@@ -34,15 +38,14 @@ pub use atomik_hdl::contract::{
     width_mask,
 };
 pub use axis::{AxisCycle, AxisGenerator};
+pub use config::{DEFAULT_SWEEP_EVERY, RunConfig};
+pub use design::{Design, Kind, UnknownDesign};
+pub use dispatch::{Diagnosis, diagnose_any, run};
 pub use lanes::{LaneCycle, LaneGenerator};
-pub use lockstep::{
-    DEFAULT_SWEEP_EVERY, Diagnosis, Failure, Report, RunConfig, Split, check_cycles, diagnose,
-    diagnose_any, minimize, run, run_inputs,
-};
+pub use lockstep::{Failure, Report, Split, check_cycles, diagnose, minimize, run_inputs};
 pub use stimulus::{Counted, Generator, Source, Stimulus};
 pub use verilated::{
-    AVAILABLE, AxisPortsIn, AxisPortsOut, Design, ECP5_LANES, ICE40_LANES, Kind, LanePortsIn,
-    MAX_LANES, Model, ModelError, PortsIn, PortsOut, UnknownDesign,
+    AxisPortsIn, AxisPortsOut, LanePortsIn, MAX_LANES, Model, ModelError, PortsIn, PortsOut,
 };
 
 /// Cycles from acceptance to `result_valid` of `atomik_state_table` (the

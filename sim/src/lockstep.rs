@@ -8,117 +8,14 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use atomik_hdl::contract::{Counts, Cycle, Mismatch};
 
-use crate::axis::AxisCycle;
-use crate::lanes::LaneCycle;
+use crate::config::RunConfig;
+use crate::design::Design;
 use crate::stimulus::{Counted, Source, Stimulus, junk};
-use crate::verilated::{Design, ECP5_LANES, ICE40_LANES, Kind, Model, ModelError};
-
-/// Calls `f::<S>(args)` with the stimulus type `S` of `design`'s kind: the
-/// one place a design's kind picks its stimulus (and a lanes design's `N`).
-macro_rules! by_kind {
-    ($design:expr, $f:ident($($arg:expr),*)) => {
-        match $design.kind() {
-            Kind::Table => $f::<Cycle>($($arg),*).map(Into::into),
-            Kind::Lanes(ICE40_LANES) => $f::<LaneCycle<ICE40_LANES>>($($arg),*).map(Into::into),
-            Kind::Lanes(ECP5_LANES) => $f::<LaneCycle<ECP5_LANES>>($($arg),*).map(Into::into),
-            Kind::Lanes(n) => unreachable!("no lanes design has {n} lanes"),
-            Kind::Axis => $f::<AxisCycle>($($arg),*).map(Into::into),
-        }
-    };
-}
-
-/// How often [`RunConfig::new`] reads back every context, in accepted ops
-/// (also the default of `atomik cosim --sweep-every`).
-pub const DEFAULT_SWEEP_EVERY: u64 = 100_000;
+use crate::verilated::ModelError;
 
 /// Cycles handed to the model per call: large enough that the FFI cost
 /// vanishes, small enough to stay in cache.
 const BATCH: usize = 4096;
-
-/// What to run.
-#[derive(Clone, Debug)]
-pub struct RunConfig {
-    /// The design to simulate.
-    pub design: Design,
-    /// Seed of the stimulus (and of the random initial state, if any).
-    pub seed: u64,
-    /// Stop once at least this many ops were accepted (control port and
-    /// lanes; counted as batches are checked, so a run overshoots by up to
-    /// a few batches), then sweep and drain.
-    pub ops: u64,
-    /// READ every context every this many ops (0: only the final sweep).
-    pub sweep_every: u64,
-    /// Start from random flop and memory contents instead of zeros.
-    pub random_state: bool,
-    /// Present an op on the control port and on every lane in every cycle
-    /// (resets and sweeps still happen): ops per cycle at saturation.
-    pub full_load: bool,
-    /// Trace the whole run to this VCD file (uses the slower traced model;
-    /// a VCD grows by ~1 kB per cycle, so keep `ops` small).
-    pub vcd: Option<PathBuf>,
-    /// After a passing run, drive a fresh model with the same stimulus
-    /// again without the checker and time the model alone
-    /// ([`Report::bare_model_cycles_per_second`]). Ignored with `vcd`.
-    pub measure_bare: bool,
-}
-
-impl RunConfig {
-    /// `ops` random ops on `design` from `seed`, sweeping every
-    /// [`DEFAULT_SWEEP_EVERY`] ops.
-    pub fn new(design: Design, seed: u64, ops: u64) -> Self {
-        RunConfig {
-            design,
-            seed,
-            ops,
-            sweep_every: DEFAULT_SWEEP_EVERY,
-            random_state: false,
-            full_load: false,
-            vcd: None,
-            measure_bare: false,
-        }
-    }
-
-    /// The `atomik cosim` arguments (after `cosim`) that run exactly this
-    /// configuration: every field that changes the cycles driven or the
-    /// model's initial state. (`vcd` only adds a trace, so it is left out.)
-    pub fn replay_args(&self) -> Vec<String> {
-        let mut args = vec![
-            "--design".to_string(),
-            self.design.name().to_string(),
-            "--seed".to_string(),
-            self.seed.to_string(),
-            "--ops".to_string(),
-            self.ops.to_string(),
-        ];
-        if self.sweep_every != DEFAULT_SWEEP_EVERY {
-            args.extend(["--sweep-every".to_string(), self.sweep_every.to_string()]);
-        }
-        if self.random_state {
-            args.push("--random-state".to_string());
-        }
-        if self.full_load {
-            args.push("--full-load".to_string());
-        }
-        args
-    }
-
-    /// The shell command that replays this configuration:
-    /// `atomik cosim` + [`replay_args`](Self::replay_args).
-    pub fn replay_command(&self) -> String {
-        format!("atomik cosim {}", self.replay_args().join(" "))
-    }
-
-    fn model(&self, vcd: Option<&Path>) -> Result<Model, ModelError> {
-        let state = self.random_state.then(|| self.state_seed());
-        Model::with_options(self.design, vcd, state)
-    }
-
-    fn state_seed(&self) -> u32 {
-        // Fold the 64-bit seed; 0 means "no random state" to the shim.
-        let folded = (self.seed ^ (self.seed >> 32)) & u64::from(u32::MAX);
-        u32::try_from(folded).expect("masked to 32 bits").max(1)
-    }
-}
 
 /// The outcome of a run.
 #[derive(Clone, Debug)]
@@ -297,25 +194,12 @@ fn simulate<S: Stimulus>(config: &RunConfig, jobs: Receiver<JobOf<S>>, done: Syn
     }
 }
 
-/// Runs `config` to completion (or the first mismatch), calling `progress`
-/// after every batch of cycles; with [`RunConfig::measure_bare`], then
-/// times the model alone on the same cycles.
-///
-/// Two threads work in a pipeline: a simulation thread owns the Verilator
-/// model (`simulate`) and runs batch *i* while this thread generates batch
-/// *i + 1* and checks batch *i − 1*, cycle by cycle, against the model.
-pub fn run(config: &RunConfig, mut progress: impl FnMut(&Counts)) -> Result<Report, ModelError> {
-    let mut report: Report = by_kind!(config.design, run_as(config, &mut progress))?;
-    if config.measure_bare && config.vcd.is_none() && report.first.is_none() {
-        let batches = report.random_batches;
-        report.bare_seconds = Some(by_kind!(config.design, bare_seconds(config, batches))?);
-    }
-    Ok(report)
-}
-
 /// The model alone, driven with the cycles `run` drove: seconds spent in
 /// the model (making the stimulus is not timed).
-fn bare_seconds<S: Stimulus>(config: &RunConfig, random_batches: u64) -> Result<f64, ModelError> {
+pub(crate) fn bare_seconds<S: Stimulus>(
+    config: &RunConfig,
+    random_batches: u64,
+) -> Result<f64, ModelError> {
     let mut model = config.model(None)?;
     let mut outs = Vec::with_capacity(BATCH);
     let mut seconds = 0.0;
@@ -344,8 +228,8 @@ pub fn run_inputs<S: Stimulus>(
     })
 }
 
-/// [`run`] for one kind of stimulus (without the bare measurement).
-fn run_as<S: Stimulus>(
+/// [`run`](crate::run) for one kind of stimulus (without the bare measurement).
+pub(crate) fn run_as<S: Stimulus>(
     config: &RunConfig,
     mut progress: impl FnMut(&Counts),
 ) -> Result<Report, ModelError> {
@@ -549,43 +433,12 @@ pub fn diagnose<S: Stimulus>(
     })
 }
 
-/// A failure of any design, explained (what `atomik cosim` prints).
-#[derive(Clone, Debug)]
-pub struct Diagnosis {
-    /// The report: mismatch, minimal sequence, VCD path, replay command.
-    pub text: String,
-    /// VCD trace of the minimal sequence.
-    pub vcd: PathBuf,
-    /// The minimal failing sequence, one cycle per string.
-    pub minimal: Vec<String>,
-}
-
-impl<S: Stimulus> From<Failure<S>> for Diagnosis {
-    fn from(f: Failure<S>) -> Diagnosis {
-        Diagnosis {
-            text: f.to_string(),
-            minimal: f.minimal.iter().map(ToString::to_string).collect(),
-            vcd: f.vcd,
-        }
-    }
-}
-
-/// [`diagnose`] for whichever stimulus `config.design` takes.
-pub fn diagnose_any(
-    config: &RunConfig,
-    original: Mismatch,
-    vcd: &Path,
-) -> Result<Diagnosis, ModelError> {
-    let diagnosis: Diagnosis = by_kind!(config.design, diagnose(config, original, vcd))?;
-    Ok(diagnosis)
-}
-
 impl<S: Stimulus> fmt::Display for Failure<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = &self.config;
         writeln!(
             f,
-            "MISMATCH in {:?} (seed {}): {}",
+            "MISMATCH in {} (seed {}): {}",
             c.design, c.seed, self.original
         )?;
         writeln!(

@@ -11,8 +11,9 @@ use atomik::Opcode;
 use atomik_hdl::contract::{Checker, Counts, Mismatch};
 pub use atomik_hdl::contract::{Cycle, junk};
 
-use crate::lockstep::RunConfig;
-use crate::verilated::{Design, Model, PortsIn, PortsOut};
+use crate::config::RunConfig;
+use crate::design::Design;
+use crate::verilated::{Model, PortsIn, PortsOut};
 
 /// What one clock cycle of a design's stimulus is: the lock-step harness
 /// ([`run`](crate::run), [`check_cycles`](crate::check_cycles),

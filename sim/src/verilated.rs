@@ -5,170 +5,11 @@
 use std::ffi::CString;
 use std::marker::PhantomData;
 use std::path::Path;
-use std::str::FromStr;
 
 use atomik_hdl::axis_check::{AxisInputs, AxisOutputs};
-use atomik_hdl::contract::{Checker, Inputs, Outputs};
+use atomik_hdl::contract::{Inputs, Outputs};
 
-/// Which emitted Verilog to simulate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Design {
-    /// `hdl/verilog/atomik_state_table.v`: 256 contexts × 64 bits.
-    Default,
-    /// `hdl/verilog/16x32/atomik_state_table.v`: 16 × 32.
-    Small16x32,
-    /// `hdl/verilog/mutants/no_forwarding/…`: 256 × 64 with hazard forwarding
-    /// removed. Wrong on purpose; the harness must catch it.
-    MutantNoForwarding,
-    /// `hdl/verilog/lanes_ice40/atomik_lane_table.v`: 256 × 64, control port
-    /// plus the iCE40 preset's ACCUM lanes.
-    LanesIce40,
-    /// `hdl/verilog/lanes_ecp5/atomik_lane_table.v`: the ECP5 preset.
-    LanesEcp5,
-    /// `hdl/verilog/mutants/load_forgets_lanes/…`: the iCE40 lanes preset
-    /// whose LOAD and SWAP forget the lane banks. Wrong on purpose.
-    MutantLoadForgetsLanes,
-    /// `hdl/verilog/axis/atomik_axis.v`: the default table behind
-    /// AXI4-Stream ports with a result FIFO.
-    Axis,
-    /// `hdl/verilog/mutants/axis_overcommit/…`: `atomik_axis` whose credit
-    /// allows one result more than its FIFO holds. Wrong on purpose.
-    MutantAxisOvercommit,
-}
-
-/// What a design's ports look like, which decides how it is driven.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Kind {
-    /// `atomik_state_table`: the control port only ([`PortsIn`]).
-    Table,
-    /// `atomik_lane_table` with this many ACCUM lanes ([`LanePortsIn`]).
-    Lanes(usize),
-    /// `atomik_axis` ([`AxisPortsIn`], [`AxisPortsOut`]).
-    Axis,
-}
-
-impl Design {
-    /// Every design, in the order `atomik cosim --help` lists them.
-    pub const ALL: [Design; 8] = [
-        Design::Default,
-        Design::Small16x32,
-        Design::MutantNoForwarding,
-        Design::LanesIce40,
-        Design::LanesEcp5,
-        Design::MutantLoadForgetsLanes,
-        Design::Axis,
-        Design::MutantAxisOvercommit,
-    ];
-
-    /// The name `atomik cosim --design` knows it by (and the replay hint
-    /// prints): the one place that spelling is written.
-    pub fn name(self) -> &'static str {
-        match self {
-            Design::Default => "default",
-            Design::Small16x32 => "small",
-            Design::MutantNoForwarding => "mutant",
-            Design::LanesIce40 => "lanes_ice40",
-            Design::LanesEcp5 => "lanes_ecp5",
-            Design::MutantLoadForgetsLanes => "lanes_mutant",
-            Design::Axis => "axis",
-            Design::MutantAxisOvercommit => "axis_mutant",
-        }
-    }
-
-    /// Every design's name, comma-separated (for error messages).
-    pub fn names() -> String {
-        Design::ALL.map(Design::name).join(", ")
-    }
-
-    /// One line for `--help`.
-    pub fn about(self) -> &'static str {
-        match self {
-            Design::Default => "hdl/verilog/atomik_state_table.v (256 x 64)",
-            Design::Small16x32 => "hdl/verilog/16x32/atomik_state_table.v",
-            Design::MutantNoForwarding => {
-                "the no-forwarding mutant: must FAIL (proves the harness has teeth)"
-            }
-            Design::LanesIce40 => "hdl/verilog/lanes_ice40/atomik_lane_table.v (3 lanes)",
-            Design::LanesEcp5 => "hdl/verilog/lanes_ecp5/atomik_lane_table.v (16 lanes)",
-            Design::MutantLoadForgetsLanes => {
-                "the lanes mutant whose LOAD/SWAP forget the lane banks: must FAIL"
-            }
-            Design::Axis => "hdl/verilog/axis/atomik_axis.v (AXI4-Stream, 256 x 64)",
-            Design::MutantAxisOvercommit => {
-                "the axis mutant with credit for 9 results in an 8-entry FIFO: must FAIL"
-            }
-        }
-    }
-
-    /// How the design is driven.
-    pub fn kind(self) -> Kind {
-        // The lane counts are the hdl crate's presets (the mutant is emitted
-        // on the iCE40 preset's count).
-        let [ice40, ecp5] = atomik_hdl::LANE_PRESETS;
-        match self {
-            Design::Default | Design::Small16x32 | Design::MutantNoForwarding => Kind::Table,
-            Design::LanesIce40 | Design::MutantLoadForgetsLanes => Kind::Lanes(ice40.lanes),
-            Design::LanesEcp5 => Kind::Lanes(ecp5.lanes),
-            Design::Axis | Design::MutantAxisOvercommit => Kind::Axis,
-        }
-    }
-
-    /// ACCUM lanes besides the control port (0 for `atomik_state_table`).
-    pub fn lanes(self) -> usize {
-        match self.kind() {
-            Kind::Table | Kind::Axis => 0,
-            Kind::Lanes(n) => n,
-        }
-    }
-
-    /// Cycles from acceptance to `result_valid` (`atomik_axis`: to the
-    /// first cycle its result beat can be offered).
-    pub fn latency(self) -> usize {
-        match self.kind() {
-            Kind::Table => atomik_hdl::LATENCY,
-            Kind::Lanes(_) => atomik_hdl::LANE_LATENCY,
-            Kind::Axis => atomik_hdl::LATENCY + 1,
-        }
-    }
-
-    /// Number of contexts.
-    pub fn contexts(self) -> usize {
-        match self {
-            Design::Small16x32 => 16,
-            _ => 256,
-        }
-    }
-
-    /// Bits per context.
-    pub fn width(self) -> u32 {
-        match self {
-            Design::Small16x32 => 32,
-            _ => 64,
-        }
-    }
-
-    /// The timing-contract checker for this design's geometry, in the state
-    /// after reset.
-    pub fn checker(self) -> Checker {
-        Checker::with_latency(self.contexts(), self.width(), self.latency())
-    }
-}
-
-/// A name that is not one of [`Design::name`]'s.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown design {0:?}: choose one of {names}", names = Design::names())]
-pub struct UnknownDesign(pub String);
-
-impl FromStr for Design {
-    type Err = UnknownDesign;
-
-    fn from_str(s: &str) -> Result<Design, UnknownDesign> {
-        Design::ALL
-            .into_iter()
-            .find(|d| d.name() == s)
-            .ok_or_else(|| UnknownDesign(s.to_string()))
-    }
-}
+use crate::design::{Design, Kind};
 
 /// The inputs driven during one clock cycle.
 #[repr(C)]
@@ -208,15 +49,9 @@ impl From<Inputs> for PortsIn {
     }
 }
 
-/// The most ACCUM lanes any design has (the ECP5 preset's).
-pub const MAX_LANES: usize = ECP5_LANES;
-
-/// ACCUM lanes of the iCE40 preset (and of the lanes mutant): the hdl
-/// crate's preset, and the `N` of the `LaneCycle<N>` that drives it.
-pub const ICE40_LANES: usize = atomik_hdl::LANE_PRESETS[0].lanes;
-
-/// ACCUM lanes of the ECP5 preset.
-pub const ECP5_LANES: usize = atomik_hdl::LANE_PRESETS[1].lanes;
+/// The most ACCUM lanes a lanes design can have (the hdl crate's largest
+/// supported count); `lane_valid` travels as a `u32`.
+pub const MAX_LANES: usize = 16;
 
 /// The inputs of an `atomik_lane_table` with `N` lanes driven during one
 /// clock cycle (the shim's `LaneIn<N>`): the control port, then lane i's
@@ -370,37 +205,21 @@ impl PortsOut {
     }
 }
 
-#[cfg(not(atomik_no_verilator))]
 mod ffi {
     use std::ffi::{c_char, c_int, c_void};
 
-    /// Declares the models' C constructors (csrc/model.h `make`), which
-    /// all share one signature.
-    macro_rules! constructors {
-        ($($name:ident),* $(,)?) => {
-            unsafe extern "C" {
-                $(pub(super) fn $name(
-                    vcd: *const c_char,
-                    seed: u32,
-                    out: *mut *mut c_void,
-                    msg: *mut c_char,
-                    msg_len: usize,
-                ) -> c_int;)*
-            }
-        };
-    }
+    /// A model's C constructor (csrc/model.h `make`).
+    pub(super) type Constructor = unsafe extern "C" fn(
+        vcd: *const c_char,
+        seed: u32,
+        out: *mut *mut c_void,
+        msg: *mut c_char,
+        msg_len: usize,
+    ) -> c_int;
 
-    constructors!(
-        atomik_sim_new_default,
-        atomik_sim_new_default_fast,
-        atomik_sim_new_small,
-        atomik_sim_new_mutant,
-        atomik_sim_new_lanes_ice40,
-        atomik_sim_new_lanes_ecp5,
-        atomik_sim_new_lanes_mutant,
-        atomik_sim_new_axis,
-        atomik_sim_new_axis_mutant,
-    );
+    // The constructors of the catalogue's models and `constructor(name,
+    // traced)`, written by build.rs from the same catalogue.
+    include!(concat!(env!("OUT_DIR"), "/models.rs"));
 
     unsafe extern "C" {
         pub(super) fn atomik_sim_free(h: *mut c_void);
@@ -419,9 +238,6 @@ mod ffi {
 /// Why a model could not be created.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    /// This build has no Verilator models.
-    #[error("co-simulation unavailable: Verilator was not found when atomik-sim was built")]
-    Unavailable,
     /// The VCD path is not representable as a C string.
     #[error("bad VCD path {0}")]
     BadPath(String),
@@ -447,7 +263,6 @@ pub enum ModelError {
 }
 
 /// The shim's `atomik_sim_status` values (csrc/ports.h).
-#[cfg(not(atomik_no_verilator))]
 mod status {
     pub(super) const OK: i32 = 0;
     pub(super) const NO_TRACE: i32 = 1;
@@ -457,7 +272,6 @@ mod status {
 
 impl ModelError {
     /// The error for a non-OK shim status.
-    #[cfg(not(atomik_no_verilator))]
     fn from_status(status: i32, design: Design, vcd: Option<&Path>, message: &[u8]) -> ModelError {
         let text = |m: &[u8]| {
             let end = m.iter().position(|&b| b == 0).unwrap_or(m.len());
@@ -481,16 +295,12 @@ impl ModelError {
     }
 }
 
-/// Whether this build contains the Verilator models.
-pub const AVAILABLE: bool = cfg!(not(atomik_no_verilator));
-
 /// One Verilator model instance with its own `VerilatedContext`.
 ///
 /// Not `Send`: Verilator models are single-threaded objects, and this keeps
 /// each one on the thread that created it.
 #[derive(Debug)]
 pub struct Model {
-    #[cfg(not(atomik_no_verilator))]
     handle: std::ptr::NonNull<std::ffi::c_void>,
     design: Design,
     _not_send: PhantomData<*mut ()>,
@@ -513,7 +323,6 @@ impl Model {
         Self::build(design, vcd, random_state.map_or(0, |s| s.max(1)))
     }
 
-    #[cfg(not(atomik_no_verilator))]
     fn build(design: Design, vcd: Option<&Path>, seed: u32) -> Result<Model, ModelError> {
         let path = vcd
             .map(|p| {
@@ -522,19 +331,14 @@ impl Model {
             })
             .transpose()?;
         let ptr = path.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
-        // The default design has an untraced build for speed (41 vs 46 ns
-        // per cycle); a trace needs the traced one.
-        let new = match (design, vcd.is_some()) {
-            (Design::Default, false) => ffi::atomik_sim_new_default_fast,
-            (Design::Default, true) => ffi::atomik_sim_new_default,
-            (Design::Small16x32, _) => ffi::atomik_sim_new_small,
-            (Design::MutantNoForwarding, _) => ffi::atomik_sim_new_mutant,
-            (Design::LanesIce40, _) => ffi::atomik_sim_new_lanes_ice40,
-            (Design::LanesEcp5, _) => ffi::atomik_sim_new_lanes_ecp5,
-            (Design::MutantLoadForgetsLanes, _) => ffi::atomik_sim_new_lanes_mutant,
-            (Design::Axis, _) => ffi::atomik_sim_new_axis,
-            (Design::MutantAxisOvercommit, _) => ffi::atomik_sim_new_axis_mutant,
-        };
+        // A design may have an untraced build for speed (41 vs 46 ns per
+        // cycle on the default design); a trace needs the traced one.
+        let new = ffi::constructor(design.name(), vcd.is_some()).ok_or_else(|| {
+            ModelError::Exception {
+                design,
+                message: "no Verilator model was built for this design".into(),
+            }
+        })?;
         let mut raw = std::ptr::null_mut();
         let mut message = [0u8; 256];
         // SAFETY: `ptr` is NULL or a NUL-terminated string alive for the call
@@ -575,12 +379,6 @@ impl Model {
             });
         }
         Ok(model)
-    }
-
-    #[cfg(atomik_no_verilator)]
-    fn build(_: Design, _: Option<&Path>, _: u32) -> Result<Model, ModelError> {
-        let _ = CString::default;
-        Err(ModelError::Unavailable)
     }
 
     /// The simulated design.
@@ -631,7 +429,6 @@ impl Model {
     /// Only for the port structs of this model's kind (checked by the callers).
     fn run_raw<I, O>(&mut self, input: &[I], output: &mut [O]) {
         assert_eq!(input.len(), output.len(), "one output per input cycle");
-        #[cfg(not(atomik_no_verilator))]
         {
             // SAFETY: the handle is live (owned by self, freed only in Drop);
             // both pointers are valid for `len` elements of the #[repr(C)]
@@ -653,7 +450,6 @@ impl Model {
 
 impl Drop for Model {
     fn drop(&mut self) {
-        #[cfg(not(atomik_no_verilator))]
         // SAFETY: the handle came from atomik_sim_new and is freed exactly once.
         unsafe {
             ffi::atomik_sim_free(self.handle.as_ptr());
@@ -669,26 +465,15 @@ mod tests {
     /// opened", which surfaced as an anonymous construction failure. Now it
     /// is a typed error naming the file.
     #[test]
-    #[cfg_attr(
-        atomik_no_verilator,
-        ignore = "co-simulation SKIPPED: Verilator not found at build time"
-    )]
     fn an_unwritable_vcd_is_a_typed_error() {
         let path = Path::new("/nonexistent-atomik-dir/trace.vcd");
-        let err = Model::with_options(Design::Small16x32, Some(path), None).unwrap_err();
+        let small = Design::named("small").unwrap();
+        let err = Model::with_options(small, Some(path), None).unwrap_err();
         assert!(matches!(&err, ModelError::VcdOpen(p) if p == &path.display().to_string()));
         assert_eq!(
             err.to_string(),
             "cannot open VCD file /nonexistent-atomik-dir/trace.vcd for writing"
         );
-    }
-
-    #[test]
-    fn designs_parse_from_their_names() {
-        for d in Design::ALL {
-            assert_eq!(d.name().parse::<Design>(), Ok(d));
-        }
-        assert!("nope".parse::<Design>().is_err());
     }
 
     #[test]
@@ -706,7 +491,7 @@ mod tests {
         assert_eq!(std::mem::offset_of!(LanePortsIn<16>, lane_delta), 40);
         assert_eq!(std::mem::size_of::<LanePortsIn<3>>(), 16 + 8 + 8 + 8 * 3);
         assert_eq!(std::mem::offset_of!(LanePortsIn<3>, lane_delta), 32);
-        for d in Design::ALL {
+        for d in Design::all() {
             assert!(d.lanes() <= MAX_LANES, "{d:?}");
         }
         // csrc/ports.h: u8 x4, u32, u64[2] in; u8 x4, u32, u64[2] x2 out.

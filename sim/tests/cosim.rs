@@ -1,13 +1,30 @@
 //! Lockstep co-simulation: the emitted Verilog in Verilator against the core
-//! `Table`, every cycle. Without Verilator these tests are reported as
-//! ignored, with the reason, and the build prints a warning.
+//! `Table`, every cycle. Verilator is required to build atomik-sim, so
+//! these tests cannot pass by being skipped.
 
 use atomik::Opcode;
 use atomik_sim::{
-    AxisCycle, AxisGenerator, AxisPortsOut, Cycle, Design, ECP5_LANES, ICE40_LANES, Kind,
-    LaneCycle, MismatchKind, Model, RunConfig, Source, Stimulus, check_cycles, default_vcd_path,
-    diagnose, run,
+    AxisCycle, AxisGenerator, AxisPortsOut, Cycle, Design, Kind, LaneCycle, MismatchKind, Model,
+    RunConfig, Source, Stimulus, check_cycles, default_vcd_path, diagnose, run,
 };
+
+/// The catalogue design called `name`.
+fn design(name: &str) -> Design {
+    Design::named(name).expect("a design of the catalogue")
+}
+
+/// Lanes of the iCE40 and ECP5 presets (and of the lanes mutant), as the
+/// `N` of the stimulus types; `preset_lane_counts` checks them against the
+/// catalogue.
+const ICE40_LANES: usize = 3;
+const ECP5_LANES: usize = 16;
+
+#[test]
+fn preset_lane_counts() {
+    assert_eq!(design("lanes_ice40").lanes(), ICE40_LANES);
+    assert_eq!(design("lanes_mutant").lanes(), ICE40_LANES);
+    assert_eq!(design("lanes_ecp5").lanes(), ECP5_LANES);
+}
 
 /// Ops per seed: at least a million in `just test` (override with ATOMIK_COSIM_OPS).
 fn ops() -> u64 {
@@ -51,14 +68,13 @@ fn lockstep(config: &RunConfig) -> atomik_sim::Report {
 macro_rules! seeds {
     ($design:expr; $($name:ident: $seed:expr),*) => {$(
         #[test]
-        #[cfg_attr(atomik_no_verilator, ignore = "co-simulation SKIPPED: Verilator not found at build time")]
         fn $name() {
             lockstep(&RunConfig::new($design, $seed, ops()));
         }
     )*};
 }
 
-seeds!(Design::Default; default_seed_1: 1, default_seed_2: 2, default_seed_3: 0xA70_311C);
+seeds!(design("default"); default_seed_1: 1, default_seed_2: 2, default_seed_3: 0xA70_311C);
 
 /// A lanes preset: at least `ops()` accepted ops (control port and lanes)
 /// from `seed`, with every lane busy, races at every distance and resets.
@@ -82,7 +98,6 @@ fn lanes_lockstep(design: Design, seed: u64) {
 macro_rules! lane_seeds {
     ($($name:ident: $design:expr, $seed:expr;)*) => {$(
         #[test]
-        #[cfg_attr(atomik_no_verilator, ignore = "co-simulation SKIPPED: Verilator not found at build time")]
         fn $name() {
             lanes_lockstep($design, $seed);
         }
@@ -90,25 +105,20 @@ macro_rules! lane_seeds {
 }
 
 lane_seeds! {
-    lanes_ice40_seed_1: Design::LanesIce40, 1;
-    lanes_ice40_seed_2: Design::LanesIce40, 2;
-    lanes_ice40_seed_3: Design::LanesIce40, 0x1A7E_5003;
-    lanes_ecp5_seed_1: Design::LanesEcp5, 1;
-    lanes_ecp5_seed_2: Design::LanesEcp5, 2;
-    lanes_ecp5_seed_3: Design::LanesEcp5, 0x1A7E_5003;
+    lanes_ice40_seed_1: design("lanes_ice40"), 1;
+    lanes_ice40_seed_2: design("lanes_ice40"), 2;
+    lanes_ice40_seed_3: design("lanes_ice40"), 0x1A7E_5003;
+    lanes_ecp5_seed_1: design("lanes_ecp5"), 1;
+    lanes_ecp5_seed_2: design("lanes_ecp5"), 2;
+    lanes_ecp5_seed_3: design("lanes_ecp5"), 0x1A7E_5003;
 }
 
 /// Teeth for the lanes: the mutant whose LOAD/SWAP forget the lane banks is
 /// caught, replays from its seed, shrinks to a few cycles, leaves a VCD,
 /// and prints a replay command naming its design.
 #[test]
-#[cfg_attr(
-    atomik_no_verilator,
-    ignore = "co-simulation SKIPPED: Verilator not found at build time"
-)]
 fn the_lanes_mutant_is_caught_shrunk_and_traced() {
-    let failure =
-        caught::<LaneCycle<ICE40_LANES>>(Design::MutantLoadForgetsLanes, Design::LanesIce40);
+    let failure = caught::<LaneCycle<ICE40_LANES>>(design("lanes_mutant"), design("lanes_ice40"));
     let busy = failure.minimal.iter().filter(|c| c.ops() > 0).count();
     assert!(
         busy <= 4,
@@ -122,13 +132,9 @@ fn the_lanes_mutant_is_caught_shrunk_and_traced() {
 /// SWAP_KEEP racing lane ACCUMs at every distance before and after it, and
 /// a reset in flight; on both presets, and the mutant fails it.
 #[test]
-#[cfg_attr(
-    atomik_no_verilator,
-    ignore = "co-simulation SKIPPED: Verilator not found at build time"
-)]
 fn lanes_directed_races() {
-    let ice40 = RunConfig::new(Design::LanesIce40, 0, 0);
-    let ecp5 = RunConfig::new(Design::LanesEcp5, 0, 0);
+    let ice40 = RunConfig::new(design("lanes_ice40"), 0, 0);
+    let ecp5 = RunConfig::new(design("lanes_ecp5"), 0, 0);
     let counts = [
         check_cycles(&ice40, &races::<ICE40_LANES>(), None),
         check_cycles(&ecp5, &races::<ECP5_LANES>(), None),
@@ -136,7 +142,7 @@ fn lanes_directed_races() {
     for c in counts {
         assert_eq!(c.unwrap().unwrap().resets, 2);
     }
-    let mutant = RunConfig::new(Design::MutantLoadForgetsLanes, 0, 0);
+    let mutant = RunConfig::new(design("lanes_mutant"), 0, 0);
     let m = check_cycles(&mutant, &races::<ICE40_LANES>(), None)
         .unwrap()
         .expect_err("the lanes mutant must fail the directed races");
@@ -146,7 +152,7 @@ fn lanes_directed_races() {
 /// The directed races of [`lanes_directed_races`] for `N` lanes.
 fn races<const N: usize>() -> Vec<LaneCycle<N>> {
     use atomik::Opcode::{Load, Read, Swap, SwapKeep};
-    let latency = Design::LanesIce40.latency();
+    let latency = design("lanes_ice40").latency();
     let every_lane = |control| {
         (0..N).fold(LaneCycle::control_only(control), |c, i| {
             c.with_lane(i, 7, 1 << (3 * i + 1))
@@ -174,12 +180,8 @@ fn races<const N: usize>() -> Vec<LaneCycle<N>> {
 
 /// `measure_bare` times the model alone on the same cycles.
 #[test]
-#[cfg_attr(
-    atomik_no_verilator,
-    ignore = "co-simulation SKIPPED: Verilator not found at build time"
-)]
 fn the_bare_model_is_measured_on_request() {
-    for design in [Design::Small16x32, Design::LanesIce40] {
+    for design in [design("small"), design("lanes_ice40")] {
         let mut config = RunConfig::new(design, 3, 20_000);
         config.measure_bare = true;
         let report = run(&config, |_| {}).unwrap();
@@ -197,16 +199,12 @@ fn the_bare_model_is_measured_on_request() {
 /// Every flop and memory word starts random: only the reset sweep makes the
 /// table read zero, so this checks the reset behaviour against the model.
 #[test]
-#[cfg_attr(
-    atomik_no_verilator,
-    ignore = "co-simulation SKIPPED: Verilator not found at build time"
-)]
 fn random_initial_state_is_cleared_by_reset() {
     // The lanes table's reset sweep must clear every lane bank too.
     for (design, seed) in [
-        (Design::Default, 77),
-        (Design::LanesIce40, 78),
-        (Design::Axis, 79),
+        (design("default"), 77),
+        (design("lanes_ice40"), 78),
+        (design("axis"), 79),
     ] {
         let mut config = RunConfig::new(design, seed, 200_000);
         config.random_state = true;
@@ -215,12 +213,8 @@ fn random_initial_state_is_cleared_by_reset() {
 }
 
 #[test]
-#[cfg_attr(
-    atomik_no_verilator,
-    ignore = "co-simulation SKIPPED: Verilator not found at build time"
-)]
 fn small_preset_matches_the_model() {
-    let mut config = RunConfig::new(Design::Small16x32, 5, 300_000);
+    let mut config = RunConfig::new(design("small"), 5, 300_000);
     config.sweep_every = 10_000;
     lockstep(&config);
 }
@@ -228,12 +222,8 @@ fn small_preset_matches_the_model() {
 /// Teeth: the no-forwarding mutant is caught, the failure replays from its
 /// seed, shrinks to a handful of cycles, and leaves a VCD behind.
 #[test]
-#[cfg_attr(
-    atomik_no_verilator,
-    ignore = "co-simulation SKIPPED: Verilator not found at build time"
-)]
 fn the_mutant_is_caught_shrunk_and_traced() {
-    let failure = caught::<Cycle>(Design::MutantNoForwarding, Design::Default);
+    let failure = caught::<Cycle>(design("mutant"), design("default"));
     let ops = failure.minimal.iter().filter(|c| c.ops() > 0).count();
     assert!(
         ops <= 4,
@@ -281,12 +271,8 @@ fn caught<S: Stimulus>(mutant: Design, good: Design) -> atomik_sim::Failure<S> {
 
 /// Directed vectors, including the original README vector and the hazards.
 #[test]
-#[cfg_attr(
-    atomik_no_verilator,
-    ignore = "co-simulation SKIPPED: Verilator not found at build time"
-)]
 fn directed_vectors() {
-    let config = RunConfig::new(Design::Default, 0, 0);
+    let config = RunConfig::new(design("default"), 0, 0);
     let op = Cycle::op;
     let mut cycles = vec![
         op(Opcode::Load, 0, 0xDEAD_BEEF_CAFE_BABE),
@@ -320,7 +306,7 @@ fn directed_vectors() {
     // The checker has teeth on these vectors: the mutant fails them.
     let m = check_cycles(
         &RunConfig {
-            design: Design::MutantNoForwarding,
+            design: design("mutant"),
             ..config
         },
         &cycles,
@@ -335,12 +321,8 @@ fn directed_vectors() {
 /// the lanes table accepts N + 1 ops per cycle: `ready` drops only for the
 /// reset sweeps (the opening one and the rare random resets).
 #[test]
-#[cfg_attr(
-    atomik_no_verilator,
-    ignore = "co-simulation SKIPPED: Verilator not found at build time"
-)]
 fn full_load_accepts_n_plus_one_ops_per_cycle() {
-    for design in [Design::LanesIce40, Design::LanesEcp5] {
+    for design in [design("lanes_ice40"), design("lanes_ecp5")] {
         let mut config = RunConfig::new(design, 11, 1_000_000);
         config.full_load = true;
         let report = lockstep(&config);
@@ -354,18 +336,14 @@ fn full_load_accepts_n_plus_one_ops_per_cycle() {
     }
 }
 
-seeds!(Design::Axis; axis_seed_1: 1, axis_seed_2: 2, axis_seed_3: 0xA815_0003);
+seeds!(design("axis"); axis_seed_1: 1, axis_seed_2: 2, axis_seed_3: 0xA815_0003);
 
 /// Teeth for the AXI wrapper: the mutant with credit for one result more
 /// than its FIFO holds is caught (its `s_axis_tready` stays high with the
 /// FIFO owed in full, under a stalled consumer), shrunk and traced.
 #[test]
-#[cfg_attr(
-    atomik_no_verilator,
-    ignore = "co-simulation SKIPPED: Verilator not found at build time"
-)]
 fn the_axis_mutant_is_caught_shrunk_and_traced() {
-    let failure = caught::<AxisCycle>(Design::MutantAxisOvercommit, Design::Axis);
+    let failure = caught::<AxisCycle>(design("axis_mutant"), design("axis"));
     assert!(
         matches!(
             failure.minimal_mismatch.kind,
@@ -389,12 +367,8 @@ fn the_axis_mutant_is_caught_shrunk_and_traced() {
 /// each, about one per 20 000 cycles) and the drain before each READ sweep
 /// cost cycles, under 2% together.
 #[test]
-#[cfg_attr(
-    atomik_no_verilator,
-    ignore = "co-simulation SKIPPED: Verilator not found at build time"
-)]
 fn axis_full_load_takes_one_op_per_cycle() {
-    let mut config = RunConfig::new(Design::Axis, 12, 1_000_000);
+    let mut config = RunConfig::new(design("axis"), 12, 1_000_000);
     config.full_load = true;
     let report = lockstep(&config);
     let per_cycle = report.ops_per_cycle();
@@ -410,12 +384,8 @@ fn axis_full_load_takes_one_op_per_cycle() {
 /// waiting on `s_axis_tvalid` and `s_axis_tready` low), and then streams at
 /// full speed again.
 #[test]
-#[cfg_attr(
-    atomik_no_verilator,
-    ignore = "co-simulation SKIPPED: Verilator not found at build time"
-)]
 fn axis_stimulus_fills_the_fifo_and_stalls_for_long() {
-    let design = Design::Axis;
+    let design = design("axis");
     let mut source = AxisGenerator::new(design, 5, 100_000);
     let cycles: Vec<AxisCycle> = (0..300_000).map(|_| source.next_cycle()).collect();
     let ins: Vec<_> = (0..)

@@ -8,6 +8,11 @@ use atomik_sim::{Cycle, Design, RunConfig, check_cycles};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestError, TestRunner};
 
+/// The catalogue design called `name`.
+fn design(name: &str) -> Design {
+    Design::named(name).expect("a design of the catalogue")
+}
+
 /// One cycle: mostly ops on a few hot addresses (hazards), some idle gaps,
 /// reserved opcodes, rare resets.
 fn cycle(reset_weight: u32) -> impl Strategy<Value = Cycle> {
@@ -52,26 +57,20 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases()))]
 
     #[test]
-    #[cfg_attr(atomik_no_verilator, ignore = "co-simulation SKIPPED: Verilator not found at build time")]
     fn default_design_matches_the_model(cycles in proptest::collection::vec(cycle(1), 1..200)) {
-        passes(Design::Default, &cycles)?;
+        passes(design("default"), &cycles)?;
     }
 
     /// The small preset sweeps in 16 cycles, so resets can be frequent.
     #[test]
-    #[cfg_attr(atomik_no_verilator, ignore = "co-simulation SKIPPED: Verilator not found at build time")]
     fn small_design_matches_the_model(cycles in proptest::collection::vec(cycle(4), 1..200)) {
-        passes(Design::Small16x32, &cycles)?;
+        passes(design("small"), &cycles)?;
     }
 }
 
 /// Teeth: the same property fails on the mutant, and proptest shrinks the
 /// failure to a couple of ops.
 #[test]
-#[cfg_attr(
-    atomik_no_verilator,
-    ignore = "co-simulation SKIPPED: Verilator not found at build time"
-)]
 fn the_property_catches_the_mutant_and_shrinks_it() {
     let mut runner = TestRunner::new(Config {
         cases: 256,
@@ -79,7 +78,7 @@ fn the_property_catches_the_mutant_and_shrinks_it() {
         ..Config::default()
     });
     let result = runner.run(&proptest::collection::vec(cycle(1), 1..200), |cycles| {
-        passes(Design::MutantNoForwarding, &cycles)
+        passes(design("mutant"), &cycles)
     });
     let Err(TestError::Fail(why, minimal)) = result else {
         panic!("the mutant passed the property: {result:?}");
@@ -91,7 +90,7 @@ fn the_property_catches_the_mutant_and_shrinks_it() {
     println!("shrunk to {minimal:?}: {why}");
     assert!(ops <= 3, "expected a minimal sequence, got {minimal:?}");
     assert!(
-        passes(Design::Default, &minimal).is_ok(),
+        passes(design("default"), &minimal).is_ok(),
         "the real design passes it"
     );
 }
@@ -102,10 +101,6 @@ fn the_property_catches_the_mutant_and_shrinks_it() {
 /// dependent op 1, 2 and 3 cycles after a write. The real design must pass
 /// each; the mutant must fail each (so they keep testing the tests).
 #[test]
-#[cfg_attr(
-    atomik_no_verilator,
-    ignore = "co-simulation SKIPPED: Verilator not found at build time"
-)]
 fn regression_dependent_ops_at_every_forwarding_distance() {
     for gap in 0..3 {
         let mut seqs = vec![
@@ -131,11 +126,8 @@ fn regression_dependent_ops_at_every_forwarding_distance() {
             Cycle::op(Opcode::Read, 7, 0),
         ]);
         for s in seqs {
-            assert!(passes(Design::Default, &s).is_ok(), "design fails {s:?}");
-            assert!(
-                passes(Design::MutantNoForwarding, &s).is_err(),
-                "mutant passes {s:?}"
-            );
+            assert!(passes(design("default"), &s).is_ok(), "design fails {s:?}");
+            assert!(passes(design("mutant"), &s).is_err(), "mutant passes {s:?}");
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use atomik_sim::{
     DEFAULT_SWEEP_EVERY, Design, Diagnosis, Report, RunConfig, default_vcd_path, diagnose_any, run,
 };
@@ -12,7 +12,7 @@ use serde_json::json;
 /// `--design`: any [`Design`], by the name the replay hint prints.
 fn design_parser() -> impl clap::builder::TypedValueParser<Value = Design> {
     use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
-    PossibleValuesParser::new(Design::ALL.map(|d| PossibleValue::new(d.name()).help(d.about())))
+    PossibleValuesParser::new(Design::all().map(|d| PossibleValue::new(d.name()).help(d.about())))
         .map(|name| {
             name.parse::<Design>()
                 .expect("clap admits only design names")
@@ -61,11 +61,6 @@ fn seed_from_clock() -> u64 {
 
 /// Runs the co-simulation; returns whether it passed.
 pub(crate) fn cosim(a: &CosimArgs) -> Result<bool> {
-    if !atomik_sim::AVAILABLE {
-        bail!(
-            "co-simulation unavailable: this atomik was built without Verilator (run `just deps`, then rebuild)"
-        );
-    }
     let config = config_from(a);
     if !a.json {
         eprintln!(

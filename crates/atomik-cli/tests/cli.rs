@@ -130,20 +130,35 @@ fn verilog_emits_the_committed_default_and_rejects_bad_sizes() {
     assert_eq!(out.status.code(), Some(2), "clap rejects non-numbers");
 }
 
+/// Every design of the catalogue, as a user runs it: correct designs pass
+/// with the bare model's speed beside the checked run's, and a lanes design
+/// checks more than one op per cycle; mutants fail with a minimal sequence
+/// and a VCD.
 #[test]
-fn cosim_reports_json_and_fails_on_the_mutant() {
-    // Every correct design, with the speed of the model alone beside the
-    // checked run's.
-    for (design, lanes) in [
-        ("default", 0),
-        ("small", 0),
-        ("lanes_ice40", 3),
-        ("lanes_ecp5", 16),
-    ] {
+fn cosim_runs_every_design_of_the_catalogue() {
+    for design in atomik_hdl::DESIGNS {
+        let name = design.name;
+        let args = [
+            "cosim", "--design", name, "--ops", "20000", "--seed", "4", "--json",
+        ];
+        if design.is_mutant() {
+            let out = atomik(&args);
+            assert_eq!(out.status.code(), Some(1), "{name}");
+            let v = one_json_object(&out.stdout);
+            assert_eq!(v["mismatches"], 1, "{name}");
+            let vcd = v["failure_vcd"].as_str().expect("a VCD path");
+            assert!(std::fs::metadata(vcd).expect("VCD written").len() > 0);
+            let minimal = v["minimal_sequence"].as_array().expect("sequence").len();
+            assert!(minimal <= 16, "{name}: {minimal} cycles");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains("MISMATCH") && err.contains("expected vs actual"),
+                "{err}"
+            );
+            continue;
+        }
         let v = json_with_keys(
-            &[
-                "cosim", "--design", design, "--ops", "20000", "--seed", "4", "--json",
-            ],
+            &args,
             &[
                 "ops",
                 "cycles",
@@ -155,35 +170,57 @@ fn cosim_reports_json_and_fails_on_the_mutant() {
                 "bare_model_cycles_per_second",
             ],
         );
-        assert_eq!(v["mismatches"], 0, "{design}");
+        let lanes = design.family.lanes();
+        assert_eq!(v["mismatches"], 0, "{name}");
         assert_eq!(v["seed"], 4);
-        assert_eq!(v["lanes"], lanes, "{design}");
-        assert!(v["ops"].as_u64().unwrap() >= 20_000, "{design}");
+        assert_eq!(v["design"], name);
+        assert_eq!(v["lanes"], lanes, "{name}");
+        assert!(v["ops"].as_u64().unwrap() >= 20_000, "{name}");
         assert!(v["bare_model_cycles_per_second"].as_f64().unwrap() > 0.0);
-        // A lanes design checks more than one op per cycle.
         let per_cycle = v["ops_per_cycle"].as_f64().unwrap();
-        assert_eq!(
-            per_cycle > 1.5,
-            lanes > 0,
-            "{design}: {per_cycle} ops/cycle"
-        );
+        assert_eq!(per_cycle > 1.5, lanes > 0, "{name}: {per_cycle} ops/cycle");
     }
+}
 
-    // The broken design: non-zero exit, a minimal sequence and a VCD.
-    let out = atomik(&[
-        "cosim", "--design", "mutant", "--ops", "5000", "--seed", "3", "--json",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    let v = one_json_object(&out.stdout);
-    assert_eq!(v["mismatches"], 1);
-    let vcd = v["failure_vcd"].as_str().expect("a VCD path");
-    assert!(std::fs::metadata(vcd).expect("VCD written").len() > 0);
-    assert!(v["minimal_sequence"].as_array().expect("sequence").len() <= 8);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("MISMATCH") && err.contains("expected vs actual"),
-        "{err}"
-    );
+/// The catalogue is the one list: its files are exactly the Verilog
+/// committed under hdl/verilog/, each has a Verilator model, and `atomik
+/// cosim --help` offers each by name with its description.
+#[test]
+fn the_catalogue_files_models_and_help_agree() {
+    let root = atomik_codegen::workspace_root().join("hdl/verilog");
+    let mut committed: Vec<String> = walk(&root)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "v"))
+        .map(|p| p.strip_prefix(&root).unwrap().display().to_string())
+        .collect();
+    committed.sort();
+    let mut listed: Vec<String> = atomik_hdl::DESIGNS.iter().map(|d| d.file()).collect();
+    listed.sort();
+    assert_eq!(committed, listed, "hdl/verilog/*.v against the catalogue");
+    let help = atomik(&["cosim", "--help"]);
+    let help = String::from_utf8_lossy(&help.stdout);
+    for design in atomik_sim::Design::all() {
+        atomik_sim::Model::new(design).unwrap_or_else(|e| panic!("{design}: {e}"));
+        let offered = help.lines().map(str::trim).any(|l| {
+            l.strip_prefix(&format!("- {}:", design.name()))
+                .is_some_and(|rest| rest.trim() == design.about())
+        });
+        assert!(offered, "{design} missing from:\n{help}");
+    }
+}
+
+/// Every file under `dir`, recursively.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = vec![];
+    for entry in std::fs::read_dir(dir).expect("readable") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }
 
 /// The first line of `stderr` that starts with `prefix`, without it.
@@ -197,10 +234,11 @@ fn line_after<'a>(stderr: &'a str, prefix: &str) -> &'a str {
 /// Regression: `atomik cosim` printed a replay hint without `--design` (nor
 /// the sweep interval), so the printed command ran the default design and
 /// passed. The hint is now run as printed and must fail the same way, for
-/// the table's mutant, the lanes mutant and the axis mutant.
+/// every mutant of the catalogue.
 #[test]
 fn the_replay_hint_reproduces_the_failure() {
-    for design in ["mutant", "lanes_mutant", "axis_mutant"] {
+    let mutants = atomik_hdl::DESIGNS.iter().filter(|d| d.is_mutant());
+    for design in mutants.map(|d| d.name) {
         let out = atomik(&[
             "cosim",
             "--design",
