@@ -54,12 +54,12 @@ header-check:
 
 # Emit the committed Verilog (hdl/verilog/) and the timing diagram from rust-hdl.
 verilog:
-    cargo run -q -p atomik-cli -- verilog --all -o hdl/verilog
+    cargo run -q -p atomik-hdl --example emit
     cargo run -q -p atomik-hdl --example timing_diagram
 
 # Fail if the committed Verilog or timing diagram differ from what rust-hdl emits now.
 verilog-check:
-    cargo run -q -p atomik-cli -- verilog --all --check -o hdl/verilog
+    cargo run -q -p atomik-hdl --example emit -- --check
     cargo run -q -p atomik-hdl --example timing_diagram -- --check
 
 # verilator -Wall on every emitted file: zero warnings, no waivers.

@@ -24,6 +24,7 @@ pub mod contract;
 mod lane_bank;
 mod lane_control;
 pub mod lane_table;
+mod pipeline;
 mod state_ram;
 mod state_table;
 mod verilog_nested;
@@ -60,27 +61,27 @@ pub const DEFAULT_WIDTH: u32 = 64;
 /// broken pipeline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Forwarding {
-    /// Forward the write stage into execute (an op one ahead on the same address).
-    pub h1: bool,
-    /// Forward the write stage into the read merge (two ahead).
-    pub h2: bool,
-    /// Forward the delayed write into the read merge (three ahead: the BRAM
-    /// read-during-write collision).
-    pub h3: bool,
+    /// Forward the W stage into E (the op one ahead on the same context).
+    pub w_to_e: bool,
+    /// Forward the W stage into S1's merge (two ahead).
+    pub w_to_s1: bool,
+    /// Forward W2 into S1's merge (three ahead: the BRAM read-during-write
+    /// collision).
+    pub w2_to_s1: bool,
 }
 
 impl Forwarding {
     /// Every path: the correct design.
     pub const ALL: Forwarding = Forwarding {
-        h1: true,
-        h2: true,
-        h3: true,
+        w_to_e: true,
+        w_to_s1: true,
+        w2_to_s1: true,
     };
     /// No forwarding at all: the mutant the co-simulation must catch.
     pub const NONE: Forwarding = Forwarding {
-        h1: false,
-        h2: false,
-        h3: false,
+        w_to_e: false,
+        w_to_s1: false,
+        w2_to_s1: false,
     };
 }
 
@@ -106,13 +107,14 @@ fn emit<const A: usize, const W: usize>(forwarding: Forwarding) -> String {
     let mut uut = AtomikStateTable::<A, W>::new(forwarding);
     uut.connect_all();
     let raw = format!("\n{}", generate_verilog(&uut));
-    let body = verilog_text::flatten_leaves(&verilog_text::rename_top(&raw, "atomik_state_table"));
+    let body = verilog_nested::flatten_all(&verilog_text::rename_top(&raw, "atomik_state_table"));
     let variant = if forwarding == Forwarding::ALL {
         String::new()
     } else {
         format!(
-            "// MUTANT for testing the tests: forwarding h1={} h2={} h3={}. NOT A CORRECT DESIGN.\n",
-            forwarding.h1, forwarding.h2, forwarding.h3
+            "// MUTANT for testing the tests: forwarding w_to_e={} w_to_s1={} w2_to_s1={}. \
+             NOT A CORRECT DESIGN.\n",
+            forwarding.w_to_e, forwarding.w_to_s1, forwarding.w2_to_s1
         )
     };
     format!(
@@ -191,9 +193,46 @@ pub fn design_verilog(d: &Design) -> Result<String, HdlError> {
 /// `(relative path, contents)`: one per catalogue entry ([`DESIGNS`]).
 /// Each file holds one module named after the file, as `verilator -Wall`
 /// expects; variants live in subdirectories.
+/// The catalogue itself is committed beside them as `designs.json`.
 pub fn committed_files() -> Result<Vec<(String, String)>, HdlError> {
-    DESIGNS
+    let mut files = DESIGNS
         .iter()
         .map(|d| Ok((d.file(), design_verilog(d)?)))
-        .collect()
+        .collect::<Result<Vec<_>, HdlError>>()?;
+    files.push(("designs.json".into(), designs_json()));
+    Ok(files)
+}
+
+/// The design catalogue as JSON (`hdl/verilog/designs.json`): what
+/// `formal/formal.py` and `hdl/synth/synth.py` read to know every committed
+/// design, its checker, and whether it must fail.
+pub fn designs_json() -> String {
+    let designs: Vec<serde_json::Value> = DESIGNS
+        .iter()
+        .map(|d| {
+            let synth = d
+                .synth
+                .map(|s| serde_json::json!({ "arch": s.arch.key(), "bram": s.bram }));
+            let fifo_depth = matches!(d.family, Family::Axis).then_some(designs::AXIS_FIFO_DEPTH);
+            serde_json::json!({
+                "name": d.name,
+                "family": d.family.key(),
+                "top": d.top(),
+                "file": format!("hdl/verilog/{}", d.file()),
+                "contexts": d.family.contexts(),
+                "width": d.family.width(),
+                "lanes": d.family.lanes(),
+                "latency": d.latency(),
+                "fifo_depth": fifo_depth,
+                "mutant": d.is_mutant(),
+                "about": d.about,
+                "synth": synth,
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "generated_by": "atomik verilog --all (from crates atomik-designs); do not edit, run `just verilog`",
+        "designs": designs,
+    });
+    serde_json::to_string_pretty(&doc).expect("JSON of plain values") + "\n"
 }

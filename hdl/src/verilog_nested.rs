@@ -98,7 +98,7 @@ fn inline_one(parent: &mut String, child: &Module, body: &str, locals: &[String]
 /// Inline every sub-module, at any depth, into the first (top) module.
 pub(crate) fn flatten_all(verilog: &str) -> String {
     // split_modules finds modules after a newline; flatten_leaves output starts with one.
-    let mut text = format!("\n{}", flatten_leaves(verilog));
+    let mut text = format!("\n{}", flatten_leaves(&plain_field_offsets(verilog)));
     loop {
         let modules = split_modules(&text);
         if modules.len() <= 1 {
@@ -123,4 +123,25 @@ pub(crate) fn flatten_all(verilog: &str) -> String {
         }
         text = out;
     }
+}
+
+/// rust-hdl writes the offset of a struct field's slice as a 64-bit literal
+/// (`flags[(64'h3)+:(1)]`), which `verilator -Wall` reports as a WIDTH
+/// warning on every use: write it as a plain integer (`flags[3+:(1)]`).
+fn plain_field_offsets(verilog: &str) -> String {
+    const OPEN: &str = "[(64'h";
+    let mut out = String::with_capacity(verilog.len());
+    let mut rest = verilog;
+    while let Some(at) = rest.find(OPEN) {
+        let after = &rest[at + OPEN.len()..];
+        let Some(end) = after.find(")+:") else { break };
+        let Ok(offset) = u64::from_str_radix(&after[..end], 16) else {
+            break;
+        };
+        out.push_str(&rest[..at]);
+        out.push_str(&format!("[{offset}+:"));
+        rest = &after[end + ")+:".len()..];
+    }
+    out.push_str(rest);
+    out
 }

@@ -331,9 +331,18 @@ fn mutant_without_forwarding_fails() {
 #[test]
 fn single_path_mutants_fail() {
     for fwd in [
-        Forwarding { h1: false, ..ALL },
-        Forwarding { h2: false, ..ALL },
-        Forwarding { h3: false, ..ALL },
+        Forwarding {
+            w_to_e: false,
+            ..ALL
+        },
+        Forwarding {
+            w_to_s1: false,
+            ..ALL
+        },
+        Forwarding {
+            w2_to_s1: false,
+            ..ALL
+        },
     ] {
         assert_caught(fwd, 2000, 3);
     }

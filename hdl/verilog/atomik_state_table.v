@@ -16,744 +16,991 @@ module atomik_state_table(clock,reset,ready,op_valid,op,addr,data_in,result_vali
     output reg  result_clean;
     
     // Constant declarations
-    localparam  fwd_h1 = 1'b1;
-    localparam  fwd_h2 = 1'b1;
-    localparam  fwd_h3 = 1'b1;
+    localparam  path_w_to_e = 1'b1;
+    localparam  path_w_to_s1 = 1'b1;
+    localparam  path_w2_to_s1 = 1'b1;
     localparam  zero_w = 64'h0;
-    localparam  ones_w = 64'hffffffffffffffff;
-    localparam  zero_a = 8'h0;
-    localparam  one_a = 8'h1;
-    localparam  last_a = 8'hff;
-    localparam  op_load = 3'b0;
-    localparam  op_accum = 3'b1;
-    localparam  op_read = 3'b10;
-    localparam  op_swap = 3'b11;
-    localparam  op_swap_keep = 3'b100;
     
     // Stub signals
-    reg  ram_r$clock;
-    reg  [7:0] ram_r$read_address;
-    reg  [63:0] ram_r$read_data;
-    reg  [7:0] ram_r$write_address;
-    reg  [63:0] ram_r$write_data;
-    reg  ram_r$write_enable;
-    reg  ram_x$clock;
-    reg  [7:0] ram_x$read_address;
-    reg  [63:0] ram_x$read_data;
-    reg  [7:0] ram_x$write_address;
-    reg  [63:0] ram_x$write_data;
-    reg  ram_x$write_enable;
-    reg  clearing$d;
-    reg  clearing$q;
-    reg  clearing$clock;
-    reg  [7:0] clr_cnt$d;
-    reg  [7:0] clr_cnt$q;
-    reg  clr_cnt$clock;
-    reg  s1_valid$d;
-    reg  s1_valid$q;
-    reg  s1_valid$clock;
-    reg  [7:0] s1_addr$d;
-    reg  [7:0] s1_addr$q;
-    reg  s1_addr$clock;
-    reg  [63:0] s1_data$d;
-    reg  [63:0] s1_data$q;
-    reg  s1_data$clock;
-    reg  s1_h1$d;
-    reg  s1_h1$q;
-    reg  s1_h1$clock;
-    reg  s1_h2$d;
-    reg  s1_h2$q;
-    reg  s1_h2$clock;
-    reg  s1_h3$d;
-    reg  s1_h3$q;
-    reg  s1_h3$clock;
-    reg  s1_take_d$d;
-    reg  s1_take_d$q;
-    reg  s1_take_d$clock;
-    reg  s1_accum$d;
-    reg  s1_accum$q;
-    reg  s1_accum$clock;
-    reg  s1_keep$d;
-    reg  s1_keep$q;
-    reg  s1_keep$clock;
-    reg  s1_hold_r$d;
-    reg  s1_hold_r$q;
-    reg  s1_hold_r$clock;
-    reg  s1_read$d;
-    reg  s1_read$q;
-    reg  s1_read$clock;
-    reg  s1_res$d;
-    reg  s1_res$q;
-    reg  s1_res$clock;
-    reg  e_valid$d;
-    reg  e_valid$q;
-    reg  e_valid$clock;
-    reg  [7:0] e_addr$d;
-    reg  [7:0] e_addr$q;
-    reg  e_addr$clock;
-    reg  [63:0] e_data$d;
-    reg  [63:0] e_data$q;
-    reg  e_data$clock;
-    reg  [63:0] e_base_r$d;
-    reg  [63:0] e_base_r$q;
-    reg  e_base_r$clock;
-    reg  [63:0] e_base_x$d;
-    reg  [63:0] e_base_x$q;
-    reg  e_base_x$clock;
-    reg  e_h1$d;
-    reg  e_h1$q;
-    reg  e_h1$clock;
-    reg  e_s_wr$d;
-    reg  e_s_wr$q;
-    reg  e_s_wr$clock;
-    reg  e_s_br$d;
-    reg  e_s_br$q;
-    reg  e_s_br$clock;
-    reg  e_s_wx$d;
-    reg  e_s_wx$q;
-    reg  e_s_wx$clock;
-    reg  e_s_bx$d;
-    reg  e_s_bx$q;
-    reg  e_s_bx$clock;
-    reg  e_s_d$d;
-    reg  e_s_d$q;
-    reg  e_s_d$clock;
-    reg  e_k_wx$d;
-    reg  e_k_wx$q;
-    reg  e_k_wx$clock;
-    reg  e_k_bx$d;
-    reg  e_k_bx$q;
-    reg  e_k_bx$clock;
-    reg  e_ud$d;
-    reg  e_ud$q;
-    reg  e_ud$clock;
-    reg  e_res$d;
-    reg  e_res$q;
-    reg  e_res$clock;
-    reg  e_read$d;
-    reg  e_read$q;
-    reg  e_read$clock;
-    reg  w_valid$d;
-    reg  w_valid$q;
-    reg  w_valid$clock;
-    reg  [7:0] w_addr$d;
-    reg  [7:0] w_addr$q;
-    reg  w_addr$clock;
-    reg  [63:0] w_r$d;
-    reg  [63:0] w_r$q;
-    reg  w_r$clock;
-    reg  [63:0] w_x$d;
-    reg  [63:0] w_x$q;
-    reg  w_x$clock;
-    reg  w2_valid$d;
-    reg  w2_valid$q;
-    reg  w2_valid$clock;
-    reg  [7:0] w2_addr$d;
-    reg  [7:0] w2_addr$q;
-    reg  w2_addr$clock;
-    reg  [63:0] w2_r$d;
-    reg  [63:0] w2_r$q;
-    reg  w2_r$clock;
-    reg  [63:0] w2_x$d;
-    reg  [63:0] w2_x$q;
-    reg  w2_x$clock;
-    reg  o_valid$d;
-    reg  o_valid$q;
-    reg  o_valid$clock;
-    reg  o_read$d;
-    reg  o_read$q;
-    reg  o_read$clock;
-    reg  [63:0] o_result$d;
-    reg  [63:0] o_result$q;
-    reg  o_result$clock;
-    reg  [63:0] o_acc$d;
-    reg  [63:0] o_acc$q;
-    reg  o_acc$clock;
-    reg  f_valid$d;
-    reg  f_valid$q;
-    reg  f_valid$clock;
-    reg  [63:0] f_result$d;
-    reg  [63:0] f_result$q;
-    reg  f_result$clock;
-    reg  f_clean$d;
-    reg  f_clean$q;
-    reg  f_clean$clock;
+    reg  sweep$clock;
+    reg  sweep$reset;
+    reg  sweep$clearing;
+    reg  [7:0] sweep$clear_addr;
+    reg  [2:0] dec$op;
+    reg  [5:0] dec$flags;
+    reg  s1$clock;
+    reg  s1$flush;
+    reg  s1$in_valid;
+    reg  [7:0] s1$in_addr;
+    reg  [63:0] s1$in_data;
+    reg  [5:0] s1$in_flags;
+    reg  s1$valid;
+    reg  [7:0] s1$addr;
+    reg  [63:0] s1$data;
+    reg  [5:0] s1$flags;
+    reg  [7:0] s1$probe_addr;
+    reg  s1$probe_hit;
+    reg  exec$clock;
+    reg  exec$flush;
+    reg  exec$in_valid;
+    reg  [7:0] exec$in_addr;
+    reg  [63:0] exec$in_data;
+    reg  [5:0] exec$in_flags;
+    reg  exec$in_fwd_w_to_e;
+    reg  [63:0] exec$in_base_r;
+    reg  [63:0] exec$in_base_s;
+    reg  [63:0] exec$in_lanes;
+    reg  exec$lanes_in_load;
+    reg  [63:0] exec$w_r;
+    reg  [63:0] exec$w_s;
+    reg  exec$valid;
+    reg  [7:0] exec$addr;
+    reg  exec$res;
+    reg  exec$read;
+    reg  [63:0] exec$new_r;
+    reg  [63:0] exec$new_s;
+    reg  [63:0] exec$result;
+    reg  [63:0] exec$acc;
+    reg  [7:0] exec$probe_addr;
+    reg  exec$probe_hit;
+    reg  store$clock;
+    reg  store$flush;
+    reg  [7:0] store$read_address;
+    reg  [63:0] store$read_r;
+    reg  [63:0] store$read_s;
+    reg  store$in_valid;
+    reg  [7:0] store$in_addr;
+    reg  [63:0] store$in_r;
+    reg  [63:0] store$in_s;
+    reg  store$clearing;
+    reg  [7:0] store$clear_addr;
+    reg  [63:0] store$w_r;
+    reg  [63:0] store$w_s;
+    reg  [63:0] store$w2_r;
+    reg  [63:0] store$w2_s;
+    reg  [7:0] store$probe_addr;
+    reg  store$probe_hit;
+    reg  result_stage$clock;
+    reg  result_stage$flush;
+    reg  result_stage$in_valid;
+    reg  result_stage$in_read;
+    reg  [63:0] result_stage$in_result;
+    reg  [63:0] result_stage$in_acc;
+    reg  result_stage$result_valid;
+    reg  [63:0] result_stage$result;
+    reg  result_stage$result_clean;
+    reg  s1_fwd_w_to_e$d;
+    reg  s1_fwd_w_to_e$q;
+    reg  s1_fwd_w_to_e$clock;
+    reg  s1_fwd_w_to_s1$d;
+    reg  s1_fwd_w_to_s1$q;
+    reg  s1_fwd_w_to_s1$clock;
+    reg  s1_fwd_w2_to_s1$d;
+    reg  s1_fwd_w2_to_s1$q;
+    reg  s1_fwd_w2_to_s1$clock;
     
     // Local signals
     reg  accept;
     reg  [63:0] base_r;
     reg  [63:0] base_x;
-    reg  [63:0] m_wr;
-    reg  [63:0] m_br;
-    reg  [63:0] m_wx;
-    reg  [63:0] m_bx;
-    reg  [63:0] m_d;
-    reg  [63:0] m_kwx;
-    reg  [63:0] m_kbx;
-    reg  [63:0] m_ud;
     
     // Sub module instances
-    // ---- inlined atomik_state_table$ram_r ----
-    (* no_rw_check *)
-    reg [63:0] ram_r$mem [0:255];
-    always @(posedge ram_r$clock) begin
-       if (ram_r$write_enable) begin
-          ram_r$mem[ram_r$write_address] <= ram_r$write_data;
-       end
-       ram_r$read_data <= ram_r$mem[ram_r$read_address];
-    end
-    // ---- inlined atomik_state_table$ram_x ----
-    (* no_rw_check *)
-    reg [63:0] ram_x$mem [0:255];
-    always @(posedge ram_x$clock) begin
-       if (ram_x$write_enable) begin
-          ram_x$mem[ram_x$write_address] <= ram_x$write_data;
-       end
-       ram_x$read_data <= ram_x$mem[ram_x$read_address];
-    end
-    // ---- inlined atomik_state_table$clearing ----
+    // ---- inlined atomik_state_table$sweep ----
+    
+    
+    // Constant declarations
+    localparam  sweep$zero_a = 8'h0;
+    localparam  sweep$one_a = 8'h1;
+    localparam  sweep$last_a = 8'hff;
+    
+    // Stub signals
+    reg  sweep$active$d;
+    reg  sweep$active$q;
+    reg  sweep$active$clock;
+    reg  [7:0] sweep$next_addr$d;
+    reg  [7:0] sweep$next_addr$q;
+    reg  sweep$next_addr$clock;
+    
+    // Sub module instances
+    // ---- inlined atomik_state_table$sweep$active ----
     initial begin
-       clearing$q = 1'h0;
+       sweep$active$q = 1'h0;
     end
-    always @(posedge clearing$clock) begin
-       clearing$q <= clearing$d;
+    always @(posedge sweep$active$clock) begin
+       sweep$active$q <= sweep$active$d;
     end
-    // ---- inlined atomik_state_table$clr_cnt ----
+    // ---- inlined atomik_state_table$sweep$next_addr ----
     initial begin
-       clr_cnt$q = 8'h0;
+       sweep$next_addr$q = 8'h0;
     end
-    always @(posedge clr_cnt$clock) begin
-       clr_cnt$q <= clr_cnt$d;
-    end
-    // ---- inlined atomik_state_table$s1_valid ----
-    initial begin
-       s1_valid$q = 1'h0;
-    end
-    always @(posedge s1_valid$clock) begin
-       s1_valid$q <= s1_valid$d;
-    end
-    // ---- inlined atomik_state_table$s1_addr ----
-    initial begin
-       s1_addr$q = 8'h0;
-    end
-    always @(posedge s1_addr$clock) begin
-       s1_addr$q <= s1_addr$d;
-    end
-    // ---- inlined atomik_state_table$s1_data ----
-    initial begin
-       s1_data$q = 64'h0;
-    end
-    always @(posedge s1_data$clock) begin
-       s1_data$q <= s1_data$d;
-    end
-    // ---- inlined atomik_state_table$s1_h1 ----
-    initial begin
-       s1_h1$q = 1'h0;
-    end
-    always @(posedge s1_h1$clock) begin
-       s1_h1$q <= s1_h1$d;
-    end
-    // ---- inlined atomik_state_table$s1_h2 ----
-    initial begin
-       s1_h2$q = 1'h0;
-    end
-    always @(posedge s1_h2$clock) begin
-       s1_h2$q <= s1_h2$d;
-    end
-    // ---- inlined atomik_state_table$s1_h3 ----
-    initial begin
-       s1_h3$q = 1'h0;
-    end
-    always @(posedge s1_h3$clock) begin
-       s1_h3$q <= s1_h3$d;
-    end
-    // ---- inlined atomik_state_table$s1_take_d ----
-    initial begin
-       s1_take_d$q = 1'h0;
-    end
-    always @(posedge s1_take_d$clock) begin
-       s1_take_d$q <= s1_take_d$d;
-    end
-    // ---- inlined atomik_state_table$s1_accum ----
-    initial begin
-       s1_accum$q = 1'h0;
-    end
-    always @(posedge s1_accum$clock) begin
-       s1_accum$q <= s1_accum$d;
-    end
-    // ---- inlined atomik_state_table$s1_keep ----
-    initial begin
-       s1_keep$q = 1'h0;
-    end
-    always @(posedge s1_keep$clock) begin
-       s1_keep$q <= s1_keep$d;
-    end
-    // ---- inlined atomik_state_table$s1_hold_r ----
-    initial begin
-       s1_hold_r$q = 1'h0;
-    end
-    always @(posedge s1_hold_r$clock) begin
-       s1_hold_r$q <= s1_hold_r$d;
-    end
-    // ---- inlined atomik_state_table$s1_read ----
-    initial begin
-       s1_read$q = 1'h0;
-    end
-    always @(posedge s1_read$clock) begin
-       s1_read$q <= s1_read$d;
-    end
-    // ---- inlined atomik_state_table$s1_res ----
-    initial begin
-       s1_res$q = 1'h0;
-    end
-    always @(posedge s1_res$clock) begin
-       s1_res$q <= s1_res$d;
-    end
-    // ---- inlined atomik_state_table$e_valid ----
-    initial begin
-       e_valid$q = 1'h0;
-    end
-    always @(posedge e_valid$clock) begin
-       e_valid$q <= e_valid$d;
-    end
-    // ---- inlined atomik_state_table$e_addr ----
-    initial begin
-       e_addr$q = 8'h0;
-    end
-    always @(posedge e_addr$clock) begin
-       e_addr$q <= e_addr$d;
-    end
-    // ---- inlined atomik_state_table$e_data ----
-    initial begin
-       e_data$q = 64'h0;
-    end
-    always @(posedge e_data$clock) begin
-       e_data$q <= e_data$d;
-    end
-    // ---- inlined atomik_state_table$e_base_r ----
-    initial begin
-       e_base_r$q = 64'h0;
-    end
-    always @(posedge e_base_r$clock) begin
-       e_base_r$q <= e_base_r$d;
-    end
-    // ---- inlined atomik_state_table$e_base_x ----
-    initial begin
-       e_base_x$q = 64'h0;
-    end
-    always @(posedge e_base_x$clock) begin
-       e_base_x$q <= e_base_x$d;
-    end
-    // ---- inlined atomik_state_table$e_h1 ----
-    initial begin
-       e_h1$q = 1'h0;
-    end
-    always @(posedge e_h1$clock) begin
-       e_h1$q <= e_h1$d;
-    end
-    // ---- inlined atomik_state_table$e_s_wr ----
-    initial begin
-       e_s_wr$q = 1'h0;
-    end
-    always @(posedge e_s_wr$clock) begin
-       e_s_wr$q <= e_s_wr$d;
-    end
-    // ---- inlined atomik_state_table$e_s_br ----
-    initial begin
-       e_s_br$q = 1'h0;
-    end
-    always @(posedge e_s_br$clock) begin
-       e_s_br$q <= e_s_br$d;
-    end
-    // ---- inlined atomik_state_table$e_s_wx ----
-    initial begin
-       e_s_wx$q = 1'h0;
-    end
-    always @(posedge e_s_wx$clock) begin
-       e_s_wx$q <= e_s_wx$d;
-    end
-    // ---- inlined atomik_state_table$e_s_bx ----
-    initial begin
-       e_s_bx$q = 1'h0;
-    end
-    always @(posedge e_s_bx$clock) begin
-       e_s_bx$q <= e_s_bx$d;
-    end
-    // ---- inlined atomik_state_table$e_s_d ----
-    initial begin
-       e_s_d$q = 1'h0;
-    end
-    always @(posedge e_s_d$clock) begin
-       e_s_d$q <= e_s_d$d;
-    end
-    // ---- inlined atomik_state_table$e_k_wx ----
-    initial begin
-       e_k_wx$q = 1'h0;
-    end
-    always @(posedge e_k_wx$clock) begin
-       e_k_wx$q <= e_k_wx$d;
-    end
-    // ---- inlined atomik_state_table$e_k_bx ----
-    initial begin
-       e_k_bx$q = 1'h0;
-    end
-    always @(posedge e_k_bx$clock) begin
-       e_k_bx$q <= e_k_bx$d;
-    end
-    // ---- inlined atomik_state_table$e_ud ----
-    initial begin
-       e_ud$q = 1'h0;
-    end
-    always @(posedge e_ud$clock) begin
-       e_ud$q <= e_ud$d;
-    end
-    // ---- inlined atomik_state_table$e_res ----
-    initial begin
-       e_res$q = 1'h0;
-    end
-    always @(posedge e_res$clock) begin
-       e_res$q <= e_res$d;
-    end
-    // ---- inlined atomik_state_table$e_read ----
-    initial begin
-       e_read$q = 1'h0;
-    end
-    always @(posedge e_read$clock) begin
-       e_read$q <= e_read$d;
-    end
-    // ---- inlined atomik_state_table$w_valid ----
-    initial begin
-       w_valid$q = 1'h0;
-    end
-    always @(posedge w_valid$clock) begin
-       w_valid$q <= w_valid$d;
-    end
-    // ---- inlined atomik_state_table$w_addr ----
-    initial begin
-       w_addr$q = 8'h0;
-    end
-    always @(posedge w_addr$clock) begin
-       w_addr$q <= w_addr$d;
-    end
-    // ---- inlined atomik_state_table$w_r ----
-    initial begin
-       w_r$q = 64'h0;
-    end
-    always @(posedge w_r$clock) begin
-       w_r$q <= w_r$d;
-    end
-    // ---- inlined atomik_state_table$w_x ----
-    initial begin
-       w_x$q = 64'h0;
-    end
-    always @(posedge w_x$clock) begin
-       w_x$q <= w_x$d;
-    end
-    // ---- inlined atomik_state_table$w2_valid ----
-    initial begin
-       w2_valid$q = 1'h0;
-    end
-    always @(posedge w2_valid$clock) begin
-       w2_valid$q <= w2_valid$d;
-    end
-    // ---- inlined atomik_state_table$w2_addr ----
-    initial begin
-       w2_addr$q = 8'h0;
-    end
-    always @(posedge w2_addr$clock) begin
-       w2_addr$q <= w2_addr$d;
-    end
-    // ---- inlined atomik_state_table$w2_r ----
-    initial begin
-       w2_r$q = 64'h0;
-    end
-    always @(posedge w2_r$clock) begin
-       w2_r$q <= w2_r$d;
-    end
-    // ---- inlined atomik_state_table$w2_x ----
-    initial begin
-       w2_x$q = 64'h0;
-    end
-    always @(posedge w2_x$clock) begin
-       w2_x$q <= w2_x$d;
-    end
-    // ---- inlined atomik_state_table$o_valid ----
-    initial begin
-       o_valid$q = 1'h0;
-    end
-    always @(posedge o_valid$clock) begin
-       o_valid$q <= o_valid$d;
-    end
-    // ---- inlined atomik_state_table$o_read ----
-    initial begin
-       o_read$q = 1'h0;
-    end
-    always @(posedge o_read$clock) begin
-       o_read$q <= o_read$d;
-    end
-    // ---- inlined atomik_state_table$o_result ----
-    initial begin
-       o_result$q = 64'h0;
-    end
-    always @(posedge o_result$clock) begin
-       o_result$q <= o_result$d;
-    end
-    // ---- inlined atomik_state_table$o_acc ----
-    initial begin
-       o_acc$q = 64'h0;
-    end
-    always @(posedge o_acc$clock) begin
-       o_acc$q <= o_acc$d;
-    end
-    // ---- inlined atomik_state_table$f_valid ----
-    initial begin
-       f_valid$q = 1'h0;
-    end
-    always @(posedge f_valid$clock) begin
-       f_valid$q <= f_valid$d;
-    end
-    // ---- inlined atomik_state_table$f_result ----
-    initial begin
-       f_result$q = 64'h0;
-    end
-    always @(posedge f_result$clock) begin
-       f_result$q <= f_result$d;
-    end
-    // ---- inlined atomik_state_table$f_clean ----
-    initial begin
-       f_clean$q = 1'h0;
-    end
-    always @(posedge f_clean$clock) begin
-       f_clean$q <= f_clean$d;
+    always @(posedge sweep$next_addr$clock) begin
+       sweep$next_addr$q <= sweep$next_addr$d;
     end
     
     // Update code
     always @(*) begin
-        clearing$clock = clock;
-        clr_cnt$clock = clock;
-        s1_valid$clock = clock;
-        s1_addr$clock = clock;
-        s1_data$clock = clock;
-        s1_h1$clock = clock;
-        s1_h2$clock = clock;
-        s1_h3$clock = clock;
-        s1_take_d$clock = clock;
-        s1_accum$clock = clock;
-        s1_keep$clock = clock;
-        s1_hold_r$clock = clock;
-        s1_read$clock = clock;
-        s1_res$clock = clock;
-        e_valid$clock = clock;
-        e_addr$clock = clock;
-        e_data$clock = clock;
-        e_base_r$clock = clock;
-        e_base_x$clock = clock;
-        e_h1$clock = clock;
-        e_s_wr$clock = clock;
-        e_s_br$clock = clock;
-        e_s_wx$clock = clock;
-        e_s_bx$clock = clock;
-        e_s_d$clock = clock;
-        e_k_wx$clock = clock;
-        e_k_bx$clock = clock;
-        e_ud$clock = clock;
-        e_res$clock = clock;
-        e_read$clock = clock;
-        w_valid$clock = clock;
-        w_addr$clock = clock;
-        w_r$clock = clock;
-        w_x$clock = clock;
-        w2_valid$clock = clock;
-        w2_addr$clock = clock;
-        w2_r$clock = clock;
-        w2_x$clock = clock;
-        o_valid$clock = clock;
-        o_read$clock = clock;
-        o_result$clock = clock;
-        o_acc$clock = clock;
-        f_valid$clock = clock;
-        f_result$clock = clock;
-        f_clean$clock = clock;
-        clearing$d = clearing$q;
-        clr_cnt$d = clr_cnt$q;
-        s1_valid$d = s1_valid$q;
-        s1_addr$d = s1_addr$q;
-        s1_data$d = s1_data$q;
-        s1_h1$d = s1_h1$q;
-        s1_h2$d = s1_h2$q;
-        s1_h3$d = s1_h3$q;
-        s1_take_d$d = s1_take_d$q;
-        s1_accum$d = s1_accum$q;
-        s1_keep$d = s1_keep$q;
-        s1_hold_r$d = s1_hold_r$q;
-        s1_read$d = s1_read$q;
-        s1_res$d = s1_res$q;
-        e_valid$d = e_valid$q;
-        e_addr$d = e_addr$q;
-        e_data$d = e_data$q;
-        e_base_r$d = e_base_r$q;
-        e_base_x$d = e_base_x$q;
-        e_h1$d = e_h1$q;
-        e_s_wr$d = e_s_wr$q;
-        e_s_br$d = e_s_br$q;
-        e_s_wx$d = e_s_wx$q;
-        e_s_bx$d = e_s_bx$q;
-        e_s_d$d = e_s_d$q;
-        e_k_wx$d = e_k_wx$q;
-        e_k_bx$d = e_k_bx$q;
-        e_ud$d = e_ud$q;
-        e_res$d = e_res$q;
-        e_read$d = e_read$q;
-        w_valid$d = w_valid$q;
-        w_addr$d = w_addr$q;
-        w_r$d = w_r$q;
-        w_x$d = w_x$q;
-        w2_valid$d = w2_valid$q;
-        w2_addr$d = w2_addr$q;
-        w2_r$d = w2_r$q;
-        w2_x$d = w2_x$q;
-        o_valid$d = o_valid$q;
-        o_read$d = o_read$q;
-        o_result$d = o_result$q;
-        o_acc$d = o_acc$q;
-        f_valid$d = f_valid$q;
-        f_result$d = f_result$q;
-        f_clean$d = f_clean$q;
-        ram_r$clock = clock;
-        ram_x$clock = clock;
-        ready = ~clearing$q & ~reset;
-        accept = op_valid & ~clearing$q & ~reset;
-        ram_r$read_address = addr;
-        ram_x$read_address = addr;
-        s1_valid$d = accept;
-        s1_addr$d = addr;
-        s1_data$d = data_in;
-        s1_h1$d = fwd_h1 & s1_valid$q & (s1_addr$q == addr);
-        s1_h2$d = fwd_h2 & e_valid$q & (e_addr$q == addr);
-        s1_h3$d = fwd_h3 & w_valid$q & (w_addr$q == addr);
-        s1_take_d$d = (op == op_load) | (op == op_swap);
-        s1_accum$d = op == op_accum;
-        s1_keep$d = op == op_swap_keep;
-        s1_hold_r$d = ~((op == op_load) | (op == op_swap) | (op == op_swap_keep));
-        s1_read$d = op == op_read;
-        s1_res$d = (op == op_read) | (op == op_swap) | (op == op_swap_keep);
-        base_r = ram_r$read_data;
-        base_x = ram_x$read_data;
-        if (s1_h3$q) begin
-            base_r = w2_r$q;
-            base_x = w2_x$q;
-        end
-        if (s1_h2$q) begin
-            base_r = w_r$q;
-            base_x = w_x$q;
-        end
-        e_base_r$d = base_r;
-        e_base_x$d = base_x;
-        e_valid$d = s1_valid$q;
-        e_addr$d = s1_addr$q;
-        e_data$d = s1_data$q;
-        e_h1$d = s1_h1$q;
-        e_s_wr$d = s1_valid$q & s1_h1$q & s1_hold_r$q;
-        e_s_br$d = s1_valid$q & ~s1_h1$q & s1_hold_r$q;
-        e_s_wx$d = s1_valid$q & s1_h1$q & s1_keep$q;
-        e_s_bx$d = s1_valid$q & ~s1_h1$q & s1_keep$q;
-        e_s_d$d = s1_valid$q & s1_take_d$q;
-        e_k_wx$d = s1_valid$q & s1_h1$q & ~s1_take_d$q;
-        e_k_bx$d = s1_valid$q & ~s1_h1$q & ~s1_take_d$q;
-        e_ud$d = s1_valid$q & (s1_take_d$q | s1_accum$q);
-        e_res$d = s1_valid$q & s1_res$q;
-        e_read$d = s1_valid$q & s1_read$q;
-        m_wr = zero_w;
-        m_br = zero_w;
-        m_wx = zero_w;
-        m_bx = zero_w;
-        m_d = zero_w;
-        m_kwx = zero_w;
-        m_kbx = zero_w;
-        m_ud = zero_w;
-        if (e_s_wr$q) begin
-            m_wr = ones_w;
-        end
-        if (e_s_br$q) begin
-            m_br = ones_w;
-        end
-        if (e_s_wx$q) begin
-            m_wx = ones_w;
-        end
-        if (e_s_bx$q) begin
-            m_bx = ones_w;
-        end
-        if (e_s_d$q) begin
-            m_d = ones_w;
-        end
-        if (e_k_wx$q) begin
-            m_kwx = ones_w;
-        end
-        if (e_k_bx$q) begin
-            m_kbx = ones_w;
-        end
-        if (e_ud$q) begin
-            m_ud = ones_w;
-        end
-        w_r$d = (m_wr & w_r$q) | (m_br & e_base_r$q) | (m_wx & w_x$q) | (m_bx & e_base_x$q) | (m_d & e_data$q);
-        w_x$d = ((m_kwx & w_x$q) | (m_kbx & e_base_x$q)) ^ (m_ud & e_data$q);
-        w_valid$d = e_valid$q | clearing$q;
-        w_addr$d = e_addr$q;
-        if (clearing$q) begin
-            w_addr$d = clr_cnt$q;
-        end
-        if (e_h1$q) begin
-            o_result$d = w_x$q;
-            o_acc$d = w_r$q ^ w_x$q;
-        end
-        else begin
-            o_result$d = e_base_x$q;
-            o_acc$d = e_base_r$q ^ e_base_x$q;
-        end
-        o_valid$d = e_res$q;
-        o_read$d = e_read$q;
-        ram_r$write_enable = w_valid$q;
-        ram_r$write_address = w_addr$q;
-        ram_r$write_data = w_r$q;
-        ram_x$write_enable = w_valid$q;
-        ram_x$write_address = w_addr$q;
-        ram_x$write_data = w_x$q;
-        w2_valid$d = w_valid$q;
-        w2_addr$d = w_addr$q;
-        w2_r$d = w_r$q;
-        w2_x$d = w_x$q;
-        f_valid$d = o_valid$q;
-        f_result$d = o_result$q;
-        f_clean$d = o_read$q & ~|o_acc$q;
-        result_valid = f_valid$q;
-        result = f_result$q;
-        result_clean = f_clean$q;
-        if (clearing$q) begin
-            clr_cnt$d = clr_cnt$q + one_a;
-            if (clr_cnt$q == last_a) begin
-                clearing$d = 1'b0;
+        sweep$active$clock = sweep$clock;
+        sweep$next_addr$clock = sweep$clock;
+        sweep$active$d = sweep$active$q;
+        sweep$next_addr$d = sweep$next_addr$q;
+        sweep$clearing = sweep$active$q;
+        sweep$clear_addr = sweep$next_addr$q;
+        if (sweep$active$q) begin
+            sweep$next_addr$d = sweep$next_addr$q + sweep$one_a;
+            if (sweep$next_addr$q == sweep$last_a) begin
+                sweep$active$d = 1'b0;
             end
         end
-        if (reset) begin
-            clearing$d = 1'b1;
-            clr_cnt$d = zero_a;
-            s1_valid$d = 1'b0;
-            e_valid$d = 1'b0;
-            e_s_wr$d = 1'b0;
-            e_s_br$d = 1'b0;
-            e_s_wx$d = 1'b0;
-            e_s_bx$d = 1'b0;
-            e_s_d$d = 1'b0;
-            e_k_wx$d = 1'b0;
-            e_k_bx$d = 1'b0;
-            e_ud$d = 1'b0;
-            e_res$d = 1'b0;
-            e_read$d = 1'b0;
-            w_valid$d = 1'b0;
-            w2_valid$d = 1'b0;
-            o_valid$d = 1'b0;
-            f_valid$d = 1'b0;
+        if (sweep$reset) begin
+            sweep$active$d = 1'b1;
+            sweep$next_addr$d = sweep$zero_a;
         end
+    end
+    
+    // ---- inlined atomik_state_table$dec ----
+    
+    
+    // Constant declarations
+    localparam  dec$op_load = 3'b0;
+    localparam  dec$op_accum = 3'b1;
+    localparam  dec$op_read = 3'b10;
+    localparam  dec$op_swap = 3'b11;
+    localparam  dec$op_swap_keep = 3'b100;
+    
+    // Update code
+    always @(*) begin
+        dec$flags[0+:(1)] = (dec$op == dec$op_load) | (dec$op == dec$op_swap);
+        dec$flags[1+:(1)] = dec$op == dec$op_accum;
+        dec$flags[2+:(1)] = dec$op == dec$op_swap_keep;
+        dec$flags[3+:(1)] = ~((dec$op == dec$op_load) | (dec$op == dec$op_swap) | (dec$op == dec$op_swap_keep));
+        dec$flags[4+:(1)] = dec$op == dec$op_read;
+        dec$flags[5+:(1)] = (dec$op == dec$op_read) | (dec$op == dec$op_swap) | (dec$op == dec$op_swap_keep);
+    end
+    
+    // ---- inlined atomik_state_table$s1 ----
+    
+    
+    // Stub signals
+    reg  s1$probe$valid;
+    reg  [7:0] s1$probe$stage_addr;
+    reg  [7:0] s1$probe$addr;
+    reg  s1$probe$hit;
+    reg  s1$r_valid$d;
+    reg  s1$r_valid$q;
+    reg  s1$r_valid$clock;
+    reg  [7:0] s1$r_addr$d;
+    reg  [7:0] s1$r_addr$q;
+    reg  s1$r_addr$clock;
+    reg  [63:0] s1$r_data$d;
+    reg  [63:0] s1$r_data$q;
+    reg  s1$r_data$clock;
+    reg  [5:0] s1$r_flags$d;
+    reg  [5:0] s1$r_flags$q;
+    reg  s1$r_flags$clock;
+    
+    // Sub module instances
+    // ---- inlined atomik_state_table$s1$probe ----
+    
+    
+    // Update code
+    always @(*) begin
+        s1$probe$hit = s1$probe$valid & (s1$probe$stage_addr == s1$probe$addr);
+    end
+    
+    // ---- inlined atomik_state_table$s1$r_valid ----
+    initial begin
+       s1$r_valid$q = 1'h0;
+    end
+    always @(posedge s1$r_valid$clock) begin
+       s1$r_valid$q <= s1$r_valid$d;
+    end
+    // ---- inlined atomik_state_table$s1$r_addr ----
+    initial begin
+       s1$r_addr$q = 8'h0;
+    end
+    always @(posedge s1$r_addr$clock) begin
+       s1$r_addr$q <= s1$r_addr$d;
+    end
+    // ---- inlined atomik_state_table$s1$r_data ----
+    initial begin
+       s1$r_data$q = 64'h0;
+    end
+    always @(posedge s1$r_data$clock) begin
+       s1$r_data$q <= s1$r_data$d;
+    end
+    // ---- inlined atomik_state_table$s1$r_flags ----
+    initial begin
+       s1$r_flags$q = 6'h0;
+    end
+    always @(posedge s1$r_flags$clock) begin
+       s1$r_flags$q <= s1$r_flags$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        s1$r_valid$clock = s1$clock;
+        s1$r_addr$clock = s1$clock;
+        s1$r_data$clock = s1$clock;
+        s1$r_flags$clock = s1$clock;
+        s1$r_valid$d = s1$r_valid$q;
+        s1$r_addr$d = s1$r_addr$q;
+        s1$r_data$d = s1$r_data$q;
+        s1$r_flags$d = s1$r_flags$q;
+        s1$r_valid$d = s1$in_valid & ~s1$flush;
+        s1$r_addr$d = s1$in_addr;
+        s1$r_data$d = s1$in_data;
+        s1$r_flags$d = s1$in_flags;
+        s1$valid = s1$r_valid$q;
+        s1$addr = s1$r_addr$q;
+        s1$data = s1$r_data$q;
+        s1$flags = s1$r_flags$q;
+        s1$probe$valid = s1$r_valid$q;
+        s1$probe$stage_addr = s1$r_addr$q;
+        s1$probe$addr = s1$probe_addr;
+        s1$probe_hit = s1$probe$hit;
+    end
+    
+    // ---- inlined atomik_state_table$exec ----
+    
+    
+    // Stub signals
+    reg  exec$probe$valid;
+    reg  [7:0] exec$probe$stage_addr;
+    reg  [7:0] exec$probe$addr;
+    reg  exec$probe$hit;
+    reg  exec$select$clock;
+    reg  exec$select$in_valid;
+    reg  exec$select$in_fwd_w_to_e;
+    reg  exec$select$in_take_d;
+    reg  exec$select$in_accum;
+    reg  exec$select$in_keep;
+    reg  exec$select$in_hold_r;
+    reg  exec$select$lanes_in_load;
+    reg  [63:0] exec$select$w_r;
+    reg  [63:0] exec$select$w_s;
+    reg  [63:0] exec$select$w_view;
+    reg  [63:0] exec$select$base_r;
+    reg  [63:0] exec$select$base_s;
+    reg  [63:0] exec$select$base_view;
+    reg  [63:0] exec$select$data;
+    reg  [63:0] exec$select$lanes;
+    reg  [63:0] exec$select$new_r;
+    reg  [63:0] exec$select$new_s;
+    reg  exec$e_valid$d;
+    reg  exec$e_valid$q;
+    reg  exec$e_valid$clock;
+    reg  [7:0] exec$e_addr$d;
+    reg  [7:0] exec$e_addr$q;
+    reg  exec$e_addr$clock;
+    reg  [63:0] exec$e_data$d;
+    reg  [63:0] exec$e_data$q;
+    reg  exec$e_data$clock;
+    reg  [63:0] exec$e_base_r$d;
+    reg  [63:0] exec$e_base_r$q;
+    reg  exec$e_base_r$clock;
+    reg  [63:0] exec$e_base_s$d;
+    reg  [63:0] exec$e_base_s$q;
+    reg  exec$e_base_s$clock;
+    reg  [63:0] exec$e_base_view$d;
+    reg  [63:0] exec$e_base_view$q;
+    reg  exec$e_base_view$clock;
+    reg  [63:0] exec$e_lanes$d;
+    reg  [63:0] exec$e_lanes$q;
+    reg  exec$e_lanes$clock;
+    reg  exec$fwd_w_to_e$d;
+    reg  exec$fwd_w_to_e$q;
+    reg  exec$fwd_w_to_e$clock;
+    reg  exec$e_res$d;
+    reg  exec$e_res$q;
+    reg  exec$e_res$clock;
+    reg  exec$e_read$d;
+    reg  exec$e_read$q;
+    reg  exec$e_read$clock;
+    
+    // Local signals
+    reg  exec$v;
+    reg  [63:0] exec$w_view;
+    reg  [63:0] exec$cur_view;
+    reg  [63:0] exec$cur_r;
+    
+    // Sub module instances
+    // ---- inlined atomik_state_table$exec$probe ----
+    
+    
+    // Update code
+    always @(*) begin
+        exec$probe$hit = exec$probe$valid & (exec$probe$stage_addr == exec$probe$addr);
+    end
+    
+    // ---- inlined atomik_state_table$exec$select ----
+    
+    
+    // Constant declarations
+    localparam  exec$select$zero_w = 64'h0;
+    localparam  exec$select$ones_w = 64'hffffffffffffffff;
+    
+    // Stub signals
+    reg  exec$select$sel_w_r$d;
+    reg  exec$select$sel_w_r$q;
+    reg  exec$select$sel_w_r$clock;
+    reg  exec$select$sel_base_r$d;
+    reg  exec$select$sel_base_r$q;
+    reg  exec$select$sel_base_r$clock;
+    reg  exec$select$sel_w_view$d;
+    reg  exec$select$sel_w_view$q;
+    reg  exec$select$sel_w_view$clock;
+    reg  exec$select$sel_base_view$d;
+    reg  exec$select$sel_base_view$q;
+    reg  exec$select$sel_base_view$clock;
+    reg  exec$select$sel_d$d;
+    reg  exec$select$sel_d$q;
+    reg  exec$select$sel_d$clock;
+    reg  exec$select$keep_w$d;
+    reg  exec$select$keep_w$q;
+    reg  exec$select$keep_w$clock;
+    reg  exec$select$keep_base$d;
+    reg  exec$select$keep_base$q;
+    reg  exec$select$keep_base$clock;
+    reg  exec$select$add_d$d;
+    reg  exec$select$add_d$q;
+    reg  exec$select$add_d$clock;
+    reg  exec$select$add_lanes$d;
+    reg  exec$select$add_lanes$q;
+    reg  exec$select$add_lanes$clock;
+    
+    // Local signals
+    reg  [63:0] exec$select$m_w_r;
+    reg  [63:0] exec$select$m_base_r;
+    reg  [63:0] exec$select$m_w_view;
+    reg  [63:0] exec$select$m_base_view;
+    reg  [63:0] exec$select$m_d;
+    reg  [63:0] exec$select$m_keep_w;
+    reg  [63:0] exec$select$m_keep_base;
+    reg  [63:0] exec$select$m_add_d;
+    reg  [63:0] exec$select$m_add_lanes;
+    
+    // Sub module instances
+    // ---- inlined atomik_state_table$exec$select$sel_w_r ----
+    initial begin
+       exec$select$sel_w_r$q = 1'h0;
+    end
+    always @(posedge exec$select$sel_w_r$clock) begin
+       exec$select$sel_w_r$q <= exec$select$sel_w_r$d;
+    end
+    // ---- inlined atomik_state_table$exec$select$sel_base_r ----
+    initial begin
+       exec$select$sel_base_r$q = 1'h0;
+    end
+    always @(posedge exec$select$sel_base_r$clock) begin
+       exec$select$sel_base_r$q <= exec$select$sel_base_r$d;
+    end
+    // ---- inlined atomik_state_table$exec$select$sel_w_view ----
+    initial begin
+       exec$select$sel_w_view$q = 1'h0;
+    end
+    always @(posedge exec$select$sel_w_view$clock) begin
+       exec$select$sel_w_view$q <= exec$select$sel_w_view$d;
+    end
+    // ---- inlined atomik_state_table$exec$select$sel_base_view ----
+    initial begin
+       exec$select$sel_base_view$q = 1'h0;
+    end
+    always @(posedge exec$select$sel_base_view$clock) begin
+       exec$select$sel_base_view$q <= exec$select$sel_base_view$d;
+    end
+    // ---- inlined atomik_state_table$exec$select$sel_d ----
+    initial begin
+       exec$select$sel_d$q = 1'h0;
+    end
+    always @(posedge exec$select$sel_d$clock) begin
+       exec$select$sel_d$q <= exec$select$sel_d$d;
+    end
+    // ---- inlined atomik_state_table$exec$select$keep_w ----
+    initial begin
+       exec$select$keep_w$q = 1'h0;
+    end
+    always @(posedge exec$select$keep_w$clock) begin
+       exec$select$keep_w$q <= exec$select$keep_w$d;
+    end
+    // ---- inlined atomik_state_table$exec$select$keep_base ----
+    initial begin
+       exec$select$keep_base$q = 1'h0;
+    end
+    always @(posedge exec$select$keep_base$clock) begin
+       exec$select$keep_base$q <= exec$select$keep_base$d;
+    end
+    // ---- inlined atomik_state_table$exec$select$add_d ----
+    initial begin
+       exec$select$add_d$q = 1'h0;
+    end
+    always @(posedge exec$select$add_d$clock) begin
+       exec$select$add_d$q <= exec$select$add_d$d;
+    end
+    // ---- inlined atomik_state_table$exec$select$add_lanes ----
+    initial begin
+       exec$select$add_lanes$q = 1'h0;
+    end
+    always @(posedge exec$select$add_lanes$clock) begin
+       exec$select$add_lanes$q <= exec$select$add_lanes$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        exec$select$sel_w_r$clock = exec$select$clock;
+        exec$select$sel_base_r$clock = exec$select$clock;
+        exec$select$sel_w_view$clock = exec$select$clock;
+        exec$select$sel_base_view$clock = exec$select$clock;
+        exec$select$sel_d$clock = exec$select$clock;
+        exec$select$keep_w$clock = exec$select$clock;
+        exec$select$keep_base$clock = exec$select$clock;
+        exec$select$add_d$clock = exec$select$clock;
+        exec$select$add_lanes$clock = exec$select$clock;
+        exec$select$sel_w_r$d = exec$select$sel_w_r$q;
+        exec$select$sel_base_r$d = exec$select$sel_base_r$q;
+        exec$select$sel_w_view$d = exec$select$sel_w_view$q;
+        exec$select$sel_base_view$d = exec$select$sel_base_view$q;
+        exec$select$sel_d$d = exec$select$sel_d$q;
+        exec$select$keep_w$d = exec$select$keep_w$q;
+        exec$select$keep_base$d = exec$select$keep_base$q;
+        exec$select$add_d$d = exec$select$add_d$q;
+        exec$select$add_lanes$d = exec$select$add_lanes$q;
+        exec$select$sel_w_r$d = exec$select$in_valid & exec$select$in_fwd_w_to_e & exec$select$in_hold_r;
+        exec$select$sel_base_r$d = exec$select$in_valid & ~exec$select$in_fwd_w_to_e & exec$select$in_hold_r;
+        exec$select$sel_w_view$d = exec$select$in_valid & exec$select$in_fwd_w_to_e & exec$select$in_keep;
+        exec$select$sel_base_view$d = exec$select$in_valid & ~exec$select$in_fwd_w_to_e & exec$select$in_keep;
+        exec$select$sel_d$d = exec$select$in_valid & exec$select$in_take_d;
+        exec$select$keep_w$d = exec$select$in_valid & exec$select$in_fwd_w_to_e & ~exec$select$in_take_d;
+        exec$select$keep_base$d = exec$select$in_valid & ~exec$select$in_fwd_w_to_e & ~exec$select$in_take_d;
+        exec$select$add_d$d = exec$select$in_valid & (exec$select$in_take_d | exec$select$in_accum);
+        exec$select$add_lanes$d = exec$select$in_valid & exec$select$in_take_d & exec$select$lanes_in_load;
+        exec$select$m_w_r = exec$select$zero_w;
+        exec$select$m_base_r = exec$select$zero_w;
+        exec$select$m_w_view = exec$select$zero_w;
+        exec$select$m_base_view = exec$select$zero_w;
+        exec$select$m_d = exec$select$zero_w;
+        exec$select$m_keep_w = exec$select$zero_w;
+        exec$select$m_keep_base = exec$select$zero_w;
+        exec$select$m_add_d = exec$select$zero_w;
+        exec$select$m_add_lanes = exec$select$zero_w;
+        if (exec$select$sel_w_r$q) begin
+            exec$select$m_w_r = exec$select$ones_w;
+        end
+        if (exec$select$sel_base_r$q) begin
+            exec$select$m_base_r = exec$select$ones_w;
+        end
+        if (exec$select$sel_w_view$q) begin
+            exec$select$m_w_view = exec$select$ones_w;
+        end
+        if (exec$select$sel_base_view$q) begin
+            exec$select$m_base_view = exec$select$ones_w;
+        end
+        if (exec$select$sel_d$q) begin
+            exec$select$m_d = exec$select$ones_w;
+        end
+        if (exec$select$keep_w$q) begin
+            exec$select$m_keep_w = exec$select$ones_w;
+        end
+        if (exec$select$keep_base$q) begin
+            exec$select$m_keep_base = exec$select$ones_w;
+        end
+        if (exec$select$add_d$q) begin
+            exec$select$m_add_d = exec$select$ones_w;
+        end
+        if (exec$select$add_lanes$q) begin
+            exec$select$m_add_lanes = exec$select$ones_w;
+        end
+        exec$select$new_r = (exec$select$m_w_r & exec$select$w_r) | (exec$select$m_base_r & exec$select$base_r) | (exec$select$m_w_view & exec$select$w_view) | (exec$select$m_base_view & exec$select$base_view) | (exec$select$m_d & exec$select$data);
+        exec$select$new_s = ((exec$select$m_keep_w & exec$select$w_s) | (exec$select$m_keep_base & exec$select$base_s)) ^ (exec$select$m_add_d & exec$select$data) ^ (exec$select$m_add_lanes & exec$select$lanes);
+    end
+    
+    // ---- inlined atomik_state_table$exec$e_valid ----
+    initial begin
+       exec$e_valid$q = 1'h0;
+    end
+    always @(posedge exec$e_valid$clock) begin
+       exec$e_valid$q <= exec$e_valid$d;
+    end
+    // ---- inlined atomik_state_table$exec$e_addr ----
+    initial begin
+       exec$e_addr$q = 8'h0;
+    end
+    always @(posedge exec$e_addr$clock) begin
+       exec$e_addr$q <= exec$e_addr$d;
+    end
+    // ---- inlined atomik_state_table$exec$e_data ----
+    initial begin
+       exec$e_data$q = 64'h0;
+    end
+    always @(posedge exec$e_data$clock) begin
+       exec$e_data$q <= exec$e_data$d;
+    end
+    // ---- inlined atomik_state_table$exec$e_base_r ----
+    initial begin
+       exec$e_base_r$q = 64'h0;
+    end
+    always @(posedge exec$e_base_r$clock) begin
+       exec$e_base_r$q <= exec$e_base_r$d;
+    end
+    // ---- inlined atomik_state_table$exec$e_base_s ----
+    initial begin
+       exec$e_base_s$q = 64'h0;
+    end
+    always @(posedge exec$e_base_s$clock) begin
+       exec$e_base_s$q <= exec$e_base_s$d;
+    end
+    // ---- inlined atomik_state_table$exec$e_base_view ----
+    initial begin
+       exec$e_base_view$q = 64'h0;
+    end
+    always @(posedge exec$e_base_view$clock) begin
+       exec$e_base_view$q <= exec$e_base_view$d;
+    end
+    // ---- inlined atomik_state_table$exec$e_lanes ----
+    initial begin
+       exec$e_lanes$q = 64'h0;
+    end
+    always @(posedge exec$e_lanes$clock) begin
+       exec$e_lanes$q <= exec$e_lanes$d;
+    end
+    // ---- inlined atomik_state_table$exec$fwd_w_to_e ----
+    initial begin
+       exec$fwd_w_to_e$q = 1'h0;
+    end
+    always @(posedge exec$fwd_w_to_e$clock) begin
+       exec$fwd_w_to_e$q <= exec$fwd_w_to_e$d;
+    end
+    // ---- inlined atomik_state_table$exec$e_res ----
+    initial begin
+       exec$e_res$q = 1'h0;
+    end
+    always @(posedge exec$e_res$clock) begin
+       exec$e_res$q <= exec$e_res$d;
+    end
+    // ---- inlined atomik_state_table$exec$e_read ----
+    initial begin
+       exec$e_read$q = 1'h0;
+    end
+    always @(posedge exec$e_read$clock) begin
+       exec$e_read$q <= exec$e_read$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        exec$e_valid$clock = exec$clock;
+        exec$e_addr$clock = exec$clock;
+        exec$e_data$clock = exec$clock;
+        exec$e_base_r$clock = exec$clock;
+        exec$e_base_s$clock = exec$clock;
+        exec$e_base_view$clock = exec$clock;
+        exec$e_lanes$clock = exec$clock;
+        exec$fwd_w_to_e$clock = exec$clock;
+        exec$e_res$clock = exec$clock;
+        exec$e_read$clock = exec$clock;
+        exec$e_valid$d = exec$e_valid$q;
+        exec$e_addr$d = exec$e_addr$q;
+        exec$e_data$d = exec$e_data$q;
+        exec$e_base_r$d = exec$e_base_r$q;
+        exec$e_base_s$d = exec$e_base_s$q;
+        exec$e_base_view$d = exec$e_base_view$q;
+        exec$e_lanes$d = exec$e_lanes$q;
+        exec$fwd_w_to_e$d = exec$fwd_w_to_e$q;
+        exec$e_res$d = exec$e_res$q;
+        exec$e_read$d = exec$e_read$q;
+        exec$select$clock = exec$clock;
+        exec$v = exec$in_valid & ~exec$flush;
+        exec$e_valid$d = exec$v;
+        exec$e_addr$d = exec$in_addr;
+        exec$e_data$d = exec$in_data;
+        exec$e_base_r$d = exec$in_base_r;
+        exec$e_base_s$d = exec$in_base_s;
+        exec$e_base_view$d = exec$in_base_s ^ exec$in_lanes;
+        exec$e_lanes$d = exec$in_lanes;
+        exec$fwd_w_to_e$d = exec$in_fwd_w_to_e;
+        exec$e_res$d = exec$v & exec$in_flags[5+:(1)];
+        exec$e_read$d = exec$v & exec$in_flags[4+:(1)];
+        exec$select$in_valid = exec$v;
+        exec$select$in_fwd_w_to_e = exec$in_fwd_w_to_e;
+        exec$select$in_take_d = exec$in_flags[0+:(1)];
+        exec$select$in_accum = exec$in_flags[1+:(1)];
+        exec$select$in_keep = exec$in_flags[2+:(1)];
+        exec$select$in_hold_r = exec$in_flags[3+:(1)];
+        exec$select$lanes_in_load = exec$lanes_in_load;
+        exec$w_view = exec$w_s ^ exec$e_lanes$q;
+        exec$select$w_r = exec$w_r;
+        exec$select$w_s = exec$w_s;
+        exec$select$w_view = exec$w_view;
+        exec$select$base_r = exec$e_base_r$q;
+        exec$select$base_s = exec$e_base_s$q;
+        exec$select$base_view = exec$e_base_view$q;
+        exec$select$data = exec$e_data$q;
+        exec$select$lanes = exec$e_lanes$q;
+        exec$new_r = exec$select$new_r;
+        exec$new_s = exec$select$new_s;
+        exec$cur_view = exec$e_base_view$q;
+        exec$cur_r = exec$e_base_r$q;
+        if (exec$fwd_w_to_e$q) begin
+            exec$cur_view = exec$w_view;
+            exec$cur_r = exec$w_r;
+        end
+        exec$result = exec$cur_view;
+        exec$acc = exec$cur_view ^ exec$cur_r;
+        exec$valid = exec$e_valid$q;
+        exec$addr = exec$e_addr$q;
+        exec$res = exec$e_res$q;
+        exec$read = exec$e_read$q;
+        exec$probe$valid = exec$e_valid$q;
+        exec$probe$stage_addr = exec$e_addr$q;
+        exec$probe$addr = exec$probe_addr;
+        exec$probe_hit = exec$probe$hit;
+    end
+    
+    // ---- inlined atomik_state_table$store ----
+    
+    
+    // Stub signals
+    reg  store$probe$valid;
+    reg  [7:0] store$probe$stage_addr;
+    reg  [7:0] store$probe$addr;
+    reg  store$probe$hit;
+    reg  store$ram_r$clock;
+    reg  [7:0] store$ram_r$read_address;
+    reg  [63:0] store$ram_r$read_data;
+    reg  [7:0] store$ram_r$write_address;
+    reg  [63:0] store$ram_r$write_data;
+    reg  store$ram_r$write_enable;
+    reg  store$ram_s$clock;
+    reg  [7:0] store$ram_s$read_address;
+    reg  [63:0] store$ram_s$read_data;
+    reg  [7:0] store$ram_s$write_address;
+    reg  [63:0] store$ram_s$write_data;
+    reg  store$ram_s$write_enable;
+    reg  store$wr_valid$d;
+    reg  store$wr_valid$q;
+    reg  store$wr_valid$clock;
+    reg  [7:0] store$wr_addr$d;
+    reg  [7:0] store$wr_addr$q;
+    reg  store$wr_addr$clock;
+    reg  [63:0] store$wr_r$d;
+    reg  [63:0] store$wr_r$q;
+    reg  store$wr_r$clock;
+    reg  [63:0] store$wr_s$d;
+    reg  [63:0] store$wr_s$q;
+    reg  store$wr_s$clock;
+    reg  [63:0] store$wr2_r$d;
+    reg  [63:0] store$wr2_r$q;
+    reg  store$wr2_r$clock;
+    reg  [63:0] store$wr2_s$d;
+    reg  [63:0] store$wr2_s$q;
+    reg  store$wr2_s$clock;
+    
+    // Sub module instances
+    // ---- inlined atomik_state_table$store$probe ----
+    
+    
+    // Update code
+    always @(*) begin
+        store$probe$hit = store$probe$valid & (store$probe$stage_addr == store$probe$addr);
+    end
+    
+    // ---- inlined atomik_state_table$store$ram_r ----
+    (* no_rw_check *)
+    reg [63:0] store$ram_r$mem [0:255];
+    always @(posedge store$ram_r$clock) begin
+       if (store$ram_r$write_enable) begin
+          store$ram_r$mem[store$ram_r$write_address] <= store$ram_r$write_data;
+       end
+       store$ram_r$read_data <= store$ram_r$mem[store$ram_r$read_address];
+    end
+    // ---- inlined atomik_state_table$store$ram_s ----
+    (* no_rw_check *)
+    reg [63:0] store$ram_s$mem [0:255];
+    always @(posedge store$ram_s$clock) begin
+       if (store$ram_s$write_enable) begin
+          store$ram_s$mem[store$ram_s$write_address] <= store$ram_s$write_data;
+       end
+       store$ram_s$read_data <= store$ram_s$mem[store$ram_s$read_address];
+    end
+    // ---- inlined atomik_state_table$store$wr_valid ----
+    initial begin
+       store$wr_valid$q = 1'h0;
+    end
+    always @(posedge store$wr_valid$clock) begin
+       store$wr_valid$q <= store$wr_valid$d;
+    end
+    // ---- inlined atomik_state_table$store$wr_addr ----
+    initial begin
+       store$wr_addr$q = 8'h0;
+    end
+    always @(posedge store$wr_addr$clock) begin
+       store$wr_addr$q <= store$wr_addr$d;
+    end
+    // ---- inlined atomik_state_table$store$wr_r ----
+    initial begin
+       store$wr_r$q = 64'h0;
+    end
+    always @(posedge store$wr_r$clock) begin
+       store$wr_r$q <= store$wr_r$d;
+    end
+    // ---- inlined atomik_state_table$store$wr_s ----
+    initial begin
+       store$wr_s$q = 64'h0;
+    end
+    always @(posedge store$wr_s$clock) begin
+       store$wr_s$q <= store$wr_s$d;
+    end
+    // ---- inlined atomik_state_table$store$wr2_r ----
+    initial begin
+       store$wr2_r$q = 64'h0;
+    end
+    always @(posedge store$wr2_r$clock) begin
+       store$wr2_r$q <= store$wr2_r$d;
+    end
+    // ---- inlined atomik_state_table$store$wr2_s ----
+    initial begin
+       store$wr2_s$q = 64'h0;
+    end
+    always @(posedge store$wr2_s$clock) begin
+       store$wr2_s$q <= store$wr2_s$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        store$wr_valid$clock = store$clock;
+        store$wr_addr$clock = store$clock;
+        store$wr_r$clock = store$clock;
+        store$wr_s$clock = store$clock;
+        store$wr2_r$clock = store$clock;
+        store$wr2_s$clock = store$clock;
+        store$wr_valid$d = store$wr_valid$q;
+        store$wr_addr$d = store$wr_addr$q;
+        store$wr_r$d = store$wr_r$q;
+        store$wr_s$d = store$wr_s$q;
+        store$wr2_r$d = store$wr2_r$q;
+        store$wr2_s$d = store$wr2_s$q;
+        store$ram_r$clock = store$clock;
+        store$ram_s$clock = store$clock;
+        store$ram_r$read_address = store$read_address;
+        store$ram_s$read_address = store$read_address;
+        store$read_r = store$ram_r$read_data;
+        store$read_s = store$ram_s$read_data;
+        store$wr_valid$d = (store$in_valid | store$clearing) & ~store$flush;
+        store$wr_addr$d = store$in_addr;
+        if (store$clearing) begin
+            store$wr_addr$d = store$clear_addr;
+        end
+        store$wr_r$d = store$in_r;
+        store$wr_s$d = store$in_s;
+        store$ram_r$write_enable = store$wr_valid$q;
+        store$ram_r$write_address = store$wr_addr$q;
+        store$ram_r$write_data = store$wr_r$q;
+        store$ram_s$write_enable = store$wr_valid$q;
+        store$ram_s$write_address = store$wr_addr$q;
+        store$ram_s$write_data = store$wr_s$q;
+        store$wr2_r$d = store$wr_r$q;
+        store$wr2_s$d = store$wr_s$q;
+        store$w_r = store$wr_r$q;
+        store$w_s = store$wr_s$q;
+        store$w2_r = store$wr2_r$q;
+        store$w2_s = store$wr2_s$q;
+        store$probe$valid = store$wr_valid$q;
+        store$probe$stage_addr = store$wr_addr$q;
+        store$probe$addr = store$probe_addr;
+        store$probe_hit = store$probe$hit;
+    end
+    
+    // ---- inlined atomik_state_table$result_stage ----
+    
+    
+    // Stub signals
+    reg  result_stage$o_valid$d;
+    reg  result_stage$o_valid$q;
+    reg  result_stage$o_valid$clock;
+    reg  result_stage$o_read$d;
+    reg  result_stage$o_read$q;
+    reg  result_stage$o_read$clock;
+    reg  [63:0] result_stage$o_result$d;
+    reg  [63:0] result_stage$o_result$q;
+    reg  result_stage$o_result$clock;
+    reg  [63:0] result_stage$o_acc$d;
+    reg  [63:0] result_stage$o_acc$q;
+    reg  result_stage$o_acc$clock;
+    reg  result_stage$f_valid$d;
+    reg  result_stage$f_valid$q;
+    reg  result_stage$f_valid$clock;
+    reg  [63:0] result_stage$f_result$d;
+    reg  [63:0] result_stage$f_result$q;
+    reg  result_stage$f_result$clock;
+    reg  result_stage$f_clean$d;
+    reg  result_stage$f_clean$q;
+    reg  result_stage$f_clean$clock;
+    
+    // Sub module instances
+    // ---- inlined atomik_state_table$result_stage$o_valid ----
+    initial begin
+       result_stage$o_valid$q = 1'h0;
+    end
+    always @(posedge result_stage$o_valid$clock) begin
+       result_stage$o_valid$q <= result_stage$o_valid$d;
+    end
+    // ---- inlined atomik_state_table$result_stage$o_read ----
+    initial begin
+       result_stage$o_read$q = 1'h0;
+    end
+    always @(posedge result_stage$o_read$clock) begin
+       result_stage$o_read$q <= result_stage$o_read$d;
+    end
+    // ---- inlined atomik_state_table$result_stage$o_result ----
+    initial begin
+       result_stage$o_result$q = 64'h0;
+    end
+    always @(posedge result_stage$o_result$clock) begin
+       result_stage$o_result$q <= result_stage$o_result$d;
+    end
+    // ---- inlined atomik_state_table$result_stage$o_acc ----
+    initial begin
+       result_stage$o_acc$q = 64'h0;
+    end
+    always @(posedge result_stage$o_acc$clock) begin
+       result_stage$o_acc$q <= result_stage$o_acc$d;
+    end
+    // ---- inlined atomik_state_table$result_stage$f_valid ----
+    initial begin
+       result_stage$f_valid$q = 1'h0;
+    end
+    always @(posedge result_stage$f_valid$clock) begin
+       result_stage$f_valid$q <= result_stage$f_valid$d;
+    end
+    // ---- inlined atomik_state_table$result_stage$f_result ----
+    initial begin
+       result_stage$f_result$q = 64'h0;
+    end
+    always @(posedge result_stage$f_result$clock) begin
+       result_stage$f_result$q <= result_stage$f_result$d;
+    end
+    // ---- inlined atomik_state_table$result_stage$f_clean ----
+    initial begin
+       result_stage$f_clean$q = 1'h0;
+    end
+    always @(posedge result_stage$f_clean$clock) begin
+       result_stage$f_clean$q <= result_stage$f_clean$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        result_stage$o_valid$clock = result_stage$clock;
+        result_stage$o_read$clock = result_stage$clock;
+        result_stage$o_result$clock = result_stage$clock;
+        result_stage$o_acc$clock = result_stage$clock;
+        result_stage$f_valid$clock = result_stage$clock;
+        result_stage$f_result$clock = result_stage$clock;
+        result_stage$f_clean$clock = result_stage$clock;
+        result_stage$o_valid$d = result_stage$o_valid$q;
+        result_stage$o_read$d = result_stage$o_read$q;
+        result_stage$o_result$d = result_stage$o_result$q;
+        result_stage$o_acc$d = result_stage$o_acc$q;
+        result_stage$f_valid$d = result_stage$f_valid$q;
+        result_stage$f_result$d = result_stage$f_result$q;
+        result_stage$f_clean$d = result_stage$f_clean$q;
+        result_stage$o_valid$d = result_stage$in_valid & ~result_stage$flush;
+        result_stage$o_read$d = result_stage$in_read;
+        result_stage$o_result$d = result_stage$in_result;
+        result_stage$o_acc$d = result_stage$in_acc;
+        result_stage$f_valid$d = result_stage$o_valid$q & ~result_stage$flush;
+        result_stage$f_result$d = result_stage$o_result$q;
+        result_stage$f_clean$d = result_stage$o_read$q & ~|result_stage$o_acc$q;
+        result_stage$result_valid = result_stage$f_valid$q;
+        result_stage$result = result_stage$f_result$q;
+        result_stage$result_clean = result_stage$f_clean$q;
+    end
+    
+    // ---- inlined atomik_state_table$s1_fwd_w_to_e ----
+    initial begin
+       s1_fwd_w_to_e$q = 1'h0;
+    end
+    always @(posedge s1_fwd_w_to_e$clock) begin
+       s1_fwd_w_to_e$q <= s1_fwd_w_to_e$d;
+    end
+    // ---- inlined atomik_state_table$s1_fwd_w_to_s1 ----
+    initial begin
+       s1_fwd_w_to_s1$q = 1'h0;
+    end
+    always @(posedge s1_fwd_w_to_s1$clock) begin
+       s1_fwd_w_to_s1$q <= s1_fwd_w_to_s1$d;
+    end
+    // ---- inlined atomik_state_table$s1_fwd_w2_to_s1 ----
+    initial begin
+       s1_fwd_w2_to_s1$q = 1'h0;
+    end
+    always @(posedge s1_fwd_w2_to_s1$clock) begin
+       s1_fwd_w2_to_s1$q <= s1_fwd_w2_to_s1$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        s1_fwd_w_to_e$clock = clock;
+        s1_fwd_w_to_s1$clock = clock;
+        s1_fwd_w2_to_s1$clock = clock;
+        s1_fwd_w_to_e$d = s1_fwd_w_to_e$q;
+        s1_fwd_w_to_s1$d = s1_fwd_w_to_s1$q;
+        s1_fwd_w2_to_s1$d = s1_fwd_w2_to_s1$q;
+        sweep$clock = clock;
+        s1$clock = clock;
+        exec$clock = clock;
+        store$clock = clock;
+        result_stage$clock = clock;
+        sweep$reset = reset;
+        s1$flush = reset;
+        exec$flush = reset;
+        store$flush = reset;
+        result_stage$flush = reset;
+        ready = ~sweep$clearing & ~reset;
+        accept = op_valid & ~sweep$clearing & ~reset;
+        store$read_address = addr;
+        dec$op = op;
+        s1$in_valid = accept;
+        s1$in_addr = addr;
+        s1$in_data = data_in;
+        s1$in_flags = dec$flags;
+        s1$probe_addr = addr;
+        exec$probe_addr = addr;
+        store$probe_addr = addr;
+        s1_fwd_w_to_e$d = path_w_to_e & s1$probe_hit;
+        s1_fwd_w_to_s1$d = path_w_to_s1 & exec$probe_hit;
+        s1_fwd_w2_to_s1$d = path_w2_to_s1 & store$probe_hit;
+        base_r = store$read_r;
+        base_x = store$read_s;
+        if (s1_fwd_w2_to_s1$q) begin
+            base_r = store$w2_r;
+            base_x = store$w2_s;
+        end
+        if (s1_fwd_w_to_s1$q) begin
+            base_r = store$w_r;
+            base_x = store$w_s;
+        end
+        exec$in_valid = s1$valid;
+        exec$in_addr = s1$addr;
+        exec$in_data = s1$data;
+        exec$in_flags = s1$flags;
+        exec$in_fwd_w_to_e = s1_fwd_w_to_e$q;
+        exec$in_base_r = base_r;
+        exec$in_base_s = base_x;
+        exec$in_lanes = zero_w;
+        exec$lanes_in_load = 1'b0;
+        exec$w_r = store$w_r;
+        exec$w_s = store$w_s;
+        store$in_valid = exec$valid;
+        store$in_addr = exec$addr;
+        store$in_r = exec$new_r;
+        store$in_s = exec$new_s;
+        store$clearing = sweep$clearing;
+        store$clear_addr = sweep$clear_addr;
+        result_stage$in_valid = exec$res;
+        result_stage$in_read = exec$read;
+        result_stage$in_result = exec$result;
+        result_stage$in_acc = exec$acc;
+        result_valid = result_stage$result_valid;
+        result = result_stage$result;
+        result_clean = result_stage$result_clean;
     end
     
 endmodule // atomik_state_table

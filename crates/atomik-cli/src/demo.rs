@@ -364,13 +364,7 @@ pub(crate) fn c_quickstart(repo: &Repo) -> Result<String> {
     );
     let out = Command::new(&cc)
         .args([
-            "-std=c99",
-            "-Wall",
-            "-Wextra",
-            "-Wpedantic",
-            "-Werror",
-            "-O2",
-            "-I",
+            "-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-O2", "-I",
         ])
         .arg(repo.root.join("bindings/c"))
         .arg(&src)

@@ -62,9 +62,7 @@ fn write_or_check(dir: &Path, rel: &str, text: &str, check: bool) -> Result<bool
 
 pub(crate) fn run(a: &VerilogArgs) -> Result<()> {
     let files = if a.all {
-        let mut files = atomik_hdl::committed_files()?;
-        files.push(("designs.json".into(), designs_json()));
-        files
+        atomik_hdl::committed_files()?
     } else if let Some(n) = a.lanes {
         let variant = if a.mutant_load_forgets_lanes {
             LaneVariant::LoadForgetsLanes
@@ -92,39 +90,4 @@ pub(crate) fn run(a: &VerilogArgs) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// The design catalogue as JSON (`hdl/verilog/designs.json`): what
-/// `formal/formal.py` and `hdl/synth/synth.py` read to know every committed
-/// design, its checker, and whether it must fail.
-fn designs_json() -> String {
-    let designs: Vec<serde_json::Value> = atomik_hdl::DESIGNS
-        .iter()
-        .map(|d| {
-            let synth = d
-                .synth
-                .map(|s| serde_json::json!({ "arch": s.arch.key(), "bram": s.bram }));
-            let fifo_depth = matches!(d.family, atomik_hdl::Family::Axis)
-                .then_some(atomik_hdl::designs::AXIS_FIFO_DEPTH);
-            serde_json::json!({
-                "name": d.name,
-                "family": d.family.key(),
-                "top": d.top(),
-                "file": format!("hdl/verilog/{}", d.file()),
-                "contexts": d.family.contexts(),
-                "width": d.family.width(),
-                "lanes": d.family.lanes(),
-                "latency": d.latency(),
-                "fifo_depth": fifo_depth,
-                "mutant": d.is_mutant(),
-                "about": d.about,
-                "synth": synth,
-            })
-        })
-        .collect();
-    let doc = serde_json::json!({
-        "generated_by": "atomik verilog --all (from crates atomik-designs); do not edit, run `just verilog`",
-        "designs": designs,
-    });
-    serde_json::to_string_pretty(&doc).expect("JSON of plain values") + "\n"
 }

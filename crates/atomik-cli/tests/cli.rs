@@ -240,15 +240,7 @@ fn the_replay_hint_reproduces_the_failure() {
     let mutants = atomik_hdl::DESIGNS.iter().filter(|d| d.is_mutant());
     for design in mutants.map(|d| d.name) {
         let out = atomik(&[
-            "cosim",
-            "--design",
-            design,
-            "--ops",
-            "3000",
-            "--seed",
-            "5",
-            "--sweep-every",
-            "700",
+            "cosim", "--design", design, "--ops", "3000", "--seed", "5", "--sweep-every", "700",
             "--random-state",
         ]);
         assert_eq!(out.status.code(), Some(1), "{design}");

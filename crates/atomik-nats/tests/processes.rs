@@ -21,13 +21,7 @@ impl Proc {
     fn start(url: &str, id: u16, dir: &std::path::Path) -> Proc {
         let mut child = Command::new(BIN)
             .args([
-                "node",
-                "--nats",
-                url,
-                "--table",
-                "readme",
-                "--contexts",
-                "4",
+                "node", "--nats", url, "--table", "readme", "--contexts", "4",
             ])
             .args(["--id", &id.to_string()])
             .arg("--data-dir")

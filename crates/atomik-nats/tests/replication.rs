@@ -368,16 +368,8 @@ fn make_certs(dir: &std::path::Path) {
         "/CN=atomik-test-ca",
     ]);
     sh(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=localhost",
+        "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+        "-subj", "/CN=localhost",
     ]);
     sh(&[
         "x509",

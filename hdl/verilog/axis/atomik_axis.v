@@ -93,744 +93,991 @@ module atomik_axis(aclk,aresetn,s_axis_tvalid,s_axis_tready,s_axis_tdata,m_axis_
     
     
     // Constant declarations
-    localparam  table$fwd_h1 = 1'b1;
-    localparam  table$fwd_h2 = 1'b1;
-    localparam  table$fwd_h3 = 1'b1;
+    localparam  table$path_w_to_e = 1'b1;
+    localparam  table$path_w_to_s1 = 1'b1;
+    localparam  table$path_w2_to_s1 = 1'b1;
     localparam  table$zero_w = 64'h0;
-    localparam  table$ones_w = 64'hffffffffffffffff;
-    localparam  table$zero_a = 8'h0;
-    localparam  table$one_a = 8'h1;
-    localparam  table$last_a = 8'hff;
-    localparam  table$op_load = 3'b0;
-    localparam  table$op_accum = 3'b1;
-    localparam  table$op_read = 3'b10;
-    localparam  table$op_swap = 3'b11;
-    localparam  table$op_swap_keep = 3'b100;
     
     // Stub signals
-    reg  table$ram_r$clock;
-    reg  [7:0] table$ram_r$read_address;
-    reg  [63:0] table$ram_r$read_data;
-    reg  [7:0] table$ram_r$write_address;
-    reg  [63:0] table$ram_r$write_data;
-    reg  table$ram_r$write_enable;
-    reg  table$ram_x$clock;
-    reg  [7:0] table$ram_x$read_address;
-    reg  [63:0] table$ram_x$read_data;
-    reg  [7:0] table$ram_x$write_address;
-    reg  [63:0] table$ram_x$write_data;
-    reg  table$ram_x$write_enable;
-    reg  table$clearing$d;
-    reg  table$clearing$q;
-    reg  table$clearing$clock;
-    reg  [7:0] table$clr_cnt$d;
-    reg  [7:0] table$clr_cnt$q;
-    reg  table$clr_cnt$clock;
-    reg  table$s1_valid$d;
-    reg  table$s1_valid$q;
-    reg  table$s1_valid$clock;
-    reg  [7:0] table$s1_addr$d;
-    reg  [7:0] table$s1_addr$q;
-    reg  table$s1_addr$clock;
-    reg  [63:0] table$s1_data$d;
-    reg  [63:0] table$s1_data$q;
-    reg  table$s1_data$clock;
-    reg  table$s1_h1$d;
-    reg  table$s1_h1$q;
-    reg  table$s1_h1$clock;
-    reg  table$s1_h2$d;
-    reg  table$s1_h2$q;
-    reg  table$s1_h2$clock;
-    reg  table$s1_h3$d;
-    reg  table$s1_h3$q;
-    reg  table$s1_h3$clock;
-    reg  table$s1_take_d$d;
-    reg  table$s1_take_d$q;
-    reg  table$s1_take_d$clock;
-    reg  table$s1_accum$d;
-    reg  table$s1_accum$q;
-    reg  table$s1_accum$clock;
-    reg  table$s1_keep$d;
-    reg  table$s1_keep$q;
-    reg  table$s1_keep$clock;
-    reg  table$s1_hold_r$d;
-    reg  table$s1_hold_r$q;
-    reg  table$s1_hold_r$clock;
-    reg  table$s1_read$d;
-    reg  table$s1_read$q;
-    reg  table$s1_read$clock;
-    reg  table$s1_res$d;
-    reg  table$s1_res$q;
-    reg  table$s1_res$clock;
-    reg  table$e_valid$d;
-    reg  table$e_valid$q;
-    reg  table$e_valid$clock;
-    reg  [7:0] table$e_addr$d;
-    reg  [7:0] table$e_addr$q;
-    reg  table$e_addr$clock;
-    reg  [63:0] table$e_data$d;
-    reg  [63:0] table$e_data$q;
-    reg  table$e_data$clock;
-    reg  [63:0] table$e_base_r$d;
-    reg  [63:0] table$e_base_r$q;
-    reg  table$e_base_r$clock;
-    reg  [63:0] table$e_base_x$d;
-    reg  [63:0] table$e_base_x$q;
-    reg  table$e_base_x$clock;
-    reg  table$e_h1$d;
-    reg  table$e_h1$q;
-    reg  table$e_h1$clock;
-    reg  table$e_s_wr$d;
-    reg  table$e_s_wr$q;
-    reg  table$e_s_wr$clock;
-    reg  table$e_s_br$d;
-    reg  table$e_s_br$q;
-    reg  table$e_s_br$clock;
-    reg  table$e_s_wx$d;
-    reg  table$e_s_wx$q;
-    reg  table$e_s_wx$clock;
-    reg  table$e_s_bx$d;
-    reg  table$e_s_bx$q;
-    reg  table$e_s_bx$clock;
-    reg  table$e_s_d$d;
-    reg  table$e_s_d$q;
-    reg  table$e_s_d$clock;
-    reg  table$e_k_wx$d;
-    reg  table$e_k_wx$q;
-    reg  table$e_k_wx$clock;
-    reg  table$e_k_bx$d;
-    reg  table$e_k_bx$q;
-    reg  table$e_k_bx$clock;
-    reg  table$e_ud$d;
-    reg  table$e_ud$q;
-    reg  table$e_ud$clock;
-    reg  table$e_res$d;
-    reg  table$e_res$q;
-    reg  table$e_res$clock;
-    reg  table$e_read$d;
-    reg  table$e_read$q;
-    reg  table$e_read$clock;
-    reg  table$w_valid$d;
-    reg  table$w_valid$q;
-    reg  table$w_valid$clock;
-    reg  [7:0] table$w_addr$d;
-    reg  [7:0] table$w_addr$q;
-    reg  table$w_addr$clock;
-    reg  [63:0] table$w_r$d;
-    reg  [63:0] table$w_r$q;
-    reg  table$w_r$clock;
-    reg  [63:0] table$w_x$d;
-    reg  [63:0] table$w_x$q;
-    reg  table$w_x$clock;
-    reg  table$w2_valid$d;
-    reg  table$w2_valid$q;
-    reg  table$w2_valid$clock;
-    reg  [7:0] table$w2_addr$d;
-    reg  [7:0] table$w2_addr$q;
-    reg  table$w2_addr$clock;
-    reg  [63:0] table$w2_r$d;
-    reg  [63:0] table$w2_r$q;
-    reg  table$w2_r$clock;
-    reg  [63:0] table$w2_x$d;
-    reg  [63:0] table$w2_x$q;
-    reg  table$w2_x$clock;
-    reg  table$o_valid$d;
-    reg  table$o_valid$q;
-    reg  table$o_valid$clock;
-    reg  table$o_read$d;
-    reg  table$o_read$q;
-    reg  table$o_read$clock;
-    reg  [63:0] table$o_result$d;
-    reg  [63:0] table$o_result$q;
-    reg  table$o_result$clock;
-    reg  [63:0] table$o_acc$d;
-    reg  [63:0] table$o_acc$q;
-    reg  table$o_acc$clock;
-    reg  table$f_valid$d;
-    reg  table$f_valid$q;
-    reg  table$f_valid$clock;
-    reg  [63:0] table$f_result$d;
-    reg  [63:0] table$f_result$q;
-    reg  table$f_result$clock;
-    reg  table$f_clean$d;
-    reg  table$f_clean$q;
-    reg  table$f_clean$clock;
+    reg  table$sweep$clock;
+    reg  table$sweep$reset;
+    reg  table$sweep$clearing;
+    reg  [7:0] table$sweep$clear_addr;
+    reg  [2:0] table$dec$op;
+    reg  [5:0] table$dec$flags;
+    reg  table$s1$clock;
+    reg  table$s1$flush;
+    reg  table$s1$in_valid;
+    reg  [7:0] table$s1$in_addr;
+    reg  [63:0] table$s1$in_data;
+    reg  [5:0] table$s1$in_flags;
+    reg  table$s1$valid;
+    reg  [7:0] table$s1$addr;
+    reg  [63:0] table$s1$data;
+    reg  [5:0] table$s1$flags;
+    reg  [7:0] table$s1$probe_addr;
+    reg  table$s1$probe_hit;
+    reg  table$exec$clock;
+    reg  table$exec$flush;
+    reg  table$exec$in_valid;
+    reg  [7:0] table$exec$in_addr;
+    reg  [63:0] table$exec$in_data;
+    reg  [5:0] table$exec$in_flags;
+    reg  table$exec$in_fwd_w_to_e;
+    reg  [63:0] table$exec$in_base_r;
+    reg  [63:0] table$exec$in_base_s;
+    reg  [63:0] table$exec$in_lanes;
+    reg  table$exec$lanes_in_load;
+    reg  [63:0] table$exec$w_r;
+    reg  [63:0] table$exec$w_s;
+    reg  table$exec$valid;
+    reg  [7:0] table$exec$addr;
+    reg  table$exec$res;
+    reg  table$exec$read;
+    reg  [63:0] table$exec$new_r;
+    reg  [63:0] table$exec$new_s;
+    reg  [63:0] table$exec$result;
+    reg  [63:0] table$exec$acc;
+    reg  [7:0] table$exec$probe_addr;
+    reg  table$exec$probe_hit;
+    reg  table$store$clock;
+    reg  table$store$flush;
+    reg  [7:0] table$store$read_address;
+    reg  [63:0] table$store$read_r;
+    reg  [63:0] table$store$read_s;
+    reg  table$store$in_valid;
+    reg  [7:0] table$store$in_addr;
+    reg  [63:0] table$store$in_r;
+    reg  [63:0] table$store$in_s;
+    reg  table$store$clearing;
+    reg  [7:0] table$store$clear_addr;
+    reg  [63:0] table$store$w_r;
+    reg  [63:0] table$store$w_s;
+    reg  [63:0] table$store$w2_r;
+    reg  [63:0] table$store$w2_s;
+    reg  [7:0] table$store$probe_addr;
+    reg  table$store$probe_hit;
+    reg  table$result_stage$clock;
+    reg  table$result_stage$flush;
+    reg  table$result_stage$in_valid;
+    reg  table$result_stage$in_read;
+    reg  [63:0] table$result_stage$in_result;
+    reg  [63:0] table$result_stage$in_acc;
+    reg  table$result_stage$result_valid;
+    reg  [63:0] table$result_stage$result;
+    reg  table$result_stage$result_clean;
+    reg  table$s1_fwd_w_to_e$d;
+    reg  table$s1_fwd_w_to_e$q;
+    reg  table$s1_fwd_w_to_e$clock;
+    reg  table$s1_fwd_w_to_s1$d;
+    reg  table$s1_fwd_w_to_s1$q;
+    reg  table$s1_fwd_w_to_s1$clock;
+    reg  table$s1_fwd_w2_to_s1$d;
+    reg  table$s1_fwd_w2_to_s1$q;
+    reg  table$s1_fwd_w2_to_s1$clock;
     
     // Local signals
     reg  table$accept;
     reg  [63:0] table$base_r;
     reg  [63:0] table$base_x;
-    reg  [63:0] table$m_wr;
-    reg  [63:0] table$m_br;
-    reg  [63:0] table$m_wx;
-    reg  [63:0] table$m_bx;
-    reg  [63:0] table$m_d;
-    reg  [63:0] table$m_kwx;
-    reg  [63:0] table$m_kbx;
-    reg  [63:0] table$m_ud;
     
     // Sub module instances
-    // ---- inlined atomik_axis$table$ram_r ----
-    (* no_rw_check *)
-    reg [63:0] table$ram_r$mem [0:255];
-    always @(posedge table$ram_r$clock) begin
-       if (table$ram_r$write_enable) begin
-          table$ram_r$mem[table$ram_r$write_address] <= table$ram_r$write_data;
-       end
-       table$ram_r$read_data <= table$ram_r$mem[table$ram_r$read_address];
-    end
-    // ---- inlined atomik_axis$table$ram_x ----
-    (* no_rw_check *)
-    reg [63:0] table$ram_x$mem [0:255];
-    always @(posedge table$ram_x$clock) begin
-       if (table$ram_x$write_enable) begin
-          table$ram_x$mem[table$ram_x$write_address] <= table$ram_x$write_data;
-       end
-       table$ram_x$read_data <= table$ram_x$mem[table$ram_x$read_address];
-    end
-    // ---- inlined atomik_axis$table$clearing ----
+    // ---- inlined atomik_axis$table$sweep ----
+    
+    
+    // Constant declarations
+    localparam  table$sweep$zero_a = 8'h0;
+    localparam  table$sweep$one_a = 8'h1;
+    localparam  table$sweep$last_a = 8'hff;
+    
+    // Stub signals
+    reg  table$sweep$active$d;
+    reg  table$sweep$active$q;
+    reg  table$sweep$active$clock;
+    reg  [7:0] table$sweep$next_addr$d;
+    reg  [7:0] table$sweep$next_addr$q;
+    reg  table$sweep$next_addr$clock;
+    
+    // Sub module instances
+    // ---- inlined atomik_axis$table$sweep$active ----
     initial begin
-       table$clearing$q = 1'h0;
+       table$sweep$active$q = 1'h0;
     end
-    always @(posedge table$clearing$clock) begin
-       table$clearing$q <= table$clearing$d;
+    always @(posedge table$sweep$active$clock) begin
+       table$sweep$active$q <= table$sweep$active$d;
     end
-    // ---- inlined atomik_axis$table$clr_cnt ----
+    // ---- inlined atomik_axis$table$sweep$next_addr ----
     initial begin
-       table$clr_cnt$q = 8'h0;
+       table$sweep$next_addr$q = 8'h0;
     end
-    always @(posedge table$clr_cnt$clock) begin
-       table$clr_cnt$q <= table$clr_cnt$d;
-    end
-    // ---- inlined atomik_axis$table$s1_valid ----
-    initial begin
-       table$s1_valid$q = 1'h0;
-    end
-    always @(posedge table$s1_valid$clock) begin
-       table$s1_valid$q <= table$s1_valid$d;
-    end
-    // ---- inlined atomik_axis$table$s1_addr ----
-    initial begin
-       table$s1_addr$q = 8'h0;
-    end
-    always @(posedge table$s1_addr$clock) begin
-       table$s1_addr$q <= table$s1_addr$d;
-    end
-    // ---- inlined atomik_axis$table$s1_data ----
-    initial begin
-       table$s1_data$q = 64'h0;
-    end
-    always @(posedge table$s1_data$clock) begin
-       table$s1_data$q <= table$s1_data$d;
-    end
-    // ---- inlined atomik_axis$table$s1_h1 ----
-    initial begin
-       table$s1_h1$q = 1'h0;
-    end
-    always @(posedge table$s1_h1$clock) begin
-       table$s1_h1$q <= table$s1_h1$d;
-    end
-    // ---- inlined atomik_axis$table$s1_h2 ----
-    initial begin
-       table$s1_h2$q = 1'h0;
-    end
-    always @(posedge table$s1_h2$clock) begin
-       table$s1_h2$q <= table$s1_h2$d;
-    end
-    // ---- inlined atomik_axis$table$s1_h3 ----
-    initial begin
-       table$s1_h3$q = 1'h0;
-    end
-    always @(posedge table$s1_h3$clock) begin
-       table$s1_h3$q <= table$s1_h3$d;
-    end
-    // ---- inlined atomik_axis$table$s1_take_d ----
-    initial begin
-       table$s1_take_d$q = 1'h0;
-    end
-    always @(posedge table$s1_take_d$clock) begin
-       table$s1_take_d$q <= table$s1_take_d$d;
-    end
-    // ---- inlined atomik_axis$table$s1_accum ----
-    initial begin
-       table$s1_accum$q = 1'h0;
-    end
-    always @(posedge table$s1_accum$clock) begin
-       table$s1_accum$q <= table$s1_accum$d;
-    end
-    // ---- inlined atomik_axis$table$s1_keep ----
-    initial begin
-       table$s1_keep$q = 1'h0;
-    end
-    always @(posedge table$s1_keep$clock) begin
-       table$s1_keep$q <= table$s1_keep$d;
-    end
-    // ---- inlined atomik_axis$table$s1_hold_r ----
-    initial begin
-       table$s1_hold_r$q = 1'h0;
-    end
-    always @(posedge table$s1_hold_r$clock) begin
-       table$s1_hold_r$q <= table$s1_hold_r$d;
-    end
-    // ---- inlined atomik_axis$table$s1_read ----
-    initial begin
-       table$s1_read$q = 1'h0;
-    end
-    always @(posedge table$s1_read$clock) begin
-       table$s1_read$q <= table$s1_read$d;
-    end
-    // ---- inlined atomik_axis$table$s1_res ----
-    initial begin
-       table$s1_res$q = 1'h0;
-    end
-    always @(posedge table$s1_res$clock) begin
-       table$s1_res$q <= table$s1_res$d;
-    end
-    // ---- inlined atomik_axis$table$e_valid ----
-    initial begin
-       table$e_valid$q = 1'h0;
-    end
-    always @(posedge table$e_valid$clock) begin
-       table$e_valid$q <= table$e_valid$d;
-    end
-    // ---- inlined atomik_axis$table$e_addr ----
-    initial begin
-       table$e_addr$q = 8'h0;
-    end
-    always @(posedge table$e_addr$clock) begin
-       table$e_addr$q <= table$e_addr$d;
-    end
-    // ---- inlined atomik_axis$table$e_data ----
-    initial begin
-       table$e_data$q = 64'h0;
-    end
-    always @(posedge table$e_data$clock) begin
-       table$e_data$q <= table$e_data$d;
-    end
-    // ---- inlined atomik_axis$table$e_base_r ----
-    initial begin
-       table$e_base_r$q = 64'h0;
-    end
-    always @(posedge table$e_base_r$clock) begin
-       table$e_base_r$q <= table$e_base_r$d;
-    end
-    // ---- inlined atomik_axis$table$e_base_x ----
-    initial begin
-       table$e_base_x$q = 64'h0;
-    end
-    always @(posedge table$e_base_x$clock) begin
-       table$e_base_x$q <= table$e_base_x$d;
-    end
-    // ---- inlined atomik_axis$table$e_h1 ----
-    initial begin
-       table$e_h1$q = 1'h0;
-    end
-    always @(posedge table$e_h1$clock) begin
-       table$e_h1$q <= table$e_h1$d;
-    end
-    // ---- inlined atomik_axis$table$e_s_wr ----
-    initial begin
-       table$e_s_wr$q = 1'h0;
-    end
-    always @(posedge table$e_s_wr$clock) begin
-       table$e_s_wr$q <= table$e_s_wr$d;
-    end
-    // ---- inlined atomik_axis$table$e_s_br ----
-    initial begin
-       table$e_s_br$q = 1'h0;
-    end
-    always @(posedge table$e_s_br$clock) begin
-       table$e_s_br$q <= table$e_s_br$d;
-    end
-    // ---- inlined atomik_axis$table$e_s_wx ----
-    initial begin
-       table$e_s_wx$q = 1'h0;
-    end
-    always @(posedge table$e_s_wx$clock) begin
-       table$e_s_wx$q <= table$e_s_wx$d;
-    end
-    // ---- inlined atomik_axis$table$e_s_bx ----
-    initial begin
-       table$e_s_bx$q = 1'h0;
-    end
-    always @(posedge table$e_s_bx$clock) begin
-       table$e_s_bx$q <= table$e_s_bx$d;
-    end
-    // ---- inlined atomik_axis$table$e_s_d ----
-    initial begin
-       table$e_s_d$q = 1'h0;
-    end
-    always @(posedge table$e_s_d$clock) begin
-       table$e_s_d$q <= table$e_s_d$d;
-    end
-    // ---- inlined atomik_axis$table$e_k_wx ----
-    initial begin
-       table$e_k_wx$q = 1'h0;
-    end
-    always @(posedge table$e_k_wx$clock) begin
-       table$e_k_wx$q <= table$e_k_wx$d;
-    end
-    // ---- inlined atomik_axis$table$e_k_bx ----
-    initial begin
-       table$e_k_bx$q = 1'h0;
-    end
-    always @(posedge table$e_k_bx$clock) begin
-       table$e_k_bx$q <= table$e_k_bx$d;
-    end
-    // ---- inlined atomik_axis$table$e_ud ----
-    initial begin
-       table$e_ud$q = 1'h0;
-    end
-    always @(posedge table$e_ud$clock) begin
-       table$e_ud$q <= table$e_ud$d;
-    end
-    // ---- inlined atomik_axis$table$e_res ----
-    initial begin
-       table$e_res$q = 1'h0;
-    end
-    always @(posedge table$e_res$clock) begin
-       table$e_res$q <= table$e_res$d;
-    end
-    // ---- inlined atomik_axis$table$e_read ----
-    initial begin
-       table$e_read$q = 1'h0;
-    end
-    always @(posedge table$e_read$clock) begin
-       table$e_read$q <= table$e_read$d;
-    end
-    // ---- inlined atomik_axis$table$w_valid ----
-    initial begin
-       table$w_valid$q = 1'h0;
-    end
-    always @(posedge table$w_valid$clock) begin
-       table$w_valid$q <= table$w_valid$d;
-    end
-    // ---- inlined atomik_axis$table$w_addr ----
-    initial begin
-       table$w_addr$q = 8'h0;
-    end
-    always @(posedge table$w_addr$clock) begin
-       table$w_addr$q <= table$w_addr$d;
-    end
-    // ---- inlined atomik_axis$table$w_r ----
-    initial begin
-       table$w_r$q = 64'h0;
-    end
-    always @(posedge table$w_r$clock) begin
-       table$w_r$q <= table$w_r$d;
-    end
-    // ---- inlined atomik_axis$table$w_x ----
-    initial begin
-       table$w_x$q = 64'h0;
-    end
-    always @(posedge table$w_x$clock) begin
-       table$w_x$q <= table$w_x$d;
-    end
-    // ---- inlined atomik_axis$table$w2_valid ----
-    initial begin
-       table$w2_valid$q = 1'h0;
-    end
-    always @(posedge table$w2_valid$clock) begin
-       table$w2_valid$q <= table$w2_valid$d;
-    end
-    // ---- inlined atomik_axis$table$w2_addr ----
-    initial begin
-       table$w2_addr$q = 8'h0;
-    end
-    always @(posedge table$w2_addr$clock) begin
-       table$w2_addr$q <= table$w2_addr$d;
-    end
-    // ---- inlined atomik_axis$table$w2_r ----
-    initial begin
-       table$w2_r$q = 64'h0;
-    end
-    always @(posedge table$w2_r$clock) begin
-       table$w2_r$q <= table$w2_r$d;
-    end
-    // ---- inlined atomik_axis$table$w2_x ----
-    initial begin
-       table$w2_x$q = 64'h0;
-    end
-    always @(posedge table$w2_x$clock) begin
-       table$w2_x$q <= table$w2_x$d;
-    end
-    // ---- inlined atomik_axis$table$o_valid ----
-    initial begin
-       table$o_valid$q = 1'h0;
-    end
-    always @(posedge table$o_valid$clock) begin
-       table$o_valid$q <= table$o_valid$d;
-    end
-    // ---- inlined atomik_axis$table$o_read ----
-    initial begin
-       table$o_read$q = 1'h0;
-    end
-    always @(posedge table$o_read$clock) begin
-       table$o_read$q <= table$o_read$d;
-    end
-    // ---- inlined atomik_axis$table$o_result ----
-    initial begin
-       table$o_result$q = 64'h0;
-    end
-    always @(posedge table$o_result$clock) begin
-       table$o_result$q <= table$o_result$d;
-    end
-    // ---- inlined atomik_axis$table$o_acc ----
-    initial begin
-       table$o_acc$q = 64'h0;
-    end
-    always @(posedge table$o_acc$clock) begin
-       table$o_acc$q <= table$o_acc$d;
-    end
-    // ---- inlined atomik_axis$table$f_valid ----
-    initial begin
-       table$f_valid$q = 1'h0;
-    end
-    always @(posedge table$f_valid$clock) begin
-       table$f_valid$q <= table$f_valid$d;
-    end
-    // ---- inlined atomik_axis$table$f_result ----
-    initial begin
-       table$f_result$q = 64'h0;
-    end
-    always @(posedge table$f_result$clock) begin
-       table$f_result$q <= table$f_result$d;
-    end
-    // ---- inlined atomik_axis$table$f_clean ----
-    initial begin
-       table$f_clean$q = 1'h0;
-    end
-    always @(posedge table$f_clean$clock) begin
-       table$f_clean$q <= table$f_clean$d;
+    always @(posedge table$sweep$next_addr$clock) begin
+       table$sweep$next_addr$q <= table$sweep$next_addr$d;
     end
     
     // Update code
     always @(*) begin
-        table$clearing$clock = table$clock;
-        table$clr_cnt$clock = table$clock;
-        table$s1_valid$clock = table$clock;
-        table$s1_addr$clock = table$clock;
-        table$s1_data$clock = table$clock;
-        table$s1_h1$clock = table$clock;
-        table$s1_h2$clock = table$clock;
-        table$s1_h3$clock = table$clock;
-        table$s1_take_d$clock = table$clock;
-        table$s1_accum$clock = table$clock;
-        table$s1_keep$clock = table$clock;
-        table$s1_hold_r$clock = table$clock;
-        table$s1_read$clock = table$clock;
-        table$s1_res$clock = table$clock;
-        table$e_valid$clock = table$clock;
-        table$e_addr$clock = table$clock;
-        table$e_data$clock = table$clock;
-        table$e_base_r$clock = table$clock;
-        table$e_base_x$clock = table$clock;
-        table$e_h1$clock = table$clock;
-        table$e_s_wr$clock = table$clock;
-        table$e_s_br$clock = table$clock;
-        table$e_s_wx$clock = table$clock;
-        table$e_s_bx$clock = table$clock;
-        table$e_s_d$clock = table$clock;
-        table$e_k_wx$clock = table$clock;
-        table$e_k_bx$clock = table$clock;
-        table$e_ud$clock = table$clock;
-        table$e_res$clock = table$clock;
-        table$e_read$clock = table$clock;
-        table$w_valid$clock = table$clock;
-        table$w_addr$clock = table$clock;
-        table$w_r$clock = table$clock;
-        table$w_x$clock = table$clock;
-        table$w2_valid$clock = table$clock;
-        table$w2_addr$clock = table$clock;
-        table$w2_r$clock = table$clock;
-        table$w2_x$clock = table$clock;
-        table$o_valid$clock = table$clock;
-        table$o_read$clock = table$clock;
-        table$o_result$clock = table$clock;
-        table$o_acc$clock = table$clock;
-        table$f_valid$clock = table$clock;
-        table$f_result$clock = table$clock;
-        table$f_clean$clock = table$clock;
-        table$clearing$d = table$clearing$q;
-        table$clr_cnt$d = table$clr_cnt$q;
-        table$s1_valid$d = table$s1_valid$q;
-        table$s1_addr$d = table$s1_addr$q;
-        table$s1_data$d = table$s1_data$q;
-        table$s1_h1$d = table$s1_h1$q;
-        table$s1_h2$d = table$s1_h2$q;
-        table$s1_h3$d = table$s1_h3$q;
-        table$s1_take_d$d = table$s1_take_d$q;
-        table$s1_accum$d = table$s1_accum$q;
-        table$s1_keep$d = table$s1_keep$q;
-        table$s1_hold_r$d = table$s1_hold_r$q;
-        table$s1_read$d = table$s1_read$q;
-        table$s1_res$d = table$s1_res$q;
-        table$e_valid$d = table$e_valid$q;
-        table$e_addr$d = table$e_addr$q;
-        table$e_data$d = table$e_data$q;
-        table$e_base_r$d = table$e_base_r$q;
-        table$e_base_x$d = table$e_base_x$q;
-        table$e_h1$d = table$e_h1$q;
-        table$e_s_wr$d = table$e_s_wr$q;
-        table$e_s_br$d = table$e_s_br$q;
-        table$e_s_wx$d = table$e_s_wx$q;
-        table$e_s_bx$d = table$e_s_bx$q;
-        table$e_s_d$d = table$e_s_d$q;
-        table$e_k_wx$d = table$e_k_wx$q;
-        table$e_k_bx$d = table$e_k_bx$q;
-        table$e_ud$d = table$e_ud$q;
-        table$e_res$d = table$e_res$q;
-        table$e_read$d = table$e_read$q;
-        table$w_valid$d = table$w_valid$q;
-        table$w_addr$d = table$w_addr$q;
-        table$w_r$d = table$w_r$q;
-        table$w_x$d = table$w_x$q;
-        table$w2_valid$d = table$w2_valid$q;
-        table$w2_addr$d = table$w2_addr$q;
-        table$w2_r$d = table$w2_r$q;
-        table$w2_x$d = table$w2_x$q;
-        table$o_valid$d = table$o_valid$q;
-        table$o_read$d = table$o_read$q;
-        table$o_result$d = table$o_result$q;
-        table$o_acc$d = table$o_acc$q;
-        table$f_valid$d = table$f_valid$q;
-        table$f_result$d = table$f_result$q;
-        table$f_clean$d = table$f_clean$q;
-        table$ram_r$clock = table$clock;
-        table$ram_x$clock = table$clock;
-        table$ready = ~table$clearing$q & ~table$reset;
-        table$accept = table$op_valid & ~table$clearing$q & ~table$reset;
-        table$ram_r$read_address = table$addr;
-        table$ram_x$read_address = table$addr;
-        table$s1_valid$d = table$accept;
-        table$s1_addr$d = table$addr;
-        table$s1_data$d = table$data_in;
-        table$s1_h1$d = table$fwd_h1 & table$s1_valid$q & (table$s1_addr$q == table$addr);
-        table$s1_h2$d = table$fwd_h2 & table$e_valid$q & (table$e_addr$q == table$addr);
-        table$s1_h3$d = table$fwd_h3 & table$w_valid$q & (table$w_addr$q == table$addr);
-        table$s1_take_d$d = (table$op == table$op_load) | (table$op == table$op_swap);
-        table$s1_accum$d = table$op == table$op_accum;
-        table$s1_keep$d = table$op == table$op_swap_keep;
-        table$s1_hold_r$d = ~((table$op == table$op_load) | (table$op == table$op_swap) | (table$op == table$op_swap_keep));
-        table$s1_read$d = table$op == table$op_read;
-        table$s1_res$d = (table$op == table$op_read) | (table$op == table$op_swap) | (table$op == table$op_swap_keep);
-        table$base_r = table$ram_r$read_data;
-        table$base_x = table$ram_x$read_data;
-        if (table$s1_h3$q) begin
-            table$base_r = table$w2_r$q;
-            table$base_x = table$w2_x$q;
-        end
-        if (table$s1_h2$q) begin
-            table$base_r = table$w_r$q;
-            table$base_x = table$w_x$q;
-        end
-        table$e_base_r$d = table$base_r;
-        table$e_base_x$d = table$base_x;
-        table$e_valid$d = table$s1_valid$q;
-        table$e_addr$d = table$s1_addr$q;
-        table$e_data$d = table$s1_data$q;
-        table$e_h1$d = table$s1_h1$q;
-        table$e_s_wr$d = table$s1_valid$q & table$s1_h1$q & table$s1_hold_r$q;
-        table$e_s_br$d = table$s1_valid$q & ~table$s1_h1$q & table$s1_hold_r$q;
-        table$e_s_wx$d = table$s1_valid$q & table$s1_h1$q & table$s1_keep$q;
-        table$e_s_bx$d = table$s1_valid$q & ~table$s1_h1$q & table$s1_keep$q;
-        table$e_s_d$d = table$s1_valid$q & table$s1_take_d$q;
-        table$e_k_wx$d = table$s1_valid$q & table$s1_h1$q & ~table$s1_take_d$q;
-        table$e_k_bx$d = table$s1_valid$q & ~table$s1_h1$q & ~table$s1_take_d$q;
-        table$e_ud$d = table$s1_valid$q & (table$s1_take_d$q | table$s1_accum$q);
-        table$e_res$d = table$s1_valid$q & table$s1_res$q;
-        table$e_read$d = table$s1_valid$q & table$s1_read$q;
-        table$m_wr = table$zero_w;
-        table$m_br = table$zero_w;
-        table$m_wx = table$zero_w;
-        table$m_bx = table$zero_w;
-        table$m_d = table$zero_w;
-        table$m_kwx = table$zero_w;
-        table$m_kbx = table$zero_w;
-        table$m_ud = table$zero_w;
-        if (table$e_s_wr$q) begin
-            table$m_wr = table$ones_w;
-        end
-        if (table$e_s_br$q) begin
-            table$m_br = table$ones_w;
-        end
-        if (table$e_s_wx$q) begin
-            table$m_wx = table$ones_w;
-        end
-        if (table$e_s_bx$q) begin
-            table$m_bx = table$ones_w;
-        end
-        if (table$e_s_d$q) begin
-            table$m_d = table$ones_w;
-        end
-        if (table$e_k_wx$q) begin
-            table$m_kwx = table$ones_w;
-        end
-        if (table$e_k_bx$q) begin
-            table$m_kbx = table$ones_w;
-        end
-        if (table$e_ud$q) begin
-            table$m_ud = table$ones_w;
-        end
-        table$w_r$d = (table$m_wr & table$w_r$q) | (table$m_br & table$e_base_r$q) | (table$m_wx & table$w_x$q) | (table$m_bx & table$e_base_x$q) | (table$m_d & table$e_data$q);
-        table$w_x$d = ((table$m_kwx & table$w_x$q) | (table$m_kbx & table$e_base_x$q)) ^ (table$m_ud & table$e_data$q);
-        table$w_valid$d = table$e_valid$q | table$clearing$q;
-        table$w_addr$d = table$e_addr$q;
-        if (table$clearing$q) begin
-            table$w_addr$d = table$clr_cnt$q;
-        end
-        if (table$e_h1$q) begin
-            table$o_result$d = table$w_x$q;
-            table$o_acc$d = table$w_r$q ^ table$w_x$q;
-        end
-        else begin
-            table$o_result$d = table$e_base_x$q;
-            table$o_acc$d = table$e_base_r$q ^ table$e_base_x$q;
-        end
-        table$o_valid$d = table$e_res$q;
-        table$o_read$d = table$e_read$q;
-        table$ram_r$write_enable = table$w_valid$q;
-        table$ram_r$write_address = table$w_addr$q;
-        table$ram_r$write_data = table$w_r$q;
-        table$ram_x$write_enable = table$w_valid$q;
-        table$ram_x$write_address = table$w_addr$q;
-        table$ram_x$write_data = table$w_x$q;
-        table$w2_valid$d = table$w_valid$q;
-        table$w2_addr$d = table$w_addr$q;
-        table$w2_r$d = table$w_r$q;
-        table$w2_x$d = table$w_x$q;
-        table$f_valid$d = table$o_valid$q;
-        table$f_result$d = table$o_result$q;
-        table$f_clean$d = table$o_read$q & ~|table$o_acc$q;
-        table$result_valid = table$f_valid$q;
-        table$result = table$f_result$q;
-        table$result_clean = table$f_clean$q;
-        if (table$clearing$q) begin
-            table$clr_cnt$d = table$clr_cnt$q + table$one_a;
-            if (table$clr_cnt$q == table$last_a) begin
-                table$clearing$d = 1'b0;
+        table$sweep$active$clock = table$sweep$clock;
+        table$sweep$next_addr$clock = table$sweep$clock;
+        table$sweep$active$d = table$sweep$active$q;
+        table$sweep$next_addr$d = table$sweep$next_addr$q;
+        table$sweep$clearing = table$sweep$active$q;
+        table$sweep$clear_addr = table$sweep$next_addr$q;
+        if (table$sweep$active$q) begin
+            table$sweep$next_addr$d = table$sweep$next_addr$q + table$sweep$one_a;
+            if (table$sweep$next_addr$q == table$sweep$last_a) begin
+                table$sweep$active$d = 1'b0;
             end
         end
-        if (table$reset) begin
-            table$clearing$d = 1'b1;
-            table$clr_cnt$d = table$zero_a;
-            table$s1_valid$d = 1'b0;
-            table$e_valid$d = 1'b0;
-            table$e_s_wr$d = 1'b0;
-            table$e_s_br$d = 1'b0;
-            table$e_s_wx$d = 1'b0;
-            table$e_s_bx$d = 1'b0;
-            table$e_s_d$d = 1'b0;
-            table$e_k_wx$d = 1'b0;
-            table$e_k_bx$d = 1'b0;
-            table$e_ud$d = 1'b0;
-            table$e_res$d = 1'b0;
-            table$e_read$d = 1'b0;
-            table$w_valid$d = 1'b0;
-            table$w2_valid$d = 1'b0;
-            table$o_valid$d = 1'b0;
-            table$f_valid$d = 1'b0;
+        if (table$sweep$reset) begin
+            table$sweep$active$d = 1'b1;
+            table$sweep$next_addr$d = table$sweep$zero_a;
         end
+    end
+    
+    // ---- inlined atomik_axis$table$dec ----
+    
+    
+    // Constant declarations
+    localparam  table$dec$op_load = 3'b0;
+    localparam  table$dec$op_accum = 3'b1;
+    localparam  table$dec$op_read = 3'b10;
+    localparam  table$dec$op_swap = 3'b11;
+    localparam  table$dec$op_swap_keep = 3'b100;
+    
+    // Update code
+    always @(*) begin
+        table$dec$flags[0+:(1)] = (table$dec$op == table$dec$op_load) | (table$dec$op == table$dec$op_swap);
+        table$dec$flags[1+:(1)] = table$dec$op == table$dec$op_accum;
+        table$dec$flags[2+:(1)] = table$dec$op == table$dec$op_swap_keep;
+        table$dec$flags[3+:(1)] = ~((table$dec$op == table$dec$op_load) | (table$dec$op == table$dec$op_swap) | (table$dec$op == table$dec$op_swap_keep));
+        table$dec$flags[4+:(1)] = table$dec$op == table$dec$op_read;
+        table$dec$flags[5+:(1)] = (table$dec$op == table$dec$op_read) | (table$dec$op == table$dec$op_swap) | (table$dec$op == table$dec$op_swap_keep);
+    end
+    
+    // ---- inlined atomik_axis$table$s1 ----
+    
+    
+    // Stub signals
+    reg  table$s1$probe$valid;
+    reg  [7:0] table$s1$probe$stage_addr;
+    reg  [7:0] table$s1$probe$addr;
+    reg  table$s1$probe$hit;
+    reg  table$s1$r_valid$d;
+    reg  table$s1$r_valid$q;
+    reg  table$s1$r_valid$clock;
+    reg  [7:0] table$s1$r_addr$d;
+    reg  [7:0] table$s1$r_addr$q;
+    reg  table$s1$r_addr$clock;
+    reg  [63:0] table$s1$r_data$d;
+    reg  [63:0] table$s1$r_data$q;
+    reg  table$s1$r_data$clock;
+    reg  [5:0] table$s1$r_flags$d;
+    reg  [5:0] table$s1$r_flags$q;
+    reg  table$s1$r_flags$clock;
+    
+    // Sub module instances
+    // ---- inlined atomik_axis$table$s1$probe ----
+    
+    
+    // Update code
+    always @(*) begin
+        table$s1$probe$hit = table$s1$probe$valid & (table$s1$probe$stage_addr == table$s1$probe$addr);
+    end
+    
+    // ---- inlined atomik_axis$table$s1$r_valid ----
+    initial begin
+       table$s1$r_valid$q = 1'h0;
+    end
+    always @(posedge table$s1$r_valid$clock) begin
+       table$s1$r_valid$q <= table$s1$r_valid$d;
+    end
+    // ---- inlined atomik_axis$table$s1$r_addr ----
+    initial begin
+       table$s1$r_addr$q = 8'h0;
+    end
+    always @(posedge table$s1$r_addr$clock) begin
+       table$s1$r_addr$q <= table$s1$r_addr$d;
+    end
+    // ---- inlined atomik_axis$table$s1$r_data ----
+    initial begin
+       table$s1$r_data$q = 64'h0;
+    end
+    always @(posedge table$s1$r_data$clock) begin
+       table$s1$r_data$q <= table$s1$r_data$d;
+    end
+    // ---- inlined atomik_axis$table$s1$r_flags ----
+    initial begin
+       table$s1$r_flags$q = 6'h0;
+    end
+    always @(posedge table$s1$r_flags$clock) begin
+       table$s1$r_flags$q <= table$s1$r_flags$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        table$s1$r_valid$clock = table$s1$clock;
+        table$s1$r_addr$clock = table$s1$clock;
+        table$s1$r_data$clock = table$s1$clock;
+        table$s1$r_flags$clock = table$s1$clock;
+        table$s1$r_valid$d = table$s1$r_valid$q;
+        table$s1$r_addr$d = table$s1$r_addr$q;
+        table$s1$r_data$d = table$s1$r_data$q;
+        table$s1$r_flags$d = table$s1$r_flags$q;
+        table$s1$r_valid$d = table$s1$in_valid & ~table$s1$flush;
+        table$s1$r_addr$d = table$s1$in_addr;
+        table$s1$r_data$d = table$s1$in_data;
+        table$s1$r_flags$d = table$s1$in_flags;
+        table$s1$valid = table$s1$r_valid$q;
+        table$s1$addr = table$s1$r_addr$q;
+        table$s1$data = table$s1$r_data$q;
+        table$s1$flags = table$s1$r_flags$q;
+        table$s1$probe$valid = table$s1$r_valid$q;
+        table$s1$probe$stage_addr = table$s1$r_addr$q;
+        table$s1$probe$addr = table$s1$probe_addr;
+        table$s1$probe_hit = table$s1$probe$hit;
+    end
+    
+    // ---- inlined atomik_axis$table$exec ----
+    
+    
+    // Stub signals
+    reg  table$exec$probe$valid;
+    reg  [7:0] table$exec$probe$stage_addr;
+    reg  [7:0] table$exec$probe$addr;
+    reg  table$exec$probe$hit;
+    reg  table$exec$select$clock;
+    reg  table$exec$select$in_valid;
+    reg  table$exec$select$in_fwd_w_to_e;
+    reg  table$exec$select$in_take_d;
+    reg  table$exec$select$in_accum;
+    reg  table$exec$select$in_keep;
+    reg  table$exec$select$in_hold_r;
+    reg  table$exec$select$lanes_in_load;
+    reg  [63:0] table$exec$select$w_r;
+    reg  [63:0] table$exec$select$w_s;
+    reg  [63:0] table$exec$select$w_view;
+    reg  [63:0] table$exec$select$base_r;
+    reg  [63:0] table$exec$select$base_s;
+    reg  [63:0] table$exec$select$base_view;
+    reg  [63:0] table$exec$select$data;
+    reg  [63:0] table$exec$select$lanes;
+    reg  [63:0] table$exec$select$new_r;
+    reg  [63:0] table$exec$select$new_s;
+    reg  table$exec$e_valid$d;
+    reg  table$exec$e_valid$q;
+    reg  table$exec$e_valid$clock;
+    reg  [7:0] table$exec$e_addr$d;
+    reg  [7:0] table$exec$e_addr$q;
+    reg  table$exec$e_addr$clock;
+    reg  [63:0] table$exec$e_data$d;
+    reg  [63:0] table$exec$e_data$q;
+    reg  table$exec$e_data$clock;
+    reg  [63:0] table$exec$e_base_r$d;
+    reg  [63:0] table$exec$e_base_r$q;
+    reg  table$exec$e_base_r$clock;
+    reg  [63:0] table$exec$e_base_s$d;
+    reg  [63:0] table$exec$e_base_s$q;
+    reg  table$exec$e_base_s$clock;
+    reg  [63:0] table$exec$e_base_view$d;
+    reg  [63:0] table$exec$e_base_view$q;
+    reg  table$exec$e_base_view$clock;
+    reg  [63:0] table$exec$e_lanes$d;
+    reg  [63:0] table$exec$e_lanes$q;
+    reg  table$exec$e_lanes$clock;
+    reg  table$exec$fwd_w_to_e$d;
+    reg  table$exec$fwd_w_to_e$q;
+    reg  table$exec$fwd_w_to_e$clock;
+    reg  table$exec$e_res$d;
+    reg  table$exec$e_res$q;
+    reg  table$exec$e_res$clock;
+    reg  table$exec$e_read$d;
+    reg  table$exec$e_read$q;
+    reg  table$exec$e_read$clock;
+    
+    // Local signals
+    reg  table$exec$v;
+    reg  [63:0] table$exec$w_view;
+    reg  [63:0] table$exec$cur_view;
+    reg  [63:0] table$exec$cur_r;
+    
+    // Sub module instances
+    // ---- inlined atomik_axis$table$exec$probe ----
+    
+    
+    // Update code
+    always @(*) begin
+        table$exec$probe$hit = table$exec$probe$valid & (table$exec$probe$stage_addr == table$exec$probe$addr);
+    end
+    
+    // ---- inlined atomik_axis$table$exec$select ----
+    
+    
+    // Constant declarations
+    localparam  table$exec$select$zero_w = 64'h0;
+    localparam  table$exec$select$ones_w = 64'hffffffffffffffff;
+    
+    // Stub signals
+    reg  table$exec$select$sel_w_r$d;
+    reg  table$exec$select$sel_w_r$q;
+    reg  table$exec$select$sel_w_r$clock;
+    reg  table$exec$select$sel_base_r$d;
+    reg  table$exec$select$sel_base_r$q;
+    reg  table$exec$select$sel_base_r$clock;
+    reg  table$exec$select$sel_w_view$d;
+    reg  table$exec$select$sel_w_view$q;
+    reg  table$exec$select$sel_w_view$clock;
+    reg  table$exec$select$sel_base_view$d;
+    reg  table$exec$select$sel_base_view$q;
+    reg  table$exec$select$sel_base_view$clock;
+    reg  table$exec$select$sel_d$d;
+    reg  table$exec$select$sel_d$q;
+    reg  table$exec$select$sel_d$clock;
+    reg  table$exec$select$keep_w$d;
+    reg  table$exec$select$keep_w$q;
+    reg  table$exec$select$keep_w$clock;
+    reg  table$exec$select$keep_base$d;
+    reg  table$exec$select$keep_base$q;
+    reg  table$exec$select$keep_base$clock;
+    reg  table$exec$select$add_d$d;
+    reg  table$exec$select$add_d$q;
+    reg  table$exec$select$add_d$clock;
+    reg  table$exec$select$add_lanes$d;
+    reg  table$exec$select$add_lanes$q;
+    reg  table$exec$select$add_lanes$clock;
+    
+    // Local signals
+    reg  [63:0] table$exec$select$m_w_r;
+    reg  [63:0] table$exec$select$m_base_r;
+    reg  [63:0] table$exec$select$m_w_view;
+    reg  [63:0] table$exec$select$m_base_view;
+    reg  [63:0] table$exec$select$m_d;
+    reg  [63:0] table$exec$select$m_keep_w;
+    reg  [63:0] table$exec$select$m_keep_base;
+    reg  [63:0] table$exec$select$m_add_d;
+    reg  [63:0] table$exec$select$m_add_lanes;
+    
+    // Sub module instances
+    // ---- inlined atomik_axis$table$exec$select$sel_w_r ----
+    initial begin
+       table$exec$select$sel_w_r$q = 1'h0;
+    end
+    always @(posedge table$exec$select$sel_w_r$clock) begin
+       table$exec$select$sel_w_r$q <= table$exec$select$sel_w_r$d;
+    end
+    // ---- inlined atomik_axis$table$exec$select$sel_base_r ----
+    initial begin
+       table$exec$select$sel_base_r$q = 1'h0;
+    end
+    always @(posedge table$exec$select$sel_base_r$clock) begin
+       table$exec$select$sel_base_r$q <= table$exec$select$sel_base_r$d;
+    end
+    // ---- inlined atomik_axis$table$exec$select$sel_w_view ----
+    initial begin
+       table$exec$select$sel_w_view$q = 1'h0;
+    end
+    always @(posedge table$exec$select$sel_w_view$clock) begin
+       table$exec$select$sel_w_view$q <= table$exec$select$sel_w_view$d;
+    end
+    // ---- inlined atomik_axis$table$exec$select$sel_base_view ----
+    initial begin
+       table$exec$select$sel_base_view$q = 1'h0;
+    end
+    always @(posedge table$exec$select$sel_base_view$clock) begin
+       table$exec$select$sel_base_view$q <= table$exec$select$sel_base_view$d;
+    end
+    // ---- inlined atomik_axis$table$exec$select$sel_d ----
+    initial begin
+       table$exec$select$sel_d$q = 1'h0;
+    end
+    always @(posedge table$exec$select$sel_d$clock) begin
+       table$exec$select$sel_d$q <= table$exec$select$sel_d$d;
+    end
+    // ---- inlined atomik_axis$table$exec$select$keep_w ----
+    initial begin
+       table$exec$select$keep_w$q = 1'h0;
+    end
+    always @(posedge table$exec$select$keep_w$clock) begin
+       table$exec$select$keep_w$q <= table$exec$select$keep_w$d;
+    end
+    // ---- inlined atomik_axis$table$exec$select$keep_base ----
+    initial begin
+       table$exec$select$keep_base$q = 1'h0;
+    end
+    always @(posedge table$exec$select$keep_base$clock) begin
+       table$exec$select$keep_base$q <= table$exec$select$keep_base$d;
+    end
+    // ---- inlined atomik_axis$table$exec$select$add_d ----
+    initial begin
+       table$exec$select$add_d$q = 1'h0;
+    end
+    always @(posedge table$exec$select$add_d$clock) begin
+       table$exec$select$add_d$q <= table$exec$select$add_d$d;
+    end
+    // ---- inlined atomik_axis$table$exec$select$add_lanes ----
+    initial begin
+       table$exec$select$add_lanes$q = 1'h0;
+    end
+    always @(posedge table$exec$select$add_lanes$clock) begin
+       table$exec$select$add_lanes$q <= table$exec$select$add_lanes$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        table$exec$select$sel_w_r$clock = table$exec$select$clock;
+        table$exec$select$sel_base_r$clock = table$exec$select$clock;
+        table$exec$select$sel_w_view$clock = table$exec$select$clock;
+        table$exec$select$sel_base_view$clock = table$exec$select$clock;
+        table$exec$select$sel_d$clock = table$exec$select$clock;
+        table$exec$select$keep_w$clock = table$exec$select$clock;
+        table$exec$select$keep_base$clock = table$exec$select$clock;
+        table$exec$select$add_d$clock = table$exec$select$clock;
+        table$exec$select$add_lanes$clock = table$exec$select$clock;
+        table$exec$select$sel_w_r$d = table$exec$select$sel_w_r$q;
+        table$exec$select$sel_base_r$d = table$exec$select$sel_base_r$q;
+        table$exec$select$sel_w_view$d = table$exec$select$sel_w_view$q;
+        table$exec$select$sel_base_view$d = table$exec$select$sel_base_view$q;
+        table$exec$select$sel_d$d = table$exec$select$sel_d$q;
+        table$exec$select$keep_w$d = table$exec$select$keep_w$q;
+        table$exec$select$keep_base$d = table$exec$select$keep_base$q;
+        table$exec$select$add_d$d = table$exec$select$add_d$q;
+        table$exec$select$add_lanes$d = table$exec$select$add_lanes$q;
+        table$exec$select$sel_w_r$d = table$exec$select$in_valid & table$exec$select$in_fwd_w_to_e & table$exec$select$in_hold_r;
+        table$exec$select$sel_base_r$d = table$exec$select$in_valid & ~table$exec$select$in_fwd_w_to_e & table$exec$select$in_hold_r;
+        table$exec$select$sel_w_view$d = table$exec$select$in_valid & table$exec$select$in_fwd_w_to_e & table$exec$select$in_keep;
+        table$exec$select$sel_base_view$d = table$exec$select$in_valid & ~table$exec$select$in_fwd_w_to_e & table$exec$select$in_keep;
+        table$exec$select$sel_d$d = table$exec$select$in_valid & table$exec$select$in_take_d;
+        table$exec$select$keep_w$d = table$exec$select$in_valid & table$exec$select$in_fwd_w_to_e & ~table$exec$select$in_take_d;
+        table$exec$select$keep_base$d = table$exec$select$in_valid & ~table$exec$select$in_fwd_w_to_e & ~table$exec$select$in_take_d;
+        table$exec$select$add_d$d = table$exec$select$in_valid & (table$exec$select$in_take_d | table$exec$select$in_accum);
+        table$exec$select$add_lanes$d = table$exec$select$in_valid & table$exec$select$in_take_d & table$exec$select$lanes_in_load;
+        table$exec$select$m_w_r = table$exec$select$zero_w;
+        table$exec$select$m_base_r = table$exec$select$zero_w;
+        table$exec$select$m_w_view = table$exec$select$zero_w;
+        table$exec$select$m_base_view = table$exec$select$zero_w;
+        table$exec$select$m_d = table$exec$select$zero_w;
+        table$exec$select$m_keep_w = table$exec$select$zero_w;
+        table$exec$select$m_keep_base = table$exec$select$zero_w;
+        table$exec$select$m_add_d = table$exec$select$zero_w;
+        table$exec$select$m_add_lanes = table$exec$select$zero_w;
+        if (table$exec$select$sel_w_r$q) begin
+            table$exec$select$m_w_r = table$exec$select$ones_w;
+        end
+        if (table$exec$select$sel_base_r$q) begin
+            table$exec$select$m_base_r = table$exec$select$ones_w;
+        end
+        if (table$exec$select$sel_w_view$q) begin
+            table$exec$select$m_w_view = table$exec$select$ones_w;
+        end
+        if (table$exec$select$sel_base_view$q) begin
+            table$exec$select$m_base_view = table$exec$select$ones_w;
+        end
+        if (table$exec$select$sel_d$q) begin
+            table$exec$select$m_d = table$exec$select$ones_w;
+        end
+        if (table$exec$select$keep_w$q) begin
+            table$exec$select$m_keep_w = table$exec$select$ones_w;
+        end
+        if (table$exec$select$keep_base$q) begin
+            table$exec$select$m_keep_base = table$exec$select$ones_w;
+        end
+        if (table$exec$select$add_d$q) begin
+            table$exec$select$m_add_d = table$exec$select$ones_w;
+        end
+        if (table$exec$select$add_lanes$q) begin
+            table$exec$select$m_add_lanes = table$exec$select$ones_w;
+        end
+        table$exec$select$new_r = (table$exec$select$m_w_r & table$exec$select$w_r) | (table$exec$select$m_base_r & table$exec$select$base_r) | (table$exec$select$m_w_view & table$exec$select$w_view) | (table$exec$select$m_base_view & table$exec$select$base_view) | (table$exec$select$m_d & table$exec$select$data);
+        table$exec$select$new_s = ((table$exec$select$m_keep_w & table$exec$select$w_s) | (table$exec$select$m_keep_base & table$exec$select$base_s)) ^ (table$exec$select$m_add_d & table$exec$select$data) ^ (table$exec$select$m_add_lanes & table$exec$select$lanes);
+    end
+    
+    // ---- inlined atomik_axis$table$exec$e_valid ----
+    initial begin
+       table$exec$e_valid$q = 1'h0;
+    end
+    always @(posedge table$exec$e_valid$clock) begin
+       table$exec$e_valid$q <= table$exec$e_valid$d;
+    end
+    // ---- inlined atomik_axis$table$exec$e_addr ----
+    initial begin
+       table$exec$e_addr$q = 8'h0;
+    end
+    always @(posedge table$exec$e_addr$clock) begin
+       table$exec$e_addr$q <= table$exec$e_addr$d;
+    end
+    // ---- inlined atomik_axis$table$exec$e_data ----
+    initial begin
+       table$exec$e_data$q = 64'h0;
+    end
+    always @(posedge table$exec$e_data$clock) begin
+       table$exec$e_data$q <= table$exec$e_data$d;
+    end
+    // ---- inlined atomik_axis$table$exec$e_base_r ----
+    initial begin
+       table$exec$e_base_r$q = 64'h0;
+    end
+    always @(posedge table$exec$e_base_r$clock) begin
+       table$exec$e_base_r$q <= table$exec$e_base_r$d;
+    end
+    // ---- inlined atomik_axis$table$exec$e_base_s ----
+    initial begin
+       table$exec$e_base_s$q = 64'h0;
+    end
+    always @(posedge table$exec$e_base_s$clock) begin
+       table$exec$e_base_s$q <= table$exec$e_base_s$d;
+    end
+    // ---- inlined atomik_axis$table$exec$e_base_view ----
+    initial begin
+       table$exec$e_base_view$q = 64'h0;
+    end
+    always @(posedge table$exec$e_base_view$clock) begin
+       table$exec$e_base_view$q <= table$exec$e_base_view$d;
+    end
+    // ---- inlined atomik_axis$table$exec$e_lanes ----
+    initial begin
+       table$exec$e_lanes$q = 64'h0;
+    end
+    always @(posedge table$exec$e_lanes$clock) begin
+       table$exec$e_lanes$q <= table$exec$e_lanes$d;
+    end
+    // ---- inlined atomik_axis$table$exec$fwd_w_to_e ----
+    initial begin
+       table$exec$fwd_w_to_e$q = 1'h0;
+    end
+    always @(posedge table$exec$fwd_w_to_e$clock) begin
+       table$exec$fwd_w_to_e$q <= table$exec$fwd_w_to_e$d;
+    end
+    // ---- inlined atomik_axis$table$exec$e_res ----
+    initial begin
+       table$exec$e_res$q = 1'h0;
+    end
+    always @(posedge table$exec$e_res$clock) begin
+       table$exec$e_res$q <= table$exec$e_res$d;
+    end
+    // ---- inlined atomik_axis$table$exec$e_read ----
+    initial begin
+       table$exec$e_read$q = 1'h0;
+    end
+    always @(posedge table$exec$e_read$clock) begin
+       table$exec$e_read$q <= table$exec$e_read$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        table$exec$e_valid$clock = table$exec$clock;
+        table$exec$e_addr$clock = table$exec$clock;
+        table$exec$e_data$clock = table$exec$clock;
+        table$exec$e_base_r$clock = table$exec$clock;
+        table$exec$e_base_s$clock = table$exec$clock;
+        table$exec$e_base_view$clock = table$exec$clock;
+        table$exec$e_lanes$clock = table$exec$clock;
+        table$exec$fwd_w_to_e$clock = table$exec$clock;
+        table$exec$e_res$clock = table$exec$clock;
+        table$exec$e_read$clock = table$exec$clock;
+        table$exec$e_valid$d = table$exec$e_valid$q;
+        table$exec$e_addr$d = table$exec$e_addr$q;
+        table$exec$e_data$d = table$exec$e_data$q;
+        table$exec$e_base_r$d = table$exec$e_base_r$q;
+        table$exec$e_base_s$d = table$exec$e_base_s$q;
+        table$exec$e_base_view$d = table$exec$e_base_view$q;
+        table$exec$e_lanes$d = table$exec$e_lanes$q;
+        table$exec$fwd_w_to_e$d = table$exec$fwd_w_to_e$q;
+        table$exec$e_res$d = table$exec$e_res$q;
+        table$exec$e_read$d = table$exec$e_read$q;
+        table$exec$select$clock = table$exec$clock;
+        table$exec$v = table$exec$in_valid & ~table$exec$flush;
+        table$exec$e_valid$d = table$exec$v;
+        table$exec$e_addr$d = table$exec$in_addr;
+        table$exec$e_data$d = table$exec$in_data;
+        table$exec$e_base_r$d = table$exec$in_base_r;
+        table$exec$e_base_s$d = table$exec$in_base_s;
+        table$exec$e_base_view$d = table$exec$in_base_s ^ table$exec$in_lanes;
+        table$exec$e_lanes$d = table$exec$in_lanes;
+        table$exec$fwd_w_to_e$d = table$exec$in_fwd_w_to_e;
+        table$exec$e_res$d = table$exec$v & table$exec$in_flags[5+:(1)];
+        table$exec$e_read$d = table$exec$v & table$exec$in_flags[4+:(1)];
+        table$exec$select$in_valid = table$exec$v;
+        table$exec$select$in_fwd_w_to_e = table$exec$in_fwd_w_to_e;
+        table$exec$select$in_take_d = table$exec$in_flags[0+:(1)];
+        table$exec$select$in_accum = table$exec$in_flags[1+:(1)];
+        table$exec$select$in_keep = table$exec$in_flags[2+:(1)];
+        table$exec$select$in_hold_r = table$exec$in_flags[3+:(1)];
+        table$exec$select$lanes_in_load = table$exec$lanes_in_load;
+        table$exec$w_view = table$exec$w_s ^ table$exec$e_lanes$q;
+        table$exec$select$w_r = table$exec$w_r;
+        table$exec$select$w_s = table$exec$w_s;
+        table$exec$select$w_view = table$exec$w_view;
+        table$exec$select$base_r = table$exec$e_base_r$q;
+        table$exec$select$base_s = table$exec$e_base_s$q;
+        table$exec$select$base_view = table$exec$e_base_view$q;
+        table$exec$select$data = table$exec$e_data$q;
+        table$exec$select$lanes = table$exec$e_lanes$q;
+        table$exec$new_r = table$exec$select$new_r;
+        table$exec$new_s = table$exec$select$new_s;
+        table$exec$cur_view = table$exec$e_base_view$q;
+        table$exec$cur_r = table$exec$e_base_r$q;
+        if (table$exec$fwd_w_to_e$q) begin
+            table$exec$cur_view = table$exec$w_view;
+            table$exec$cur_r = table$exec$w_r;
+        end
+        table$exec$result = table$exec$cur_view;
+        table$exec$acc = table$exec$cur_view ^ table$exec$cur_r;
+        table$exec$valid = table$exec$e_valid$q;
+        table$exec$addr = table$exec$e_addr$q;
+        table$exec$res = table$exec$e_res$q;
+        table$exec$read = table$exec$e_read$q;
+        table$exec$probe$valid = table$exec$e_valid$q;
+        table$exec$probe$stage_addr = table$exec$e_addr$q;
+        table$exec$probe$addr = table$exec$probe_addr;
+        table$exec$probe_hit = table$exec$probe$hit;
+    end
+    
+    // ---- inlined atomik_axis$table$store ----
+    
+    
+    // Stub signals
+    reg  table$store$probe$valid;
+    reg  [7:0] table$store$probe$stage_addr;
+    reg  [7:0] table$store$probe$addr;
+    reg  table$store$probe$hit;
+    reg  table$store$ram_r$clock;
+    reg  [7:0] table$store$ram_r$read_address;
+    reg  [63:0] table$store$ram_r$read_data;
+    reg  [7:0] table$store$ram_r$write_address;
+    reg  [63:0] table$store$ram_r$write_data;
+    reg  table$store$ram_r$write_enable;
+    reg  table$store$ram_s$clock;
+    reg  [7:0] table$store$ram_s$read_address;
+    reg  [63:0] table$store$ram_s$read_data;
+    reg  [7:0] table$store$ram_s$write_address;
+    reg  [63:0] table$store$ram_s$write_data;
+    reg  table$store$ram_s$write_enable;
+    reg  table$store$wr_valid$d;
+    reg  table$store$wr_valid$q;
+    reg  table$store$wr_valid$clock;
+    reg  [7:0] table$store$wr_addr$d;
+    reg  [7:0] table$store$wr_addr$q;
+    reg  table$store$wr_addr$clock;
+    reg  [63:0] table$store$wr_r$d;
+    reg  [63:0] table$store$wr_r$q;
+    reg  table$store$wr_r$clock;
+    reg  [63:0] table$store$wr_s$d;
+    reg  [63:0] table$store$wr_s$q;
+    reg  table$store$wr_s$clock;
+    reg  [63:0] table$store$wr2_r$d;
+    reg  [63:0] table$store$wr2_r$q;
+    reg  table$store$wr2_r$clock;
+    reg  [63:0] table$store$wr2_s$d;
+    reg  [63:0] table$store$wr2_s$q;
+    reg  table$store$wr2_s$clock;
+    
+    // Sub module instances
+    // ---- inlined atomik_axis$table$store$probe ----
+    
+    
+    // Update code
+    always @(*) begin
+        table$store$probe$hit = table$store$probe$valid & (table$store$probe$stage_addr == table$store$probe$addr);
+    end
+    
+    // ---- inlined atomik_axis$table$store$ram_r ----
+    (* no_rw_check *)
+    reg [63:0] table$store$ram_r$mem [0:255];
+    always @(posedge table$store$ram_r$clock) begin
+       if (table$store$ram_r$write_enable) begin
+          table$store$ram_r$mem[table$store$ram_r$write_address] <= table$store$ram_r$write_data;
+       end
+       table$store$ram_r$read_data <= table$store$ram_r$mem[table$store$ram_r$read_address];
+    end
+    // ---- inlined atomik_axis$table$store$ram_s ----
+    (* no_rw_check *)
+    reg [63:0] table$store$ram_s$mem [0:255];
+    always @(posedge table$store$ram_s$clock) begin
+       if (table$store$ram_s$write_enable) begin
+          table$store$ram_s$mem[table$store$ram_s$write_address] <= table$store$ram_s$write_data;
+       end
+       table$store$ram_s$read_data <= table$store$ram_s$mem[table$store$ram_s$read_address];
+    end
+    // ---- inlined atomik_axis$table$store$wr_valid ----
+    initial begin
+       table$store$wr_valid$q = 1'h0;
+    end
+    always @(posedge table$store$wr_valid$clock) begin
+       table$store$wr_valid$q <= table$store$wr_valid$d;
+    end
+    // ---- inlined atomik_axis$table$store$wr_addr ----
+    initial begin
+       table$store$wr_addr$q = 8'h0;
+    end
+    always @(posedge table$store$wr_addr$clock) begin
+       table$store$wr_addr$q <= table$store$wr_addr$d;
+    end
+    // ---- inlined atomik_axis$table$store$wr_r ----
+    initial begin
+       table$store$wr_r$q = 64'h0;
+    end
+    always @(posedge table$store$wr_r$clock) begin
+       table$store$wr_r$q <= table$store$wr_r$d;
+    end
+    // ---- inlined atomik_axis$table$store$wr_s ----
+    initial begin
+       table$store$wr_s$q = 64'h0;
+    end
+    always @(posedge table$store$wr_s$clock) begin
+       table$store$wr_s$q <= table$store$wr_s$d;
+    end
+    // ---- inlined atomik_axis$table$store$wr2_r ----
+    initial begin
+       table$store$wr2_r$q = 64'h0;
+    end
+    always @(posedge table$store$wr2_r$clock) begin
+       table$store$wr2_r$q <= table$store$wr2_r$d;
+    end
+    // ---- inlined atomik_axis$table$store$wr2_s ----
+    initial begin
+       table$store$wr2_s$q = 64'h0;
+    end
+    always @(posedge table$store$wr2_s$clock) begin
+       table$store$wr2_s$q <= table$store$wr2_s$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        table$store$wr_valid$clock = table$store$clock;
+        table$store$wr_addr$clock = table$store$clock;
+        table$store$wr_r$clock = table$store$clock;
+        table$store$wr_s$clock = table$store$clock;
+        table$store$wr2_r$clock = table$store$clock;
+        table$store$wr2_s$clock = table$store$clock;
+        table$store$wr_valid$d = table$store$wr_valid$q;
+        table$store$wr_addr$d = table$store$wr_addr$q;
+        table$store$wr_r$d = table$store$wr_r$q;
+        table$store$wr_s$d = table$store$wr_s$q;
+        table$store$wr2_r$d = table$store$wr2_r$q;
+        table$store$wr2_s$d = table$store$wr2_s$q;
+        table$store$ram_r$clock = table$store$clock;
+        table$store$ram_s$clock = table$store$clock;
+        table$store$ram_r$read_address = table$store$read_address;
+        table$store$ram_s$read_address = table$store$read_address;
+        table$store$read_r = table$store$ram_r$read_data;
+        table$store$read_s = table$store$ram_s$read_data;
+        table$store$wr_valid$d = (table$store$in_valid | table$store$clearing) & ~table$store$flush;
+        table$store$wr_addr$d = table$store$in_addr;
+        if (table$store$clearing) begin
+            table$store$wr_addr$d = table$store$clear_addr;
+        end
+        table$store$wr_r$d = table$store$in_r;
+        table$store$wr_s$d = table$store$in_s;
+        table$store$ram_r$write_enable = table$store$wr_valid$q;
+        table$store$ram_r$write_address = table$store$wr_addr$q;
+        table$store$ram_r$write_data = table$store$wr_r$q;
+        table$store$ram_s$write_enable = table$store$wr_valid$q;
+        table$store$ram_s$write_address = table$store$wr_addr$q;
+        table$store$ram_s$write_data = table$store$wr_s$q;
+        table$store$wr2_r$d = table$store$wr_r$q;
+        table$store$wr2_s$d = table$store$wr_s$q;
+        table$store$w_r = table$store$wr_r$q;
+        table$store$w_s = table$store$wr_s$q;
+        table$store$w2_r = table$store$wr2_r$q;
+        table$store$w2_s = table$store$wr2_s$q;
+        table$store$probe$valid = table$store$wr_valid$q;
+        table$store$probe$stage_addr = table$store$wr_addr$q;
+        table$store$probe$addr = table$store$probe_addr;
+        table$store$probe_hit = table$store$probe$hit;
+    end
+    
+    // ---- inlined atomik_axis$table$result_stage ----
+    
+    
+    // Stub signals
+    reg  table$result_stage$o_valid$d;
+    reg  table$result_stage$o_valid$q;
+    reg  table$result_stage$o_valid$clock;
+    reg  table$result_stage$o_read$d;
+    reg  table$result_stage$o_read$q;
+    reg  table$result_stage$o_read$clock;
+    reg  [63:0] table$result_stage$o_result$d;
+    reg  [63:0] table$result_stage$o_result$q;
+    reg  table$result_stage$o_result$clock;
+    reg  [63:0] table$result_stage$o_acc$d;
+    reg  [63:0] table$result_stage$o_acc$q;
+    reg  table$result_stage$o_acc$clock;
+    reg  table$result_stage$f_valid$d;
+    reg  table$result_stage$f_valid$q;
+    reg  table$result_stage$f_valid$clock;
+    reg  [63:0] table$result_stage$f_result$d;
+    reg  [63:0] table$result_stage$f_result$q;
+    reg  table$result_stage$f_result$clock;
+    reg  table$result_stage$f_clean$d;
+    reg  table$result_stage$f_clean$q;
+    reg  table$result_stage$f_clean$clock;
+    
+    // Sub module instances
+    // ---- inlined atomik_axis$table$result_stage$o_valid ----
+    initial begin
+       table$result_stage$o_valid$q = 1'h0;
+    end
+    always @(posedge table$result_stage$o_valid$clock) begin
+       table$result_stage$o_valid$q <= table$result_stage$o_valid$d;
+    end
+    // ---- inlined atomik_axis$table$result_stage$o_read ----
+    initial begin
+       table$result_stage$o_read$q = 1'h0;
+    end
+    always @(posedge table$result_stage$o_read$clock) begin
+       table$result_stage$o_read$q <= table$result_stage$o_read$d;
+    end
+    // ---- inlined atomik_axis$table$result_stage$o_result ----
+    initial begin
+       table$result_stage$o_result$q = 64'h0;
+    end
+    always @(posedge table$result_stage$o_result$clock) begin
+       table$result_stage$o_result$q <= table$result_stage$o_result$d;
+    end
+    // ---- inlined atomik_axis$table$result_stage$o_acc ----
+    initial begin
+       table$result_stage$o_acc$q = 64'h0;
+    end
+    always @(posedge table$result_stage$o_acc$clock) begin
+       table$result_stage$o_acc$q <= table$result_stage$o_acc$d;
+    end
+    // ---- inlined atomik_axis$table$result_stage$f_valid ----
+    initial begin
+       table$result_stage$f_valid$q = 1'h0;
+    end
+    always @(posedge table$result_stage$f_valid$clock) begin
+       table$result_stage$f_valid$q <= table$result_stage$f_valid$d;
+    end
+    // ---- inlined atomik_axis$table$result_stage$f_result ----
+    initial begin
+       table$result_stage$f_result$q = 64'h0;
+    end
+    always @(posedge table$result_stage$f_result$clock) begin
+       table$result_stage$f_result$q <= table$result_stage$f_result$d;
+    end
+    // ---- inlined atomik_axis$table$result_stage$f_clean ----
+    initial begin
+       table$result_stage$f_clean$q = 1'h0;
+    end
+    always @(posedge table$result_stage$f_clean$clock) begin
+       table$result_stage$f_clean$q <= table$result_stage$f_clean$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        table$result_stage$o_valid$clock = table$result_stage$clock;
+        table$result_stage$o_read$clock = table$result_stage$clock;
+        table$result_stage$o_result$clock = table$result_stage$clock;
+        table$result_stage$o_acc$clock = table$result_stage$clock;
+        table$result_stage$f_valid$clock = table$result_stage$clock;
+        table$result_stage$f_result$clock = table$result_stage$clock;
+        table$result_stage$f_clean$clock = table$result_stage$clock;
+        table$result_stage$o_valid$d = table$result_stage$o_valid$q;
+        table$result_stage$o_read$d = table$result_stage$o_read$q;
+        table$result_stage$o_result$d = table$result_stage$o_result$q;
+        table$result_stage$o_acc$d = table$result_stage$o_acc$q;
+        table$result_stage$f_valid$d = table$result_stage$f_valid$q;
+        table$result_stage$f_result$d = table$result_stage$f_result$q;
+        table$result_stage$f_clean$d = table$result_stage$f_clean$q;
+        table$result_stage$o_valid$d = table$result_stage$in_valid & ~table$result_stage$flush;
+        table$result_stage$o_read$d = table$result_stage$in_read;
+        table$result_stage$o_result$d = table$result_stage$in_result;
+        table$result_stage$o_acc$d = table$result_stage$in_acc;
+        table$result_stage$f_valid$d = table$result_stage$o_valid$q & ~table$result_stage$flush;
+        table$result_stage$f_result$d = table$result_stage$o_result$q;
+        table$result_stage$f_clean$d = table$result_stage$o_read$q & ~|table$result_stage$o_acc$q;
+        table$result_stage$result_valid = table$result_stage$f_valid$q;
+        table$result_stage$result = table$result_stage$f_result$q;
+        table$result_stage$result_clean = table$result_stage$f_clean$q;
+    end
+    
+    // ---- inlined atomik_axis$table$s1_fwd_w_to_e ----
+    initial begin
+       table$s1_fwd_w_to_e$q = 1'h0;
+    end
+    always @(posedge table$s1_fwd_w_to_e$clock) begin
+       table$s1_fwd_w_to_e$q <= table$s1_fwd_w_to_e$d;
+    end
+    // ---- inlined atomik_axis$table$s1_fwd_w_to_s1 ----
+    initial begin
+       table$s1_fwd_w_to_s1$q = 1'h0;
+    end
+    always @(posedge table$s1_fwd_w_to_s1$clock) begin
+       table$s1_fwd_w_to_s1$q <= table$s1_fwd_w_to_s1$d;
+    end
+    // ---- inlined atomik_axis$table$s1_fwd_w2_to_s1 ----
+    initial begin
+       table$s1_fwd_w2_to_s1$q = 1'h0;
+    end
+    always @(posedge table$s1_fwd_w2_to_s1$clock) begin
+       table$s1_fwd_w2_to_s1$q <= table$s1_fwd_w2_to_s1$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        table$s1_fwd_w_to_e$clock = table$clock;
+        table$s1_fwd_w_to_s1$clock = table$clock;
+        table$s1_fwd_w2_to_s1$clock = table$clock;
+        table$s1_fwd_w_to_e$d = table$s1_fwd_w_to_e$q;
+        table$s1_fwd_w_to_s1$d = table$s1_fwd_w_to_s1$q;
+        table$s1_fwd_w2_to_s1$d = table$s1_fwd_w2_to_s1$q;
+        table$sweep$clock = table$clock;
+        table$s1$clock = table$clock;
+        table$exec$clock = table$clock;
+        table$store$clock = table$clock;
+        table$result_stage$clock = table$clock;
+        table$sweep$reset = table$reset;
+        table$s1$flush = table$reset;
+        table$exec$flush = table$reset;
+        table$store$flush = table$reset;
+        table$result_stage$flush = table$reset;
+        table$ready = ~table$sweep$clearing & ~table$reset;
+        table$accept = table$op_valid & ~table$sweep$clearing & ~table$reset;
+        table$store$read_address = table$addr;
+        table$dec$op = table$op;
+        table$s1$in_valid = table$accept;
+        table$s1$in_addr = table$addr;
+        table$s1$in_data = table$data_in;
+        table$s1$in_flags = table$dec$flags;
+        table$s1$probe_addr = table$addr;
+        table$exec$probe_addr = table$addr;
+        table$store$probe_addr = table$addr;
+        table$s1_fwd_w_to_e$d = table$path_w_to_e & table$s1$probe_hit;
+        table$s1_fwd_w_to_s1$d = table$path_w_to_s1 & table$exec$probe_hit;
+        table$s1_fwd_w2_to_s1$d = table$path_w2_to_s1 & table$store$probe_hit;
+        table$base_r = table$store$read_r;
+        table$base_x = table$store$read_s;
+        if (table$s1_fwd_w2_to_s1$q) begin
+            table$base_r = table$store$w2_r;
+            table$base_x = table$store$w2_s;
+        end
+        if (table$s1_fwd_w_to_s1$q) begin
+            table$base_r = table$store$w_r;
+            table$base_x = table$store$w_s;
+        end
+        table$exec$in_valid = table$s1$valid;
+        table$exec$in_addr = table$s1$addr;
+        table$exec$in_data = table$s1$data;
+        table$exec$in_flags = table$s1$flags;
+        table$exec$in_fwd_w_to_e = table$s1_fwd_w_to_e$q;
+        table$exec$in_base_r = table$base_r;
+        table$exec$in_base_s = table$base_x;
+        table$exec$in_lanes = table$zero_w;
+        table$exec$lanes_in_load = 1'b0;
+        table$exec$w_r = table$store$w_r;
+        table$exec$w_s = table$store$w_s;
+        table$store$in_valid = table$exec$valid;
+        table$store$in_addr = table$exec$addr;
+        table$store$in_r = table$exec$new_r;
+        table$store$in_s = table$exec$new_s;
+        table$store$clearing = table$sweep$clearing;
+        table$store$clear_addr = table$sweep$clear_addr;
+        table$result_stage$in_valid = table$exec$res;
+        table$result_stage$in_read = table$exec$read;
+        table$result_stage$in_result = table$exec$result;
+        table$result_stage$in_acc = table$exec$acc;
+        table$result_valid = table$result_stage$result_valid;
+        table$result = table$result_stage$result;
+        table$result_clean = table$result_stage$result_clean;
     end
     
     // ---- inlined atomik_axis$fifo ----

@@ -70,2326 +70,3092 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
     
     // Constant declarations
     localparam  control$lanes_in_load = 1'b0;
-    localparam  control$zero_w = 64'h0;
-    localparam  control$ones_w = 64'hffffffffffffffff;
-    localparam  control$zero_a = 8'h0;
-    localparam  control$one_a = 8'h1;
-    localparam  control$last_a = 8'hff;
-    localparam  control$op_load = 3'b0;
-    localparam  control$op_accum = 3'b1;
-    localparam  control$op_read = 3'b10;
-    localparam  control$op_swap = 3'b11;
-    localparam  control$op_swap_keep = 3'b100;
     
     // Stub signals
-    reg  control$ram_r$clock;
-    reg  [7:0] control$ram_r$read_address;
-    reg  [63:0] control$ram_r$read_data;
-    reg  [7:0] control$ram_r$write_address;
-    reg  [63:0] control$ram_r$write_data;
-    reg  control$ram_r$write_enable;
-    reg  control$ram_y$clock;
-    reg  [7:0] control$ram_y$read_address;
-    reg  [63:0] control$ram_y$read_data;
-    reg  [7:0] control$ram_y$write_address;
-    reg  [63:0] control$ram_y$write_data;
-    reg  control$ram_y$write_enable;
-    reg  control$clear_on$d;
-    reg  control$clear_on$q;
-    reg  control$clear_on$clock;
-    reg  [7:0] control$clr_cnt$d;
-    reg  [7:0] control$clr_cnt$q;
-    reg  control$clr_cnt$clock;
-    reg  control$s1_valid$d;
-    reg  control$s1_valid$q;
-    reg  control$s1_valid$clock;
-    reg  [7:0] control$s1_addr$d;
-    reg  [7:0] control$s1_addr$q;
-    reg  control$s1_addr$clock;
-    reg  [63:0] control$s1_data$d;
-    reg  [63:0] control$s1_data$q;
-    reg  control$s1_data$clock;
-    reg  control$s1_h1$d;
-    reg  control$s1_h1$q;
-    reg  control$s1_h1$clock;
-    reg  control$s1_h2$d;
-    reg  control$s1_h2$q;
-    reg  control$s1_h2$clock;
-    reg  control$s1_h3$d;
-    reg  control$s1_h3$q;
-    reg  control$s1_h3$clock;
-    reg  control$s1_h4$d;
-    reg  control$s1_h4$q;
-    reg  control$s1_h4$clock;
-    reg  control$s1_h5$d;
-    reg  control$s1_h5$q;
-    reg  control$s1_h5$clock;
-    reg  control$s1_take_d$d;
-    reg  control$s1_take_d$q;
-    reg  control$s1_take_d$clock;
-    reg  control$s1_accum$d;
-    reg  control$s1_accum$q;
-    reg  control$s1_accum$clock;
-    reg  control$s1_keep$d;
-    reg  control$s1_keep$q;
-    reg  control$s1_keep$clock;
-    reg  control$s1_hold_r$d;
-    reg  control$s1_hold_r$q;
-    reg  control$s1_hold_r$clock;
-    reg  control$s1_read$d;
-    reg  control$s1_read$q;
-    reg  control$s1_read$clock;
-    reg  control$s1_res$d;
-    reg  control$s1_res$q;
-    reg  control$s1_res$clock;
-    reg  control$s2_valid$d;
-    reg  control$s2_valid$q;
-    reg  control$s2_valid$clock;
-    reg  [7:0] control$s2_addr$d;
-    reg  [7:0] control$s2_addr$q;
-    reg  control$s2_addr$clock;
-    reg  [63:0] control$s2_data$d;
-    reg  [63:0] control$s2_data$q;
-    reg  control$s2_data$clock;
-    reg  [63:0] control$s2_b_r$d;
-    reg  [63:0] control$s2_b_r$q;
-    reg  control$s2_b_r$clock;
-    reg  [63:0] control$s2_b_y$d;
-    reg  [63:0] control$s2_b_y$q;
-    reg  control$s2_b_y$clock;
-    reg  control$s2_h1$d;
-    reg  control$s2_h1$q;
-    reg  control$s2_h1$clock;
-    reg  control$s2_h2$d;
-    reg  control$s2_h2$q;
-    reg  control$s2_h2$clock;
-    reg  control$s2_h3$d;
-    reg  control$s2_h3$q;
-    reg  control$s2_h3$clock;
-    reg  control$s2_h4$d;
-    reg  control$s2_h4$q;
-    reg  control$s2_h4$clock;
-    reg  control$s2_take_d$d;
-    reg  control$s2_take_d$q;
-    reg  control$s2_take_d$clock;
-    reg  control$s2_accum$d;
-    reg  control$s2_accum$q;
-    reg  control$s2_accum$clock;
-    reg  control$s2_keep$d;
-    reg  control$s2_keep$q;
-    reg  control$s2_keep$clock;
-    reg  control$s2_hold_r$d;
-    reg  control$s2_hold_r$q;
-    reg  control$s2_hold_r$clock;
-    reg  control$s2_read$d;
-    reg  control$s2_read$q;
-    reg  control$s2_read$clock;
-    reg  control$s2_res$d;
-    reg  control$s2_res$q;
-    reg  control$s2_res$clock;
-    reg  control$s3_valid$d;
-    reg  control$s3_valid$q;
-    reg  control$s3_valid$clock;
-    reg  [7:0] control$s3_addr$d;
-    reg  [7:0] control$s3_addr$q;
-    reg  control$s3_addr$clock;
-    reg  [63:0] control$s3_data$d;
-    reg  [63:0] control$s3_data$q;
-    reg  control$s3_data$clock;
-    reg  [63:0] control$s3_b_r$d;
-    reg  [63:0] control$s3_b_r$q;
-    reg  control$s3_b_r$clock;
-    reg  [63:0] control$s3_b_y$d;
-    reg  [63:0] control$s3_b_y$q;
-    reg  control$s3_b_y$clock;
-    reg  control$s3_h1$d;
-    reg  control$s3_h1$q;
-    reg  control$s3_h1$clock;
-    reg  control$s3_h2$d;
-    reg  control$s3_h2$q;
-    reg  control$s3_h2$clock;
-    reg  control$s3_take_d$d;
-    reg  control$s3_take_d$q;
-    reg  control$s3_take_d$clock;
-    reg  control$s3_accum$d;
-    reg  control$s3_accum$q;
-    reg  control$s3_accum$clock;
-    reg  control$s3_keep$d;
-    reg  control$s3_keep$q;
-    reg  control$s3_keep$clock;
-    reg  control$s3_hold_r$d;
-    reg  control$s3_hold_r$q;
-    reg  control$s3_hold_r$clock;
-    reg  control$s3_read$d;
-    reg  control$s3_read$q;
-    reg  control$s3_read$clock;
-    reg  control$s3_res$d;
-    reg  control$s3_res$q;
-    reg  control$s3_res$clock;
-    reg  control$e_valid$d;
-    reg  control$e_valid$q;
-    reg  control$e_valid$clock;
-    reg  [7:0] control$e_addr$d;
-    reg  [7:0] control$e_addr$q;
-    reg  control$e_addr$clock;
-    reg  [63:0] control$e_data$d;
-    reg  [63:0] control$e_data$q;
-    reg  control$e_data$clock;
-    reg  [63:0] control$e_b_r$d;
-    reg  [63:0] control$e_b_r$q;
-    reg  control$e_b_r$clock;
-    reg  [63:0] control$e_b_y$d;
-    reg  [63:0] control$e_b_y$q;
-    reg  control$e_b_y$clock;
-    reg  [63:0] control$e_b_s$d;
-    reg  [63:0] control$e_b_s$q;
-    reg  control$e_b_s$clock;
-    reg  [63:0] control$e_l$d;
-    reg  [63:0] control$e_l$q;
-    reg  control$e_l$clock;
-    reg  control$e_h1$d;
-    reg  control$e_h1$q;
-    reg  control$e_h1$clock;
-    reg  control$e_s_wr$d;
-    reg  control$e_s_wr$q;
-    reg  control$e_s_wr$clock;
-    reg  control$e_s_br$d;
-    reg  control$e_s_br$q;
-    reg  control$e_s_br$clock;
-    reg  control$e_s_wx$d;
-    reg  control$e_s_wx$q;
-    reg  control$e_s_wx$clock;
-    reg  control$e_s_bx$d;
-    reg  control$e_s_bx$q;
-    reg  control$e_s_bx$clock;
-    reg  control$e_s_d$d;
-    reg  control$e_s_d$q;
-    reg  control$e_s_d$clock;
-    reg  control$e_k_wy$d;
-    reg  control$e_k_wy$q;
-    reg  control$e_k_wy$clock;
-    reg  control$e_k_by$d;
-    reg  control$e_k_by$q;
-    reg  control$e_k_by$clock;
-    reg  control$e_ud$d;
-    reg  control$e_ud$q;
-    reg  control$e_ud$clock;
-    reg  control$e_ul$d;
-    reg  control$e_ul$q;
-    reg  control$e_ul$clock;
-    reg  control$e_res$d;
-    reg  control$e_res$q;
-    reg  control$e_res$clock;
-    reg  control$e_read$d;
-    reg  control$e_read$q;
-    reg  control$e_read$clock;
-    reg  control$w_valid$d;
-    reg  control$w_valid$q;
-    reg  control$w_valid$clock;
-    reg  [7:0] control$w_addr$d;
-    reg  [7:0] control$w_addr$q;
-    reg  control$w_addr$clock;
-    reg  [63:0] control$w_r$d;
-    reg  [63:0] control$w_r$q;
-    reg  control$w_r$clock;
-    reg  [63:0] control$w_y$d;
-    reg  [63:0] control$w_y$q;
-    reg  control$w_y$clock;
-    reg  [63:0] control$w2_r$d;
-    reg  [63:0] control$w2_r$q;
-    reg  control$w2_r$clock;
-    reg  [63:0] control$w2_y$d;
-    reg  [63:0] control$w2_y$q;
-    reg  control$w2_y$clock;
-    reg  control$o_valid$d;
-    reg  control$o_valid$q;
-    reg  control$o_valid$clock;
-    reg  control$o_read$d;
-    reg  control$o_read$q;
-    reg  control$o_read$clock;
-    reg  [63:0] control$o_result$d;
-    reg  [63:0] control$o_result$q;
-    reg  control$o_result$clock;
-    reg  [63:0] control$o_acc$d;
-    reg  [63:0] control$o_acc$q;
-    reg  control$o_acc$clock;
-    reg  control$f_valid$d;
-    reg  control$f_valid$q;
-    reg  control$f_valid$clock;
-    reg  [63:0] control$f_result$d;
-    reg  [63:0] control$f_result$q;
-    reg  control$f_result$clock;
-    reg  control$f_clean$d;
-    reg  control$f_clean$q;
-    reg  control$f_clean$clock;
+    reg  control$sweep$clock;
+    reg  control$sweep$reset;
+    reg  control$sweep$clearing;
+    reg  [7:0] control$sweep$clear_addr;
+    reg  control$front$clock;
+    reg  control$front$flush;
+    reg  control$front$accept;
+    reg  [2:0] control$front$op;
+    reg  [7:0] control$front$addr;
+    reg  [63:0] control$front$data_in;
+    reg  control$front$e_hit;
+    reg  control$front$w_hit;
+    reg  control$front$valid;
+    reg  [7:0] control$front$op_addr;
+    reg  [63:0] control$front$data;
+    reg  [5:0] control$front$flags;
+    reg  control$front$fwd_w2_to_s1;
+    reg  control$front$fwd_w2_to_s2;
+    reg  control$front$fwd_w_to_s2;
+    reg  control$front$fwd_w_to_s3;
+    reg  control$front$fwd_w_to_e;
+    reg  control$merge$clock;
+    reg  [63:0] control$merge$read_r;
+    reg  [63:0] control$merge$read_y;
+    reg  [63:0] control$merge$w_r;
+    reg  [63:0] control$merge$w_y;
+    reg  [63:0] control$merge$w2_r;
+    reg  [63:0] control$merge$w2_y;
+    reg  control$merge$fwd_w2_to_s1;
+    reg  control$merge$fwd_w2_to_s2;
+    reg  control$merge$fwd_w_to_s2;
+    reg  control$merge$fwd_w_to_s3;
+    reg  [63:0] control$merge$base_r;
+    reg  [63:0] control$merge$base_y;
+    reg  control$exec$clock;
+    reg  control$exec$flush;
+    reg  control$exec$in_valid;
+    reg  [7:0] control$exec$in_addr;
+    reg  [63:0] control$exec$in_data;
+    reg  [5:0] control$exec$in_flags;
+    reg  control$exec$in_fwd_w_to_e;
+    reg  [63:0] control$exec$in_base_r;
+    reg  [63:0] control$exec$in_base_s;
+    reg  [63:0] control$exec$in_lanes;
+    reg  control$exec$lanes_in_load;
+    reg  [63:0] control$exec$w_r;
+    reg  [63:0] control$exec$w_s;
+    reg  control$exec$valid;
+    reg  [7:0] control$exec$addr;
+    reg  control$exec$res;
+    reg  control$exec$read;
+    reg  [63:0] control$exec$new_r;
+    reg  [63:0] control$exec$new_s;
+    reg  [63:0] control$exec$result;
+    reg  [63:0] control$exec$acc;
+    reg  [7:0] control$exec$probe_addr;
+    reg  control$exec$probe_hit;
+    reg  control$store$clock;
+    reg  control$store$flush;
+    reg  [7:0] control$store$read_address;
+    reg  [63:0] control$store$read_r;
+    reg  [63:0] control$store$read_s;
+    reg  control$store$in_valid;
+    reg  [7:0] control$store$in_addr;
+    reg  [63:0] control$store$in_r;
+    reg  [63:0] control$store$in_s;
+    reg  control$store$clearing;
+    reg  [7:0] control$store$clear_addr;
+    reg  [63:0] control$store$w_r;
+    reg  [63:0] control$store$w_s;
+    reg  [63:0] control$store$w2_r;
+    reg  [63:0] control$store$w2_s;
+    reg  [7:0] control$store$probe_addr;
+    reg  control$store$probe_hit;
+    reg  control$result_stage$clock;
+    reg  control$result_stage$flush;
+    reg  control$result_stage$in_valid;
+    reg  control$result_stage$in_read;
+    reg  [63:0] control$result_stage$in_result;
+    reg  [63:0] control$result_stage$in_acc;
+    reg  control$result_stage$result_valid;
+    reg  [63:0] control$result_stage$result;
+    reg  control$result_stage$result_clean;
     
     // Local signals
     reg  control$accept;
-    reg  [63:0] control$b1_r;
-    reg  [63:0] control$b1_y;
-    reg  [63:0] control$b2_r;
-    reg  [63:0] control$b2_y;
-    reg  [63:0] control$b3_r;
-    reg  [63:0] control$b3_y;
-    reg  [63:0] control$wy_l;
-    reg  [63:0] control$m_wr;
-    reg  [63:0] control$m_br;
-    reg  [63:0] control$m_wx;
-    reg  [63:0] control$m_bx;
-    reg  [63:0] control$m_d;
-    reg  [63:0] control$m_kwy;
-    reg  [63:0] control$m_kby;
-    reg  [63:0] control$m_ud;
-    reg  [63:0] control$m_ul;
     
     // Sub module instances
-    // ---- inlined atomik_lane_table$control$ram_r ----
-    (* no_rw_check *)
-    reg [63:0] control$ram_r$mem [0:255];
-    always @(posedge control$ram_r$clock) begin
-       if (control$ram_r$write_enable) begin
-          control$ram_r$mem[control$ram_r$write_address] <= control$ram_r$write_data;
-       end
-       control$ram_r$read_data <= control$ram_r$mem[control$ram_r$read_address];
-    end
-    // ---- inlined atomik_lane_table$control$ram_y ----
-    (* no_rw_check *)
-    reg [63:0] control$ram_y$mem [0:255];
-    always @(posedge control$ram_y$clock) begin
-       if (control$ram_y$write_enable) begin
-          control$ram_y$mem[control$ram_y$write_address] <= control$ram_y$write_data;
-       end
-       control$ram_y$read_data <= control$ram_y$mem[control$ram_y$read_address];
-    end
-    // ---- inlined atomik_lane_table$control$clear_on ----
-    initial begin
-       control$clear_on$q = 1'h0;
-    end
-    always @(posedge control$clear_on$clock) begin
-       control$clear_on$q <= control$clear_on$d;
-    end
-    // ---- inlined atomik_lane_table$control$clr_cnt ----
-    initial begin
-       control$clr_cnt$q = 8'h0;
-    end
-    always @(posedge control$clr_cnt$clock) begin
-       control$clr_cnt$q <= control$clr_cnt$d;
-    end
-    // ---- inlined atomik_lane_table$control$s1_valid ----
-    initial begin
-       control$s1_valid$q = 1'h0;
-    end
-    always @(posedge control$s1_valid$clock) begin
-       control$s1_valid$q <= control$s1_valid$d;
-    end
-    // ---- inlined atomik_lane_table$control$s1_addr ----
-    initial begin
-       control$s1_addr$q = 8'h0;
-    end
-    always @(posedge control$s1_addr$clock) begin
-       control$s1_addr$q <= control$s1_addr$d;
-    end
-    // ---- inlined atomik_lane_table$control$s1_data ----
-    initial begin
-       control$s1_data$q = 64'h0;
-    end
-    always @(posedge control$s1_data$clock) begin
-       control$s1_data$q <= control$s1_data$d;
-    end
-    // ---- inlined atomik_lane_table$control$s1_h1 ----
-    initial begin
-       control$s1_h1$q = 1'h0;
-    end
-    always @(posedge control$s1_h1$clock) begin
-       control$s1_h1$q <= control$s1_h1$d;
-    end
-    // ---- inlined atomik_lane_table$control$s1_h2 ----
-    initial begin
-       control$s1_h2$q = 1'h0;
-    end
-    always @(posedge control$s1_h2$clock) begin
-       control$s1_h2$q <= control$s1_h2$d;
-    end
-    // ---- inlined atomik_lane_table$control$s1_h3 ----
-    initial begin
-       control$s1_h3$q = 1'h0;
-    end
-    always @(posedge control$s1_h3$clock) begin
-       control$s1_h3$q <= control$s1_h3$d;
-    end
-    // ---- inlined atomik_lane_table$control$s1_h4 ----
-    initial begin
-       control$s1_h4$q = 1'h0;
-    end
-    always @(posedge control$s1_h4$clock) begin
-       control$s1_h4$q <= control$s1_h4$d;
-    end
-    // ---- inlined atomik_lane_table$control$s1_h5 ----
-    initial begin
-       control$s1_h5$q = 1'h0;
-    end
-    always @(posedge control$s1_h5$clock) begin
-       control$s1_h5$q <= control$s1_h5$d;
-    end
-    // ---- inlined atomik_lane_table$control$s1_take_d ----
-    initial begin
-       control$s1_take_d$q = 1'h0;
-    end
-    always @(posedge control$s1_take_d$clock) begin
-       control$s1_take_d$q <= control$s1_take_d$d;
-    end
-    // ---- inlined atomik_lane_table$control$s1_accum ----
-    initial begin
-       control$s1_accum$q = 1'h0;
-    end
-    always @(posedge control$s1_accum$clock) begin
-       control$s1_accum$q <= control$s1_accum$d;
-    end
-    // ---- inlined atomik_lane_table$control$s1_keep ----
-    initial begin
-       control$s1_keep$q = 1'h0;
-    end
-    always @(posedge control$s1_keep$clock) begin
-       control$s1_keep$q <= control$s1_keep$d;
-    end
-    // ---- inlined atomik_lane_table$control$s1_hold_r ----
-    initial begin
-       control$s1_hold_r$q = 1'h0;
-    end
-    always @(posedge control$s1_hold_r$clock) begin
-       control$s1_hold_r$q <= control$s1_hold_r$d;
-    end
-    // ---- inlined atomik_lane_table$control$s1_read ----
-    initial begin
-       control$s1_read$q = 1'h0;
-    end
-    always @(posedge control$s1_read$clock) begin
-       control$s1_read$q <= control$s1_read$d;
-    end
-    // ---- inlined atomik_lane_table$control$s1_res ----
-    initial begin
-       control$s1_res$q = 1'h0;
-    end
-    always @(posedge control$s1_res$clock) begin
-       control$s1_res$q <= control$s1_res$d;
-    end
-    // ---- inlined atomik_lane_table$control$s2_valid ----
-    initial begin
-       control$s2_valid$q = 1'h0;
-    end
-    always @(posedge control$s2_valid$clock) begin
-       control$s2_valid$q <= control$s2_valid$d;
-    end
-    // ---- inlined atomik_lane_table$control$s2_addr ----
-    initial begin
-       control$s2_addr$q = 8'h0;
-    end
-    always @(posedge control$s2_addr$clock) begin
-       control$s2_addr$q <= control$s2_addr$d;
-    end
-    // ---- inlined atomik_lane_table$control$s2_data ----
-    initial begin
-       control$s2_data$q = 64'h0;
-    end
-    always @(posedge control$s2_data$clock) begin
-       control$s2_data$q <= control$s2_data$d;
-    end
-    // ---- inlined atomik_lane_table$control$s2_b_r ----
-    initial begin
-       control$s2_b_r$q = 64'h0;
-    end
-    always @(posedge control$s2_b_r$clock) begin
-       control$s2_b_r$q <= control$s2_b_r$d;
-    end
-    // ---- inlined atomik_lane_table$control$s2_b_y ----
-    initial begin
-       control$s2_b_y$q = 64'h0;
-    end
-    always @(posedge control$s2_b_y$clock) begin
-       control$s2_b_y$q <= control$s2_b_y$d;
-    end
-    // ---- inlined atomik_lane_table$control$s2_h1 ----
-    initial begin
-       control$s2_h1$q = 1'h0;
-    end
-    always @(posedge control$s2_h1$clock) begin
-       control$s2_h1$q <= control$s2_h1$d;
-    end
-    // ---- inlined atomik_lane_table$control$s2_h2 ----
-    initial begin
-       control$s2_h2$q = 1'h0;
-    end
-    always @(posedge control$s2_h2$clock) begin
-       control$s2_h2$q <= control$s2_h2$d;
-    end
-    // ---- inlined atomik_lane_table$control$s2_h3 ----
-    initial begin
-       control$s2_h3$q = 1'h0;
-    end
-    always @(posedge control$s2_h3$clock) begin
-       control$s2_h3$q <= control$s2_h3$d;
-    end
-    // ---- inlined atomik_lane_table$control$s2_h4 ----
-    initial begin
-       control$s2_h4$q = 1'h0;
-    end
-    always @(posedge control$s2_h4$clock) begin
-       control$s2_h4$q <= control$s2_h4$d;
-    end
-    // ---- inlined atomik_lane_table$control$s2_take_d ----
-    initial begin
-       control$s2_take_d$q = 1'h0;
-    end
-    always @(posedge control$s2_take_d$clock) begin
-       control$s2_take_d$q <= control$s2_take_d$d;
-    end
-    // ---- inlined atomik_lane_table$control$s2_accum ----
-    initial begin
-       control$s2_accum$q = 1'h0;
-    end
-    always @(posedge control$s2_accum$clock) begin
-       control$s2_accum$q <= control$s2_accum$d;
-    end
-    // ---- inlined atomik_lane_table$control$s2_keep ----
-    initial begin
-       control$s2_keep$q = 1'h0;
-    end
-    always @(posedge control$s2_keep$clock) begin
-       control$s2_keep$q <= control$s2_keep$d;
-    end
-    // ---- inlined atomik_lane_table$control$s2_hold_r ----
-    initial begin
-       control$s2_hold_r$q = 1'h0;
-    end
-    always @(posedge control$s2_hold_r$clock) begin
-       control$s2_hold_r$q <= control$s2_hold_r$d;
-    end
-    // ---- inlined atomik_lane_table$control$s2_read ----
-    initial begin
-       control$s2_read$q = 1'h0;
-    end
-    always @(posedge control$s2_read$clock) begin
-       control$s2_read$q <= control$s2_read$d;
-    end
-    // ---- inlined atomik_lane_table$control$s2_res ----
-    initial begin
-       control$s2_res$q = 1'h0;
-    end
-    always @(posedge control$s2_res$clock) begin
-       control$s2_res$q <= control$s2_res$d;
-    end
-    // ---- inlined atomik_lane_table$control$s3_valid ----
-    initial begin
-       control$s3_valid$q = 1'h0;
-    end
-    always @(posedge control$s3_valid$clock) begin
-       control$s3_valid$q <= control$s3_valid$d;
-    end
-    // ---- inlined atomik_lane_table$control$s3_addr ----
-    initial begin
-       control$s3_addr$q = 8'h0;
-    end
-    always @(posedge control$s3_addr$clock) begin
-       control$s3_addr$q <= control$s3_addr$d;
-    end
-    // ---- inlined atomik_lane_table$control$s3_data ----
-    initial begin
-       control$s3_data$q = 64'h0;
-    end
-    always @(posedge control$s3_data$clock) begin
-       control$s3_data$q <= control$s3_data$d;
-    end
-    // ---- inlined atomik_lane_table$control$s3_b_r ----
-    initial begin
-       control$s3_b_r$q = 64'h0;
-    end
-    always @(posedge control$s3_b_r$clock) begin
-       control$s3_b_r$q <= control$s3_b_r$d;
-    end
-    // ---- inlined atomik_lane_table$control$s3_b_y ----
-    initial begin
-       control$s3_b_y$q = 64'h0;
-    end
-    always @(posedge control$s3_b_y$clock) begin
-       control$s3_b_y$q <= control$s3_b_y$d;
-    end
-    // ---- inlined atomik_lane_table$control$s3_h1 ----
-    initial begin
-       control$s3_h1$q = 1'h0;
-    end
-    always @(posedge control$s3_h1$clock) begin
-       control$s3_h1$q <= control$s3_h1$d;
-    end
-    // ---- inlined atomik_lane_table$control$s3_h2 ----
-    initial begin
-       control$s3_h2$q = 1'h0;
-    end
-    always @(posedge control$s3_h2$clock) begin
-       control$s3_h2$q <= control$s3_h2$d;
-    end
-    // ---- inlined atomik_lane_table$control$s3_take_d ----
-    initial begin
-       control$s3_take_d$q = 1'h0;
-    end
-    always @(posedge control$s3_take_d$clock) begin
-       control$s3_take_d$q <= control$s3_take_d$d;
-    end
-    // ---- inlined atomik_lane_table$control$s3_accum ----
-    initial begin
-       control$s3_accum$q = 1'h0;
-    end
-    always @(posedge control$s3_accum$clock) begin
-       control$s3_accum$q <= control$s3_accum$d;
-    end
-    // ---- inlined atomik_lane_table$control$s3_keep ----
-    initial begin
-       control$s3_keep$q = 1'h0;
-    end
-    always @(posedge control$s3_keep$clock) begin
-       control$s3_keep$q <= control$s3_keep$d;
-    end
-    // ---- inlined atomik_lane_table$control$s3_hold_r ----
-    initial begin
-       control$s3_hold_r$q = 1'h0;
-    end
-    always @(posedge control$s3_hold_r$clock) begin
-       control$s3_hold_r$q <= control$s3_hold_r$d;
-    end
-    // ---- inlined atomik_lane_table$control$s3_read ----
-    initial begin
-       control$s3_read$q = 1'h0;
-    end
-    always @(posedge control$s3_read$clock) begin
-       control$s3_read$q <= control$s3_read$d;
-    end
-    // ---- inlined atomik_lane_table$control$s3_res ----
-    initial begin
-       control$s3_res$q = 1'h0;
-    end
-    always @(posedge control$s3_res$clock) begin
-       control$s3_res$q <= control$s3_res$d;
-    end
-    // ---- inlined atomik_lane_table$control$e_valid ----
-    initial begin
-       control$e_valid$q = 1'h0;
-    end
-    always @(posedge control$e_valid$clock) begin
-       control$e_valid$q <= control$e_valid$d;
-    end
-    // ---- inlined atomik_lane_table$control$e_addr ----
-    initial begin
-       control$e_addr$q = 8'h0;
-    end
-    always @(posedge control$e_addr$clock) begin
-       control$e_addr$q <= control$e_addr$d;
-    end
-    // ---- inlined atomik_lane_table$control$e_data ----
-    initial begin
-       control$e_data$q = 64'h0;
-    end
-    always @(posedge control$e_data$clock) begin
-       control$e_data$q <= control$e_data$d;
-    end
-    // ---- inlined atomik_lane_table$control$e_b_r ----
-    initial begin
-       control$e_b_r$q = 64'h0;
-    end
-    always @(posedge control$e_b_r$clock) begin
-       control$e_b_r$q <= control$e_b_r$d;
-    end
-    // ---- inlined atomik_lane_table$control$e_b_y ----
-    initial begin
-       control$e_b_y$q = 64'h0;
-    end
-    always @(posedge control$e_b_y$clock) begin
-       control$e_b_y$q <= control$e_b_y$d;
-    end
-    // ---- inlined atomik_lane_table$control$e_b_s ----
-    initial begin
-       control$e_b_s$q = 64'h0;
-    end
-    always @(posedge control$e_b_s$clock) begin
-       control$e_b_s$q <= control$e_b_s$d;
-    end
-    // ---- inlined atomik_lane_table$control$e_l ----
-    initial begin
-       control$e_l$q = 64'h0;
-    end
-    always @(posedge control$e_l$clock) begin
-       control$e_l$q <= control$e_l$d;
-    end
-    // ---- inlined atomik_lane_table$control$e_h1 ----
-    initial begin
-       control$e_h1$q = 1'h0;
-    end
-    always @(posedge control$e_h1$clock) begin
-       control$e_h1$q <= control$e_h1$d;
-    end
-    // ---- inlined atomik_lane_table$control$e_s_wr ----
-    initial begin
-       control$e_s_wr$q = 1'h0;
-    end
-    always @(posedge control$e_s_wr$clock) begin
-       control$e_s_wr$q <= control$e_s_wr$d;
-    end
-    // ---- inlined atomik_lane_table$control$e_s_br ----
-    initial begin
-       control$e_s_br$q = 1'h0;
-    end
-    always @(posedge control$e_s_br$clock) begin
-       control$e_s_br$q <= control$e_s_br$d;
-    end
-    // ---- inlined atomik_lane_table$control$e_s_wx ----
-    initial begin
-       control$e_s_wx$q = 1'h0;
-    end
-    always @(posedge control$e_s_wx$clock) begin
-       control$e_s_wx$q <= control$e_s_wx$d;
-    end
-    // ---- inlined atomik_lane_table$control$e_s_bx ----
-    initial begin
-       control$e_s_bx$q = 1'h0;
-    end
-    always @(posedge control$e_s_bx$clock) begin
-       control$e_s_bx$q <= control$e_s_bx$d;
-    end
-    // ---- inlined atomik_lane_table$control$e_s_d ----
-    initial begin
-       control$e_s_d$q = 1'h0;
-    end
-    always @(posedge control$e_s_d$clock) begin
-       control$e_s_d$q <= control$e_s_d$d;
-    end
-    // ---- inlined atomik_lane_table$control$e_k_wy ----
-    initial begin
-       control$e_k_wy$q = 1'h0;
-    end
-    always @(posedge control$e_k_wy$clock) begin
-       control$e_k_wy$q <= control$e_k_wy$d;
-    end
-    // ---- inlined atomik_lane_table$control$e_k_by ----
-    initial begin
-       control$e_k_by$q = 1'h0;
-    end
-    always @(posedge control$e_k_by$clock) begin
-       control$e_k_by$q <= control$e_k_by$d;
-    end
-    // ---- inlined atomik_lane_table$control$e_ud ----
-    initial begin
-       control$e_ud$q = 1'h0;
-    end
-    always @(posedge control$e_ud$clock) begin
-       control$e_ud$q <= control$e_ud$d;
-    end
-    // ---- inlined atomik_lane_table$control$e_ul ----
-    initial begin
-       control$e_ul$q = 1'h0;
-    end
-    always @(posedge control$e_ul$clock) begin
-       control$e_ul$q <= control$e_ul$d;
-    end
-    // ---- inlined atomik_lane_table$control$e_res ----
-    initial begin
-       control$e_res$q = 1'h0;
-    end
-    always @(posedge control$e_res$clock) begin
-       control$e_res$q <= control$e_res$d;
-    end
-    // ---- inlined atomik_lane_table$control$e_read ----
-    initial begin
-       control$e_read$q = 1'h0;
-    end
-    always @(posedge control$e_read$clock) begin
-       control$e_read$q <= control$e_read$d;
-    end
-    // ---- inlined atomik_lane_table$control$w_valid ----
-    initial begin
-       control$w_valid$q = 1'h0;
-    end
-    always @(posedge control$w_valid$clock) begin
-       control$w_valid$q <= control$w_valid$d;
-    end
-    // ---- inlined atomik_lane_table$control$w_addr ----
-    initial begin
-       control$w_addr$q = 8'h0;
-    end
-    always @(posedge control$w_addr$clock) begin
-       control$w_addr$q <= control$w_addr$d;
-    end
-    // ---- inlined atomik_lane_table$control$w_r ----
-    initial begin
-       control$w_r$q = 64'h0;
-    end
-    always @(posedge control$w_r$clock) begin
-       control$w_r$q <= control$w_r$d;
-    end
-    // ---- inlined atomik_lane_table$control$w_y ----
-    initial begin
-       control$w_y$q = 64'h0;
-    end
-    always @(posedge control$w_y$clock) begin
-       control$w_y$q <= control$w_y$d;
-    end
-    // ---- inlined atomik_lane_table$control$w2_r ----
-    initial begin
-       control$w2_r$q = 64'h0;
-    end
-    always @(posedge control$w2_r$clock) begin
-       control$w2_r$q <= control$w2_r$d;
-    end
-    // ---- inlined atomik_lane_table$control$w2_y ----
-    initial begin
-       control$w2_y$q = 64'h0;
-    end
-    always @(posedge control$w2_y$clock) begin
-       control$w2_y$q <= control$w2_y$d;
-    end
-    // ---- inlined atomik_lane_table$control$o_valid ----
-    initial begin
-       control$o_valid$q = 1'h0;
-    end
-    always @(posedge control$o_valid$clock) begin
-       control$o_valid$q <= control$o_valid$d;
-    end
-    // ---- inlined atomik_lane_table$control$o_read ----
-    initial begin
-       control$o_read$q = 1'h0;
-    end
-    always @(posedge control$o_read$clock) begin
-       control$o_read$q <= control$o_read$d;
-    end
-    // ---- inlined atomik_lane_table$control$o_result ----
-    initial begin
-       control$o_result$q = 64'h0;
-    end
-    always @(posedge control$o_result$clock) begin
-       control$o_result$q <= control$o_result$d;
-    end
-    // ---- inlined atomik_lane_table$control$o_acc ----
-    initial begin
-       control$o_acc$q = 64'h0;
-    end
-    always @(posedge control$o_acc$clock) begin
-       control$o_acc$q <= control$o_acc$d;
-    end
-    // ---- inlined atomik_lane_table$control$f_valid ----
-    initial begin
-       control$f_valid$q = 1'h0;
-    end
-    always @(posedge control$f_valid$clock) begin
-       control$f_valid$q <= control$f_valid$d;
-    end
-    // ---- inlined atomik_lane_table$control$f_result ----
-    initial begin
-       control$f_result$q = 64'h0;
-    end
-    always @(posedge control$f_result$clock) begin
-       control$f_result$q <= control$f_result$d;
-    end
-    // ---- inlined atomik_lane_table$control$f_clean ----
-    initial begin
-       control$f_clean$q = 1'h0;
-    end
-    always @(posedge control$f_clean$clock) begin
-       control$f_clean$q <= control$f_clean$d;
+    // ---- inlined atomik_lane_table$control$sweep ----
+    
+    
+    // Constant declarations
+    localparam  control$sweep$zero_a = 8'h0;
+    localparam  control$sweep$one_a = 8'h1;
+    localparam  control$sweep$last_a = 8'hff;
+    
+    // Stub signals
+    reg  control$sweep$active$d;
+    reg  control$sweep$active$q;
+    reg  control$sweep$active$clock;
+    reg  [7:0] control$sweep$next_addr$d;
+    reg  [7:0] control$sweep$next_addr$q;
+    reg  control$sweep$next_addr$clock;
+    
+    // Sub module instances
+    // ---- inlined atomik_lane_table$control$sweep$active ----
+    initial begin
+       control$sweep$active$q = 1'h0;
+    end
+    always @(posedge control$sweep$active$clock) begin
+       control$sweep$active$q <= control$sweep$active$d;
+    end
+    // ---- inlined atomik_lane_table$control$sweep$next_addr ----
+    initial begin
+       control$sweep$next_addr$q = 8'h0;
+    end
+    always @(posedge control$sweep$next_addr$clock) begin
+       control$sweep$next_addr$q <= control$sweep$next_addr$d;
     end
     
     // Update code
     always @(*) begin
-        control$clear_on$clock = control$clock;
-        control$clr_cnt$clock = control$clock;
-        control$s1_valid$clock = control$clock;
-        control$s1_addr$clock = control$clock;
-        control$s1_data$clock = control$clock;
-        control$s1_h1$clock = control$clock;
-        control$s1_h2$clock = control$clock;
-        control$s1_h3$clock = control$clock;
-        control$s1_h4$clock = control$clock;
-        control$s1_h5$clock = control$clock;
-        control$s1_take_d$clock = control$clock;
-        control$s1_accum$clock = control$clock;
-        control$s1_keep$clock = control$clock;
-        control$s1_hold_r$clock = control$clock;
-        control$s1_read$clock = control$clock;
-        control$s1_res$clock = control$clock;
-        control$s2_valid$clock = control$clock;
-        control$s2_addr$clock = control$clock;
-        control$s2_data$clock = control$clock;
-        control$s2_b_r$clock = control$clock;
-        control$s2_b_y$clock = control$clock;
-        control$s2_h1$clock = control$clock;
-        control$s2_h2$clock = control$clock;
-        control$s2_h3$clock = control$clock;
-        control$s2_h4$clock = control$clock;
-        control$s2_take_d$clock = control$clock;
-        control$s2_accum$clock = control$clock;
-        control$s2_keep$clock = control$clock;
-        control$s2_hold_r$clock = control$clock;
-        control$s2_read$clock = control$clock;
-        control$s2_res$clock = control$clock;
-        control$s3_valid$clock = control$clock;
-        control$s3_addr$clock = control$clock;
-        control$s3_data$clock = control$clock;
-        control$s3_b_r$clock = control$clock;
-        control$s3_b_y$clock = control$clock;
-        control$s3_h1$clock = control$clock;
-        control$s3_h2$clock = control$clock;
-        control$s3_take_d$clock = control$clock;
-        control$s3_accum$clock = control$clock;
-        control$s3_keep$clock = control$clock;
-        control$s3_hold_r$clock = control$clock;
-        control$s3_read$clock = control$clock;
-        control$s3_res$clock = control$clock;
-        control$e_valid$clock = control$clock;
-        control$e_addr$clock = control$clock;
-        control$e_data$clock = control$clock;
-        control$e_b_r$clock = control$clock;
-        control$e_b_y$clock = control$clock;
-        control$e_b_s$clock = control$clock;
-        control$e_l$clock = control$clock;
-        control$e_h1$clock = control$clock;
-        control$e_s_wr$clock = control$clock;
-        control$e_s_br$clock = control$clock;
-        control$e_s_wx$clock = control$clock;
-        control$e_s_bx$clock = control$clock;
-        control$e_s_d$clock = control$clock;
-        control$e_k_wy$clock = control$clock;
-        control$e_k_by$clock = control$clock;
-        control$e_ud$clock = control$clock;
-        control$e_ul$clock = control$clock;
-        control$e_res$clock = control$clock;
-        control$e_read$clock = control$clock;
-        control$w_valid$clock = control$clock;
-        control$w_addr$clock = control$clock;
-        control$w_r$clock = control$clock;
-        control$w_y$clock = control$clock;
-        control$w2_r$clock = control$clock;
-        control$w2_y$clock = control$clock;
-        control$o_valid$clock = control$clock;
-        control$o_read$clock = control$clock;
-        control$o_result$clock = control$clock;
-        control$o_acc$clock = control$clock;
-        control$f_valid$clock = control$clock;
-        control$f_result$clock = control$clock;
-        control$f_clean$clock = control$clock;
-        control$clear_on$d = control$clear_on$q;
-        control$clr_cnt$d = control$clr_cnt$q;
-        control$s1_valid$d = control$s1_valid$q;
-        control$s1_addr$d = control$s1_addr$q;
-        control$s1_data$d = control$s1_data$q;
-        control$s1_h1$d = control$s1_h1$q;
-        control$s1_h2$d = control$s1_h2$q;
-        control$s1_h3$d = control$s1_h3$q;
-        control$s1_h4$d = control$s1_h4$q;
-        control$s1_h5$d = control$s1_h5$q;
-        control$s1_take_d$d = control$s1_take_d$q;
-        control$s1_accum$d = control$s1_accum$q;
-        control$s1_keep$d = control$s1_keep$q;
-        control$s1_hold_r$d = control$s1_hold_r$q;
-        control$s1_read$d = control$s1_read$q;
-        control$s1_res$d = control$s1_res$q;
-        control$s2_valid$d = control$s2_valid$q;
-        control$s2_addr$d = control$s2_addr$q;
-        control$s2_data$d = control$s2_data$q;
-        control$s2_b_r$d = control$s2_b_r$q;
-        control$s2_b_y$d = control$s2_b_y$q;
-        control$s2_h1$d = control$s2_h1$q;
-        control$s2_h2$d = control$s2_h2$q;
-        control$s2_h3$d = control$s2_h3$q;
-        control$s2_h4$d = control$s2_h4$q;
-        control$s2_take_d$d = control$s2_take_d$q;
-        control$s2_accum$d = control$s2_accum$q;
-        control$s2_keep$d = control$s2_keep$q;
-        control$s2_hold_r$d = control$s2_hold_r$q;
-        control$s2_read$d = control$s2_read$q;
-        control$s2_res$d = control$s2_res$q;
-        control$s3_valid$d = control$s3_valid$q;
-        control$s3_addr$d = control$s3_addr$q;
-        control$s3_data$d = control$s3_data$q;
-        control$s3_b_r$d = control$s3_b_r$q;
-        control$s3_b_y$d = control$s3_b_y$q;
-        control$s3_h1$d = control$s3_h1$q;
-        control$s3_h2$d = control$s3_h2$q;
-        control$s3_take_d$d = control$s3_take_d$q;
-        control$s3_accum$d = control$s3_accum$q;
-        control$s3_keep$d = control$s3_keep$q;
-        control$s3_hold_r$d = control$s3_hold_r$q;
-        control$s3_read$d = control$s3_read$q;
-        control$s3_res$d = control$s3_res$q;
-        control$e_valid$d = control$e_valid$q;
-        control$e_addr$d = control$e_addr$q;
-        control$e_data$d = control$e_data$q;
-        control$e_b_r$d = control$e_b_r$q;
-        control$e_b_y$d = control$e_b_y$q;
-        control$e_b_s$d = control$e_b_s$q;
-        control$e_l$d = control$e_l$q;
-        control$e_h1$d = control$e_h1$q;
-        control$e_s_wr$d = control$e_s_wr$q;
-        control$e_s_br$d = control$e_s_br$q;
-        control$e_s_wx$d = control$e_s_wx$q;
-        control$e_s_bx$d = control$e_s_bx$q;
-        control$e_s_d$d = control$e_s_d$q;
-        control$e_k_wy$d = control$e_k_wy$q;
-        control$e_k_by$d = control$e_k_by$q;
-        control$e_ud$d = control$e_ud$q;
-        control$e_ul$d = control$e_ul$q;
-        control$e_res$d = control$e_res$q;
-        control$e_read$d = control$e_read$q;
-        control$w_valid$d = control$w_valid$q;
-        control$w_addr$d = control$w_addr$q;
-        control$w_r$d = control$w_r$q;
-        control$w_y$d = control$w_y$q;
-        control$w2_r$d = control$w2_r$q;
-        control$w2_y$d = control$w2_y$q;
-        control$o_valid$d = control$o_valid$q;
-        control$o_read$d = control$o_read$q;
-        control$o_result$d = control$o_result$q;
-        control$o_acc$d = control$o_acc$q;
-        control$f_valid$d = control$f_valid$q;
-        control$f_result$d = control$f_result$q;
-        control$f_clean$d = control$f_clean$q;
-        control$ram_r$clock = control$clock;
-        control$ram_y$clock = control$clock;
-        control$ready = ~control$clear_on$q & ~control$reset;
-        control$accept = control$op_valid & ~control$clear_on$q & ~control$reset;
-        control$clearing = control$clear_on$q;
-        control$clear_addr = control$clr_cnt$q;
-        control$ram_r$read_address = control$addr;
-        control$ram_y$read_address = control$addr;
-        control$s1_valid$d = control$accept;
-        control$s1_addr$d = control$addr;
-        control$s1_data$d = control$data_in;
-        control$s1_h1$d = control$s1_valid$q & (control$s1_addr$q == control$addr);
-        control$s1_h2$d = control$s2_valid$q & (control$s2_addr$q == control$addr);
-        control$s1_h3$d = control$s3_valid$q & (control$s3_addr$q == control$addr);
-        control$s1_h4$d = control$e_valid$q & (control$e_addr$q == control$addr);
-        control$s1_h5$d = control$w_valid$q & (control$w_addr$q == control$addr);
-        control$s1_take_d$d = (control$op == control$op_load) | (control$op == control$op_swap);
-        control$s1_accum$d = control$op == control$op_accum;
-        control$s1_keep$d = control$op == control$op_swap_keep;
-        control$s1_hold_r$d = ~((control$op == control$op_load) | (control$op == control$op_swap) | (control$op == control$op_swap_keep));
-        control$s1_read$d = control$op == control$op_read;
-        control$s1_res$d = (control$op == control$op_read) | (control$op == control$op_swap) | (control$op == control$op_swap_keep);
-        control$b1_r = control$ram_r$read_data;
-        control$b1_y = control$ram_y$read_data;
-        if (control$s1_h5$q) begin
-            control$b1_r = control$w2_r$q;
-            control$b1_y = control$w2_y$q;
-        end
-        control$s2_b_r$d = control$b1_r;
-        control$s2_b_y$d = control$b1_y;
-        control$s2_valid$d = control$s1_valid$q;
-        control$s2_addr$d = control$s1_addr$q;
-        control$s2_data$d = control$s1_data$q;
-        control$s2_h1$d = control$s1_h1$q;
-        control$s2_h2$d = control$s1_h2$q;
-        control$s2_h3$d = control$s1_h3$q;
-        control$s2_h4$d = control$s1_h4$q;
-        control$s2_take_d$d = control$s1_take_d$q;
-        control$s2_accum$d = control$s1_accum$q;
-        control$s2_keep$d = control$s1_keep$q;
-        control$s2_hold_r$d = control$s1_hold_r$q;
-        control$s2_read$d = control$s1_read$q;
-        control$s2_res$d = control$s1_res$q;
-        control$b2_r = control$s2_b_r$q;
-        control$b2_y = control$s2_b_y$q;
-        if (control$s2_h4$q) begin
-            control$b2_r = control$w2_r$q;
-            control$b2_y = control$w2_y$q;
-        end
-        if (control$s2_h3$q) begin
-            control$b2_r = control$w_r$q;
-            control$b2_y = control$w_y$q;
-        end
-        control$s3_b_r$d = control$b2_r;
-        control$s3_b_y$d = control$b2_y;
-        control$s3_valid$d = control$s2_valid$q;
-        control$s3_addr$d = control$s2_addr$q;
-        control$s3_data$d = control$s2_data$q;
-        control$s3_h1$d = control$s2_h1$q;
-        control$s3_h2$d = control$s2_h2$q;
-        control$s3_take_d$d = control$s2_take_d$q;
-        control$s3_accum$d = control$s2_accum$q;
-        control$s3_keep$d = control$s2_keep$q;
-        control$s3_hold_r$d = control$s2_hold_r$q;
-        control$s3_read$d = control$s2_read$q;
-        control$s3_res$d = control$s2_res$q;
-        control$b3_r = control$s3_b_r$q;
-        control$b3_y = control$s3_b_y$q;
-        if (control$s3_h2$q) begin
-            control$b3_r = control$w_r$q;
-            control$b3_y = control$w_y$q;
-        end
-        control$e_b_r$d = control$b3_r;
-        control$e_b_y$d = control$b3_y;
-        control$e_b_s$d = control$b3_y ^ control$lane_sum;
-        control$e_l$d = control$lane_sum;
-        control$e_valid$d = control$s3_valid$q;
-        control$e_addr$d = control$s3_addr$q;
-        control$e_data$d = control$s3_data$q;
-        control$e_h1$d = control$s3_h1$q;
-        control$e_s_wr$d = control$s3_valid$q & control$s3_h1$q & control$s3_hold_r$q;
-        control$e_s_br$d = control$s3_valid$q & ~control$s3_h1$q & control$s3_hold_r$q;
-        control$e_s_wx$d = control$s3_valid$q & control$s3_h1$q & control$s3_keep$q;
-        control$e_s_bx$d = control$s3_valid$q & ~control$s3_h1$q & control$s3_keep$q;
-        control$e_s_d$d = control$s3_valid$q & control$s3_take_d$q;
-        control$e_k_wy$d = control$s3_valid$q & control$s3_h1$q & ~control$s3_take_d$q;
-        control$e_k_by$d = control$s3_valid$q & ~control$s3_h1$q & ~control$s3_take_d$q;
-        control$e_ud$d = control$s3_valid$q & (control$s3_take_d$q | control$s3_accum$q);
-        control$e_ul$d = control$s3_valid$q & control$s3_take_d$q & control$lanes_in_load;
-        control$e_res$d = control$s3_valid$q & control$s3_res$q;
-        control$e_read$d = control$s3_valid$q & control$s3_read$q;
-        control$m_wr = control$zero_w;
-        control$m_br = control$zero_w;
-        control$m_wx = control$zero_w;
-        control$m_bx = control$zero_w;
-        control$m_d = control$zero_w;
-        control$m_kwy = control$zero_w;
-        control$m_kby = control$zero_w;
-        control$m_ud = control$zero_w;
-        control$m_ul = control$zero_w;
-        if (control$e_s_wr$q) begin
-            control$m_wr = control$ones_w;
-        end
-        if (control$e_s_br$q) begin
-            control$m_br = control$ones_w;
-        end
-        if (control$e_s_wx$q) begin
-            control$m_wx = control$ones_w;
-        end
-        if (control$e_s_bx$q) begin
-            control$m_bx = control$ones_w;
-        end
-        if (control$e_s_d$q) begin
-            control$m_d = control$ones_w;
-        end
-        if (control$e_k_wy$q) begin
-            control$m_kwy = control$ones_w;
-        end
-        if (control$e_k_by$q) begin
-            control$m_kby = control$ones_w;
-        end
-        if (control$e_ud$q) begin
-            control$m_ud = control$ones_w;
-        end
-        if (control$e_ul$q) begin
-            control$m_ul = control$ones_w;
-        end
-        control$wy_l = control$w_y$q ^ control$e_l$q;
-        control$w_r$d = (control$m_wr & control$w_r$q) | (control$m_br & control$e_b_r$q) | (control$m_wx & control$wy_l) | (control$m_bx & control$e_b_s$q) | (control$m_d & control$e_data$q);
-        control$w_y$d = ((control$m_kwy & control$w_y$q) | (control$m_kby & control$e_b_y$q)) ^ (control$m_ud & control$e_data$q) ^ (control$m_ul & control$e_l$q);
-        control$w_valid$d = control$e_valid$q | control$clear_on$q;
-        control$w_addr$d = control$e_addr$q;
-        if (control$clear_on$q) begin
-            control$w_addr$d = control$clr_cnt$q;
-        end
-        if (control$e_h1$q) begin
-            control$o_result$d = control$wy_l;
-            control$o_acc$d = control$wy_l ^ control$w_r$q;
-        end
-        else begin
-            control$o_result$d = control$e_b_s$q;
-            control$o_acc$d = control$e_b_s$q ^ control$e_b_r$q;
-        end
-        control$o_valid$d = control$e_res$q;
-        control$o_read$d = control$e_read$q;
-        control$ram_r$write_enable = control$w_valid$q;
-        control$ram_r$write_address = control$w_addr$q;
-        control$ram_r$write_data = control$w_r$q;
-        control$ram_y$write_enable = control$w_valid$q;
-        control$ram_y$write_address = control$w_addr$q;
-        control$ram_y$write_data = control$w_y$q;
-        control$w2_r$d = control$w_r$q;
-        control$w2_y$d = control$w_y$q;
-        control$f_valid$d = control$o_valid$q;
-        control$f_result$d = control$o_result$q;
-        control$f_clean$d = control$o_read$q & ~|control$o_acc$q;
-        control$result_valid = control$f_valid$q;
-        control$result = control$f_result$q;
-        control$result_clean = control$f_clean$q;
-        if (control$clear_on$q) begin
-            control$clr_cnt$d = control$clr_cnt$q + control$one_a;
-            if (control$clr_cnt$q == control$last_a) begin
-                control$clear_on$d = 1'b0;
+        control$sweep$active$clock = control$sweep$clock;
+        control$sweep$next_addr$clock = control$sweep$clock;
+        control$sweep$active$d = control$sweep$active$q;
+        control$sweep$next_addr$d = control$sweep$next_addr$q;
+        control$sweep$clearing = control$sweep$active$q;
+        control$sweep$clear_addr = control$sweep$next_addr$q;
+        if (control$sweep$active$q) begin
+            control$sweep$next_addr$d = control$sweep$next_addr$q + control$sweep$one_a;
+            if (control$sweep$next_addr$q == control$sweep$last_a) begin
+                control$sweep$active$d = 1'b0;
             end
         end
-        if (control$reset) begin
-            control$clear_on$d = 1'b1;
-            control$clr_cnt$d = control$zero_a;
-            control$s1_valid$d = 1'b0;
-            control$s2_valid$d = 1'b0;
-            control$s3_valid$d = 1'b0;
-            control$e_valid$d = 1'b0;
-            control$e_s_wr$d = 1'b0;
-            control$e_s_br$d = 1'b0;
-            control$e_s_wx$d = 1'b0;
-            control$e_s_bx$d = 1'b0;
-            control$e_s_d$d = 1'b0;
-            control$e_k_wy$d = 1'b0;
-            control$e_k_by$d = 1'b0;
-            control$e_ud$d = 1'b0;
-            control$e_ul$d = 1'b0;
-            control$e_res$d = 1'b0;
-            control$e_read$d = 1'b0;
-            control$w_valid$d = 1'b0;
-            control$o_valid$d = 1'b0;
-            control$f_valid$d = 1'b0;
+        if (control$sweep$reset) begin
+            control$sweep$active$d = 1'b1;
+            control$sweep$next_addr$d = control$sweep$zero_a;
         end
+    end
+    
+    // ---- inlined atomik_lane_table$control$front ----
+    
+    
+    // Stub signals
+    reg  [2:0] control$front$dec$op;
+    reg  [5:0] control$front$dec$flags;
+    reg  control$front$s1$clock;
+    reg  control$front$s1$flush;
+    reg  control$front$s1$in_valid;
+    reg  [7:0] control$front$s1$in_addr;
+    reg  [63:0] control$front$s1$in_data;
+    reg  [5:0] control$front$s1$in_flags;
+    reg  control$front$s1$valid;
+    reg  [7:0] control$front$s1$addr;
+    reg  [63:0] control$front$s1$data;
+    reg  [5:0] control$front$s1$flags;
+    reg  [7:0] control$front$s1$probe_addr;
+    reg  control$front$s1$probe_hit;
+    reg  control$front$s2$clock;
+    reg  control$front$s2$flush;
+    reg  control$front$s2$in_valid;
+    reg  [7:0] control$front$s2$in_addr;
+    reg  [63:0] control$front$s2$in_data;
+    reg  [5:0] control$front$s2$in_flags;
+    reg  control$front$s2$valid;
+    reg  [7:0] control$front$s2$addr;
+    reg  [63:0] control$front$s2$data;
+    reg  [5:0] control$front$s2$flags;
+    reg  [7:0] control$front$s2$probe_addr;
+    reg  control$front$s2$probe_hit;
+    reg  control$front$s3$clock;
+    reg  control$front$s3$flush;
+    reg  control$front$s3$in_valid;
+    reg  [7:0] control$front$s3$in_addr;
+    reg  [63:0] control$front$s3$in_data;
+    reg  [5:0] control$front$s3$in_flags;
+    reg  control$front$s3$valid;
+    reg  [7:0] control$front$s3$addr;
+    reg  [63:0] control$front$s3$data;
+    reg  [5:0] control$front$s3$flags;
+    reg  [7:0] control$front$s3$probe_addr;
+    reg  control$front$s3$probe_hit;
+    reg  control$front$s1_fwd_w_to_e$d;
+    reg  control$front$s1_fwd_w_to_e$q;
+    reg  control$front$s1_fwd_w_to_e$clock;
+    reg  control$front$s1_fwd_w_to_s3$d;
+    reg  control$front$s1_fwd_w_to_s3$q;
+    reg  control$front$s1_fwd_w_to_s3$clock;
+    reg  control$front$s1_fwd_w_to_s2$d;
+    reg  control$front$s1_fwd_w_to_s2$q;
+    reg  control$front$s1_fwd_w_to_s2$clock;
+    reg  control$front$s1_fwd_w2_to_s2$d;
+    reg  control$front$s1_fwd_w2_to_s2$q;
+    reg  control$front$s1_fwd_w2_to_s2$clock;
+    reg  control$front$s1_fwd_w2_to_s1$d;
+    reg  control$front$s1_fwd_w2_to_s1$q;
+    reg  control$front$s1_fwd_w2_to_s1$clock;
+    reg  control$front$s2_fwd_w_to_e$d;
+    reg  control$front$s2_fwd_w_to_e$q;
+    reg  control$front$s2_fwd_w_to_e$clock;
+    reg  control$front$s2_fwd_w_to_s3$d;
+    reg  control$front$s2_fwd_w_to_s3$q;
+    reg  control$front$s2_fwd_w_to_s3$clock;
+    reg  control$front$s2_fwd_w_to_s2$d;
+    reg  control$front$s2_fwd_w_to_s2$q;
+    reg  control$front$s2_fwd_w_to_s2$clock;
+    reg  control$front$s2_fwd_w2_to_s2$d;
+    reg  control$front$s2_fwd_w2_to_s2$q;
+    reg  control$front$s2_fwd_w2_to_s2$clock;
+    reg  control$front$s3_fwd_w_to_e$d;
+    reg  control$front$s3_fwd_w_to_e$q;
+    reg  control$front$s3_fwd_w_to_e$clock;
+    reg  control$front$s3_fwd_w_to_s3$d;
+    reg  control$front$s3_fwd_w_to_s3$q;
+    reg  control$front$s3_fwd_w_to_s3$clock;
+    
+    // Sub module instances
+    // ---- inlined atomik_lane_table$control$front$dec ----
+    
+    
+    // Constant declarations
+    localparam  control$front$dec$op_load = 3'b0;
+    localparam  control$front$dec$op_accum = 3'b1;
+    localparam  control$front$dec$op_read = 3'b10;
+    localparam  control$front$dec$op_swap = 3'b11;
+    localparam  control$front$dec$op_swap_keep = 3'b100;
+    
+    // Update code
+    always @(*) begin
+        control$front$dec$flags[0+:(1)] = (control$front$dec$op == control$front$dec$op_load) | (control$front$dec$op == control$front$dec$op_swap);
+        control$front$dec$flags[1+:(1)] = control$front$dec$op == control$front$dec$op_accum;
+        control$front$dec$flags[2+:(1)] = control$front$dec$op == control$front$dec$op_swap_keep;
+        control$front$dec$flags[3+:(1)] = ~((control$front$dec$op == control$front$dec$op_load) | (control$front$dec$op == control$front$dec$op_swap) | (control$front$dec$op == control$front$dec$op_swap_keep));
+        control$front$dec$flags[4+:(1)] = control$front$dec$op == control$front$dec$op_read;
+        control$front$dec$flags[5+:(1)] = (control$front$dec$op == control$front$dec$op_read) | (control$front$dec$op == control$front$dec$op_swap) | (control$front$dec$op == control$front$dec$op_swap_keep);
+    end
+    
+    // ---- inlined atomik_lane_table$control$front$s1 ----
+    
+    
+    // Stub signals
+    reg  control$front$s1$probe$valid;
+    reg  [7:0] control$front$s1$probe$stage_addr;
+    reg  [7:0] control$front$s1$probe$addr;
+    reg  control$front$s1$probe$hit;
+    reg  control$front$s1$r_valid$d;
+    reg  control$front$s1$r_valid$q;
+    reg  control$front$s1$r_valid$clock;
+    reg  [7:0] control$front$s1$r_addr$d;
+    reg  [7:0] control$front$s1$r_addr$q;
+    reg  control$front$s1$r_addr$clock;
+    reg  [63:0] control$front$s1$r_data$d;
+    reg  [63:0] control$front$s1$r_data$q;
+    reg  control$front$s1$r_data$clock;
+    reg  [5:0] control$front$s1$r_flags$d;
+    reg  [5:0] control$front$s1$r_flags$q;
+    reg  control$front$s1$r_flags$clock;
+    
+    // Sub module instances
+    // ---- inlined atomik_lane_table$control$front$s1$probe ----
+    
+    
+    // Update code
+    always @(*) begin
+        control$front$s1$probe$hit = control$front$s1$probe$valid & (control$front$s1$probe$stage_addr == control$front$s1$probe$addr);
+    end
+    
+    // ---- inlined atomik_lane_table$control$front$s1$r_valid ----
+    initial begin
+       control$front$s1$r_valid$q = 1'h0;
+    end
+    always @(posedge control$front$s1$r_valid$clock) begin
+       control$front$s1$r_valid$q <= control$front$s1$r_valid$d;
+    end
+    // ---- inlined atomik_lane_table$control$front$s1$r_addr ----
+    initial begin
+       control$front$s1$r_addr$q = 8'h0;
+    end
+    always @(posedge control$front$s1$r_addr$clock) begin
+       control$front$s1$r_addr$q <= control$front$s1$r_addr$d;
+    end
+    // ---- inlined atomik_lane_table$control$front$s1$r_data ----
+    initial begin
+       control$front$s1$r_data$q = 64'h0;
+    end
+    always @(posedge control$front$s1$r_data$clock) begin
+       control$front$s1$r_data$q <= control$front$s1$r_data$d;
+    end
+    // ---- inlined atomik_lane_table$control$front$s1$r_flags ----
+    initial begin
+       control$front$s1$r_flags$q = 6'h0;
+    end
+    always @(posedge control$front$s1$r_flags$clock) begin
+       control$front$s1$r_flags$q <= control$front$s1$r_flags$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        control$front$s1$r_valid$clock = control$front$s1$clock;
+        control$front$s1$r_addr$clock = control$front$s1$clock;
+        control$front$s1$r_data$clock = control$front$s1$clock;
+        control$front$s1$r_flags$clock = control$front$s1$clock;
+        control$front$s1$r_valid$d = control$front$s1$r_valid$q;
+        control$front$s1$r_addr$d = control$front$s1$r_addr$q;
+        control$front$s1$r_data$d = control$front$s1$r_data$q;
+        control$front$s1$r_flags$d = control$front$s1$r_flags$q;
+        control$front$s1$r_valid$d = control$front$s1$in_valid & ~control$front$s1$flush;
+        control$front$s1$r_addr$d = control$front$s1$in_addr;
+        control$front$s1$r_data$d = control$front$s1$in_data;
+        control$front$s1$r_flags$d = control$front$s1$in_flags;
+        control$front$s1$valid = control$front$s1$r_valid$q;
+        control$front$s1$addr = control$front$s1$r_addr$q;
+        control$front$s1$data = control$front$s1$r_data$q;
+        control$front$s1$flags = control$front$s1$r_flags$q;
+        control$front$s1$probe$valid = control$front$s1$r_valid$q;
+        control$front$s1$probe$stage_addr = control$front$s1$r_addr$q;
+        control$front$s1$probe$addr = control$front$s1$probe_addr;
+        control$front$s1$probe_hit = control$front$s1$probe$hit;
+    end
+    
+    // ---- inlined atomik_lane_table$control$front$s2 ----
+    
+    
+    // Stub signals
+    reg  control$front$s2$probe$valid;
+    reg  [7:0] control$front$s2$probe$stage_addr;
+    reg  [7:0] control$front$s2$probe$addr;
+    reg  control$front$s2$probe$hit;
+    reg  control$front$s2$r_valid$d;
+    reg  control$front$s2$r_valid$q;
+    reg  control$front$s2$r_valid$clock;
+    reg  [7:0] control$front$s2$r_addr$d;
+    reg  [7:0] control$front$s2$r_addr$q;
+    reg  control$front$s2$r_addr$clock;
+    reg  [63:0] control$front$s2$r_data$d;
+    reg  [63:0] control$front$s2$r_data$q;
+    reg  control$front$s2$r_data$clock;
+    reg  [5:0] control$front$s2$r_flags$d;
+    reg  [5:0] control$front$s2$r_flags$q;
+    reg  control$front$s2$r_flags$clock;
+    
+    // Sub module instances
+    // ---- inlined atomik_lane_table$control$front$s2$probe ----
+    
+    
+    // Update code
+    always @(*) begin
+        control$front$s2$probe$hit = control$front$s2$probe$valid & (control$front$s2$probe$stage_addr == control$front$s2$probe$addr);
+    end
+    
+    // ---- inlined atomik_lane_table$control$front$s2$r_valid ----
+    initial begin
+       control$front$s2$r_valid$q = 1'h0;
+    end
+    always @(posedge control$front$s2$r_valid$clock) begin
+       control$front$s2$r_valid$q <= control$front$s2$r_valid$d;
+    end
+    // ---- inlined atomik_lane_table$control$front$s2$r_addr ----
+    initial begin
+       control$front$s2$r_addr$q = 8'h0;
+    end
+    always @(posedge control$front$s2$r_addr$clock) begin
+       control$front$s2$r_addr$q <= control$front$s2$r_addr$d;
+    end
+    // ---- inlined atomik_lane_table$control$front$s2$r_data ----
+    initial begin
+       control$front$s2$r_data$q = 64'h0;
+    end
+    always @(posedge control$front$s2$r_data$clock) begin
+       control$front$s2$r_data$q <= control$front$s2$r_data$d;
+    end
+    // ---- inlined atomik_lane_table$control$front$s2$r_flags ----
+    initial begin
+       control$front$s2$r_flags$q = 6'h0;
+    end
+    always @(posedge control$front$s2$r_flags$clock) begin
+       control$front$s2$r_flags$q <= control$front$s2$r_flags$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        control$front$s2$r_valid$clock = control$front$s2$clock;
+        control$front$s2$r_addr$clock = control$front$s2$clock;
+        control$front$s2$r_data$clock = control$front$s2$clock;
+        control$front$s2$r_flags$clock = control$front$s2$clock;
+        control$front$s2$r_valid$d = control$front$s2$r_valid$q;
+        control$front$s2$r_addr$d = control$front$s2$r_addr$q;
+        control$front$s2$r_data$d = control$front$s2$r_data$q;
+        control$front$s2$r_flags$d = control$front$s2$r_flags$q;
+        control$front$s2$r_valid$d = control$front$s2$in_valid & ~control$front$s2$flush;
+        control$front$s2$r_addr$d = control$front$s2$in_addr;
+        control$front$s2$r_data$d = control$front$s2$in_data;
+        control$front$s2$r_flags$d = control$front$s2$in_flags;
+        control$front$s2$valid = control$front$s2$r_valid$q;
+        control$front$s2$addr = control$front$s2$r_addr$q;
+        control$front$s2$data = control$front$s2$r_data$q;
+        control$front$s2$flags = control$front$s2$r_flags$q;
+        control$front$s2$probe$valid = control$front$s2$r_valid$q;
+        control$front$s2$probe$stage_addr = control$front$s2$r_addr$q;
+        control$front$s2$probe$addr = control$front$s2$probe_addr;
+        control$front$s2$probe_hit = control$front$s2$probe$hit;
+    end
+    
+    // ---- inlined atomik_lane_table$control$front$s3 ----
+    
+    
+    // Stub signals
+    reg  control$front$s3$probe$valid;
+    reg  [7:0] control$front$s3$probe$stage_addr;
+    reg  [7:0] control$front$s3$probe$addr;
+    reg  control$front$s3$probe$hit;
+    reg  control$front$s3$r_valid$d;
+    reg  control$front$s3$r_valid$q;
+    reg  control$front$s3$r_valid$clock;
+    reg  [7:0] control$front$s3$r_addr$d;
+    reg  [7:0] control$front$s3$r_addr$q;
+    reg  control$front$s3$r_addr$clock;
+    reg  [63:0] control$front$s3$r_data$d;
+    reg  [63:0] control$front$s3$r_data$q;
+    reg  control$front$s3$r_data$clock;
+    reg  [5:0] control$front$s3$r_flags$d;
+    reg  [5:0] control$front$s3$r_flags$q;
+    reg  control$front$s3$r_flags$clock;
+    
+    // Sub module instances
+    // ---- inlined atomik_lane_table$control$front$s3$probe ----
+    
+    
+    // Update code
+    always @(*) begin
+        control$front$s3$probe$hit = control$front$s3$probe$valid & (control$front$s3$probe$stage_addr == control$front$s3$probe$addr);
+    end
+    
+    // ---- inlined atomik_lane_table$control$front$s3$r_valid ----
+    initial begin
+       control$front$s3$r_valid$q = 1'h0;
+    end
+    always @(posedge control$front$s3$r_valid$clock) begin
+       control$front$s3$r_valid$q <= control$front$s3$r_valid$d;
+    end
+    // ---- inlined atomik_lane_table$control$front$s3$r_addr ----
+    initial begin
+       control$front$s3$r_addr$q = 8'h0;
+    end
+    always @(posedge control$front$s3$r_addr$clock) begin
+       control$front$s3$r_addr$q <= control$front$s3$r_addr$d;
+    end
+    // ---- inlined atomik_lane_table$control$front$s3$r_data ----
+    initial begin
+       control$front$s3$r_data$q = 64'h0;
+    end
+    always @(posedge control$front$s3$r_data$clock) begin
+       control$front$s3$r_data$q <= control$front$s3$r_data$d;
+    end
+    // ---- inlined atomik_lane_table$control$front$s3$r_flags ----
+    initial begin
+       control$front$s3$r_flags$q = 6'h0;
+    end
+    always @(posedge control$front$s3$r_flags$clock) begin
+       control$front$s3$r_flags$q <= control$front$s3$r_flags$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        control$front$s3$r_valid$clock = control$front$s3$clock;
+        control$front$s3$r_addr$clock = control$front$s3$clock;
+        control$front$s3$r_data$clock = control$front$s3$clock;
+        control$front$s3$r_flags$clock = control$front$s3$clock;
+        control$front$s3$r_valid$d = control$front$s3$r_valid$q;
+        control$front$s3$r_addr$d = control$front$s3$r_addr$q;
+        control$front$s3$r_data$d = control$front$s3$r_data$q;
+        control$front$s3$r_flags$d = control$front$s3$r_flags$q;
+        control$front$s3$r_valid$d = control$front$s3$in_valid & ~control$front$s3$flush;
+        control$front$s3$r_addr$d = control$front$s3$in_addr;
+        control$front$s3$r_data$d = control$front$s3$in_data;
+        control$front$s3$r_flags$d = control$front$s3$in_flags;
+        control$front$s3$valid = control$front$s3$r_valid$q;
+        control$front$s3$addr = control$front$s3$r_addr$q;
+        control$front$s3$data = control$front$s3$r_data$q;
+        control$front$s3$flags = control$front$s3$r_flags$q;
+        control$front$s3$probe$valid = control$front$s3$r_valid$q;
+        control$front$s3$probe$stage_addr = control$front$s3$r_addr$q;
+        control$front$s3$probe$addr = control$front$s3$probe_addr;
+        control$front$s3$probe_hit = control$front$s3$probe$hit;
+    end
+    
+    // ---- inlined atomik_lane_table$control$front$s1_fwd_w_to_e ----
+    initial begin
+       control$front$s1_fwd_w_to_e$q = 1'h0;
+    end
+    always @(posedge control$front$s1_fwd_w_to_e$clock) begin
+       control$front$s1_fwd_w_to_e$q <= control$front$s1_fwd_w_to_e$d;
+    end
+    // ---- inlined atomik_lane_table$control$front$s1_fwd_w_to_s3 ----
+    initial begin
+       control$front$s1_fwd_w_to_s3$q = 1'h0;
+    end
+    always @(posedge control$front$s1_fwd_w_to_s3$clock) begin
+       control$front$s1_fwd_w_to_s3$q <= control$front$s1_fwd_w_to_s3$d;
+    end
+    // ---- inlined atomik_lane_table$control$front$s1_fwd_w_to_s2 ----
+    initial begin
+       control$front$s1_fwd_w_to_s2$q = 1'h0;
+    end
+    always @(posedge control$front$s1_fwd_w_to_s2$clock) begin
+       control$front$s1_fwd_w_to_s2$q <= control$front$s1_fwd_w_to_s2$d;
+    end
+    // ---- inlined atomik_lane_table$control$front$s1_fwd_w2_to_s2 ----
+    initial begin
+       control$front$s1_fwd_w2_to_s2$q = 1'h0;
+    end
+    always @(posedge control$front$s1_fwd_w2_to_s2$clock) begin
+       control$front$s1_fwd_w2_to_s2$q <= control$front$s1_fwd_w2_to_s2$d;
+    end
+    // ---- inlined atomik_lane_table$control$front$s1_fwd_w2_to_s1 ----
+    initial begin
+       control$front$s1_fwd_w2_to_s1$q = 1'h0;
+    end
+    always @(posedge control$front$s1_fwd_w2_to_s1$clock) begin
+       control$front$s1_fwd_w2_to_s1$q <= control$front$s1_fwd_w2_to_s1$d;
+    end
+    // ---- inlined atomik_lane_table$control$front$s2_fwd_w_to_e ----
+    initial begin
+       control$front$s2_fwd_w_to_e$q = 1'h0;
+    end
+    always @(posedge control$front$s2_fwd_w_to_e$clock) begin
+       control$front$s2_fwd_w_to_e$q <= control$front$s2_fwd_w_to_e$d;
+    end
+    // ---- inlined atomik_lane_table$control$front$s2_fwd_w_to_s3 ----
+    initial begin
+       control$front$s2_fwd_w_to_s3$q = 1'h0;
+    end
+    always @(posedge control$front$s2_fwd_w_to_s3$clock) begin
+       control$front$s2_fwd_w_to_s3$q <= control$front$s2_fwd_w_to_s3$d;
+    end
+    // ---- inlined atomik_lane_table$control$front$s2_fwd_w_to_s2 ----
+    initial begin
+       control$front$s2_fwd_w_to_s2$q = 1'h0;
+    end
+    always @(posedge control$front$s2_fwd_w_to_s2$clock) begin
+       control$front$s2_fwd_w_to_s2$q <= control$front$s2_fwd_w_to_s2$d;
+    end
+    // ---- inlined atomik_lane_table$control$front$s2_fwd_w2_to_s2 ----
+    initial begin
+       control$front$s2_fwd_w2_to_s2$q = 1'h0;
+    end
+    always @(posedge control$front$s2_fwd_w2_to_s2$clock) begin
+       control$front$s2_fwd_w2_to_s2$q <= control$front$s2_fwd_w2_to_s2$d;
+    end
+    // ---- inlined atomik_lane_table$control$front$s3_fwd_w_to_e ----
+    initial begin
+       control$front$s3_fwd_w_to_e$q = 1'h0;
+    end
+    always @(posedge control$front$s3_fwd_w_to_e$clock) begin
+       control$front$s3_fwd_w_to_e$q <= control$front$s3_fwd_w_to_e$d;
+    end
+    // ---- inlined atomik_lane_table$control$front$s3_fwd_w_to_s3 ----
+    initial begin
+       control$front$s3_fwd_w_to_s3$q = 1'h0;
+    end
+    always @(posedge control$front$s3_fwd_w_to_s3$clock) begin
+       control$front$s3_fwd_w_to_s3$q <= control$front$s3_fwd_w_to_s3$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        control$front$s1_fwd_w_to_e$clock = control$front$clock;
+        control$front$s1_fwd_w_to_s3$clock = control$front$clock;
+        control$front$s1_fwd_w_to_s2$clock = control$front$clock;
+        control$front$s1_fwd_w2_to_s2$clock = control$front$clock;
+        control$front$s1_fwd_w2_to_s1$clock = control$front$clock;
+        control$front$s2_fwd_w_to_e$clock = control$front$clock;
+        control$front$s2_fwd_w_to_s3$clock = control$front$clock;
+        control$front$s2_fwd_w_to_s2$clock = control$front$clock;
+        control$front$s2_fwd_w2_to_s2$clock = control$front$clock;
+        control$front$s3_fwd_w_to_e$clock = control$front$clock;
+        control$front$s3_fwd_w_to_s3$clock = control$front$clock;
+        control$front$s1_fwd_w_to_e$d = control$front$s1_fwd_w_to_e$q;
+        control$front$s1_fwd_w_to_s3$d = control$front$s1_fwd_w_to_s3$q;
+        control$front$s1_fwd_w_to_s2$d = control$front$s1_fwd_w_to_s2$q;
+        control$front$s1_fwd_w2_to_s2$d = control$front$s1_fwd_w2_to_s2$q;
+        control$front$s1_fwd_w2_to_s1$d = control$front$s1_fwd_w2_to_s1$q;
+        control$front$s2_fwd_w_to_e$d = control$front$s2_fwd_w_to_e$q;
+        control$front$s2_fwd_w_to_s3$d = control$front$s2_fwd_w_to_s3$q;
+        control$front$s2_fwd_w_to_s2$d = control$front$s2_fwd_w_to_s2$q;
+        control$front$s2_fwd_w2_to_s2$d = control$front$s2_fwd_w2_to_s2$q;
+        control$front$s3_fwd_w_to_e$d = control$front$s3_fwd_w_to_e$q;
+        control$front$s3_fwd_w_to_s3$d = control$front$s3_fwd_w_to_s3$q;
+        control$front$s1$clock = control$front$clock;
+        control$front$s2$clock = control$front$clock;
+        control$front$s3$clock = control$front$clock;
+        control$front$s1$flush = control$front$flush;
+        control$front$s2$flush = control$front$flush;
+        control$front$s3$flush = control$front$flush;
+        control$front$dec$op = control$front$op;
+        control$front$s1$in_valid = control$front$accept;
+        control$front$s1$in_addr = control$front$addr;
+        control$front$s1$in_data = control$front$data_in;
+        control$front$s1$in_flags = control$front$dec$flags;
+        control$front$s1$probe_addr = control$front$addr;
+        control$front$s2$probe_addr = control$front$addr;
+        control$front$s3$probe_addr = control$front$addr;
+        control$front$s1_fwd_w_to_e$d = control$front$s1$probe_hit;
+        control$front$s1_fwd_w_to_s3$d = control$front$s2$probe_hit;
+        control$front$s1_fwd_w_to_s2$d = control$front$s3$probe_hit;
+        control$front$s1_fwd_w2_to_s2$d = control$front$e_hit;
+        control$front$s1_fwd_w2_to_s1$d = control$front$w_hit;
+        control$front$s2_fwd_w_to_e$d = control$front$s1_fwd_w_to_e$q;
+        control$front$s2_fwd_w_to_s3$d = control$front$s1_fwd_w_to_s3$q;
+        control$front$s2_fwd_w_to_s2$d = control$front$s1_fwd_w_to_s2$q;
+        control$front$s2_fwd_w2_to_s2$d = control$front$s1_fwd_w2_to_s2$q;
+        control$front$s3_fwd_w_to_e$d = control$front$s2_fwd_w_to_e$q;
+        control$front$s3_fwd_w_to_s3$d = control$front$s2_fwd_w_to_s3$q;
+        control$front$s2$in_valid = control$front$s1$valid;
+        control$front$s2$in_addr = control$front$s1$addr;
+        control$front$s2$in_data = control$front$s1$data;
+        control$front$s2$in_flags = control$front$s1$flags;
+        control$front$s3$in_valid = control$front$s2$valid;
+        control$front$s3$in_addr = control$front$s2$addr;
+        control$front$s3$in_data = control$front$s2$data;
+        control$front$s3$in_flags = control$front$s2$flags;
+        control$front$valid = control$front$s3$valid;
+        control$front$op_addr = control$front$s3$addr;
+        control$front$data = control$front$s3$data;
+        control$front$flags = control$front$s3$flags;
+        control$front$fwd_w2_to_s1 = control$front$s1_fwd_w2_to_s1$q;
+        control$front$fwd_w2_to_s2 = control$front$s2_fwd_w2_to_s2$q;
+        control$front$fwd_w_to_s2 = control$front$s2_fwd_w_to_s2$q;
+        control$front$fwd_w_to_s3 = control$front$s3_fwd_w_to_s3$q;
+        control$front$fwd_w_to_e = control$front$s3_fwd_w_to_e$q;
+    end
+    
+    // ---- inlined atomik_lane_table$control$merge ----
+    
+    
+    // Stub signals
+    reg  [63:0] control$merge$s2_b_r$d;
+    reg  [63:0] control$merge$s2_b_r$q;
+    reg  control$merge$s2_b_r$clock;
+    reg  [63:0] control$merge$s2_b_y$d;
+    reg  [63:0] control$merge$s2_b_y$q;
+    reg  control$merge$s2_b_y$clock;
+    reg  [63:0] control$merge$s3_b_r$d;
+    reg  [63:0] control$merge$s3_b_r$q;
+    reg  control$merge$s3_b_r$clock;
+    reg  [63:0] control$merge$s3_b_y$d;
+    reg  [63:0] control$merge$s3_b_y$q;
+    reg  control$merge$s3_b_y$clock;
+    
+    // Local signals
+    reg  [63:0] control$merge$b1_r;
+    reg  [63:0] control$merge$b1_y;
+    reg  [63:0] control$merge$b2_r;
+    reg  [63:0] control$merge$b2_y;
+    
+    // Sub module instances
+    // ---- inlined atomik_lane_table$control$merge$s2_b_r ----
+    initial begin
+       control$merge$s2_b_r$q = 64'h0;
+    end
+    always @(posedge control$merge$s2_b_r$clock) begin
+       control$merge$s2_b_r$q <= control$merge$s2_b_r$d;
+    end
+    // ---- inlined atomik_lane_table$control$merge$s2_b_y ----
+    initial begin
+       control$merge$s2_b_y$q = 64'h0;
+    end
+    always @(posedge control$merge$s2_b_y$clock) begin
+       control$merge$s2_b_y$q <= control$merge$s2_b_y$d;
+    end
+    // ---- inlined atomik_lane_table$control$merge$s3_b_r ----
+    initial begin
+       control$merge$s3_b_r$q = 64'h0;
+    end
+    always @(posedge control$merge$s3_b_r$clock) begin
+       control$merge$s3_b_r$q <= control$merge$s3_b_r$d;
+    end
+    // ---- inlined atomik_lane_table$control$merge$s3_b_y ----
+    initial begin
+       control$merge$s3_b_y$q = 64'h0;
+    end
+    always @(posedge control$merge$s3_b_y$clock) begin
+       control$merge$s3_b_y$q <= control$merge$s3_b_y$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        control$merge$s2_b_r$clock = control$merge$clock;
+        control$merge$s2_b_y$clock = control$merge$clock;
+        control$merge$s3_b_r$clock = control$merge$clock;
+        control$merge$s3_b_y$clock = control$merge$clock;
+        control$merge$s2_b_r$d = control$merge$s2_b_r$q;
+        control$merge$s2_b_y$d = control$merge$s2_b_y$q;
+        control$merge$s3_b_r$d = control$merge$s3_b_r$q;
+        control$merge$s3_b_y$d = control$merge$s3_b_y$q;
+        control$merge$b1_r = control$merge$read_r;
+        control$merge$b1_y = control$merge$read_y;
+        if (control$merge$fwd_w2_to_s1) begin
+            control$merge$b1_r = control$merge$w2_r;
+            control$merge$b1_y = control$merge$w2_y;
+        end
+        control$merge$s2_b_r$d = control$merge$b1_r;
+        control$merge$s2_b_y$d = control$merge$b1_y;
+        control$merge$b2_r = control$merge$s2_b_r$q;
+        control$merge$b2_y = control$merge$s2_b_y$q;
+        if (control$merge$fwd_w2_to_s2) begin
+            control$merge$b2_r = control$merge$w2_r;
+            control$merge$b2_y = control$merge$w2_y;
+        end
+        if (control$merge$fwd_w_to_s2) begin
+            control$merge$b2_r = control$merge$w_r;
+            control$merge$b2_y = control$merge$w_y;
+        end
+        control$merge$s3_b_r$d = control$merge$b2_r;
+        control$merge$s3_b_y$d = control$merge$b2_y;
+        control$merge$base_r = control$merge$s3_b_r$q;
+        control$merge$base_y = control$merge$s3_b_y$q;
+        if (control$merge$fwd_w_to_s3) begin
+            control$merge$base_r = control$merge$w_r;
+            control$merge$base_y = control$merge$w_y;
+        end
+    end
+    
+    // ---- inlined atomik_lane_table$control$exec ----
+    
+    
+    // Stub signals
+    reg  control$exec$probe$valid;
+    reg  [7:0] control$exec$probe$stage_addr;
+    reg  [7:0] control$exec$probe$addr;
+    reg  control$exec$probe$hit;
+    reg  control$exec$select$clock;
+    reg  control$exec$select$in_valid;
+    reg  control$exec$select$in_fwd_w_to_e;
+    reg  control$exec$select$in_take_d;
+    reg  control$exec$select$in_accum;
+    reg  control$exec$select$in_keep;
+    reg  control$exec$select$in_hold_r;
+    reg  control$exec$select$lanes_in_load;
+    reg  [63:0] control$exec$select$w_r;
+    reg  [63:0] control$exec$select$w_s;
+    reg  [63:0] control$exec$select$w_view;
+    reg  [63:0] control$exec$select$base_r;
+    reg  [63:0] control$exec$select$base_s;
+    reg  [63:0] control$exec$select$base_view;
+    reg  [63:0] control$exec$select$data;
+    reg  [63:0] control$exec$select$lanes;
+    reg  [63:0] control$exec$select$new_r;
+    reg  [63:0] control$exec$select$new_s;
+    reg  control$exec$e_valid$d;
+    reg  control$exec$e_valid$q;
+    reg  control$exec$e_valid$clock;
+    reg  [7:0] control$exec$e_addr$d;
+    reg  [7:0] control$exec$e_addr$q;
+    reg  control$exec$e_addr$clock;
+    reg  [63:0] control$exec$e_data$d;
+    reg  [63:0] control$exec$e_data$q;
+    reg  control$exec$e_data$clock;
+    reg  [63:0] control$exec$e_base_r$d;
+    reg  [63:0] control$exec$e_base_r$q;
+    reg  control$exec$e_base_r$clock;
+    reg  [63:0] control$exec$e_base_s$d;
+    reg  [63:0] control$exec$e_base_s$q;
+    reg  control$exec$e_base_s$clock;
+    reg  [63:0] control$exec$e_base_view$d;
+    reg  [63:0] control$exec$e_base_view$q;
+    reg  control$exec$e_base_view$clock;
+    reg  [63:0] control$exec$e_lanes$d;
+    reg  [63:0] control$exec$e_lanes$q;
+    reg  control$exec$e_lanes$clock;
+    reg  control$exec$fwd_w_to_e$d;
+    reg  control$exec$fwd_w_to_e$q;
+    reg  control$exec$fwd_w_to_e$clock;
+    reg  control$exec$e_res$d;
+    reg  control$exec$e_res$q;
+    reg  control$exec$e_res$clock;
+    reg  control$exec$e_read$d;
+    reg  control$exec$e_read$q;
+    reg  control$exec$e_read$clock;
+    
+    // Local signals
+    reg  control$exec$v;
+    reg  [63:0] control$exec$w_view;
+    reg  [63:0] control$exec$cur_view;
+    reg  [63:0] control$exec$cur_r;
+    
+    // Sub module instances
+    // ---- inlined atomik_lane_table$control$exec$probe ----
+    
+    
+    // Update code
+    always @(*) begin
+        control$exec$probe$hit = control$exec$probe$valid & (control$exec$probe$stage_addr == control$exec$probe$addr);
+    end
+    
+    // ---- inlined atomik_lane_table$control$exec$select ----
+    
+    
+    // Constant declarations
+    localparam  control$exec$select$zero_w = 64'h0;
+    localparam  control$exec$select$ones_w = 64'hffffffffffffffff;
+    
+    // Stub signals
+    reg  control$exec$select$sel_w_r$d;
+    reg  control$exec$select$sel_w_r$q;
+    reg  control$exec$select$sel_w_r$clock;
+    reg  control$exec$select$sel_base_r$d;
+    reg  control$exec$select$sel_base_r$q;
+    reg  control$exec$select$sel_base_r$clock;
+    reg  control$exec$select$sel_w_view$d;
+    reg  control$exec$select$sel_w_view$q;
+    reg  control$exec$select$sel_w_view$clock;
+    reg  control$exec$select$sel_base_view$d;
+    reg  control$exec$select$sel_base_view$q;
+    reg  control$exec$select$sel_base_view$clock;
+    reg  control$exec$select$sel_d$d;
+    reg  control$exec$select$sel_d$q;
+    reg  control$exec$select$sel_d$clock;
+    reg  control$exec$select$keep_w$d;
+    reg  control$exec$select$keep_w$q;
+    reg  control$exec$select$keep_w$clock;
+    reg  control$exec$select$keep_base$d;
+    reg  control$exec$select$keep_base$q;
+    reg  control$exec$select$keep_base$clock;
+    reg  control$exec$select$add_d$d;
+    reg  control$exec$select$add_d$q;
+    reg  control$exec$select$add_d$clock;
+    reg  control$exec$select$add_lanes$d;
+    reg  control$exec$select$add_lanes$q;
+    reg  control$exec$select$add_lanes$clock;
+    
+    // Local signals
+    reg  [63:0] control$exec$select$m_w_r;
+    reg  [63:0] control$exec$select$m_base_r;
+    reg  [63:0] control$exec$select$m_w_view;
+    reg  [63:0] control$exec$select$m_base_view;
+    reg  [63:0] control$exec$select$m_d;
+    reg  [63:0] control$exec$select$m_keep_w;
+    reg  [63:0] control$exec$select$m_keep_base;
+    reg  [63:0] control$exec$select$m_add_d;
+    reg  [63:0] control$exec$select$m_add_lanes;
+    
+    // Sub module instances
+    // ---- inlined atomik_lane_table$control$exec$select$sel_w_r ----
+    initial begin
+       control$exec$select$sel_w_r$q = 1'h0;
+    end
+    always @(posedge control$exec$select$sel_w_r$clock) begin
+       control$exec$select$sel_w_r$q <= control$exec$select$sel_w_r$d;
+    end
+    // ---- inlined atomik_lane_table$control$exec$select$sel_base_r ----
+    initial begin
+       control$exec$select$sel_base_r$q = 1'h0;
+    end
+    always @(posedge control$exec$select$sel_base_r$clock) begin
+       control$exec$select$sel_base_r$q <= control$exec$select$sel_base_r$d;
+    end
+    // ---- inlined atomik_lane_table$control$exec$select$sel_w_view ----
+    initial begin
+       control$exec$select$sel_w_view$q = 1'h0;
+    end
+    always @(posedge control$exec$select$sel_w_view$clock) begin
+       control$exec$select$sel_w_view$q <= control$exec$select$sel_w_view$d;
+    end
+    // ---- inlined atomik_lane_table$control$exec$select$sel_base_view ----
+    initial begin
+       control$exec$select$sel_base_view$q = 1'h0;
+    end
+    always @(posedge control$exec$select$sel_base_view$clock) begin
+       control$exec$select$sel_base_view$q <= control$exec$select$sel_base_view$d;
+    end
+    // ---- inlined atomik_lane_table$control$exec$select$sel_d ----
+    initial begin
+       control$exec$select$sel_d$q = 1'h0;
+    end
+    always @(posedge control$exec$select$sel_d$clock) begin
+       control$exec$select$sel_d$q <= control$exec$select$sel_d$d;
+    end
+    // ---- inlined atomik_lane_table$control$exec$select$keep_w ----
+    initial begin
+       control$exec$select$keep_w$q = 1'h0;
+    end
+    always @(posedge control$exec$select$keep_w$clock) begin
+       control$exec$select$keep_w$q <= control$exec$select$keep_w$d;
+    end
+    // ---- inlined atomik_lane_table$control$exec$select$keep_base ----
+    initial begin
+       control$exec$select$keep_base$q = 1'h0;
+    end
+    always @(posedge control$exec$select$keep_base$clock) begin
+       control$exec$select$keep_base$q <= control$exec$select$keep_base$d;
+    end
+    // ---- inlined atomik_lane_table$control$exec$select$add_d ----
+    initial begin
+       control$exec$select$add_d$q = 1'h0;
+    end
+    always @(posedge control$exec$select$add_d$clock) begin
+       control$exec$select$add_d$q <= control$exec$select$add_d$d;
+    end
+    // ---- inlined atomik_lane_table$control$exec$select$add_lanes ----
+    initial begin
+       control$exec$select$add_lanes$q = 1'h0;
+    end
+    always @(posedge control$exec$select$add_lanes$clock) begin
+       control$exec$select$add_lanes$q <= control$exec$select$add_lanes$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        control$exec$select$sel_w_r$clock = control$exec$select$clock;
+        control$exec$select$sel_base_r$clock = control$exec$select$clock;
+        control$exec$select$sel_w_view$clock = control$exec$select$clock;
+        control$exec$select$sel_base_view$clock = control$exec$select$clock;
+        control$exec$select$sel_d$clock = control$exec$select$clock;
+        control$exec$select$keep_w$clock = control$exec$select$clock;
+        control$exec$select$keep_base$clock = control$exec$select$clock;
+        control$exec$select$add_d$clock = control$exec$select$clock;
+        control$exec$select$add_lanes$clock = control$exec$select$clock;
+        control$exec$select$sel_w_r$d = control$exec$select$sel_w_r$q;
+        control$exec$select$sel_base_r$d = control$exec$select$sel_base_r$q;
+        control$exec$select$sel_w_view$d = control$exec$select$sel_w_view$q;
+        control$exec$select$sel_base_view$d = control$exec$select$sel_base_view$q;
+        control$exec$select$sel_d$d = control$exec$select$sel_d$q;
+        control$exec$select$keep_w$d = control$exec$select$keep_w$q;
+        control$exec$select$keep_base$d = control$exec$select$keep_base$q;
+        control$exec$select$add_d$d = control$exec$select$add_d$q;
+        control$exec$select$add_lanes$d = control$exec$select$add_lanes$q;
+        control$exec$select$sel_w_r$d = control$exec$select$in_valid & control$exec$select$in_fwd_w_to_e & control$exec$select$in_hold_r;
+        control$exec$select$sel_base_r$d = control$exec$select$in_valid & ~control$exec$select$in_fwd_w_to_e & control$exec$select$in_hold_r;
+        control$exec$select$sel_w_view$d = control$exec$select$in_valid & control$exec$select$in_fwd_w_to_e & control$exec$select$in_keep;
+        control$exec$select$sel_base_view$d = control$exec$select$in_valid & ~control$exec$select$in_fwd_w_to_e & control$exec$select$in_keep;
+        control$exec$select$sel_d$d = control$exec$select$in_valid & control$exec$select$in_take_d;
+        control$exec$select$keep_w$d = control$exec$select$in_valid & control$exec$select$in_fwd_w_to_e & ~control$exec$select$in_take_d;
+        control$exec$select$keep_base$d = control$exec$select$in_valid & ~control$exec$select$in_fwd_w_to_e & ~control$exec$select$in_take_d;
+        control$exec$select$add_d$d = control$exec$select$in_valid & (control$exec$select$in_take_d | control$exec$select$in_accum);
+        control$exec$select$add_lanes$d = control$exec$select$in_valid & control$exec$select$in_take_d & control$exec$select$lanes_in_load;
+        control$exec$select$m_w_r = control$exec$select$zero_w;
+        control$exec$select$m_base_r = control$exec$select$zero_w;
+        control$exec$select$m_w_view = control$exec$select$zero_w;
+        control$exec$select$m_base_view = control$exec$select$zero_w;
+        control$exec$select$m_d = control$exec$select$zero_w;
+        control$exec$select$m_keep_w = control$exec$select$zero_w;
+        control$exec$select$m_keep_base = control$exec$select$zero_w;
+        control$exec$select$m_add_d = control$exec$select$zero_w;
+        control$exec$select$m_add_lanes = control$exec$select$zero_w;
+        if (control$exec$select$sel_w_r$q) begin
+            control$exec$select$m_w_r = control$exec$select$ones_w;
+        end
+        if (control$exec$select$sel_base_r$q) begin
+            control$exec$select$m_base_r = control$exec$select$ones_w;
+        end
+        if (control$exec$select$sel_w_view$q) begin
+            control$exec$select$m_w_view = control$exec$select$ones_w;
+        end
+        if (control$exec$select$sel_base_view$q) begin
+            control$exec$select$m_base_view = control$exec$select$ones_w;
+        end
+        if (control$exec$select$sel_d$q) begin
+            control$exec$select$m_d = control$exec$select$ones_w;
+        end
+        if (control$exec$select$keep_w$q) begin
+            control$exec$select$m_keep_w = control$exec$select$ones_w;
+        end
+        if (control$exec$select$keep_base$q) begin
+            control$exec$select$m_keep_base = control$exec$select$ones_w;
+        end
+        if (control$exec$select$add_d$q) begin
+            control$exec$select$m_add_d = control$exec$select$ones_w;
+        end
+        if (control$exec$select$add_lanes$q) begin
+            control$exec$select$m_add_lanes = control$exec$select$ones_w;
+        end
+        control$exec$select$new_r = (control$exec$select$m_w_r & control$exec$select$w_r) | (control$exec$select$m_base_r & control$exec$select$base_r) | (control$exec$select$m_w_view & control$exec$select$w_view) | (control$exec$select$m_base_view & control$exec$select$base_view) | (control$exec$select$m_d & control$exec$select$data);
+        control$exec$select$new_s = ((control$exec$select$m_keep_w & control$exec$select$w_s) | (control$exec$select$m_keep_base & control$exec$select$base_s)) ^ (control$exec$select$m_add_d & control$exec$select$data) ^ (control$exec$select$m_add_lanes & control$exec$select$lanes);
+    end
+    
+    // ---- inlined atomik_lane_table$control$exec$e_valid ----
+    initial begin
+       control$exec$e_valid$q = 1'h0;
+    end
+    always @(posedge control$exec$e_valid$clock) begin
+       control$exec$e_valid$q <= control$exec$e_valid$d;
+    end
+    // ---- inlined atomik_lane_table$control$exec$e_addr ----
+    initial begin
+       control$exec$e_addr$q = 8'h0;
+    end
+    always @(posedge control$exec$e_addr$clock) begin
+       control$exec$e_addr$q <= control$exec$e_addr$d;
+    end
+    // ---- inlined atomik_lane_table$control$exec$e_data ----
+    initial begin
+       control$exec$e_data$q = 64'h0;
+    end
+    always @(posedge control$exec$e_data$clock) begin
+       control$exec$e_data$q <= control$exec$e_data$d;
+    end
+    // ---- inlined atomik_lane_table$control$exec$e_base_r ----
+    initial begin
+       control$exec$e_base_r$q = 64'h0;
+    end
+    always @(posedge control$exec$e_base_r$clock) begin
+       control$exec$e_base_r$q <= control$exec$e_base_r$d;
+    end
+    // ---- inlined atomik_lane_table$control$exec$e_base_s ----
+    initial begin
+       control$exec$e_base_s$q = 64'h0;
+    end
+    always @(posedge control$exec$e_base_s$clock) begin
+       control$exec$e_base_s$q <= control$exec$e_base_s$d;
+    end
+    // ---- inlined atomik_lane_table$control$exec$e_base_view ----
+    initial begin
+       control$exec$e_base_view$q = 64'h0;
+    end
+    always @(posedge control$exec$e_base_view$clock) begin
+       control$exec$e_base_view$q <= control$exec$e_base_view$d;
+    end
+    // ---- inlined atomik_lane_table$control$exec$e_lanes ----
+    initial begin
+       control$exec$e_lanes$q = 64'h0;
+    end
+    always @(posedge control$exec$e_lanes$clock) begin
+       control$exec$e_lanes$q <= control$exec$e_lanes$d;
+    end
+    // ---- inlined atomik_lane_table$control$exec$fwd_w_to_e ----
+    initial begin
+       control$exec$fwd_w_to_e$q = 1'h0;
+    end
+    always @(posedge control$exec$fwd_w_to_e$clock) begin
+       control$exec$fwd_w_to_e$q <= control$exec$fwd_w_to_e$d;
+    end
+    // ---- inlined atomik_lane_table$control$exec$e_res ----
+    initial begin
+       control$exec$e_res$q = 1'h0;
+    end
+    always @(posedge control$exec$e_res$clock) begin
+       control$exec$e_res$q <= control$exec$e_res$d;
+    end
+    // ---- inlined atomik_lane_table$control$exec$e_read ----
+    initial begin
+       control$exec$e_read$q = 1'h0;
+    end
+    always @(posedge control$exec$e_read$clock) begin
+       control$exec$e_read$q <= control$exec$e_read$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        control$exec$e_valid$clock = control$exec$clock;
+        control$exec$e_addr$clock = control$exec$clock;
+        control$exec$e_data$clock = control$exec$clock;
+        control$exec$e_base_r$clock = control$exec$clock;
+        control$exec$e_base_s$clock = control$exec$clock;
+        control$exec$e_base_view$clock = control$exec$clock;
+        control$exec$e_lanes$clock = control$exec$clock;
+        control$exec$fwd_w_to_e$clock = control$exec$clock;
+        control$exec$e_res$clock = control$exec$clock;
+        control$exec$e_read$clock = control$exec$clock;
+        control$exec$e_valid$d = control$exec$e_valid$q;
+        control$exec$e_addr$d = control$exec$e_addr$q;
+        control$exec$e_data$d = control$exec$e_data$q;
+        control$exec$e_base_r$d = control$exec$e_base_r$q;
+        control$exec$e_base_s$d = control$exec$e_base_s$q;
+        control$exec$e_base_view$d = control$exec$e_base_view$q;
+        control$exec$e_lanes$d = control$exec$e_lanes$q;
+        control$exec$fwd_w_to_e$d = control$exec$fwd_w_to_e$q;
+        control$exec$e_res$d = control$exec$e_res$q;
+        control$exec$e_read$d = control$exec$e_read$q;
+        control$exec$select$clock = control$exec$clock;
+        control$exec$v = control$exec$in_valid & ~control$exec$flush;
+        control$exec$e_valid$d = control$exec$v;
+        control$exec$e_addr$d = control$exec$in_addr;
+        control$exec$e_data$d = control$exec$in_data;
+        control$exec$e_base_r$d = control$exec$in_base_r;
+        control$exec$e_base_s$d = control$exec$in_base_s;
+        control$exec$e_base_view$d = control$exec$in_base_s ^ control$exec$in_lanes;
+        control$exec$e_lanes$d = control$exec$in_lanes;
+        control$exec$fwd_w_to_e$d = control$exec$in_fwd_w_to_e;
+        control$exec$e_res$d = control$exec$v & control$exec$in_flags[5+:(1)];
+        control$exec$e_read$d = control$exec$v & control$exec$in_flags[4+:(1)];
+        control$exec$select$in_valid = control$exec$v;
+        control$exec$select$in_fwd_w_to_e = control$exec$in_fwd_w_to_e;
+        control$exec$select$in_take_d = control$exec$in_flags[0+:(1)];
+        control$exec$select$in_accum = control$exec$in_flags[1+:(1)];
+        control$exec$select$in_keep = control$exec$in_flags[2+:(1)];
+        control$exec$select$in_hold_r = control$exec$in_flags[3+:(1)];
+        control$exec$select$lanes_in_load = control$exec$lanes_in_load;
+        control$exec$w_view = control$exec$w_s ^ control$exec$e_lanes$q;
+        control$exec$select$w_r = control$exec$w_r;
+        control$exec$select$w_s = control$exec$w_s;
+        control$exec$select$w_view = control$exec$w_view;
+        control$exec$select$base_r = control$exec$e_base_r$q;
+        control$exec$select$base_s = control$exec$e_base_s$q;
+        control$exec$select$base_view = control$exec$e_base_view$q;
+        control$exec$select$data = control$exec$e_data$q;
+        control$exec$select$lanes = control$exec$e_lanes$q;
+        control$exec$new_r = control$exec$select$new_r;
+        control$exec$new_s = control$exec$select$new_s;
+        control$exec$cur_view = control$exec$e_base_view$q;
+        control$exec$cur_r = control$exec$e_base_r$q;
+        if (control$exec$fwd_w_to_e$q) begin
+            control$exec$cur_view = control$exec$w_view;
+            control$exec$cur_r = control$exec$w_r;
+        end
+        control$exec$result = control$exec$cur_view;
+        control$exec$acc = control$exec$cur_view ^ control$exec$cur_r;
+        control$exec$valid = control$exec$e_valid$q;
+        control$exec$addr = control$exec$e_addr$q;
+        control$exec$res = control$exec$e_res$q;
+        control$exec$read = control$exec$e_read$q;
+        control$exec$probe$valid = control$exec$e_valid$q;
+        control$exec$probe$stage_addr = control$exec$e_addr$q;
+        control$exec$probe$addr = control$exec$probe_addr;
+        control$exec$probe_hit = control$exec$probe$hit;
+    end
+    
+    // ---- inlined atomik_lane_table$control$store ----
+    
+    
+    // Stub signals
+    reg  control$store$probe$valid;
+    reg  [7:0] control$store$probe$stage_addr;
+    reg  [7:0] control$store$probe$addr;
+    reg  control$store$probe$hit;
+    reg  control$store$ram_r$clock;
+    reg  [7:0] control$store$ram_r$read_address;
+    reg  [63:0] control$store$ram_r$read_data;
+    reg  [7:0] control$store$ram_r$write_address;
+    reg  [63:0] control$store$ram_r$write_data;
+    reg  control$store$ram_r$write_enable;
+    reg  control$store$ram_s$clock;
+    reg  [7:0] control$store$ram_s$read_address;
+    reg  [63:0] control$store$ram_s$read_data;
+    reg  [7:0] control$store$ram_s$write_address;
+    reg  [63:0] control$store$ram_s$write_data;
+    reg  control$store$ram_s$write_enable;
+    reg  control$store$wr_valid$d;
+    reg  control$store$wr_valid$q;
+    reg  control$store$wr_valid$clock;
+    reg  [7:0] control$store$wr_addr$d;
+    reg  [7:0] control$store$wr_addr$q;
+    reg  control$store$wr_addr$clock;
+    reg  [63:0] control$store$wr_r$d;
+    reg  [63:0] control$store$wr_r$q;
+    reg  control$store$wr_r$clock;
+    reg  [63:0] control$store$wr_s$d;
+    reg  [63:0] control$store$wr_s$q;
+    reg  control$store$wr_s$clock;
+    reg  [63:0] control$store$wr2_r$d;
+    reg  [63:0] control$store$wr2_r$q;
+    reg  control$store$wr2_r$clock;
+    reg  [63:0] control$store$wr2_s$d;
+    reg  [63:0] control$store$wr2_s$q;
+    reg  control$store$wr2_s$clock;
+    
+    // Sub module instances
+    // ---- inlined atomik_lane_table$control$store$probe ----
+    
+    
+    // Update code
+    always @(*) begin
+        control$store$probe$hit = control$store$probe$valid & (control$store$probe$stage_addr == control$store$probe$addr);
+    end
+    
+    // ---- inlined atomik_lane_table$control$store$ram_r ----
+    (* no_rw_check *)
+    reg [63:0] control$store$ram_r$mem [0:255];
+    always @(posedge control$store$ram_r$clock) begin
+       if (control$store$ram_r$write_enable) begin
+          control$store$ram_r$mem[control$store$ram_r$write_address] <= control$store$ram_r$write_data;
+       end
+       control$store$ram_r$read_data <= control$store$ram_r$mem[control$store$ram_r$read_address];
+    end
+    // ---- inlined atomik_lane_table$control$store$ram_s ----
+    (* no_rw_check *)
+    reg [63:0] control$store$ram_s$mem [0:255];
+    always @(posedge control$store$ram_s$clock) begin
+       if (control$store$ram_s$write_enable) begin
+          control$store$ram_s$mem[control$store$ram_s$write_address] <= control$store$ram_s$write_data;
+       end
+       control$store$ram_s$read_data <= control$store$ram_s$mem[control$store$ram_s$read_address];
+    end
+    // ---- inlined atomik_lane_table$control$store$wr_valid ----
+    initial begin
+       control$store$wr_valid$q = 1'h0;
+    end
+    always @(posedge control$store$wr_valid$clock) begin
+       control$store$wr_valid$q <= control$store$wr_valid$d;
+    end
+    // ---- inlined atomik_lane_table$control$store$wr_addr ----
+    initial begin
+       control$store$wr_addr$q = 8'h0;
+    end
+    always @(posedge control$store$wr_addr$clock) begin
+       control$store$wr_addr$q <= control$store$wr_addr$d;
+    end
+    // ---- inlined atomik_lane_table$control$store$wr_r ----
+    initial begin
+       control$store$wr_r$q = 64'h0;
+    end
+    always @(posedge control$store$wr_r$clock) begin
+       control$store$wr_r$q <= control$store$wr_r$d;
+    end
+    // ---- inlined atomik_lane_table$control$store$wr_s ----
+    initial begin
+       control$store$wr_s$q = 64'h0;
+    end
+    always @(posedge control$store$wr_s$clock) begin
+       control$store$wr_s$q <= control$store$wr_s$d;
+    end
+    // ---- inlined atomik_lane_table$control$store$wr2_r ----
+    initial begin
+       control$store$wr2_r$q = 64'h0;
+    end
+    always @(posedge control$store$wr2_r$clock) begin
+       control$store$wr2_r$q <= control$store$wr2_r$d;
+    end
+    // ---- inlined atomik_lane_table$control$store$wr2_s ----
+    initial begin
+       control$store$wr2_s$q = 64'h0;
+    end
+    always @(posedge control$store$wr2_s$clock) begin
+       control$store$wr2_s$q <= control$store$wr2_s$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        control$store$wr_valid$clock = control$store$clock;
+        control$store$wr_addr$clock = control$store$clock;
+        control$store$wr_r$clock = control$store$clock;
+        control$store$wr_s$clock = control$store$clock;
+        control$store$wr2_r$clock = control$store$clock;
+        control$store$wr2_s$clock = control$store$clock;
+        control$store$wr_valid$d = control$store$wr_valid$q;
+        control$store$wr_addr$d = control$store$wr_addr$q;
+        control$store$wr_r$d = control$store$wr_r$q;
+        control$store$wr_s$d = control$store$wr_s$q;
+        control$store$wr2_r$d = control$store$wr2_r$q;
+        control$store$wr2_s$d = control$store$wr2_s$q;
+        control$store$ram_r$clock = control$store$clock;
+        control$store$ram_s$clock = control$store$clock;
+        control$store$ram_r$read_address = control$store$read_address;
+        control$store$ram_s$read_address = control$store$read_address;
+        control$store$read_r = control$store$ram_r$read_data;
+        control$store$read_s = control$store$ram_s$read_data;
+        control$store$wr_valid$d = (control$store$in_valid | control$store$clearing) & ~control$store$flush;
+        control$store$wr_addr$d = control$store$in_addr;
+        if (control$store$clearing) begin
+            control$store$wr_addr$d = control$store$clear_addr;
+        end
+        control$store$wr_r$d = control$store$in_r;
+        control$store$wr_s$d = control$store$in_s;
+        control$store$ram_r$write_enable = control$store$wr_valid$q;
+        control$store$ram_r$write_address = control$store$wr_addr$q;
+        control$store$ram_r$write_data = control$store$wr_r$q;
+        control$store$ram_s$write_enable = control$store$wr_valid$q;
+        control$store$ram_s$write_address = control$store$wr_addr$q;
+        control$store$ram_s$write_data = control$store$wr_s$q;
+        control$store$wr2_r$d = control$store$wr_r$q;
+        control$store$wr2_s$d = control$store$wr_s$q;
+        control$store$w_r = control$store$wr_r$q;
+        control$store$w_s = control$store$wr_s$q;
+        control$store$w2_r = control$store$wr2_r$q;
+        control$store$w2_s = control$store$wr2_s$q;
+        control$store$probe$valid = control$store$wr_valid$q;
+        control$store$probe$stage_addr = control$store$wr_addr$q;
+        control$store$probe$addr = control$store$probe_addr;
+        control$store$probe_hit = control$store$probe$hit;
+    end
+    
+    // ---- inlined atomik_lane_table$control$result_stage ----
+    
+    
+    // Stub signals
+    reg  control$result_stage$o_valid$d;
+    reg  control$result_stage$o_valid$q;
+    reg  control$result_stage$o_valid$clock;
+    reg  control$result_stage$o_read$d;
+    reg  control$result_stage$o_read$q;
+    reg  control$result_stage$o_read$clock;
+    reg  [63:0] control$result_stage$o_result$d;
+    reg  [63:0] control$result_stage$o_result$q;
+    reg  control$result_stage$o_result$clock;
+    reg  [63:0] control$result_stage$o_acc$d;
+    reg  [63:0] control$result_stage$o_acc$q;
+    reg  control$result_stage$o_acc$clock;
+    reg  control$result_stage$f_valid$d;
+    reg  control$result_stage$f_valid$q;
+    reg  control$result_stage$f_valid$clock;
+    reg  [63:0] control$result_stage$f_result$d;
+    reg  [63:0] control$result_stage$f_result$q;
+    reg  control$result_stage$f_result$clock;
+    reg  control$result_stage$f_clean$d;
+    reg  control$result_stage$f_clean$q;
+    reg  control$result_stage$f_clean$clock;
+    
+    // Sub module instances
+    // ---- inlined atomik_lane_table$control$result_stage$o_valid ----
+    initial begin
+       control$result_stage$o_valid$q = 1'h0;
+    end
+    always @(posedge control$result_stage$o_valid$clock) begin
+       control$result_stage$o_valid$q <= control$result_stage$o_valid$d;
+    end
+    // ---- inlined atomik_lane_table$control$result_stage$o_read ----
+    initial begin
+       control$result_stage$o_read$q = 1'h0;
+    end
+    always @(posedge control$result_stage$o_read$clock) begin
+       control$result_stage$o_read$q <= control$result_stage$o_read$d;
+    end
+    // ---- inlined atomik_lane_table$control$result_stage$o_result ----
+    initial begin
+       control$result_stage$o_result$q = 64'h0;
+    end
+    always @(posedge control$result_stage$o_result$clock) begin
+       control$result_stage$o_result$q <= control$result_stage$o_result$d;
+    end
+    // ---- inlined atomik_lane_table$control$result_stage$o_acc ----
+    initial begin
+       control$result_stage$o_acc$q = 64'h0;
+    end
+    always @(posedge control$result_stage$o_acc$clock) begin
+       control$result_stage$o_acc$q <= control$result_stage$o_acc$d;
+    end
+    // ---- inlined atomik_lane_table$control$result_stage$f_valid ----
+    initial begin
+       control$result_stage$f_valid$q = 1'h0;
+    end
+    always @(posedge control$result_stage$f_valid$clock) begin
+       control$result_stage$f_valid$q <= control$result_stage$f_valid$d;
+    end
+    // ---- inlined atomik_lane_table$control$result_stage$f_result ----
+    initial begin
+       control$result_stage$f_result$q = 64'h0;
+    end
+    always @(posedge control$result_stage$f_result$clock) begin
+       control$result_stage$f_result$q <= control$result_stage$f_result$d;
+    end
+    // ---- inlined atomik_lane_table$control$result_stage$f_clean ----
+    initial begin
+       control$result_stage$f_clean$q = 1'h0;
+    end
+    always @(posedge control$result_stage$f_clean$clock) begin
+       control$result_stage$f_clean$q <= control$result_stage$f_clean$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        control$result_stage$o_valid$clock = control$result_stage$clock;
+        control$result_stage$o_read$clock = control$result_stage$clock;
+        control$result_stage$o_result$clock = control$result_stage$clock;
+        control$result_stage$o_acc$clock = control$result_stage$clock;
+        control$result_stage$f_valid$clock = control$result_stage$clock;
+        control$result_stage$f_result$clock = control$result_stage$clock;
+        control$result_stage$f_clean$clock = control$result_stage$clock;
+        control$result_stage$o_valid$d = control$result_stage$o_valid$q;
+        control$result_stage$o_read$d = control$result_stage$o_read$q;
+        control$result_stage$o_result$d = control$result_stage$o_result$q;
+        control$result_stage$o_acc$d = control$result_stage$o_acc$q;
+        control$result_stage$f_valid$d = control$result_stage$f_valid$q;
+        control$result_stage$f_result$d = control$result_stage$f_result$q;
+        control$result_stage$f_clean$d = control$result_stage$f_clean$q;
+        control$result_stage$o_valid$d = control$result_stage$in_valid & ~control$result_stage$flush;
+        control$result_stage$o_read$d = control$result_stage$in_read;
+        control$result_stage$o_result$d = control$result_stage$in_result;
+        control$result_stage$o_acc$d = control$result_stage$in_acc;
+        control$result_stage$f_valid$d = control$result_stage$o_valid$q & ~control$result_stage$flush;
+        control$result_stage$f_result$d = control$result_stage$o_result$q;
+        control$result_stage$f_clean$d = control$result_stage$o_read$q & ~|control$result_stage$o_acc$q;
+        control$result_stage$result_valid = control$result_stage$f_valid$q;
+        control$result_stage$result = control$result_stage$f_result$q;
+        control$result_stage$result_clean = control$result_stage$f_clean$q;
+    end
+    
+    
+    // Update code
+    always @(*) begin
+        control$sweep$clock = control$clock;
+        control$front$clock = control$clock;
+        control$merge$clock = control$clock;
+        control$exec$clock = control$clock;
+        control$store$clock = control$clock;
+        control$result_stage$clock = control$clock;
+        control$sweep$reset = control$reset;
+        control$front$flush = control$reset;
+        control$exec$flush = control$reset;
+        control$store$flush = control$reset;
+        control$result_stage$flush = control$reset;
+        control$clearing = control$sweep$clearing;
+        control$clear_addr = control$sweep$clear_addr;
+        control$ready = ~control$sweep$clearing & ~control$reset;
+        control$accept = control$op_valid & ~control$sweep$clearing & ~control$reset;
+        control$store$read_address = control$addr;
+        control$front$accept = control$accept;
+        control$front$op = control$op;
+        control$front$addr = control$addr;
+        control$front$data_in = control$data_in;
+        control$merge$read_r = control$store$read_r;
+        control$merge$read_y = control$store$read_s;
+        control$merge$w_r = control$store$w_r;
+        control$merge$w_y = control$store$w_s;
+        control$merge$w2_r = control$store$w2_r;
+        control$merge$w2_y = control$store$w2_s;
+        control$merge$fwd_w2_to_s1 = control$front$fwd_w2_to_s1;
+        control$merge$fwd_w2_to_s2 = control$front$fwd_w2_to_s2;
+        control$merge$fwd_w_to_s2 = control$front$fwd_w_to_s2;
+        control$merge$fwd_w_to_s3 = control$front$fwd_w_to_s3;
+        control$front$e_hit = control$exec$probe_hit;
+        control$front$w_hit = control$store$probe_hit;
+        control$exec$probe_addr = control$addr;
+        control$store$probe_addr = control$addr;
+        control$exec$in_valid = control$front$valid;
+        control$exec$in_addr = control$front$op_addr;
+        control$exec$in_data = control$front$data;
+        control$exec$in_flags = control$front$flags;
+        control$exec$in_fwd_w_to_e = control$front$fwd_w_to_e;
+        control$exec$in_base_r = control$merge$base_r;
+        control$exec$in_base_s = control$merge$base_y;
+        control$exec$in_lanes = control$lane_sum;
+        control$exec$lanes_in_load = control$lanes_in_load;
+        control$exec$w_r = control$store$w_r;
+        control$exec$w_s = control$store$w_s;
+        control$store$in_valid = control$exec$valid;
+        control$store$in_addr = control$exec$addr;
+        control$store$in_r = control$exec$new_r;
+        control$store$in_s = control$exec$new_s;
+        control$store$clearing = control$sweep$clearing;
+        control$store$clear_addr = control$sweep$clear_addr;
+        control$result_stage$in_valid = control$exec$res;
+        control$result_stage$in_read = control$exec$read;
+        control$result_stage$in_result = control$exec$result;
+        control$result_stage$in_acc = control$exec$acc;
+        control$result_valid = control$result_stage$result_valid;
+        control$result = control$result_stage$result;
+        control$result_clean = control$result_stage$result_clean;
     end
     
     // ---- inlined atomik_lane_table$lane0 ----
     
     
-    // Constant declarations
-    localparam  lane0$zero_w = 64'h0;
-    
     // Stub signals
-    reg  lane0$ram_acc$clock;
-    reg  [7:0] lane0$ram_acc$read_address;
-    reg  [63:0] lane0$ram_acc$read_data;
-    reg  [7:0] lane0$ram_acc$write_address;
-    reg  [63:0] lane0$ram_acc$write_data;
-    reg  lane0$ram_acc$write_enable;
-    reg  lane0$ram_view$clock;
-    reg  [7:0] lane0$ram_view$read_address;
-    reg  [63:0] lane0$ram_view$read_data;
-    reg  [7:0] lane0$ram_view$write_address;
-    reg  [63:0] lane0$ram_view$write_data;
-    reg  lane0$ram_view$write_enable;
-    reg  lane0$s1_valid$d;
-    reg  lane0$s1_valid$q;
-    reg  lane0$s1_valid$clock;
-    reg  [7:0] lane0$s1_addr$d;
-    reg  [7:0] lane0$s1_addr$q;
-    reg  lane0$s1_addr$clock;
-    reg  [63:0] lane0$s1_delta$d;
-    reg  [63:0] lane0$s1_delta$q;
-    reg  lane0$s1_delta$clock;
-    reg  lane0$s1_h1$d;
-    reg  lane0$s1_h1$q;
-    reg  lane0$s1_h1$clock;
-    reg  lane0$s1_h2$d;
-    reg  lane0$s1_h2$q;
-    reg  lane0$s1_h2$clock;
-    reg  lane0$s1_h3$d;
-    reg  lane0$s1_h3$q;
-    reg  lane0$s1_h3$clock;
-    reg  lane0$e_valid$d;
-    reg  lane0$e_valid$q;
-    reg  lane0$e_valid$clock;
-    reg  [7:0] lane0$e_addr$d;
-    reg  [7:0] lane0$e_addr$q;
-    reg  lane0$e_addr$clock;
-    reg  [63:0] lane0$e_delta$d;
-    reg  [63:0] lane0$e_delta$q;
-    reg  lane0$e_delta$clock;
-    reg  [63:0] lane0$e_base$d;
-    reg  [63:0] lane0$e_base$q;
-    reg  lane0$e_base$clock;
-    reg  lane0$e_h1$d;
-    reg  lane0$e_h1$q;
-    reg  lane0$e_h1$clock;
-    reg  lane0$e_h2$d;
-    reg  lane0$e_h2$q;
-    reg  lane0$e_h2$clock;
-    reg  lane0$v_g1$d;
-    reg  lane0$v_g1$q;
-    reg  lane0$v_g1$clock;
-    reg  lane0$v_g2$d;
-    reg  lane0$v_g2$q;
-    reg  lane0$v_g2$clock;
-    reg  lane0$v_g3$d;
-    reg  lane0$v_g3$q;
-    reg  lane0$v_g3$clock;
-    reg  lane0$v_h1$d;
-    reg  lane0$v_h1$q;
-    reg  lane0$v_h1$clock;
-    reg  lane0$v_h2$d;
-    reg  lane0$v_h2$q;
-    reg  lane0$v_h2$clock;
-    reg  [63:0] lane0$v_base$d;
-    reg  [63:0] lane0$v_base$q;
-    reg  lane0$v_base$clock;
-    reg  [63:0] lane0$v_out$d;
-    reg  [63:0] lane0$v_out$q;
-    reg  lane0$v_out$clock;
-    reg  lane0$w_valid$d;
-    reg  lane0$w_valid$q;
-    reg  lane0$w_valid$clock;
-    reg  [7:0] lane0$w_addr$d;
-    reg  [7:0] lane0$w_addr$q;
-    reg  lane0$w_addr$clock;
-    reg  [63:0] lane0$w_acc$d;
-    reg  [63:0] lane0$w_acc$q;
-    reg  lane0$w_acc$clock;
-    reg  [63:0] lane0$w2_acc$d;
-    reg  [63:0] lane0$w2_acc$q;
-    reg  lane0$w2_acc$clock;
-    
-    // Local signals
-    reg  [63:0] lane0$cur;
+    reg  lane0$accum$clock;
+    reg  lane0$accum$flush;
+    reg  lane0$accum$clear;
+    reg  [7:0] lane0$accum$clear_addr;
+    reg  lane0$accum$valid;
+    reg  [7:0] lane0$accum$addr;
+    reg  [63:0] lane0$accum$delta;
+    reg  lane0$accum$s1_valid;
+    reg  [7:0] lane0$accum$s1_addr;
+    reg  lane0$accum$e_valid;
+    reg  [7:0] lane0$accum$e_addr;
+    reg  lane0$accum$w_valid;
+    reg  [7:0] lane0$accum$w_addr;
+    reg  [63:0] lane0$accum$w_acc;
+    reg  [63:0] lane0$accum$w2_acc;
+    reg  lane0$control_view$clock;
+    reg  [7:0] lane0$control_view$view_addr;
+    reg  lane0$control_view$s1_valid;
+    reg  [7:0] lane0$control_view$s1_addr;
+    reg  lane0$control_view$e_valid;
+    reg  [7:0] lane0$control_view$e_addr;
+    reg  lane0$control_view$w_valid;
+    reg  [7:0] lane0$control_view$w_addr;
+    reg  [63:0] lane0$control_view$w_acc;
+    reg  [63:0] lane0$control_view$w2_acc;
+    reg  [63:0] lane0$control_view$view;
     
     // Sub module instances
-    // ---- inlined atomik_lane_table$lane0$ram_acc ----
+    // ---- inlined atomik_lane_table$lane0$accum ----
+    
+    
+    // Constant declarations
+    localparam  lane0$accum$zero_w = 64'h0;
+    
+    // Stub signals
+    reg  lane0$accum$ram_acc$clock;
+    reg  [7:0] lane0$accum$ram_acc$read_address;
+    reg  [63:0] lane0$accum$ram_acc$read_data;
+    reg  [7:0] lane0$accum$ram_acc$write_address;
+    reg  [63:0] lane0$accum$ram_acc$write_data;
+    reg  lane0$accum$ram_acc$write_enable;
+    reg  lane0$accum$match_w_to_e$valid;
+    reg  [7:0] lane0$accum$match_w_to_e$stage_addr;
+    reg  [7:0] lane0$accum$match_w_to_e$addr;
+    reg  lane0$accum$match_w_to_e$hit;
+    reg  lane0$accum$match_w2_to_e$valid;
+    reg  [7:0] lane0$accum$match_w2_to_e$stage_addr;
+    reg  [7:0] lane0$accum$match_w2_to_e$addr;
+    reg  lane0$accum$match_w2_to_e$hit;
+    reg  lane0$accum$match_w2_to_s1$valid;
+    reg  [7:0] lane0$accum$match_w2_to_s1$stage_addr;
+    reg  [7:0] lane0$accum$match_w2_to_s1$addr;
+    reg  lane0$accum$match_w2_to_s1$hit;
+    reg  lane0$accum$r_s1_valid$d;
+    reg  lane0$accum$r_s1_valid$q;
+    reg  lane0$accum$r_s1_valid$clock;
+    reg  [7:0] lane0$accum$r_s1_addr$d;
+    reg  [7:0] lane0$accum$r_s1_addr$q;
+    reg  lane0$accum$r_s1_addr$clock;
+    reg  [63:0] lane0$accum$s1_delta$d;
+    reg  [63:0] lane0$accum$s1_delta$q;
+    reg  lane0$accum$s1_delta$clock;
+    reg  lane0$accum$s1_fwd_w_to_e$d;
+    reg  lane0$accum$s1_fwd_w_to_e$q;
+    reg  lane0$accum$s1_fwd_w_to_e$clock;
+    reg  lane0$accum$s1_fwd_w2_to_e$d;
+    reg  lane0$accum$s1_fwd_w2_to_e$q;
+    reg  lane0$accum$s1_fwd_w2_to_e$clock;
+    reg  lane0$accum$s1_fwd_w2_to_s1$d;
+    reg  lane0$accum$s1_fwd_w2_to_s1$q;
+    reg  lane0$accum$s1_fwd_w2_to_s1$clock;
+    reg  lane0$accum$r_e_valid$d;
+    reg  lane0$accum$r_e_valid$q;
+    reg  lane0$accum$r_e_valid$clock;
+    reg  [7:0] lane0$accum$r_e_addr$d;
+    reg  [7:0] lane0$accum$r_e_addr$q;
+    reg  lane0$accum$r_e_addr$clock;
+    reg  [63:0] lane0$accum$e_delta$d;
+    reg  [63:0] lane0$accum$e_delta$q;
+    reg  lane0$accum$e_delta$clock;
+    reg  [63:0] lane0$accum$e_base$d;
+    reg  [63:0] lane0$accum$e_base$q;
+    reg  lane0$accum$e_base$clock;
+    reg  lane0$accum$e_fwd_w_to_e$d;
+    reg  lane0$accum$e_fwd_w_to_e$q;
+    reg  lane0$accum$e_fwd_w_to_e$clock;
+    reg  lane0$accum$e_fwd_w2_to_e$d;
+    reg  lane0$accum$e_fwd_w2_to_e$q;
+    reg  lane0$accum$e_fwd_w2_to_e$clock;
+    reg  lane0$accum$r_w_valid$d;
+    reg  lane0$accum$r_w_valid$q;
+    reg  lane0$accum$r_w_valid$clock;
+    reg  [7:0] lane0$accum$r_w_addr$d;
+    reg  [7:0] lane0$accum$r_w_addr$q;
+    reg  lane0$accum$r_w_addr$clock;
+    reg  [63:0] lane0$accum$r_w_acc$d;
+    reg  [63:0] lane0$accum$r_w_acc$q;
+    reg  lane0$accum$r_w_acc$clock;
+    reg  [63:0] lane0$accum$r_w2_acc$d;
+    reg  [63:0] lane0$accum$r_w2_acc$q;
+    reg  lane0$accum$r_w2_acc$clock;
+    
+    // Local signals
+    reg  [63:0] lane0$accum$cur;
+    
+    // Sub module instances
+    // ---- inlined atomik_lane_table$lane0$accum$ram_acc ----
     (* no_rw_check *)
-    reg [63:0] lane0$ram_acc$mem [0:255];
-    always @(posedge lane0$ram_acc$clock) begin
-       if (lane0$ram_acc$write_enable) begin
-          lane0$ram_acc$mem[lane0$ram_acc$write_address] <= lane0$ram_acc$write_data;
+    reg [63:0] lane0$accum$ram_acc$mem [0:255];
+    always @(posedge lane0$accum$ram_acc$clock) begin
+       if (lane0$accum$ram_acc$write_enable) begin
+          lane0$accum$ram_acc$mem[lane0$accum$ram_acc$write_address] <= lane0$accum$ram_acc$write_data;
        end
-       lane0$ram_acc$read_data <= lane0$ram_acc$mem[lane0$ram_acc$read_address];
+       lane0$accum$ram_acc$read_data <= lane0$accum$ram_acc$mem[lane0$accum$ram_acc$read_address];
     end
-    // ---- inlined atomik_lane_table$lane0$ram_view ----
-    (* no_rw_check *)
-    reg [63:0] lane0$ram_view$mem [0:255];
-    always @(posedge lane0$ram_view$clock) begin
-       if (lane0$ram_view$write_enable) begin
-          lane0$ram_view$mem[lane0$ram_view$write_address] <= lane0$ram_view$write_data;
-       end
-       lane0$ram_view$read_data <= lane0$ram_view$mem[lane0$ram_view$read_address];
+    // ---- inlined atomik_lane_table$lane0$accum$match_w_to_e ----
+    
+    
+    // Update code
+    always @(*) begin
+        lane0$accum$match_w_to_e$hit = lane0$accum$match_w_to_e$valid & (lane0$accum$match_w_to_e$stage_addr == lane0$accum$match_w_to_e$addr);
     end
-    // ---- inlined atomik_lane_table$lane0$s1_valid ----
+    
+    // ---- inlined atomik_lane_table$lane0$accum$match_w2_to_e ----
+    
+    
+    // Update code
+    always @(*) begin
+        lane0$accum$match_w2_to_e$hit = lane0$accum$match_w2_to_e$valid & (lane0$accum$match_w2_to_e$stage_addr == lane0$accum$match_w2_to_e$addr);
+    end
+    
+    // ---- inlined atomik_lane_table$lane0$accum$match_w2_to_s1 ----
+    
+    
+    // Update code
+    always @(*) begin
+        lane0$accum$match_w2_to_s1$hit = lane0$accum$match_w2_to_s1$valid & (lane0$accum$match_w2_to_s1$stage_addr == lane0$accum$match_w2_to_s1$addr);
+    end
+    
+    // ---- inlined atomik_lane_table$lane0$accum$r_s1_valid ----
     initial begin
-       lane0$s1_valid$q = 1'h0;
+       lane0$accum$r_s1_valid$q = 1'h0;
     end
-    always @(posedge lane0$s1_valid$clock) begin
-       lane0$s1_valid$q <= lane0$s1_valid$d;
+    always @(posedge lane0$accum$r_s1_valid$clock) begin
+       lane0$accum$r_s1_valid$q <= lane0$accum$r_s1_valid$d;
     end
-    // ---- inlined atomik_lane_table$lane0$s1_addr ----
+    // ---- inlined atomik_lane_table$lane0$accum$r_s1_addr ----
     initial begin
-       lane0$s1_addr$q = 8'h0;
+       lane0$accum$r_s1_addr$q = 8'h0;
     end
-    always @(posedge lane0$s1_addr$clock) begin
-       lane0$s1_addr$q <= lane0$s1_addr$d;
+    always @(posedge lane0$accum$r_s1_addr$clock) begin
+       lane0$accum$r_s1_addr$q <= lane0$accum$r_s1_addr$d;
     end
-    // ---- inlined atomik_lane_table$lane0$s1_delta ----
+    // ---- inlined atomik_lane_table$lane0$accum$s1_delta ----
     initial begin
-       lane0$s1_delta$q = 64'h0;
+       lane0$accum$s1_delta$q = 64'h0;
     end
-    always @(posedge lane0$s1_delta$clock) begin
-       lane0$s1_delta$q <= lane0$s1_delta$d;
+    always @(posedge lane0$accum$s1_delta$clock) begin
+       lane0$accum$s1_delta$q <= lane0$accum$s1_delta$d;
     end
-    // ---- inlined atomik_lane_table$lane0$s1_h1 ----
+    // ---- inlined atomik_lane_table$lane0$accum$s1_fwd_w_to_e ----
     initial begin
-       lane0$s1_h1$q = 1'h0;
+       lane0$accum$s1_fwd_w_to_e$q = 1'h0;
     end
-    always @(posedge lane0$s1_h1$clock) begin
-       lane0$s1_h1$q <= lane0$s1_h1$d;
+    always @(posedge lane0$accum$s1_fwd_w_to_e$clock) begin
+       lane0$accum$s1_fwd_w_to_e$q <= lane0$accum$s1_fwd_w_to_e$d;
     end
-    // ---- inlined atomik_lane_table$lane0$s1_h2 ----
+    // ---- inlined atomik_lane_table$lane0$accum$s1_fwd_w2_to_e ----
     initial begin
-       lane0$s1_h2$q = 1'h0;
+       lane0$accum$s1_fwd_w2_to_e$q = 1'h0;
     end
-    always @(posedge lane0$s1_h2$clock) begin
-       lane0$s1_h2$q <= lane0$s1_h2$d;
+    always @(posedge lane0$accum$s1_fwd_w2_to_e$clock) begin
+       lane0$accum$s1_fwd_w2_to_e$q <= lane0$accum$s1_fwd_w2_to_e$d;
     end
-    // ---- inlined atomik_lane_table$lane0$s1_h3 ----
+    // ---- inlined atomik_lane_table$lane0$accum$s1_fwd_w2_to_s1 ----
     initial begin
-       lane0$s1_h3$q = 1'h0;
+       lane0$accum$s1_fwd_w2_to_s1$q = 1'h0;
     end
-    always @(posedge lane0$s1_h3$clock) begin
-       lane0$s1_h3$q <= lane0$s1_h3$d;
+    always @(posedge lane0$accum$s1_fwd_w2_to_s1$clock) begin
+       lane0$accum$s1_fwd_w2_to_s1$q <= lane0$accum$s1_fwd_w2_to_s1$d;
     end
-    // ---- inlined atomik_lane_table$lane0$e_valid ----
+    // ---- inlined atomik_lane_table$lane0$accum$r_e_valid ----
     initial begin
-       lane0$e_valid$q = 1'h0;
+       lane0$accum$r_e_valid$q = 1'h0;
     end
-    always @(posedge lane0$e_valid$clock) begin
-       lane0$e_valid$q <= lane0$e_valid$d;
+    always @(posedge lane0$accum$r_e_valid$clock) begin
+       lane0$accum$r_e_valid$q <= lane0$accum$r_e_valid$d;
     end
-    // ---- inlined atomik_lane_table$lane0$e_addr ----
+    // ---- inlined atomik_lane_table$lane0$accum$r_e_addr ----
     initial begin
-       lane0$e_addr$q = 8'h0;
+       lane0$accum$r_e_addr$q = 8'h0;
     end
-    always @(posedge lane0$e_addr$clock) begin
-       lane0$e_addr$q <= lane0$e_addr$d;
+    always @(posedge lane0$accum$r_e_addr$clock) begin
+       lane0$accum$r_e_addr$q <= lane0$accum$r_e_addr$d;
     end
-    // ---- inlined atomik_lane_table$lane0$e_delta ----
+    // ---- inlined atomik_lane_table$lane0$accum$e_delta ----
     initial begin
-       lane0$e_delta$q = 64'h0;
+       lane0$accum$e_delta$q = 64'h0;
     end
-    always @(posedge lane0$e_delta$clock) begin
-       lane0$e_delta$q <= lane0$e_delta$d;
+    always @(posedge lane0$accum$e_delta$clock) begin
+       lane0$accum$e_delta$q <= lane0$accum$e_delta$d;
     end
-    // ---- inlined atomik_lane_table$lane0$e_base ----
+    // ---- inlined atomik_lane_table$lane0$accum$e_base ----
     initial begin
-       lane0$e_base$q = 64'h0;
+       lane0$accum$e_base$q = 64'h0;
     end
-    always @(posedge lane0$e_base$clock) begin
-       lane0$e_base$q <= lane0$e_base$d;
+    always @(posedge lane0$accum$e_base$clock) begin
+       lane0$accum$e_base$q <= lane0$accum$e_base$d;
     end
-    // ---- inlined atomik_lane_table$lane0$e_h1 ----
+    // ---- inlined atomik_lane_table$lane0$accum$e_fwd_w_to_e ----
     initial begin
-       lane0$e_h1$q = 1'h0;
+       lane0$accum$e_fwd_w_to_e$q = 1'h0;
     end
-    always @(posedge lane0$e_h1$clock) begin
-       lane0$e_h1$q <= lane0$e_h1$d;
+    always @(posedge lane0$accum$e_fwd_w_to_e$clock) begin
+       lane0$accum$e_fwd_w_to_e$q <= lane0$accum$e_fwd_w_to_e$d;
     end
-    // ---- inlined atomik_lane_table$lane0$e_h2 ----
+    // ---- inlined atomik_lane_table$lane0$accum$e_fwd_w2_to_e ----
     initial begin
-       lane0$e_h2$q = 1'h0;
+       lane0$accum$e_fwd_w2_to_e$q = 1'h0;
     end
-    always @(posedge lane0$e_h2$clock) begin
-       lane0$e_h2$q <= lane0$e_h2$d;
+    always @(posedge lane0$accum$e_fwd_w2_to_e$clock) begin
+       lane0$accum$e_fwd_w2_to_e$q <= lane0$accum$e_fwd_w2_to_e$d;
     end
-    // ---- inlined atomik_lane_table$lane0$v_g1 ----
+    // ---- inlined atomik_lane_table$lane0$accum$r_w_valid ----
     initial begin
-       lane0$v_g1$q = 1'h0;
+       lane0$accum$r_w_valid$q = 1'h0;
     end
-    always @(posedge lane0$v_g1$clock) begin
-       lane0$v_g1$q <= lane0$v_g1$d;
+    always @(posedge lane0$accum$r_w_valid$clock) begin
+       lane0$accum$r_w_valid$q <= lane0$accum$r_w_valid$d;
     end
-    // ---- inlined atomik_lane_table$lane0$v_g2 ----
+    // ---- inlined atomik_lane_table$lane0$accum$r_w_addr ----
     initial begin
-       lane0$v_g2$q = 1'h0;
+       lane0$accum$r_w_addr$q = 8'h0;
     end
-    always @(posedge lane0$v_g2$clock) begin
-       lane0$v_g2$q <= lane0$v_g2$d;
+    always @(posedge lane0$accum$r_w_addr$clock) begin
+       lane0$accum$r_w_addr$q <= lane0$accum$r_w_addr$d;
     end
-    // ---- inlined atomik_lane_table$lane0$v_g3 ----
+    // ---- inlined atomik_lane_table$lane0$accum$r_w_acc ----
     initial begin
-       lane0$v_g3$q = 1'h0;
+       lane0$accum$r_w_acc$q = 64'h0;
     end
-    always @(posedge lane0$v_g3$clock) begin
-       lane0$v_g3$q <= lane0$v_g3$d;
+    always @(posedge lane0$accum$r_w_acc$clock) begin
+       lane0$accum$r_w_acc$q <= lane0$accum$r_w_acc$d;
     end
-    // ---- inlined atomik_lane_table$lane0$v_h1 ----
+    // ---- inlined atomik_lane_table$lane0$accum$r_w2_acc ----
     initial begin
-       lane0$v_h1$q = 1'h0;
+       lane0$accum$r_w2_acc$q = 64'h0;
     end
-    always @(posedge lane0$v_h1$clock) begin
-       lane0$v_h1$q <= lane0$v_h1$d;
-    end
-    // ---- inlined atomik_lane_table$lane0$v_h2 ----
-    initial begin
-       lane0$v_h2$q = 1'h0;
-    end
-    always @(posedge lane0$v_h2$clock) begin
-       lane0$v_h2$q <= lane0$v_h2$d;
-    end
-    // ---- inlined atomik_lane_table$lane0$v_base ----
-    initial begin
-       lane0$v_base$q = 64'h0;
-    end
-    always @(posedge lane0$v_base$clock) begin
-       lane0$v_base$q <= lane0$v_base$d;
-    end
-    // ---- inlined atomik_lane_table$lane0$v_out ----
-    initial begin
-       lane0$v_out$q = 64'h0;
-    end
-    always @(posedge lane0$v_out$clock) begin
-       lane0$v_out$q <= lane0$v_out$d;
-    end
-    // ---- inlined atomik_lane_table$lane0$w_valid ----
-    initial begin
-       lane0$w_valid$q = 1'h0;
-    end
-    always @(posedge lane0$w_valid$clock) begin
-       lane0$w_valid$q <= lane0$w_valid$d;
-    end
-    // ---- inlined atomik_lane_table$lane0$w_addr ----
-    initial begin
-       lane0$w_addr$q = 8'h0;
-    end
-    always @(posedge lane0$w_addr$clock) begin
-       lane0$w_addr$q <= lane0$w_addr$d;
-    end
-    // ---- inlined atomik_lane_table$lane0$w_acc ----
-    initial begin
-       lane0$w_acc$q = 64'h0;
-    end
-    always @(posedge lane0$w_acc$clock) begin
-       lane0$w_acc$q <= lane0$w_acc$d;
-    end
-    // ---- inlined atomik_lane_table$lane0$w2_acc ----
-    initial begin
-       lane0$w2_acc$q = 64'h0;
-    end
-    always @(posedge lane0$w2_acc$clock) begin
-       lane0$w2_acc$q <= lane0$w2_acc$d;
+    always @(posedge lane0$accum$r_w2_acc$clock) begin
+       lane0$accum$r_w2_acc$q <= lane0$accum$r_w2_acc$d;
     end
     
     // Update code
     always @(*) begin
-        lane0$s1_valid$clock = lane0$clock;
-        lane0$s1_addr$clock = lane0$clock;
-        lane0$s1_delta$clock = lane0$clock;
-        lane0$s1_h1$clock = lane0$clock;
-        lane0$s1_h2$clock = lane0$clock;
-        lane0$s1_h3$clock = lane0$clock;
-        lane0$e_valid$clock = lane0$clock;
-        lane0$e_addr$clock = lane0$clock;
-        lane0$e_delta$clock = lane0$clock;
-        lane0$e_base$clock = lane0$clock;
-        lane0$e_h1$clock = lane0$clock;
-        lane0$e_h2$clock = lane0$clock;
-        lane0$v_g1$clock = lane0$clock;
-        lane0$v_g2$clock = lane0$clock;
-        lane0$v_g3$clock = lane0$clock;
-        lane0$v_h1$clock = lane0$clock;
-        lane0$v_h2$clock = lane0$clock;
-        lane0$v_base$clock = lane0$clock;
-        lane0$v_out$clock = lane0$clock;
-        lane0$w_valid$clock = lane0$clock;
-        lane0$w_addr$clock = lane0$clock;
-        lane0$w_acc$clock = lane0$clock;
-        lane0$w2_acc$clock = lane0$clock;
-        lane0$s1_valid$d = lane0$s1_valid$q;
-        lane0$s1_addr$d = lane0$s1_addr$q;
-        lane0$s1_delta$d = lane0$s1_delta$q;
-        lane0$s1_h1$d = lane0$s1_h1$q;
-        lane0$s1_h2$d = lane0$s1_h2$q;
-        lane0$s1_h3$d = lane0$s1_h3$q;
-        lane0$e_valid$d = lane0$e_valid$q;
-        lane0$e_addr$d = lane0$e_addr$q;
-        lane0$e_delta$d = lane0$e_delta$q;
-        lane0$e_base$d = lane0$e_base$q;
-        lane0$e_h1$d = lane0$e_h1$q;
-        lane0$e_h2$d = lane0$e_h2$q;
-        lane0$v_g1$d = lane0$v_g1$q;
-        lane0$v_g2$d = lane0$v_g2$q;
-        lane0$v_g3$d = lane0$v_g3$q;
-        lane0$v_h1$d = lane0$v_h1$q;
-        lane0$v_h2$d = lane0$v_h2$q;
-        lane0$v_base$d = lane0$v_base$q;
-        lane0$v_out$d = lane0$v_out$q;
-        lane0$w_valid$d = lane0$w_valid$q;
-        lane0$w_addr$d = lane0$w_addr$q;
-        lane0$w_acc$d = lane0$w_acc$q;
-        lane0$w2_acc$d = lane0$w2_acc$q;
-        lane0$ram_acc$clock = lane0$clock;
-        lane0$ram_view$clock = lane0$clock;
-        lane0$ram_acc$read_address = lane0$addr;
-        lane0$ram_view$read_address = lane0$view_addr;
-        lane0$s1_valid$d = lane0$valid;
-        lane0$s1_addr$d = lane0$addr;
-        lane0$s1_delta$d = lane0$delta;
-        lane0$s1_h1$d = lane0$s1_valid$q & (lane0$s1_addr$q == lane0$addr);
-        lane0$s1_h2$d = lane0$e_valid$q & (lane0$e_addr$q == lane0$addr);
-        lane0$s1_h3$d = lane0$w_valid$q & (lane0$w_addr$q == lane0$addr);
-        lane0$v_g1$d = lane0$s1_valid$q & (lane0$s1_addr$q == lane0$view_addr);
-        lane0$v_g2$d = lane0$e_valid$q & (lane0$e_addr$q == lane0$view_addr);
-        lane0$v_g3$d = lane0$w_valid$q & (lane0$w_addr$q == lane0$view_addr);
-        lane0$e_base$d = lane0$ram_acc$read_data;
-        if (lane0$s1_h3$q) begin
-            lane0$e_base$d = lane0$w2_acc$q;
+        lane0$accum$r_s1_valid$clock = lane0$accum$clock;
+        lane0$accum$r_s1_addr$clock = lane0$accum$clock;
+        lane0$accum$s1_delta$clock = lane0$accum$clock;
+        lane0$accum$s1_fwd_w_to_e$clock = lane0$accum$clock;
+        lane0$accum$s1_fwd_w2_to_e$clock = lane0$accum$clock;
+        lane0$accum$s1_fwd_w2_to_s1$clock = lane0$accum$clock;
+        lane0$accum$r_e_valid$clock = lane0$accum$clock;
+        lane0$accum$r_e_addr$clock = lane0$accum$clock;
+        lane0$accum$e_delta$clock = lane0$accum$clock;
+        lane0$accum$e_base$clock = lane0$accum$clock;
+        lane0$accum$e_fwd_w_to_e$clock = lane0$accum$clock;
+        lane0$accum$e_fwd_w2_to_e$clock = lane0$accum$clock;
+        lane0$accum$r_w_valid$clock = lane0$accum$clock;
+        lane0$accum$r_w_addr$clock = lane0$accum$clock;
+        lane0$accum$r_w_acc$clock = lane0$accum$clock;
+        lane0$accum$r_w2_acc$clock = lane0$accum$clock;
+        lane0$accum$r_s1_valid$d = lane0$accum$r_s1_valid$q;
+        lane0$accum$r_s1_addr$d = lane0$accum$r_s1_addr$q;
+        lane0$accum$s1_delta$d = lane0$accum$s1_delta$q;
+        lane0$accum$s1_fwd_w_to_e$d = lane0$accum$s1_fwd_w_to_e$q;
+        lane0$accum$s1_fwd_w2_to_e$d = lane0$accum$s1_fwd_w2_to_e$q;
+        lane0$accum$s1_fwd_w2_to_s1$d = lane0$accum$s1_fwd_w2_to_s1$q;
+        lane0$accum$r_e_valid$d = lane0$accum$r_e_valid$q;
+        lane0$accum$r_e_addr$d = lane0$accum$r_e_addr$q;
+        lane0$accum$e_delta$d = lane0$accum$e_delta$q;
+        lane0$accum$e_base$d = lane0$accum$e_base$q;
+        lane0$accum$e_fwd_w_to_e$d = lane0$accum$e_fwd_w_to_e$q;
+        lane0$accum$e_fwd_w2_to_e$d = lane0$accum$e_fwd_w2_to_e$q;
+        lane0$accum$r_w_valid$d = lane0$accum$r_w_valid$q;
+        lane0$accum$r_w_addr$d = lane0$accum$r_w_addr$q;
+        lane0$accum$r_w_acc$d = lane0$accum$r_w_acc$q;
+        lane0$accum$r_w2_acc$d = lane0$accum$r_w2_acc$q;
+        lane0$accum$ram_acc$clock = lane0$accum$clock;
+        lane0$accum$ram_acc$read_address = lane0$accum$addr;
+        lane0$accum$r_s1_valid$d = lane0$accum$valid;
+        lane0$accum$r_s1_addr$d = lane0$accum$addr;
+        lane0$accum$s1_delta$d = lane0$accum$delta;
+        lane0$accum$match_w_to_e$valid = lane0$accum$r_s1_valid$q;
+        lane0$accum$match_w_to_e$stage_addr = lane0$accum$r_s1_addr$q;
+        lane0$accum$match_w_to_e$addr = lane0$accum$addr;
+        lane0$accum$match_w2_to_e$valid = lane0$accum$r_e_valid$q;
+        lane0$accum$match_w2_to_e$stage_addr = lane0$accum$r_e_addr$q;
+        lane0$accum$match_w2_to_e$addr = lane0$accum$addr;
+        lane0$accum$match_w2_to_s1$valid = lane0$accum$r_w_valid$q;
+        lane0$accum$match_w2_to_s1$stage_addr = lane0$accum$r_w_addr$q;
+        lane0$accum$match_w2_to_s1$addr = lane0$accum$addr;
+        lane0$accum$s1_fwd_w_to_e$d = lane0$accum$match_w_to_e$hit;
+        lane0$accum$s1_fwd_w2_to_e$d = lane0$accum$match_w2_to_e$hit;
+        lane0$accum$s1_fwd_w2_to_s1$d = lane0$accum$match_w2_to_s1$hit;
+        lane0$accum$e_base$d = lane0$accum$ram_acc$read_data;
+        if (lane0$accum$s1_fwd_w2_to_s1$q) begin
+            lane0$accum$e_base$d = lane0$accum$r_w2_acc$q;
         end
-        lane0$e_valid$d = lane0$s1_valid$q;
-        lane0$e_addr$d = lane0$s1_addr$q;
-        lane0$e_delta$d = lane0$s1_delta$q;
-        lane0$e_h1$d = lane0$s1_h1$q;
-        lane0$e_h2$d = lane0$s1_h2$q;
-        lane0$v_base$d = lane0$ram_view$read_data;
-        if (lane0$v_g3$q) begin
-            lane0$v_base$d = lane0$w2_acc$q;
+        lane0$accum$r_e_valid$d = lane0$accum$r_s1_valid$q;
+        lane0$accum$r_e_addr$d = lane0$accum$r_s1_addr$q;
+        lane0$accum$e_delta$d = lane0$accum$s1_delta$q;
+        lane0$accum$e_fwd_w_to_e$d = lane0$accum$s1_fwd_w_to_e$q;
+        lane0$accum$e_fwd_w2_to_e$d = lane0$accum$s1_fwd_w2_to_e$q;
+        lane0$accum$cur = lane0$accum$e_base$q;
+        if (lane0$accum$e_fwd_w2_to_e$q) begin
+            lane0$accum$cur = lane0$accum$r_w2_acc$q;
         end
-        lane0$v_h1$d = lane0$v_g1$q;
-        lane0$v_h2$d = lane0$v_g2$q;
-        lane0$cur = lane0$e_base$q;
-        if (lane0$e_h2$q) begin
-            lane0$cur = lane0$w2_acc$q;
+        if (lane0$accum$e_fwd_w_to_e$q) begin
+            lane0$accum$cur = lane0$accum$r_w_acc$q;
         end
-        if (lane0$e_h1$q) begin
-            lane0$cur = lane0$w_acc$q;
+        lane0$accum$r_w_valid$d = lane0$accum$r_e_valid$q | lane0$accum$clear;
+        lane0$accum$r_w_addr$d = lane0$accum$r_e_addr$q;
+        lane0$accum$r_w_acc$d = lane0$accum$cur ^ lane0$accum$e_delta$q;
+        if (lane0$accum$clear) begin
+            lane0$accum$r_w_addr$d = lane0$accum$clear_addr;
+            lane0$accum$r_w_acc$d = lane0$accum$zero_w;
         end
-        lane0$w_valid$d = lane0$e_valid$q | lane0$clear;
-        lane0$w_addr$d = lane0$e_addr$q;
-        lane0$w_acc$d = lane0$cur ^ lane0$e_delta$q;
-        if (lane0$clear) begin
-            lane0$w_addr$d = lane0$clear_addr;
-            lane0$w_acc$d = lane0$zero_w;
+        lane0$accum$ram_acc$write_enable = lane0$accum$r_w_valid$q;
+        lane0$accum$ram_acc$write_address = lane0$accum$r_w_addr$q;
+        lane0$accum$ram_acc$write_data = lane0$accum$r_w_acc$q;
+        lane0$accum$r_w2_acc$d = lane0$accum$r_w_acc$q;
+        lane0$accum$s1_valid = lane0$accum$r_s1_valid$q;
+        lane0$accum$s1_addr = lane0$accum$r_s1_addr$q;
+        lane0$accum$e_valid = lane0$accum$r_e_valid$q;
+        lane0$accum$e_addr = lane0$accum$r_e_addr$q;
+        lane0$accum$w_valid = lane0$accum$r_w_valid$q;
+        lane0$accum$w_addr = lane0$accum$r_w_addr$q;
+        lane0$accum$w_acc = lane0$accum$r_w_acc$q;
+        lane0$accum$w2_acc = lane0$accum$r_w2_acc$q;
+        if (lane0$accum$flush) begin
+            lane0$accum$r_s1_valid$d = 1'b0;
+            lane0$accum$r_e_valid$d = 1'b0;
+            lane0$accum$r_w_valid$d = 1'b0;
         end
-        lane0$v_out$d = lane0$v_base$q;
-        if (lane0$v_h2$q) begin
-            lane0$v_out$d = lane0$w2_acc$q;
+    end
+    
+    // ---- inlined atomik_lane_table$lane0$control_view ----
+    
+    
+    // Stub signals
+    reg  lane0$control_view$ram_view$clock;
+    reg  [7:0] lane0$control_view$ram_view$read_address;
+    reg  [63:0] lane0$control_view$ram_view$read_data;
+    reg  [7:0] lane0$control_view$ram_view$write_address;
+    reg  [63:0] lane0$control_view$ram_view$write_data;
+    reg  lane0$control_view$ram_view$write_enable;
+    reg  lane0$control_view$match_w_to_out$valid;
+    reg  [7:0] lane0$control_view$match_w_to_out$stage_addr;
+    reg  [7:0] lane0$control_view$match_w_to_out$addr;
+    reg  lane0$control_view$match_w_to_out$hit;
+    reg  lane0$control_view$match_w2_to_out$valid;
+    reg  [7:0] lane0$control_view$match_w2_to_out$stage_addr;
+    reg  [7:0] lane0$control_view$match_w2_to_out$addr;
+    reg  lane0$control_view$match_w2_to_out$hit;
+    reg  lane0$control_view$match_w2_to_base$valid;
+    reg  [7:0] lane0$control_view$match_w2_to_base$stage_addr;
+    reg  [7:0] lane0$control_view$match_w2_to_base$addr;
+    reg  lane0$control_view$match_w2_to_base$hit;
+    reg  lane0$control_view$v1_fwd_w_to_out$d;
+    reg  lane0$control_view$v1_fwd_w_to_out$q;
+    reg  lane0$control_view$v1_fwd_w_to_out$clock;
+    reg  lane0$control_view$v1_fwd_w2_to_out$d;
+    reg  lane0$control_view$v1_fwd_w2_to_out$q;
+    reg  lane0$control_view$v1_fwd_w2_to_out$clock;
+    reg  lane0$control_view$v1_fwd_w2_to_base$d;
+    reg  lane0$control_view$v1_fwd_w2_to_base$q;
+    reg  lane0$control_view$v1_fwd_w2_to_base$clock;
+    reg  lane0$control_view$v2_fwd_w_to_out$d;
+    reg  lane0$control_view$v2_fwd_w_to_out$q;
+    reg  lane0$control_view$v2_fwd_w_to_out$clock;
+    reg  lane0$control_view$v2_fwd_w2_to_out$d;
+    reg  lane0$control_view$v2_fwd_w2_to_out$q;
+    reg  lane0$control_view$v2_fwd_w2_to_out$clock;
+    reg  [63:0] lane0$control_view$v2_base$d;
+    reg  [63:0] lane0$control_view$v2_base$q;
+    reg  lane0$control_view$v2_base$clock;
+    reg  [63:0] lane0$control_view$v3_out$d;
+    reg  [63:0] lane0$control_view$v3_out$q;
+    reg  lane0$control_view$v3_out$clock;
+    
+    // Sub module instances
+    // ---- inlined atomik_lane_table$lane0$control_view$ram_view ----
+    (* no_rw_check *)
+    reg [63:0] lane0$control_view$ram_view$mem [0:255];
+    always @(posedge lane0$control_view$ram_view$clock) begin
+       if (lane0$control_view$ram_view$write_enable) begin
+          lane0$control_view$ram_view$mem[lane0$control_view$ram_view$write_address] <= lane0$control_view$ram_view$write_data;
+       end
+       lane0$control_view$ram_view$read_data <= lane0$control_view$ram_view$mem[lane0$control_view$ram_view$read_address];
+    end
+    // ---- inlined atomik_lane_table$lane0$control_view$match_w_to_out ----
+    
+    
+    // Update code
+    always @(*) begin
+        lane0$control_view$match_w_to_out$hit = lane0$control_view$match_w_to_out$valid & (lane0$control_view$match_w_to_out$stage_addr == lane0$control_view$match_w_to_out$addr);
+    end
+    
+    // ---- inlined atomik_lane_table$lane0$control_view$match_w2_to_out ----
+    
+    
+    // Update code
+    always @(*) begin
+        lane0$control_view$match_w2_to_out$hit = lane0$control_view$match_w2_to_out$valid & (lane0$control_view$match_w2_to_out$stage_addr == lane0$control_view$match_w2_to_out$addr);
+    end
+    
+    // ---- inlined atomik_lane_table$lane0$control_view$match_w2_to_base ----
+    
+    
+    // Update code
+    always @(*) begin
+        lane0$control_view$match_w2_to_base$hit = lane0$control_view$match_w2_to_base$valid & (lane0$control_view$match_w2_to_base$stage_addr == lane0$control_view$match_w2_to_base$addr);
+    end
+    
+    // ---- inlined atomik_lane_table$lane0$control_view$v1_fwd_w_to_out ----
+    initial begin
+       lane0$control_view$v1_fwd_w_to_out$q = 1'h0;
+    end
+    always @(posedge lane0$control_view$v1_fwd_w_to_out$clock) begin
+       lane0$control_view$v1_fwd_w_to_out$q <= lane0$control_view$v1_fwd_w_to_out$d;
+    end
+    // ---- inlined atomik_lane_table$lane0$control_view$v1_fwd_w2_to_out ----
+    initial begin
+       lane0$control_view$v1_fwd_w2_to_out$q = 1'h0;
+    end
+    always @(posedge lane0$control_view$v1_fwd_w2_to_out$clock) begin
+       lane0$control_view$v1_fwd_w2_to_out$q <= lane0$control_view$v1_fwd_w2_to_out$d;
+    end
+    // ---- inlined atomik_lane_table$lane0$control_view$v1_fwd_w2_to_base ----
+    initial begin
+       lane0$control_view$v1_fwd_w2_to_base$q = 1'h0;
+    end
+    always @(posedge lane0$control_view$v1_fwd_w2_to_base$clock) begin
+       lane0$control_view$v1_fwd_w2_to_base$q <= lane0$control_view$v1_fwd_w2_to_base$d;
+    end
+    // ---- inlined atomik_lane_table$lane0$control_view$v2_fwd_w_to_out ----
+    initial begin
+       lane0$control_view$v2_fwd_w_to_out$q = 1'h0;
+    end
+    always @(posedge lane0$control_view$v2_fwd_w_to_out$clock) begin
+       lane0$control_view$v2_fwd_w_to_out$q <= lane0$control_view$v2_fwd_w_to_out$d;
+    end
+    // ---- inlined atomik_lane_table$lane0$control_view$v2_fwd_w2_to_out ----
+    initial begin
+       lane0$control_view$v2_fwd_w2_to_out$q = 1'h0;
+    end
+    always @(posedge lane0$control_view$v2_fwd_w2_to_out$clock) begin
+       lane0$control_view$v2_fwd_w2_to_out$q <= lane0$control_view$v2_fwd_w2_to_out$d;
+    end
+    // ---- inlined atomik_lane_table$lane0$control_view$v2_base ----
+    initial begin
+       lane0$control_view$v2_base$q = 64'h0;
+    end
+    always @(posedge lane0$control_view$v2_base$clock) begin
+       lane0$control_view$v2_base$q <= lane0$control_view$v2_base$d;
+    end
+    // ---- inlined atomik_lane_table$lane0$control_view$v3_out ----
+    initial begin
+       lane0$control_view$v3_out$q = 64'h0;
+    end
+    always @(posedge lane0$control_view$v3_out$clock) begin
+       lane0$control_view$v3_out$q <= lane0$control_view$v3_out$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        lane0$control_view$v1_fwd_w_to_out$clock = lane0$control_view$clock;
+        lane0$control_view$v1_fwd_w2_to_out$clock = lane0$control_view$clock;
+        lane0$control_view$v1_fwd_w2_to_base$clock = lane0$control_view$clock;
+        lane0$control_view$v2_fwd_w_to_out$clock = lane0$control_view$clock;
+        lane0$control_view$v2_fwd_w2_to_out$clock = lane0$control_view$clock;
+        lane0$control_view$v2_base$clock = lane0$control_view$clock;
+        lane0$control_view$v3_out$clock = lane0$control_view$clock;
+        lane0$control_view$v1_fwd_w_to_out$d = lane0$control_view$v1_fwd_w_to_out$q;
+        lane0$control_view$v1_fwd_w2_to_out$d = lane0$control_view$v1_fwd_w2_to_out$q;
+        lane0$control_view$v1_fwd_w2_to_base$d = lane0$control_view$v1_fwd_w2_to_base$q;
+        lane0$control_view$v2_fwd_w_to_out$d = lane0$control_view$v2_fwd_w_to_out$q;
+        lane0$control_view$v2_fwd_w2_to_out$d = lane0$control_view$v2_fwd_w2_to_out$q;
+        lane0$control_view$v2_base$d = lane0$control_view$v2_base$q;
+        lane0$control_view$v3_out$d = lane0$control_view$v3_out$q;
+        lane0$control_view$ram_view$clock = lane0$control_view$clock;
+        lane0$control_view$ram_view$read_address = lane0$control_view$view_addr;
+        lane0$control_view$ram_view$write_enable = lane0$control_view$w_valid;
+        lane0$control_view$ram_view$write_address = lane0$control_view$w_addr;
+        lane0$control_view$ram_view$write_data = lane0$control_view$w_acc;
+        lane0$control_view$match_w_to_out$valid = lane0$control_view$s1_valid;
+        lane0$control_view$match_w_to_out$stage_addr = lane0$control_view$s1_addr;
+        lane0$control_view$match_w_to_out$addr = lane0$control_view$view_addr;
+        lane0$control_view$match_w2_to_out$valid = lane0$control_view$e_valid;
+        lane0$control_view$match_w2_to_out$stage_addr = lane0$control_view$e_addr;
+        lane0$control_view$match_w2_to_out$addr = lane0$control_view$view_addr;
+        lane0$control_view$match_w2_to_base$valid = lane0$control_view$w_valid;
+        lane0$control_view$match_w2_to_base$stage_addr = lane0$control_view$w_addr;
+        lane0$control_view$match_w2_to_base$addr = lane0$control_view$view_addr;
+        lane0$control_view$v1_fwd_w_to_out$d = lane0$control_view$match_w_to_out$hit;
+        lane0$control_view$v1_fwd_w2_to_out$d = lane0$control_view$match_w2_to_out$hit;
+        lane0$control_view$v1_fwd_w2_to_base$d = lane0$control_view$match_w2_to_base$hit;
+        lane0$control_view$v2_base$d = lane0$control_view$ram_view$read_data;
+        if (lane0$control_view$v1_fwd_w2_to_base$q) begin
+            lane0$control_view$v2_base$d = lane0$control_view$w2_acc;
         end
-        if (lane0$v_h1$q) begin
-            lane0$v_out$d = lane0$w_acc$q;
+        lane0$control_view$v2_fwd_w_to_out$d = lane0$control_view$v1_fwd_w_to_out$q;
+        lane0$control_view$v2_fwd_w2_to_out$d = lane0$control_view$v1_fwd_w2_to_out$q;
+        lane0$control_view$v3_out$d = lane0$control_view$v2_base$q;
+        if (lane0$control_view$v2_fwd_w2_to_out$q) begin
+            lane0$control_view$v3_out$d = lane0$control_view$w2_acc;
         end
-        lane0$view = lane0$v_out$q;
-        lane0$ram_acc$write_enable = lane0$w_valid$q;
-        lane0$ram_acc$write_address = lane0$w_addr$q;
-        lane0$ram_acc$write_data = lane0$w_acc$q;
-        lane0$ram_view$write_enable = lane0$w_valid$q;
-        lane0$ram_view$write_address = lane0$w_addr$q;
-        lane0$ram_view$write_data = lane0$w_acc$q;
-        lane0$w2_acc$d = lane0$w_acc$q;
-        if (lane0$flush) begin
-            lane0$s1_valid$d = 1'b0;
-            lane0$e_valid$d = 1'b0;
-            lane0$w_valid$d = 1'b0;
+        if (lane0$control_view$v2_fwd_w_to_out$q) begin
+            lane0$control_view$v3_out$d = lane0$control_view$w_acc;
         end
+        lane0$control_view$view = lane0$control_view$v3_out$q;
+    end
+    
+    
+    // Update code
+    always @(*) begin
+        lane0$accum$clock = lane0$clock;
+        lane0$control_view$clock = lane0$clock;
+        lane0$accum$flush = lane0$flush;
+        lane0$accum$clear = lane0$clear;
+        lane0$accum$clear_addr = lane0$clear_addr;
+        lane0$accum$valid = lane0$valid;
+        lane0$accum$addr = lane0$addr;
+        lane0$accum$delta = lane0$delta;
+        lane0$control_view$view_addr = lane0$view_addr;
+        lane0$control_view$s1_valid = lane0$accum$s1_valid;
+        lane0$control_view$s1_addr = lane0$accum$s1_addr;
+        lane0$control_view$e_valid = lane0$accum$e_valid;
+        lane0$control_view$e_addr = lane0$accum$e_addr;
+        lane0$control_view$w_valid = lane0$accum$w_valid;
+        lane0$control_view$w_addr = lane0$accum$w_addr;
+        lane0$control_view$w_acc = lane0$accum$w_acc;
+        lane0$control_view$w2_acc = lane0$accum$w2_acc;
+        lane0$view = lane0$control_view$view;
     end
     
     // ---- inlined atomik_lane_table$lane1 ----
     
     
-    // Constant declarations
-    localparam  lane1$zero_w = 64'h0;
-    
     // Stub signals
-    reg  lane1$ram_acc$clock;
-    reg  [7:0] lane1$ram_acc$read_address;
-    reg  [63:0] lane1$ram_acc$read_data;
-    reg  [7:0] lane1$ram_acc$write_address;
-    reg  [63:0] lane1$ram_acc$write_data;
-    reg  lane1$ram_acc$write_enable;
-    reg  lane1$ram_view$clock;
-    reg  [7:0] lane1$ram_view$read_address;
-    reg  [63:0] lane1$ram_view$read_data;
-    reg  [7:0] lane1$ram_view$write_address;
-    reg  [63:0] lane1$ram_view$write_data;
-    reg  lane1$ram_view$write_enable;
-    reg  lane1$s1_valid$d;
-    reg  lane1$s1_valid$q;
-    reg  lane1$s1_valid$clock;
-    reg  [7:0] lane1$s1_addr$d;
-    reg  [7:0] lane1$s1_addr$q;
-    reg  lane1$s1_addr$clock;
-    reg  [63:0] lane1$s1_delta$d;
-    reg  [63:0] lane1$s1_delta$q;
-    reg  lane1$s1_delta$clock;
-    reg  lane1$s1_h1$d;
-    reg  lane1$s1_h1$q;
-    reg  lane1$s1_h1$clock;
-    reg  lane1$s1_h2$d;
-    reg  lane1$s1_h2$q;
-    reg  lane1$s1_h2$clock;
-    reg  lane1$s1_h3$d;
-    reg  lane1$s1_h3$q;
-    reg  lane1$s1_h3$clock;
-    reg  lane1$e_valid$d;
-    reg  lane1$e_valid$q;
-    reg  lane1$e_valid$clock;
-    reg  [7:0] lane1$e_addr$d;
-    reg  [7:0] lane1$e_addr$q;
-    reg  lane1$e_addr$clock;
-    reg  [63:0] lane1$e_delta$d;
-    reg  [63:0] lane1$e_delta$q;
-    reg  lane1$e_delta$clock;
-    reg  [63:0] lane1$e_base$d;
-    reg  [63:0] lane1$e_base$q;
-    reg  lane1$e_base$clock;
-    reg  lane1$e_h1$d;
-    reg  lane1$e_h1$q;
-    reg  lane1$e_h1$clock;
-    reg  lane1$e_h2$d;
-    reg  lane1$e_h2$q;
-    reg  lane1$e_h2$clock;
-    reg  lane1$v_g1$d;
-    reg  lane1$v_g1$q;
-    reg  lane1$v_g1$clock;
-    reg  lane1$v_g2$d;
-    reg  lane1$v_g2$q;
-    reg  lane1$v_g2$clock;
-    reg  lane1$v_g3$d;
-    reg  lane1$v_g3$q;
-    reg  lane1$v_g3$clock;
-    reg  lane1$v_h1$d;
-    reg  lane1$v_h1$q;
-    reg  lane1$v_h1$clock;
-    reg  lane1$v_h2$d;
-    reg  lane1$v_h2$q;
-    reg  lane1$v_h2$clock;
-    reg  [63:0] lane1$v_base$d;
-    reg  [63:0] lane1$v_base$q;
-    reg  lane1$v_base$clock;
-    reg  [63:0] lane1$v_out$d;
-    reg  [63:0] lane1$v_out$q;
-    reg  lane1$v_out$clock;
-    reg  lane1$w_valid$d;
-    reg  lane1$w_valid$q;
-    reg  lane1$w_valid$clock;
-    reg  [7:0] lane1$w_addr$d;
-    reg  [7:0] lane1$w_addr$q;
-    reg  lane1$w_addr$clock;
-    reg  [63:0] lane1$w_acc$d;
-    reg  [63:0] lane1$w_acc$q;
-    reg  lane1$w_acc$clock;
-    reg  [63:0] lane1$w2_acc$d;
-    reg  [63:0] lane1$w2_acc$q;
-    reg  lane1$w2_acc$clock;
-    
-    // Local signals
-    reg  [63:0] lane1$cur;
+    reg  lane1$accum$clock;
+    reg  lane1$accum$flush;
+    reg  lane1$accum$clear;
+    reg  [7:0] lane1$accum$clear_addr;
+    reg  lane1$accum$valid;
+    reg  [7:0] lane1$accum$addr;
+    reg  [63:0] lane1$accum$delta;
+    reg  lane1$accum$s1_valid;
+    reg  [7:0] lane1$accum$s1_addr;
+    reg  lane1$accum$e_valid;
+    reg  [7:0] lane1$accum$e_addr;
+    reg  lane1$accum$w_valid;
+    reg  [7:0] lane1$accum$w_addr;
+    reg  [63:0] lane1$accum$w_acc;
+    reg  [63:0] lane1$accum$w2_acc;
+    reg  lane1$control_view$clock;
+    reg  [7:0] lane1$control_view$view_addr;
+    reg  lane1$control_view$s1_valid;
+    reg  [7:0] lane1$control_view$s1_addr;
+    reg  lane1$control_view$e_valid;
+    reg  [7:0] lane1$control_view$e_addr;
+    reg  lane1$control_view$w_valid;
+    reg  [7:0] lane1$control_view$w_addr;
+    reg  [63:0] lane1$control_view$w_acc;
+    reg  [63:0] lane1$control_view$w2_acc;
+    reg  [63:0] lane1$control_view$view;
     
     // Sub module instances
-    // ---- inlined atomik_lane_table$lane1$ram_acc ----
+    // ---- inlined atomik_lane_table$lane1$accum ----
+    
+    
+    // Constant declarations
+    localparam  lane1$accum$zero_w = 64'h0;
+    
+    // Stub signals
+    reg  lane1$accum$ram_acc$clock;
+    reg  [7:0] lane1$accum$ram_acc$read_address;
+    reg  [63:0] lane1$accum$ram_acc$read_data;
+    reg  [7:0] lane1$accum$ram_acc$write_address;
+    reg  [63:0] lane1$accum$ram_acc$write_data;
+    reg  lane1$accum$ram_acc$write_enable;
+    reg  lane1$accum$match_w_to_e$valid;
+    reg  [7:0] lane1$accum$match_w_to_e$stage_addr;
+    reg  [7:0] lane1$accum$match_w_to_e$addr;
+    reg  lane1$accum$match_w_to_e$hit;
+    reg  lane1$accum$match_w2_to_e$valid;
+    reg  [7:0] lane1$accum$match_w2_to_e$stage_addr;
+    reg  [7:0] lane1$accum$match_w2_to_e$addr;
+    reg  lane1$accum$match_w2_to_e$hit;
+    reg  lane1$accum$match_w2_to_s1$valid;
+    reg  [7:0] lane1$accum$match_w2_to_s1$stage_addr;
+    reg  [7:0] lane1$accum$match_w2_to_s1$addr;
+    reg  lane1$accum$match_w2_to_s1$hit;
+    reg  lane1$accum$r_s1_valid$d;
+    reg  lane1$accum$r_s1_valid$q;
+    reg  lane1$accum$r_s1_valid$clock;
+    reg  [7:0] lane1$accum$r_s1_addr$d;
+    reg  [7:0] lane1$accum$r_s1_addr$q;
+    reg  lane1$accum$r_s1_addr$clock;
+    reg  [63:0] lane1$accum$s1_delta$d;
+    reg  [63:0] lane1$accum$s1_delta$q;
+    reg  lane1$accum$s1_delta$clock;
+    reg  lane1$accum$s1_fwd_w_to_e$d;
+    reg  lane1$accum$s1_fwd_w_to_e$q;
+    reg  lane1$accum$s1_fwd_w_to_e$clock;
+    reg  lane1$accum$s1_fwd_w2_to_e$d;
+    reg  lane1$accum$s1_fwd_w2_to_e$q;
+    reg  lane1$accum$s1_fwd_w2_to_e$clock;
+    reg  lane1$accum$s1_fwd_w2_to_s1$d;
+    reg  lane1$accum$s1_fwd_w2_to_s1$q;
+    reg  lane1$accum$s1_fwd_w2_to_s1$clock;
+    reg  lane1$accum$r_e_valid$d;
+    reg  lane1$accum$r_e_valid$q;
+    reg  lane1$accum$r_e_valid$clock;
+    reg  [7:0] lane1$accum$r_e_addr$d;
+    reg  [7:0] lane1$accum$r_e_addr$q;
+    reg  lane1$accum$r_e_addr$clock;
+    reg  [63:0] lane1$accum$e_delta$d;
+    reg  [63:0] lane1$accum$e_delta$q;
+    reg  lane1$accum$e_delta$clock;
+    reg  [63:0] lane1$accum$e_base$d;
+    reg  [63:0] lane1$accum$e_base$q;
+    reg  lane1$accum$e_base$clock;
+    reg  lane1$accum$e_fwd_w_to_e$d;
+    reg  lane1$accum$e_fwd_w_to_e$q;
+    reg  lane1$accum$e_fwd_w_to_e$clock;
+    reg  lane1$accum$e_fwd_w2_to_e$d;
+    reg  lane1$accum$e_fwd_w2_to_e$q;
+    reg  lane1$accum$e_fwd_w2_to_e$clock;
+    reg  lane1$accum$r_w_valid$d;
+    reg  lane1$accum$r_w_valid$q;
+    reg  lane1$accum$r_w_valid$clock;
+    reg  [7:0] lane1$accum$r_w_addr$d;
+    reg  [7:0] lane1$accum$r_w_addr$q;
+    reg  lane1$accum$r_w_addr$clock;
+    reg  [63:0] lane1$accum$r_w_acc$d;
+    reg  [63:0] lane1$accum$r_w_acc$q;
+    reg  lane1$accum$r_w_acc$clock;
+    reg  [63:0] lane1$accum$r_w2_acc$d;
+    reg  [63:0] lane1$accum$r_w2_acc$q;
+    reg  lane1$accum$r_w2_acc$clock;
+    
+    // Local signals
+    reg  [63:0] lane1$accum$cur;
+    
+    // Sub module instances
+    // ---- inlined atomik_lane_table$lane1$accum$ram_acc ----
     (* no_rw_check *)
-    reg [63:0] lane1$ram_acc$mem [0:255];
-    always @(posedge lane1$ram_acc$clock) begin
-       if (lane1$ram_acc$write_enable) begin
-          lane1$ram_acc$mem[lane1$ram_acc$write_address] <= lane1$ram_acc$write_data;
+    reg [63:0] lane1$accum$ram_acc$mem [0:255];
+    always @(posedge lane1$accum$ram_acc$clock) begin
+       if (lane1$accum$ram_acc$write_enable) begin
+          lane1$accum$ram_acc$mem[lane1$accum$ram_acc$write_address] <= lane1$accum$ram_acc$write_data;
        end
-       lane1$ram_acc$read_data <= lane1$ram_acc$mem[lane1$ram_acc$read_address];
+       lane1$accum$ram_acc$read_data <= lane1$accum$ram_acc$mem[lane1$accum$ram_acc$read_address];
     end
-    // ---- inlined atomik_lane_table$lane1$ram_view ----
-    (* no_rw_check *)
-    reg [63:0] lane1$ram_view$mem [0:255];
-    always @(posedge lane1$ram_view$clock) begin
-       if (lane1$ram_view$write_enable) begin
-          lane1$ram_view$mem[lane1$ram_view$write_address] <= lane1$ram_view$write_data;
-       end
-       lane1$ram_view$read_data <= lane1$ram_view$mem[lane1$ram_view$read_address];
+    // ---- inlined atomik_lane_table$lane1$accum$match_w_to_e ----
+    
+    
+    // Update code
+    always @(*) begin
+        lane1$accum$match_w_to_e$hit = lane1$accum$match_w_to_e$valid & (lane1$accum$match_w_to_e$stage_addr == lane1$accum$match_w_to_e$addr);
     end
-    // ---- inlined atomik_lane_table$lane1$s1_valid ----
+    
+    // ---- inlined atomik_lane_table$lane1$accum$match_w2_to_e ----
+    
+    
+    // Update code
+    always @(*) begin
+        lane1$accum$match_w2_to_e$hit = lane1$accum$match_w2_to_e$valid & (lane1$accum$match_w2_to_e$stage_addr == lane1$accum$match_w2_to_e$addr);
+    end
+    
+    // ---- inlined atomik_lane_table$lane1$accum$match_w2_to_s1 ----
+    
+    
+    // Update code
+    always @(*) begin
+        lane1$accum$match_w2_to_s1$hit = lane1$accum$match_w2_to_s1$valid & (lane1$accum$match_w2_to_s1$stage_addr == lane1$accum$match_w2_to_s1$addr);
+    end
+    
+    // ---- inlined atomik_lane_table$lane1$accum$r_s1_valid ----
     initial begin
-       lane1$s1_valid$q = 1'h0;
+       lane1$accum$r_s1_valid$q = 1'h0;
     end
-    always @(posedge lane1$s1_valid$clock) begin
-       lane1$s1_valid$q <= lane1$s1_valid$d;
+    always @(posedge lane1$accum$r_s1_valid$clock) begin
+       lane1$accum$r_s1_valid$q <= lane1$accum$r_s1_valid$d;
     end
-    // ---- inlined atomik_lane_table$lane1$s1_addr ----
+    // ---- inlined atomik_lane_table$lane1$accum$r_s1_addr ----
     initial begin
-       lane1$s1_addr$q = 8'h0;
+       lane1$accum$r_s1_addr$q = 8'h0;
     end
-    always @(posedge lane1$s1_addr$clock) begin
-       lane1$s1_addr$q <= lane1$s1_addr$d;
+    always @(posedge lane1$accum$r_s1_addr$clock) begin
+       lane1$accum$r_s1_addr$q <= lane1$accum$r_s1_addr$d;
     end
-    // ---- inlined atomik_lane_table$lane1$s1_delta ----
+    // ---- inlined atomik_lane_table$lane1$accum$s1_delta ----
     initial begin
-       lane1$s1_delta$q = 64'h0;
+       lane1$accum$s1_delta$q = 64'h0;
     end
-    always @(posedge lane1$s1_delta$clock) begin
-       lane1$s1_delta$q <= lane1$s1_delta$d;
+    always @(posedge lane1$accum$s1_delta$clock) begin
+       lane1$accum$s1_delta$q <= lane1$accum$s1_delta$d;
     end
-    // ---- inlined atomik_lane_table$lane1$s1_h1 ----
+    // ---- inlined atomik_lane_table$lane1$accum$s1_fwd_w_to_e ----
     initial begin
-       lane1$s1_h1$q = 1'h0;
+       lane1$accum$s1_fwd_w_to_e$q = 1'h0;
     end
-    always @(posedge lane1$s1_h1$clock) begin
-       lane1$s1_h1$q <= lane1$s1_h1$d;
+    always @(posedge lane1$accum$s1_fwd_w_to_e$clock) begin
+       lane1$accum$s1_fwd_w_to_e$q <= lane1$accum$s1_fwd_w_to_e$d;
     end
-    // ---- inlined atomik_lane_table$lane1$s1_h2 ----
+    // ---- inlined atomik_lane_table$lane1$accum$s1_fwd_w2_to_e ----
     initial begin
-       lane1$s1_h2$q = 1'h0;
+       lane1$accum$s1_fwd_w2_to_e$q = 1'h0;
     end
-    always @(posedge lane1$s1_h2$clock) begin
-       lane1$s1_h2$q <= lane1$s1_h2$d;
+    always @(posedge lane1$accum$s1_fwd_w2_to_e$clock) begin
+       lane1$accum$s1_fwd_w2_to_e$q <= lane1$accum$s1_fwd_w2_to_e$d;
     end
-    // ---- inlined atomik_lane_table$lane1$s1_h3 ----
+    // ---- inlined atomik_lane_table$lane1$accum$s1_fwd_w2_to_s1 ----
     initial begin
-       lane1$s1_h3$q = 1'h0;
+       lane1$accum$s1_fwd_w2_to_s1$q = 1'h0;
     end
-    always @(posedge lane1$s1_h3$clock) begin
-       lane1$s1_h3$q <= lane1$s1_h3$d;
+    always @(posedge lane1$accum$s1_fwd_w2_to_s1$clock) begin
+       lane1$accum$s1_fwd_w2_to_s1$q <= lane1$accum$s1_fwd_w2_to_s1$d;
     end
-    // ---- inlined atomik_lane_table$lane1$e_valid ----
+    // ---- inlined atomik_lane_table$lane1$accum$r_e_valid ----
     initial begin
-       lane1$e_valid$q = 1'h0;
+       lane1$accum$r_e_valid$q = 1'h0;
     end
-    always @(posedge lane1$e_valid$clock) begin
-       lane1$e_valid$q <= lane1$e_valid$d;
+    always @(posedge lane1$accum$r_e_valid$clock) begin
+       lane1$accum$r_e_valid$q <= lane1$accum$r_e_valid$d;
     end
-    // ---- inlined atomik_lane_table$lane1$e_addr ----
+    // ---- inlined atomik_lane_table$lane1$accum$r_e_addr ----
     initial begin
-       lane1$e_addr$q = 8'h0;
+       lane1$accum$r_e_addr$q = 8'h0;
     end
-    always @(posedge lane1$e_addr$clock) begin
-       lane1$e_addr$q <= lane1$e_addr$d;
+    always @(posedge lane1$accum$r_e_addr$clock) begin
+       lane1$accum$r_e_addr$q <= lane1$accum$r_e_addr$d;
     end
-    // ---- inlined atomik_lane_table$lane1$e_delta ----
+    // ---- inlined atomik_lane_table$lane1$accum$e_delta ----
     initial begin
-       lane1$e_delta$q = 64'h0;
+       lane1$accum$e_delta$q = 64'h0;
     end
-    always @(posedge lane1$e_delta$clock) begin
-       lane1$e_delta$q <= lane1$e_delta$d;
+    always @(posedge lane1$accum$e_delta$clock) begin
+       lane1$accum$e_delta$q <= lane1$accum$e_delta$d;
     end
-    // ---- inlined atomik_lane_table$lane1$e_base ----
+    // ---- inlined atomik_lane_table$lane1$accum$e_base ----
     initial begin
-       lane1$e_base$q = 64'h0;
+       lane1$accum$e_base$q = 64'h0;
     end
-    always @(posedge lane1$e_base$clock) begin
-       lane1$e_base$q <= lane1$e_base$d;
+    always @(posedge lane1$accum$e_base$clock) begin
+       lane1$accum$e_base$q <= lane1$accum$e_base$d;
     end
-    // ---- inlined atomik_lane_table$lane1$e_h1 ----
+    // ---- inlined atomik_lane_table$lane1$accum$e_fwd_w_to_e ----
     initial begin
-       lane1$e_h1$q = 1'h0;
+       lane1$accum$e_fwd_w_to_e$q = 1'h0;
     end
-    always @(posedge lane1$e_h1$clock) begin
-       lane1$e_h1$q <= lane1$e_h1$d;
+    always @(posedge lane1$accum$e_fwd_w_to_e$clock) begin
+       lane1$accum$e_fwd_w_to_e$q <= lane1$accum$e_fwd_w_to_e$d;
     end
-    // ---- inlined atomik_lane_table$lane1$e_h2 ----
+    // ---- inlined atomik_lane_table$lane1$accum$e_fwd_w2_to_e ----
     initial begin
-       lane1$e_h2$q = 1'h0;
+       lane1$accum$e_fwd_w2_to_e$q = 1'h0;
     end
-    always @(posedge lane1$e_h2$clock) begin
-       lane1$e_h2$q <= lane1$e_h2$d;
+    always @(posedge lane1$accum$e_fwd_w2_to_e$clock) begin
+       lane1$accum$e_fwd_w2_to_e$q <= lane1$accum$e_fwd_w2_to_e$d;
     end
-    // ---- inlined atomik_lane_table$lane1$v_g1 ----
+    // ---- inlined atomik_lane_table$lane1$accum$r_w_valid ----
     initial begin
-       lane1$v_g1$q = 1'h0;
+       lane1$accum$r_w_valid$q = 1'h0;
     end
-    always @(posedge lane1$v_g1$clock) begin
-       lane1$v_g1$q <= lane1$v_g1$d;
+    always @(posedge lane1$accum$r_w_valid$clock) begin
+       lane1$accum$r_w_valid$q <= lane1$accum$r_w_valid$d;
     end
-    // ---- inlined atomik_lane_table$lane1$v_g2 ----
+    // ---- inlined atomik_lane_table$lane1$accum$r_w_addr ----
     initial begin
-       lane1$v_g2$q = 1'h0;
+       lane1$accum$r_w_addr$q = 8'h0;
     end
-    always @(posedge lane1$v_g2$clock) begin
-       lane1$v_g2$q <= lane1$v_g2$d;
+    always @(posedge lane1$accum$r_w_addr$clock) begin
+       lane1$accum$r_w_addr$q <= lane1$accum$r_w_addr$d;
     end
-    // ---- inlined atomik_lane_table$lane1$v_g3 ----
+    // ---- inlined atomik_lane_table$lane1$accum$r_w_acc ----
     initial begin
-       lane1$v_g3$q = 1'h0;
+       lane1$accum$r_w_acc$q = 64'h0;
     end
-    always @(posedge lane1$v_g3$clock) begin
-       lane1$v_g3$q <= lane1$v_g3$d;
+    always @(posedge lane1$accum$r_w_acc$clock) begin
+       lane1$accum$r_w_acc$q <= lane1$accum$r_w_acc$d;
     end
-    // ---- inlined atomik_lane_table$lane1$v_h1 ----
+    // ---- inlined atomik_lane_table$lane1$accum$r_w2_acc ----
     initial begin
-       lane1$v_h1$q = 1'h0;
+       lane1$accum$r_w2_acc$q = 64'h0;
     end
-    always @(posedge lane1$v_h1$clock) begin
-       lane1$v_h1$q <= lane1$v_h1$d;
-    end
-    // ---- inlined atomik_lane_table$lane1$v_h2 ----
-    initial begin
-       lane1$v_h2$q = 1'h0;
-    end
-    always @(posedge lane1$v_h2$clock) begin
-       lane1$v_h2$q <= lane1$v_h2$d;
-    end
-    // ---- inlined atomik_lane_table$lane1$v_base ----
-    initial begin
-       lane1$v_base$q = 64'h0;
-    end
-    always @(posedge lane1$v_base$clock) begin
-       lane1$v_base$q <= lane1$v_base$d;
-    end
-    // ---- inlined atomik_lane_table$lane1$v_out ----
-    initial begin
-       lane1$v_out$q = 64'h0;
-    end
-    always @(posedge lane1$v_out$clock) begin
-       lane1$v_out$q <= lane1$v_out$d;
-    end
-    // ---- inlined atomik_lane_table$lane1$w_valid ----
-    initial begin
-       lane1$w_valid$q = 1'h0;
-    end
-    always @(posedge lane1$w_valid$clock) begin
-       lane1$w_valid$q <= lane1$w_valid$d;
-    end
-    // ---- inlined atomik_lane_table$lane1$w_addr ----
-    initial begin
-       lane1$w_addr$q = 8'h0;
-    end
-    always @(posedge lane1$w_addr$clock) begin
-       lane1$w_addr$q <= lane1$w_addr$d;
-    end
-    // ---- inlined atomik_lane_table$lane1$w_acc ----
-    initial begin
-       lane1$w_acc$q = 64'h0;
-    end
-    always @(posedge lane1$w_acc$clock) begin
-       lane1$w_acc$q <= lane1$w_acc$d;
-    end
-    // ---- inlined atomik_lane_table$lane1$w2_acc ----
-    initial begin
-       lane1$w2_acc$q = 64'h0;
-    end
-    always @(posedge lane1$w2_acc$clock) begin
-       lane1$w2_acc$q <= lane1$w2_acc$d;
+    always @(posedge lane1$accum$r_w2_acc$clock) begin
+       lane1$accum$r_w2_acc$q <= lane1$accum$r_w2_acc$d;
     end
     
     // Update code
     always @(*) begin
-        lane1$s1_valid$clock = lane1$clock;
-        lane1$s1_addr$clock = lane1$clock;
-        lane1$s1_delta$clock = lane1$clock;
-        lane1$s1_h1$clock = lane1$clock;
-        lane1$s1_h2$clock = lane1$clock;
-        lane1$s1_h3$clock = lane1$clock;
-        lane1$e_valid$clock = lane1$clock;
-        lane1$e_addr$clock = lane1$clock;
-        lane1$e_delta$clock = lane1$clock;
-        lane1$e_base$clock = lane1$clock;
-        lane1$e_h1$clock = lane1$clock;
-        lane1$e_h2$clock = lane1$clock;
-        lane1$v_g1$clock = lane1$clock;
-        lane1$v_g2$clock = lane1$clock;
-        lane1$v_g3$clock = lane1$clock;
-        lane1$v_h1$clock = lane1$clock;
-        lane1$v_h2$clock = lane1$clock;
-        lane1$v_base$clock = lane1$clock;
-        lane1$v_out$clock = lane1$clock;
-        lane1$w_valid$clock = lane1$clock;
-        lane1$w_addr$clock = lane1$clock;
-        lane1$w_acc$clock = lane1$clock;
-        lane1$w2_acc$clock = lane1$clock;
-        lane1$s1_valid$d = lane1$s1_valid$q;
-        lane1$s1_addr$d = lane1$s1_addr$q;
-        lane1$s1_delta$d = lane1$s1_delta$q;
-        lane1$s1_h1$d = lane1$s1_h1$q;
-        lane1$s1_h2$d = lane1$s1_h2$q;
-        lane1$s1_h3$d = lane1$s1_h3$q;
-        lane1$e_valid$d = lane1$e_valid$q;
-        lane1$e_addr$d = lane1$e_addr$q;
-        lane1$e_delta$d = lane1$e_delta$q;
-        lane1$e_base$d = lane1$e_base$q;
-        lane1$e_h1$d = lane1$e_h1$q;
-        lane1$e_h2$d = lane1$e_h2$q;
-        lane1$v_g1$d = lane1$v_g1$q;
-        lane1$v_g2$d = lane1$v_g2$q;
-        lane1$v_g3$d = lane1$v_g3$q;
-        lane1$v_h1$d = lane1$v_h1$q;
-        lane1$v_h2$d = lane1$v_h2$q;
-        lane1$v_base$d = lane1$v_base$q;
-        lane1$v_out$d = lane1$v_out$q;
-        lane1$w_valid$d = lane1$w_valid$q;
-        lane1$w_addr$d = lane1$w_addr$q;
-        lane1$w_acc$d = lane1$w_acc$q;
-        lane1$w2_acc$d = lane1$w2_acc$q;
-        lane1$ram_acc$clock = lane1$clock;
-        lane1$ram_view$clock = lane1$clock;
-        lane1$ram_acc$read_address = lane1$addr;
-        lane1$ram_view$read_address = lane1$view_addr;
-        lane1$s1_valid$d = lane1$valid;
-        lane1$s1_addr$d = lane1$addr;
-        lane1$s1_delta$d = lane1$delta;
-        lane1$s1_h1$d = lane1$s1_valid$q & (lane1$s1_addr$q == lane1$addr);
-        lane1$s1_h2$d = lane1$e_valid$q & (lane1$e_addr$q == lane1$addr);
-        lane1$s1_h3$d = lane1$w_valid$q & (lane1$w_addr$q == lane1$addr);
-        lane1$v_g1$d = lane1$s1_valid$q & (lane1$s1_addr$q == lane1$view_addr);
-        lane1$v_g2$d = lane1$e_valid$q & (lane1$e_addr$q == lane1$view_addr);
-        lane1$v_g3$d = lane1$w_valid$q & (lane1$w_addr$q == lane1$view_addr);
-        lane1$e_base$d = lane1$ram_acc$read_data;
-        if (lane1$s1_h3$q) begin
-            lane1$e_base$d = lane1$w2_acc$q;
+        lane1$accum$r_s1_valid$clock = lane1$accum$clock;
+        lane1$accum$r_s1_addr$clock = lane1$accum$clock;
+        lane1$accum$s1_delta$clock = lane1$accum$clock;
+        lane1$accum$s1_fwd_w_to_e$clock = lane1$accum$clock;
+        lane1$accum$s1_fwd_w2_to_e$clock = lane1$accum$clock;
+        lane1$accum$s1_fwd_w2_to_s1$clock = lane1$accum$clock;
+        lane1$accum$r_e_valid$clock = lane1$accum$clock;
+        lane1$accum$r_e_addr$clock = lane1$accum$clock;
+        lane1$accum$e_delta$clock = lane1$accum$clock;
+        lane1$accum$e_base$clock = lane1$accum$clock;
+        lane1$accum$e_fwd_w_to_e$clock = lane1$accum$clock;
+        lane1$accum$e_fwd_w2_to_e$clock = lane1$accum$clock;
+        lane1$accum$r_w_valid$clock = lane1$accum$clock;
+        lane1$accum$r_w_addr$clock = lane1$accum$clock;
+        lane1$accum$r_w_acc$clock = lane1$accum$clock;
+        lane1$accum$r_w2_acc$clock = lane1$accum$clock;
+        lane1$accum$r_s1_valid$d = lane1$accum$r_s1_valid$q;
+        lane1$accum$r_s1_addr$d = lane1$accum$r_s1_addr$q;
+        lane1$accum$s1_delta$d = lane1$accum$s1_delta$q;
+        lane1$accum$s1_fwd_w_to_e$d = lane1$accum$s1_fwd_w_to_e$q;
+        lane1$accum$s1_fwd_w2_to_e$d = lane1$accum$s1_fwd_w2_to_e$q;
+        lane1$accum$s1_fwd_w2_to_s1$d = lane1$accum$s1_fwd_w2_to_s1$q;
+        lane1$accum$r_e_valid$d = lane1$accum$r_e_valid$q;
+        lane1$accum$r_e_addr$d = lane1$accum$r_e_addr$q;
+        lane1$accum$e_delta$d = lane1$accum$e_delta$q;
+        lane1$accum$e_base$d = lane1$accum$e_base$q;
+        lane1$accum$e_fwd_w_to_e$d = lane1$accum$e_fwd_w_to_e$q;
+        lane1$accum$e_fwd_w2_to_e$d = lane1$accum$e_fwd_w2_to_e$q;
+        lane1$accum$r_w_valid$d = lane1$accum$r_w_valid$q;
+        lane1$accum$r_w_addr$d = lane1$accum$r_w_addr$q;
+        lane1$accum$r_w_acc$d = lane1$accum$r_w_acc$q;
+        lane1$accum$r_w2_acc$d = lane1$accum$r_w2_acc$q;
+        lane1$accum$ram_acc$clock = lane1$accum$clock;
+        lane1$accum$ram_acc$read_address = lane1$accum$addr;
+        lane1$accum$r_s1_valid$d = lane1$accum$valid;
+        lane1$accum$r_s1_addr$d = lane1$accum$addr;
+        lane1$accum$s1_delta$d = lane1$accum$delta;
+        lane1$accum$match_w_to_e$valid = lane1$accum$r_s1_valid$q;
+        lane1$accum$match_w_to_e$stage_addr = lane1$accum$r_s1_addr$q;
+        lane1$accum$match_w_to_e$addr = lane1$accum$addr;
+        lane1$accum$match_w2_to_e$valid = lane1$accum$r_e_valid$q;
+        lane1$accum$match_w2_to_e$stage_addr = lane1$accum$r_e_addr$q;
+        lane1$accum$match_w2_to_e$addr = lane1$accum$addr;
+        lane1$accum$match_w2_to_s1$valid = lane1$accum$r_w_valid$q;
+        lane1$accum$match_w2_to_s1$stage_addr = lane1$accum$r_w_addr$q;
+        lane1$accum$match_w2_to_s1$addr = lane1$accum$addr;
+        lane1$accum$s1_fwd_w_to_e$d = lane1$accum$match_w_to_e$hit;
+        lane1$accum$s1_fwd_w2_to_e$d = lane1$accum$match_w2_to_e$hit;
+        lane1$accum$s1_fwd_w2_to_s1$d = lane1$accum$match_w2_to_s1$hit;
+        lane1$accum$e_base$d = lane1$accum$ram_acc$read_data;
+        if (lane1$accum$s1_fwd_w2_to_s1$q) begin
+            lane1$accum$e_base$d = lane1$accum$r_w2_acc$q;
         end
-        lane1$e_valid$d = lane1$s1_valid$q;
-        lane1$e_addr$d = lane1$s1_addr$q;
-        lane1$e_delta$d = lane1$s1_delta$q;
-        lane1$e_h1$d = lane1$s1_h1$q;
-        lane1$e_h2$d = lane1$s1_h2$q;
-        lane1$v_base$d = lane1$ram_view$read_data;
-        if (lane1$v_g3$q) begin
-            lane1$v_base$d = lane1$w2_acc$q;
+        lane1$accum$r_e_valid$d = lane1$accum$r_s1_valid$q;
+        lane1$accum$r_e_addr$d = lane1$accum$r_s1_addr$q;
+        lane1$accum$e_delta$d = lane1$accum$s1_delta$q;
+        lane1$accum$e_fwd_w_to_e$d = lane1$accum$s1_fwd_w_to_e$q;
+        lane1$accum$e_fwd_w2_to_e$d = lane1$accum$s1_fwd_w2_to_e$q;
+        lane1$accum$cur = lane1$accum$e_base$q;
+        if (lane1$accum$e_fwd_w2_to_e$q) begin
+            lane1$accum$cur = lane1$accum$r_w2_acc$q;
         end
-        lane1$v_h1$d = lane1$v_g1$q;
-        lane1$v_h2$d = lane1$v_g2$q;
-        lane1$cur = lane1$e_base$q;
-        if (lane1$e_h2$q) begin
-            lane1$cur = lane1$w2_acc$q;
+        if (lane1$accum$e_fwd_w_to_e$q) begin
+            lane1$accum$cur = lane1$accum$r_w_acc$q;
         end
-        if (lane1$e_h1$q) begin
-            lane1$cur = lane1$w_acc$q;
+        lane1$accum$r_w_valid$d = lane1$accum$r_e_valid$q | lane1$accum$clear;
+        lane1$accum$r_w_addr$d = lane1$accum$r_e_addr$q;
+        lane1$accum$r_w_acc$d = lane1$accum$cur ^ lane1$accum$e_delta$q;
+        if (lane1$accum$clear) begin
+            lane1$accum$r_w_addr$d = lane1$accum$clear_addr;
+            lane1$accum$r_w_acc$d = lane1$accum$zero_w;
         end
-        lane1$w_valid$d = lane1$e_valid$q | lane1$clear;
-        lane1$w_addr$d = lane1$e_addr$q;
-        lane1$w_acc$d = lane1$cur ^ lane1$e_delta$q;
-        if (lane1$clear) begin
-            lane1$w_addr$d = lane1$clear_addr;
-            lane1$w_acc$d = lane1$zero_w;
+        lane1$accum$ram_acc$write_enable = lane1$accum$r_w_valid$q;
+        lane1$accum$ram_acc$write_address = lane1$accum$r_w_addr$q;
+        lane1$accum$ram_acc$write_data = lane1$accum$r_w_acc$q;
+        lane1$accum$r_w2_acc$d = lane1$accum$r_w_acc$q;
+        lane1$accum$s1_valid = lane1$accum$r_s1_valid$q;
+        lane1$accum$s1_addr = lane1$accum$r_s1_addr$q;
+        lane1$accum$e_valid = lane1$accum$r_e_valid$q;
+        lane1$accum$e_addr = lane1$accum$r_e_addr$q;
+        lane1$accum$w_valid = lane1$accum$r_w_valid$q;
+        lane1$accum$w_addr = lane1$accum$r_w_addr$q;
+        lane1$accum$w_acc = lane1$accum$r_w_acc$q;
+        lane1$accum$w2_acc = lane1$accum$r_w2_acc$q;
+        if (lane1$accum$flush) begin
+            lane1$accum$r_s1_valid$d = 1'b0;
+            lane1$accum$r_e_valid$d = 1'b0;
+            lane1$accum$r_w_valid$d = 1'b0;
         end
-        lane1$v_out$d = lane1$v_base$q;
-        if (lane1$v_h2$q) begin
-            lane1$v_out$d = lane1$w2_acc$q;
+    end
+    
+    // ---- inlined atomik_lane_table$lane1$control_view ----
+    
+    
+    // Stub signals
+    reg  lane1$control_view$ram_view$clock;
+    reg  [7:0] lane1$control_view$ram_view$read_address;
+    reg  [63:0] lane1$control_view$ram_view$read_data;
+    reg  [7:0] lane1$control_view$ram_view$write_address;
+    reg  [63:0] lane1$control_view$ram_view$write_data;
+    reg  lane1$control_view$ram_view$write_enable;
+    reg  lane1$control_view$match_w_to_out$valid;
+    reg  [7:0] lane1$control_view$match_w_to_out$stage_addr;
+    reg  [7:0] lane1$control_view$match_w_to_out$addr;
+    reg  lane1$control_view$match_w_to_out$hit;
+    reg  lane1$control_view$match_w2_to_out$valid;
+    reg  [7:0] lane1$control_view$match_w2_to_out$stage_addr;
+    reg  [7:0] lane1$control_view$match_w2_to_out$addr;
+    reg  lane1$control_view$match_w2_to_out$hit;
+    reg  lane1$control_view$match_w2_to_base$valid;
+    reg  [7:0] lane1$control_view$match_w2_to_base$stage_addr;
+    reg  [7:0] lane1$control_view$match_w2_to_base$addr;
+    reg  lane1$control_view$match_w2_to_base$hit;
+    reg  lane1$control_view$v1_fwd_w_to_out$d;
+    reg  lane1$control_view$v1_fwd_w_to_out$q;
+    reg  lane1$control_view$v1_fwd_w_to_out$clock;
+    reg  lane1$control_view$v1_fwd_w2_to_out$d;
+    reg  lane1$control_view$v1_fwd_w2_to_out$q;
+    reg  lane1$control_view$v1_fwd_w2_to_out$clock;
+    reg  lane1$control_view$v1_fwd_w2_to_base$d;
+    reg  lane1$control_view$v1_fwd_w2_to_base$q;
+    reg  lane1$control_view$v1_fwd_w2_to_base$clock;
+    reg  lane1$control_view$v2_fwd_w_to_out$d;
+    reg  lane1$control_view$v2_fwd_w_to_out$q;
+    reg  lane1$control_view$v2_fwd_w_to_out$clock;
+    reg  lane1$control_view$v2_fwd_w2_to_out$d;
+    reg  lane1$control_view$v2_fwd_w2_to_out$q;
+    reg  lane1$control_view$v2_fwd_w2_to_out$clock;
+    reg  [63:0] lane1$control_view$v2_base$d;
+    reg  [63:0] lane1$control_view$v2_base$q;
+    reg  lane1$control_view$v2_base$clock;
+    reg  [63:0] lane1$control_view$v3_out$d;
+    reg  [63:0] lane1$control_view$v3_out$q;
+    reg  lane1$control_view$v3_out$clock;
+    
+    // Sub module instances
+    // ---- inlined atomik_lane_table$lane1$control_view$ram_view ----
+    (* no_rw_check *)
+    reg [63:0] lane1$control_view$ram_view$mem [0:255];
+    always @(posedge lane1$control_view$ram_view$clock) begin
+       if (lane1$control_view$ram_view$write_enable) begin
+          lane1$control_view$ram_view$mem[lane1$control_view$ram_view$write_address] <= lane1$control_view$ram_view$write_data;
+       end
+       lane1$control_view$ram_view$read_data <= lane1$control_view$ram_view$mem[lane1$control_view$ram_view$read_address];
+    end
+    // ---- inlined atomik_lane_table$lane1$control_view$match_w_to_out ----
+    
+    
+    // Update code
+    always @(*) begin
+        lane1$control_view$match_w_to_out$hit = lane1$control_view$match_w_to_out$valid & (lane1$control_view$match_w_to_out$stage_addr == lane1$control_view$match_w_to_out$addr);
+    end
+    
+    // ---- inlined atomik_lane_table$lane1$control_view$match_w2_to_out ----
+    
+    
+    // Update code
+    always @(*) begin
+        lane1$control_view$match_w2_to_out$hit = lane1$control_view$match_w2_to_out$valid & (lane1$control_view$match_w2_to_out$stage_addr == lane1$control_view$match_w2_to_out$addr);
+    end
+    
+    // ---- inlined atomik_lane_table$lane1$control_view$match_w2_to_base ----
+    
+    
+    // Update code
+    always @(*) begin
+        lane1$control_view$match_w2_to_base$hit = lane1$control_view$match_w2_to_base$valid & (lane1$control_view$match_w2_to_base$stage_addr == lane1$control_view$match_w2_to_base$addr);
+    end
+    
+    // ---- inlined atomik_lane_table$lane1$control_view$v1_fwd_w_to_out ----
+    initial begin
+       lane1$control_view$v1_fwd_w_to_out$q = 1'h0;
+    end
+    always @(posedge lane1$control_view$v1_fwd_w_to_out$clock) begin
+       lane1$control_view$v1_fwd_w_to_out$q <= lane1$control_view$v1_fwd_w_to_out$d;
+    end
+    // ---- inlined atomik_lane_table$lane1$control_view$v1_fwd_w2_to_out ----
+    initial begin
+       lane1$control_view$v1_fwd_w2_to_out$q = 1'h0;
+    end
+    always @(posedge lane1$control_view$v1_fwd_w2_to_out$clock) begin
+       lane1$control_view$v1_fwd_w2_to_out$q <= lane1$control_view$v1_fwd_w2_to_out$d;
+    end
+    // ---- inlined atomik_lane_table$lane1$control_view$v1_fwd_w2_to_base ----
+    initial begin
+       lane1$control_view$v1_fwd_w2_to_base$q = 1'h0;
+    end
+    always @(posedge lane1$control_view$v1_fwd_w2_to_base$clock) begin
+       lane1$control_view$v1_fwd_w2_to_base$q <= lane1$control_view$v1_fwd_w2_to_base$d;
+    end
+    // ---- inlined atomik_lane_table$lane1$control_view$v2_fwd_w_to_out ----
+    initial begin
+       lane1$control_view$v2_fwd_w_to_out$q = 1'h0;
+    end
+    always @(posedge lane1$control_view$v2_fwd_w_to_out$clock) begin
+       lane1$control_view$v2_fwd_w_to_out$q <= lane1$control_view$v2_fwd_w_to_out$d;
+    end
+    // ---- inlined atomik_lane_table$lane1$control_view$v2_fwd_w2_to_out ----
+    initial begin
+       lane1$control_view$v2_fwd_w2_to_out$q = 1'h0;
+    end
+    always @(posedge lane1$control_view$v2_fwd_w2_to_out$clock) begin
+       lane1$control_view$v2_fwd_w2_to_out$q <= lane1$control_view$v2_fwd_w2_to_out$d;
+    end
+    // ---- inlined atomik_lane_table$lane1$control_view$v2_base ----
+    initial begin
+       lane1$control_view$v2_base$q = 64'h0;
+    end
+    always @(posedge lane1$control_view$v2_base$clock) begin
+       lane1$control_view$v2_base$q <= lane1$control_view$v2_base$d;
+    end
+    // ---- inlined atomik_lane_table$lane1$control_view$v3_out ----
+    initial begin
+       lane1$control_view$v3_out$q = 64'h0;
+    end
+    always @(posedge lane1$control_view$v3_out$clock) begin
+       lane1$control_view$v3_out$q <= lane1$control_view$v3_out$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        lane1$control_view$v1_fwd_w_to_out$clock = lane1$control_view$clock;
+        lane1$control_view$v1_fwd_w2_to_out$clock = lane1$control_view$clock;
+        lane1$control_view$v1_fwd_w2_to_base$clock = lane1$control_view$clock;
+        lane1$control_view$v2_fwd_w_to_out$clock = lane1$control_view$clock;
+        lane1$control_view$v2_fwd_w2_to_out$clock = lane1$control_view$clock;
+        lane1$control_view$v2_base$clock = lane1$control_view$clock;
+        lane1$control_view$v3_out$clock = lane1$control_view$clock;
+        lane1$control_view$v1_fwd_w_to_out$d = lane1$control_view$v1_fwd_w_to_out$q;
+        lane1$control_view$v1_fwd_w2_to_out$d = lane1$control_view$v1_fwd_w2_to_out$q;
+        lane1$control_view$v1_fwd_w2_to_base$d = lane1$control_view$v1_fwd_w2_to_base$q;
+        lane1$control_view$v2_fwd_w_to_out$d = lane1$control_view$v2_fwd_w_to_out$q;
+        lane1$control_view$v2_fwd_w2_to_out$d = lane1$control_view$v2_fwd_w2_to_out$q;
+        lane1$control_view$v2_base$d = lane1$control_view$v2_base$q;
+        lane1$control_view$v3_out$d = lane1$control_view$v3_out$q;
+        lane1$control_view$ram_view$clock = lane1$control_view$clock;
+        lane1$control_view$ram_view$read_address = lane1$control_view$view_addr;
+        lane1$control_view$ram_view$write_enable = lane1$control_view$w_valid;
+        lane1$control_view$ram_view$write_address = lane1$control_view$w_addr;
+        lane1$control_view$ram_view$write_data = lane1$control_view$w_acc;
+        lane1$control_view$match_w_to_out$valid = lane1$control_view$s1_valid;
+        lane1$control_view$match_w_to_out$stage_addr = lane1$control_view$s1_addr;
+        lane1$control_view$match_w_to_out$addr = lane1$control_view$view_addr;
+        lane1$control_view$match_w2_to_out$valid = lane1$control_view$e_valid;
+        lane1$control_view$match_w2_to_out$stage_addr = lane1$control_view$e_addr;
+        lane1$control_view$match_w2_to_out$addr = lane1$control_view$view_addr;
+        lane1$control_view$match_w2_to_base$valid = lane1$control_view$w_valid;
+        lane1$control_view$match_w2_to_base$stage_addr = lane1$control_view$w_addr;
+        lane1$control_view$match_w2_to_base$addr = lane1$control_view$view_addr;
+        lane1$control_view$v1_fwd_w_to_out$d = lane1$control_view$match_w_to_out$hit;
+        lane1$control_view$v1_fwd_w2_to_out$d = lane1$control_view$match_w2_to_out$hit;
+        lane1$control_view$v1_fwd_w2_to_base$d = lane1$control_view$match_w2_to_base$hit;
+        lane1$control_view$v2_base$d = lane1$control_view$ram_view$read_data;
+        if (lane1$control_view$v1_fwd_w2_to_base$q) begin
+            lane1$control_view$v2_base$d = lane1$control_view$w2_acc;
         end
-        if (lane1$v_h1$q) begin
-            lane1$v_out$d = lane1$w_acc$q;
+        lane1$control_view$v2_fwd_w_to_out$d = lane1$control_view$v1_fwd_w_to_out$q;
+        lane1$control_view$v2_fwd_w2_to_out$d = lane1$control_view$v1_fwd_w2_to_out$q;
+        lane1$control_view$v3_out$d = lane1$control_view$v2_base$q;
+        if (lane1$control_view$v2_fwd_w2_to_out$q) begin
+            lane1$control_view$v3_out$d = lane1$control_view$w2_acc;
         end
-        lane1$view = lane1$v_out$q;
-        lane1$ram_acc$write_enable = lane1$w_valid$q;
-        lane1$ram_acc$write_address = lane1$w_addr$q;
-        lane1$ram_acc$write_data = lane1$w_acc$q;
-        lane1$ram_view$write_enable = lane1$w_valid$q;
-        lane1$ram_view$write_address = lane1$w_addr$q;
-        lane1$ram_view$write_data = lane1$w_acc$q;
-        lane1$w2_acc$d = lane1$w_acc$q;
-        if (lane1$flush) begin
-            lane1$s1_valid$d = 1'b0;
-            lane1$e_valid$d = 1'b0;
-            lane1$w_valid$d = 1'b0;
+        if (lane1$control_view$v2_fwd_w_to_out$q) begin
+            lane1$control_view$v3_out$d = lane1$control_view$w_acc;
         end
+        lane1$control_view$view = lane1$control_view$v3_out$q;
+    end
+    
+    
+    // Update code
+    always @(*) begin
+        lane1$accum$clock = lane1$clock;
+        lane1$control_view$clock = lane1$clock;
+        lane1$accum$flush = lane1$flush;
+        lane1$accum$clear = lane1$clear;
+        lane1$accum$clear_addr = lane1$clear_addr;
+        lane1$accum$valid = lane1$valid;
+        lane1$accum$addr = lane1$addr;
+        lane1$accum$delta = lane1$delta;
+        lane1$control_view$view_addr = lane1$view_addr;
+        lane1$control_view$s1_valid = lane1$accum$s1_valid;
+        lane1$control_view$s1_addr = lane1$accum$s1_addr;
+        lane1$control_view$e_valid = lane1$accum$e_valid;
+        lane1$control_view$e_addr = lane1$accum$e_addr;
+        lane1$control_view$w_valid = lane1$accum$w_valid;
+        lane1$control_view$w_addr = lane1$accum$w_addr;
+        lane1$control_view$w_acc = lane1$accum$w_acc;
+        lane1$control_view$w2_acc = lane1$accum$w2_acc;
+        lane1$view = lane1$control_view$view;
     end
     
     // ---- inlined atomik_lane_table$lane2 ----
     
     
-    // Constant declarations
-    localparam  lane2$zero_w = 64'h0;
-    
     // Stub signals
-    reg  lane2$ram_acc$clock;
-    reg  [7:0] lane2$ram_acc$read_address;
-    reg  [63:0] lane2$ram_acc$read_data;
-    reg  [7:0] lane2$ram_acc$write_address;
-    reg  [63:0] lane2$ram_acc$write_data;
-    reg  lane2$ram_acc$write_enable;
-    reg  lane2$ram_view$clock;
-    reg  [7:0] lane2$ram_view$read_address;
-    reg  [63:0] lane2$ram_view$read_data;
-    reg  [7:0] lane2$ram_view$write_address;
-    reg  [63:0] lane2$ram_view$write_data;
-    reg  lane2$ram_view$write_enable;
-    reg  lane2$s1_valid$d;
-    reg  lane2$s1_valid$q;
-    reg  lane2$s1_valid$clock;
-    reg  [7:0] lane2$s1_addr$d;
-    reg  [7:0] lane2$s1_addr$q;
-    reg  lane2$s1_addr$clock;
-    reg  [63:0] lane2$s1_delta$d;
-    reg  [63:0] lane2$s1_delta$q;
-    reg  lane2$s1_delta$clock;
-    reg  lane2$s1_h1$d;
-    reg  lane2$s1_h1$q;
-    reg  lane2$s1_h1$clock;
-    reg  lane2$s1_h2$d;
-    reg  lane2$s1_h2$q;
-    reg  lane2$s1_h2$clock;
-    reg  lane2$s1_h3$d;
-    reg  lane2$s1_h3$q;
-    reg  lane2$s1_h3$clock;
-    reg  lane2$e_valid$d;
-    reg  lane2$e_valid$q;
-    reg  lane2$e_valid$clock;
-    reg  [7:0] lane2$e_addr$d;
-    reg  [7:0] lane2$e_addr$q;
-    reg  lane2$e_addr$clock;
-    reg  [63:0] lane2$e_delta$d;
-    reg  [63:0] lane2$e_delta$q;
-    reg  lane2$e_delta$clock;
-    reg  [63:0] lane2$e_base$d;
-    reg  [63:0] lane2$e_base$q;
-    reg  lane2$e_base$clock;
-    reg  lane2$e_h1$d;
-    reg  lane2$e_h1$q;
-    reg  lane2$e_h1$clock;
-    reg  lane2$e_h2$d;
-    reg  lane2$e_h2$q;
-    reg  lane2$e_h2$clock;
-    reg  lane2$v_g1$d;
-    reg  lane2$v_g1$q;
-    reg  lane2$v_g1$clock;
-    reg  lane2$v_g2$d;
-    reg  lane2$v_g2$q;
-    reg  lane2$v_g2$clock;
-    reg  lane2$v_g3$d;
-    reg  lane2$v_g3$q;
-    reg  lane2$v_g3$clock;
-    reg  lane2$v_h1$d;
-    reg  lane2$v_h1$q;
-    reg  lane2$v_h1$clock;
-    reg  lane2$v_h2$d;
-    reg  lane2$v_h2$q;
-    reg  lane2$v_h2$clock;
-    reg  [63:0] lane2$v_base$d;
-    reg  [63:0] lane2$v_base$q;
-    reg  lane2$v_base$clock;
-    reg  [63:0] lane2$v_out$d;
-    reg  [63:0] lane2$v_out$q;
-    reg  lane2$v_out$clock;
-    reg  lane2$w_valid$d;
-    reg  lane2$w_valid$q;
-    reg  lane2$w_valid$clock;
-    reg  [7:0] lane2$w_addr$d;
-    reg  [7:0] lane2$w_addr$q;
-    reg  lane2$w_addr$clock;
-    reg  [63:0] lane2$w_acc$d;
-    reg  [63:0] lane2$w_acc$q;
-    reg  lane2$w_acc$clock;
-    reg  [63:0] lane2$w2_acc$d;
-    reg  [63:0] lane2$w2_acc$q;
-    reg  lane2$w2_acc$clock;
-    
-    // Local signals
-    reg  [63:0] lane2$cur;
+    reg  lane2$accum$clock;
+    reg  lane2$accum$flush;
+    reg  lane2$accum$clear;
+    reg  [7:0] lane2$accum$clear_addr;
+    reg  lane2$accum$valid;
+    reg  [7:0] lane2$accum$addr;
+    reg  [63:0] lane2$accum$delta;
+    reg  lane2$accum$s1_valid;
+    reg  [7:0] lane2$accum$s1_addr;
+    reg  lane2$accum$e_valid;
+    reg  [7:0] lane2$accum$e_addr;
+    reg  lane2$accum$w_valid;
+    reg  [7:0] lane2$accum$w_addr;
+    reg  [63:0] lane2$accum$w_acc;
+    reg  [63:0] lane2$accum$w2_acc;
+    reg  lane2$control_view$clock;
+    reg  [7:0] lane2$control_view$view_addr;
+    reg  lane2$control_view$s1_valid;
+    reg  [7:0] lane2$control_view$s1_addr;
+    reg  lane2$control_view$e_valid;
+    reg  [7:0] lane2$control_view$e_addr;
+    reg  lane2$control_view$w_valid;
+    reg  [7:0] lane2$control_view$w_addr;
+    reg  [63:0] lane2$control_view$w_acc;
+    reg  [63:0] lane2$control_view$w2_acc;
+    reg  [63:0] lane2$control_view$view;
     
     // Sub module instances
-    // ---- inlined atomik_lane_table$lane2$ram_acc ----
+    // ---- inlined atomik_lane_table$lane2$accum ----
+    
+    
+    // Constant declarations
+    localparam  lane2$accum$zero_w = 64'h0;
+    
+    // Stub signals
+    reg  lane2$accum$ram_acc$clock;
+    reg  [7:0] lane2$accum$ram_acc$read_address;
+    reg  [63:0] lane2$accum$ram_acc$read_data;
+    reg  [7:0] lane2$accum$ram_acc$write_address;
+    reg  [63:0] lane2$accum$ram_acc$write_data;
+    reg  lane2$accum$ram_acc$write_enable;
+    reg  lane2$accum$match_w_to_e$valid;
+    reg  [7:0] lane2$accum$match_w_to_e$stage_addr;
+    reg  [7:0] lane2$accum$match_w_to_e$addr;
+    reg  lane2$accum$match_w_to_e$hit;
+    reg  lane2$accum$match_w2_to_e$valid;
+    reg  [7:0] lane2$accum$match_w2_to_e$stage_addr;
+    reg  [7:0] lane2$accum$match_w2_to_e$addr;
+    reg  lane2$accum$match_w2_to_e$hit;
+    reg  lane2$accum$match_w2_to_s1$valid;
+    reg  [7:0] lane2$accum$match_w2_to_s1$stage_addr;
+    reg  [7:0] lane2$accum$match_w2_to_s1$addr;
+    reg  lane2$accum$match_w2_to_s1$hit;
+    reg  lane2$accum$r_s1_valid$d;
+    reg  lane2$accum$r_s1_valid$q;
+    reg  lane2$accum$r_s1_valid$clock;
+    reg  [7:0] lane2$accum$r_s1_addr$d;
+    reg  [7:0] lane2$accum$r_s1_addr$q;
+    reg  lane2$accum$r_s1_addr$clock;
+    reg  [63:0] lane2$accum$s1_delta$d;
+    reg  [63:0] lane2$accum$s1_delta$q;
+    reg  lane2$accum$s1_delta$clock;
+    reg  lane2$accum$s1_fwd_w_to_e$d;
+    reg  lane2$accum$s1_fwd_w_to_e$q;
+    reg  lane2$accum$s1_fwd_w_to_e$clock;
+    reg  lane2$accum$s1_fwd_w2_to_e$d;
+    reg  lane2$accum$s1_fwd_w2_to_e$q;
+    reg  lane2$accum$s1_fwd_w2_to_e$clock;
+    reg  lane2$accum$s1_fwd_w2_to_s1$d;
+    reg  lane2$accum$s1_fwd_w2_to_s1$q;
+    reg  lane2$accum$s1_fwd_w2_to_s1$clock;
+    reg  lane2$accum$r_e_valid$d;
+    reg  lane2$accum$r_e_valid$q;
+    reg  lane2$accum$r_e_valid$clock;
+    reg  [7:0] lane2$accum$r_e_addr$d;
+    reg  [7:0] lane2$accum$r_e_addr$q;
+    reg  lane2$accum$r_e_addr$clock;
+    reg  [63:0] lane2$accum$e_delta$d;
+    reg  [63:0] lane2$accum$e_delta$q;
+    reg  lane2$accum$e_delta$clock;
+    reg  [63:0] lane2$accum$e_base$d;
+    reg  [63:0] lane2$accum$e_base$q;
+    reg  lane2$accum$e_base$clock;
+    reg  lane2$accum$e_fwd_w_to_e$d;
+    reg  lane2$accum$e_fwd_w_to_e$q;
+    reg  lane2$accum$e_fwd_w_to_e$clock;
+    reg  lane2$accum$e_fwd_w2_to_e$d;
+    reg  lane2$accum$e_fwd_w2_to_e$q;
+    reg  lane2$accum$e_fwd_w2_to_e$clock;
+    reg  lane2$accum$r_w_valid$d;
+    reg  lane2$accum$r_w_valid$q;
+    reg  lane2$accum$r_w_valid$clock;
+    reg  [7:0] lane2$accum$r_w_addr$d;
+    reg  [7:0] lane2$accum$r_w_addr$q;
+    reg  lane2$accum$r_w_addr$clock;
+    reg  [63:0] lane2$accum$r_w_acc$d;
+    reg  [63:0] lane2$accum$r_w_acc$q;
+    reg  lane2$accum$r_w_acc$clock;
+    reg  [63:0] lane2$accum$r_w2_acc$d;
+    reg  [63:0] lane2$accum$r_w2_acc$q;
+    reg  lane2$accum$r_w2_acc$clock;
+    
+    // Local signals
+    reg  [63:0] lane2$accum$cur;
+    
+    // Sub module instances
+    // ---- inlined atomik_lane_table$lane2$accum$ram_acc ----
     (* no_rw_check *)
-    reg [63:0] lane2$ram_acc$mem [0:255];
-    always @(posedge lane2$ram_acc$clock) begin
-       if (lane2$ram_acc$write_enable) begin
-          lane2$ram_acc$mem[lane2$ram_acc$write_address] <= lane2$ram_acc$write_data;
+    reg [63:0] lane2$accum$ram_acc$mem [0:255];
+    always @(posedge lane2$accum$ram_acc$clock) begin
+       if (lane2$accum$ram_acc$write_enable) begin
+          lane2$accum$ram_acc$mem[lane2$accum$ram_acc$write_address] <= lane2$accum$ram_acc$write_data;
        end
-       lane2$ram_acc$read_data <= lane2$ram_acc$mem[lane2$ram_acc$read_address];
+       lane2$accum$ram_acc$read_data <= lane2$accum$ram_acc$mem[lane2$accum$ram_acc$read_address];
     end
-    // ---- inlined atomik_lane_table$lane2$ram_view ----
-    (* no_rw_check *)
-    reg [63:0] lane2$ram_view$mem [0:255];
-    always @(posedge lane2$ram_view$clock) begin
-       if (lane2$ram_view$write_enable) begin
-          lane2$ram_view$mem[lane2$ram_view$write_address] <= lane2$ram_view$write_data;
-       end
-       lane2$ram_view$read_data <= lane2$ram_view$mem[lane2$ram_view$read_address];
+    // ---- inlined atomik_lane_table$lane2$accum$match_w_to_e ----
+    
+    
+    // Update code
+    always @(*) begin
+        lane2$accum$match_w_to_e$hit = lane2$accum$match_w_to_e$valid & (lane2$accum$match_w_to_e$stage_addr == lane2$accum$match_w_to_e$addr);
     end
-    // ---- inlined atomik_lane_table$lane2$s1_valid ----
+    
+    // ---- inlined atomik_lane_table$lane2$accum$match_w2_to_e ----
+    
+    
+    // Update code
+    always @(*) begin
+        lane2$accum$match_w2_to_e$hit = lane2$accum$match_w2_to_e$valid & (lane2$accum$match_w2_to_e$stage_addr == lane2$accum$match_w2_to_e$addr);
+    end
+    
+    // ---- inlined atomik_lane_table$lane2$accum$match_w2_to_s1 ----
+    
+    
+    // Update code
+    always @(*) begin
+        lane2$accum$match_w2_to_s1$hit = lane2$accum$match_w2_to_s1$valid & (lane2$accum$match_w2_to_s1$stage_addr == lane2$accum$match_w2_to_s1$addr);
+    end
+    
+    // ---- inlined atomik_lane_table$lane2$accum$r_s1_valid ----
     initial begin
-       lane2$s1_valid$q = 1'h0;
+       lane2$accum$r_s1_valid$q = 1'h0;
     end
-    always @(posedge lane2$s1_valid$clock) begin
-       lane2$s1_valid$q <= lane2$s1_valid$d;
+    always @(posedge lane2$accum$r_s1_valid$clock) begin
+       lane2$accum$r_s1_valid$q <= lane2$accum$r_s1_valid$d;
     end
-    // ---- inlined atomik_lane_table$lane2$s1_addr ----
+    // ---- inlined atomik_lane_table$lane2$accum$r_s1_addr ----
     initial begin
-       lane2$s1_addr$q = 8'h0;
+       lane2$accum$r_s1_addr$q = 8'h0;
     end
-    always @(posedge lane2$s1_addr$clock) begin
-       lane2$s1_addr$q <= lane2$s1_addr$d;
+    always @(posedge lane2$accum$r_s1_addr$clock) begin
+       lane2$accum$r_s1_addr$q <= lane2$accum$r_s1_addr$d;
     end
-    // ---- inlined atomik_lane_table$lane2$s1_delta ----
+    // ---- inlined atomik_lane_table$lane2$accum$s1_delta ----
     initial begin
-       lane2$s1_delta$q = 64'h0;
+       lane2$accum$s1_delta$q = 64'h0;
     end
-    always @(posedge lane2$s1_delta$clock) begin
-       lane2$s1_delta$q <= lane2$s1_delta$d;
+    always @(posedge lane2$accum$s1_delta$clock) begin
+       lane2$accum$s1_delta$q <= lane2$accum$s1_delta$d;
     end
-    // ---- inlined atomik_lane_table$lane2$s1_h1 ----
+    // ---- inlined atomik_lane_table$lane2$accum$s1_fwd_w_to_e ----
     initial begin
-       lane2$s1_h1$q = 1'h0;
+       lane2$accum$s1_fwd_w_to_e$q = 1'h0;
     end
-    always @(posedge lane2$s1_h1$clock) begin
-       lane2$s1_h1$q <= lane2$s1_h1$d;
+    always @(posedge lane2$accum$s1_fwd_w_to_e$clock) begin
+       lane2$accum$s1_fwd_w_to_e$q <= lane2$accum$s1_fwd_w_to_e$d;
     end
-    // ---- inlined atomik_lane_table$lane2$s1_h2 ----
+    // ---- inlined atomik_lane_table$lane2$accum$s1_fwd_w2_to_e ----
     initial begin
-       lane2$s1_h2$q = 1'h0;
+       lane2$accum$s1_fwd_w2_to_e$q = 1'h0;
     end
-    always @(posedge lane2$s1_h2$clock) begin
-       lane2$s1_h2$q <= lane2$s1_h2$d;
+    always @(posedge lane2$accum$s1_fwd_w2_to_e$clock) begin
+       lane2$accum$s1_fwd_w2_to_e$q <= lane2$accum$s1_fwd_w2_to_e$d;
     end
-    // ---- inlined atomik_lane_table$lane2$s1_h3 ----
+    // ---- inlined atomik_lane_table$lane2$accum$s1_fwd_w2_to_s1 ----
     initial begin
-       lane2$s1_h3$q = 1'h0;
+       lane2$accum$s1_fwd_w2_to_s1$q = 1'h0;
     end
-    always @(posedge lane2$s1_h3$clock) begin
-       lane2$s1_h3$q <= lane2$s1_h3$d;
+    always @(posedge lane2$accum$s1_fwd_w2_to_s1$clock) begin
+       lane2$accum$s1_fwd_w2_to_s1$q <= lane2$accum$s1_fwd_w2_to_s1$d;
     end
-    // ---- inlined atomik_lane_table$lane2$e_valid ----
+    // ---- inlined atomik_lane_table$lane2$accum$r_e_valid ----
     initial begin
-       lane2$e_valid$q = 1'h0;
+       lane2$accum$r_e_valid$q = 1'h0;
     end
-    always @(posedge lane2$e_valid$clock) begin
-       lane2$e_valid$q <= lane2$e_valid$d;
+    always @(posedge lane2$accum$r_e_valid$clock) begin
+       lane2$accum$r_e_valid$q <= lane2$accum$r_e_valid$d;
     end
-    // ---- inlined atomik_lane_table$lane2$e_addr ----
+    // ---- inlined atomik_lane_table$lane2$accum$r_e_addr ----
     initial begin
-       lane2$e_addr$q = 8'h0;
+       lane2$accum$r_e_addr$q = 8'h0;
     end
-    always @(posedge lane2$e_addr$clock) begin
-       lane2$e_addr$q <= lane2$e_addr$d;
+    always @(posedge lane2$accum$r_e_addr$clock) begin
+       lane2$accum$r_e_addr$q <= lane2$accum$r_e_addr$d;
     end
-    // ---- inlined atomik_lane_table$lane2$e_delta ----
+    // ---- inlined atomik_lane_table$lane2$accum$e_delta ----
     initial begin
-       lane2$e_delta$q = 64'h0;
+       lane2$accum$e_delta$q = 64'h0;
     end
-    always @(posedge lane2$e_delta$clock) begin
-       lane2$e_delta$q <= lane2$e_delta$d;
+    always @(posedge lane2$accum$e_delta$clock) begin
+       lane2$accum$e_delta$q <= lane2$accum$e_delta$d;
     end
-    // ---- inlined atomik_lane_table$lane2$e_base ----
+    // ---- inlined atomik_lane_table$lane2$accum$e_base ----
     initial begin
-       lane2$e_base$q = 64'h0;
+       lane2$accum$e_base$q = 64'h0;
     end
-    always @(posedge lane2$e_base$clock) begin
-       lane2$e_base$q <= lane2$e_base$d;
+    always @(posedge lane2$accum$e_base$clock) begin
+       lane2$accum$e_base$q <= lane2$accum$e_base$d;
     end
-    // ---- inlined atomik_lane_table$lane2$e_h1 ----
+    // ---- inlined atomik_lane_table$lane2$accum$e_fwd_w_to_e ----
     initial begin
-       lane2$e_h1$q = 1'h0;
+       lane2$accum$e_fwd_w_to_e$q = 1'h0;
     end
-    always @(posedge lane2$e_h1$clock) begin
-       lane2$e_h1$q <= lane2$e_h1$d;
+    always @(posedge lane2$accum$e_fwd_w_to_e$clock) begin
+       lane2$accum$e_fwd_w_to_e$q <= lane2$accum$e_fwd_w_to_e$d;
     end
-    // ---- inlined atomik_lane_table$lane2$e_h2 ----
+    // ---- inlined atomik_lane_table$lane2$accum$e_fwd_w2_to_e ----
     initial begin
-       lane2$e_h2$q = 1'h0;
+       lane2$accum$e_fwd_w2_to_e$q = 1'h0;
     end
-    always @(posedge lane2$e_h2$clock) begin
-       lane2$e_h2$q <= lane2$e_h2$d;
+    always @(posedge lane2$accum$e_fwd_w2_to_e$clock) begin
+       lane2$accum$e_fwd_w2_to_e$q <= lane2$accum$e_fwd_w2_to_e$d;
     end
-    // ---- inlined atomik_lane_table$lane2$v_g1 ----
+    // ---- inlined atomik_lane_table$lane2$accum$r_w_valid ----
     initial begin
-       lane2$v_g1$q = 1'h0;
+       lane2$accum$r_w_valid$q = 1'h0;
     end
-    always @(posedge lane2$v_g1$clock) begin
-       lane2$v_g1$q <= lane2$v_g1$d;
+    always @(posedge lane2$accum$r_w_valid$clock) begin
+       lane2$accum$r_w_valid$q <= lane2$accum$r_w_valid$d;
     end
-    // ---- inlined atomik_lane_table$lane2$v_g2 ----
+    // ---- inlined atomik_lane_table$lane2$accum$r_w_addr ----
     initial begin
-       lane2$v_g2$q = 1'h0;
+       lane2$accum$r_w_addr$q = 8'h0;
     end
-    always @(posedge lane2$v_g2$clock) begin
-       lane2$v_g2$q <= lane2$v_g2$d;
+    always @(posedge lane2$accum$r_w_addr$clock) begin
+       lane2$accum$r_w_addr$q <= lane2$accum$r_w_addr$d;
     end
-    // ---- inlined atomik_lane_table$lane2$v_g3 ----
+    // ---- inlined atomik_lane_table$lane2$accum$r_w_acc ----
     initial begin
-       lane2$v_g3$q = 1'h0;
+       lane2$accum$r_w_acc$q = 64'h0;
     end
-    always @(posedge lane2$v_g3$clock) begin
-       lane2$v_g3$q <= lane2$v_g3$d;
+    always @(posedge lane2$accum$r_w_acc$clock) begin
+       lane2$accum$r_w_acc$q <= lane2$accum$r_w_acc$d;
     end
-    // ---- inlined atomik_lane_table$lane2$v_h1 ----
+    // ---- inlined atomik_lane_table$lane2$accum$r_w2_acc ----
     initial begin
-       lane2$v_h1$q = 1'h0;
+       lane2$accum$r_w2_acc$q = 64'h0;
     end
-    always @(posedge lane2$v_h1$clock) begin
-       lane2$v_h1$q <= lane2$v_h1$d;
-    end
-    // ---- inlined atomik_lane_table$lane2$v_h2 ----
-    initial begin
-       lane2$v_h2$q = 1'h0;
-    end
-    always @(posedge lane2$v_h2$clock) begin
-       lane2$v_h2$q <= lane2$v_h2$d;
-    end
-    // ---- inlined atomik_lane_table$lane2$v_base ----
-    initial begin
-       lane2$v_base$q = 64'h0;
-    end
-    always @(posedge lane2$v_base$clock) begin
-       lane2$v_base$q <= lane2$v_base$d;
-    end
-    // ---- inlined atomik_lane_table$lane2$v_out ----
-    initial begin
-       lane2$v_out$q = 64'h0;
-    end
-    always @(posedge lane2$v_out$clock) begin
-       lane2$v_out$q <= lane2$v_out$d;
-    end
-    // ---- inlined atomik_lane_table$lane2$w_valid ----
-    initial begin
-       lane2$w_valid$q = 1'h0;
-    end
-    always @(posedge lane2$w_valid$clock) begin
-       lane2$w_valid$q <= lane2$w_valid$d;
-    end
-    // ---- inlined atomik_lane_table$lane2$w_addr ----
-    initial begin
-       lane2$w_addr$q = 8'h0;
-    end
-    always @(posedge lane2$w_addr$clock) begin
-       lane2$w_addr$q <= lane2$w_addr$d;
-    end
-    // ---- inlined atomik_lane_table$lane2$w_acc ----
-    initial begin
-       lane2$w_acc$q = 64'h0;
-    end
-    always @(posedge lane2$w_acc$clock) begin
-       lane2$w_acc$q <= lane2$w_acc$d;
-    end
-    // ---- inlined atomik_lane_table$lane2$w2_acc ----
-    initial begin
-       lane2$w2_acc$q = 64'h0;
-    end
-    always @(posedge lane2$w2_acc$clock) begin
-       lane2$w2_acc$q <= lane2$w2_acc$d;
+    always @(posedge lane2$accum$r_w2_acc$clock) begin
+       lane2$accum$r_w2_acc$q <= lane2$accum$r_w2_acc$d;
     end
     
     // Update code
     always @(*) begin
-        lane2$s1_valid$clock = lane2$clock;
-        lane2$s1_addr$clock = lane2$clock;
-        lane2$s1_delta$clock = lane2$clock;
-        lane2$s1_h1$clock = lane2$clock;
-        lane2$s1_h2$clock = lane2$clock;
-        lane2$s1_h3$clock = lane2$clock;
-        lane2$e_valid$clock = lane2$clock;
-        lane2$e_addr$clock = lane2$clock;
-        lane2$e_delta$clock = lane2$clock;
-        lane2$e_base$clock = lane2$clock;
-        lane2$e_h1$clock = lane2$clock;
-        lane2$e_h2$clock = lane2$clock;
-        lane2$v_g1$clock = lane2$clock;
-        lane2$v_g2$clock = lane2$clock;
-        lane2$v_g3$clock = lane2$clock;
-        lane2$v_h1$clock = lane2$clock;
-        lane2$v_h2$clock = lane2$clock;
-        lane2$v_base$clock = lane2$clock;
-        lane2$v_out$clock = lane2$clock;
-        lane2$w_valid$clock = lane2$clock;
-        lane2$w_addr$clock = lane2$clock;
-        lane2$w_acc$clock = lane2$clock;
-        lane2$w2_acc$clock = lane2$clock;
-        lane2$s1_valid$d = lane2$s1_valid$q;
-        lane2$s1_addr$d = lane2$s1_addr$q;
-        lane2$s1_delta$d = lane2$s1_delta$q;
-        lane2$s1_h1$d = lane2$s1_h1$q;
-        lane2$s1_h2$d = lane2$s1_h2$q;
-        lane2$s1_h3$d = lane2$s1_h3$q;
-        lane2$e_valid$d = lane2$e_valid$q;
-        lane2$e_addr$d = lane2$e_addr$q;
-        lane2$e_delta$d = lane2$e_delta$q;
-        lane2$e_base$d = lane2$e_base$q;
-        lane2$e_h1$d = lane2$e_h1$q;
-        lane2$e_h2$d = lane2$e_h2$q;
-        lane2$v_g1$d = lane2$v_g1$q;
-        lane2$v_g2$d = lane2$v_g2$q;
-        lane2$v_g3$d = lane2$v_g3$q;
-        lane2$v_h1$d = lane2$v_h1$q;
-        lane2$v_h2$d = lane2$v_h2$q;
-        lane2$v_base$d = lane2$v_base$q;
-        lane2$v_out$d = lane2$v_out$q;
-        lane2$w_valid$d = lane2$w_valid$q;
-        lane2$w_addr$d = lane2$w_addr$q;
-        lane2$w_acc$d = lane2$w_acc$q;
-        lane2$w2_acc$d = lane2$w2_acc$q;
-        lane2$ram_acc$clock = lane2$clock;
-        lane2$ram_view$clock = lane2$clock;
-        lane2$ram_acc$read_address = lane2$addr;
-        lane2$ram_view$read_address = lane2$view_addr;
-        lane2$s1_valid$d = lane2$valid;
-        lane2$s1_addr$d = lane2$addr;
-        lane2$s1_delta$d = lane2$delta;
-        lane2$s1_h1$d = lane2$s1_valid$q & (lane2$s1_addr$q == lane2$addr);
-        lane2$s1_h2$d = lane2$e_valid$q & (lane2$e_addr$q == lane2$addr);
-        lane2$s1_h3$d = lane2$w_valid$q & (lane2$w_addr$q == lane2$addr);
-        lane2$v_g1$d = lane2$s1_valid$q & (lane2$s1_addr$q == lane2$view_addr);
-        lane2$v_g2$d = lane2$e_valid$q & (lane2$e_addr$q == lane2$view_addr);
-        lane2$v_g3$d = lane2$w_valid$q & (lane2$w_addr$q == lane2$view_addr);
-        lane2$e_base$d = lane2$ram_acc$read_data;
-        if (lane2$s1_h3$q) begin
-            lane2$e_base$d = lane2$w2_acc$q;
+        lane2$accum$r_s1_valid$clock = lane2$accum$clock;
+        lane2$accum$r_s1_addr$clock = lane2$accum$clock;
+        lane2$accum$s1_delta$clock = lane2$accum$clock;
+        lane2$accum$s1_fwd_w_to_e$clock = lane2$accum$clock;
+        lane2$accum$s1_fwd_w2_to_e$clock = lane2$accum$clock;
+        lane2$accum$s1_fwd_w2_to_s1$clock = lane2$accum$clock;
+        lane2$accum$r_e_valid$clock = lane2$accum$clock;
+        lane2$accum$r_e_addr$clock = lane2$accum$clock;
+        lane2$accum$e_delta$clock = lane2$accum$clock;
+        lane2$accum$e_base$clock = lane2$accum$clock;
+        lane2$accum$e_fwd_w_to_e$clock = lane2$accum$clock;
+        lane2$accum$e_fwd_w2_to_e$clock = lane2$accum$clock;
+        lane2$accum$r_w_valid$clock = lane2$accum$clock;
+        lane2$accum$r_w_addr$clock = lane2$accum$clock;
+        lane2$accum$r_w_acc$clock = lane2$accum$clock;
+        lane2$accum$r_w2_acc$clock = lane2$accum$clock;
+        lane2$accum$r_s1_valid$d = lane2$accum$r_s1_valid$q;
+        lane2$accum$r_s1_addr$d = lane2$accum$r_s1_addr$q;
+        lane2$accum$s1_delta$d = lane2$accum$s1_delta$q;
+        lane2$accum$s1_fwd_w_to_e$d = lane2$accum$s1_fwd_w_to_e$q;
+        lane2$accum$s1_fwd_w2_to_e$d = lane2$accum$s1_fwd_w2_to_e$q;
+        lane2$accum$s1_fwd_w2_to_s1$d = lane2$accum$s1_fwd_w2_to_s1$q;
+        lane2$accum$r_e_valid$d = lane2$accum$r_e_valid$q;
+        lane2$accum$r_e_addr$d = lane2$accum$r_e_addr$q;
+        lane2$accum$e_delta$d = lane2$accum$e_delta$q;
+        lane2$accum$e_base$d = lane2$accum$e_base$q;
+        lane2$accum$e_fwd_w_to_e$d = lane2$accum$e_fwd_w_to_e$q;
+        lane2$accum$e_fwd_w2_to_e$d = lane2$accum$e_fwd_w2_to_e$q;
+        lane2$accum$r_w_valid$d = lane2$accum$r_w_valid$q;
+        lane2$accum$r_w_addr$d = lane2$accum$r_w_addr$q;
+        lane2$accum$r_w_acc$d = lane2$accum$r_w_acc$q;
+        lane2$accum$r_w2_acc$d = lane2$accum$r_w2_acc$q;
+        lane2$accum$ram_acc$clock = lane2$accum$clock;
+        lane2$accum$ram_acc$read_address = lane2$accum$addr;
+        lane2$accum$r_s1_valid$d = lane2$accum$valid;
+        lane2$accum$r_s1_addr$d = lane2$accum$addr;
+        lane2$accum$s1_delta$d = lane2$accum$delta;
+        lane2$accum$match_w_to_e$valid = lane2$accum$r_s1_valid$q;
+        lane2$accum$match_w_to_e$stage_addr = lane2$accum$r_s1_addr$q;
+        lane2$accum$match_w_to_e$addr = lane2$accum$addr;
+        lane2$accum$match_w2_to_e$valid = lane2$accum$r_e_valid$q;
+        lane2$accum$match_w2_to_e$stage_addr = lane2$accum$r_e_addr$q;
+        lane2$accum$match_w2_to_e$addr = lane2$accum$addr;
+        lane2$accum$match_w2_to_s1$valid = lane2$accum$r_w_valid$q;
+        lane2$accum$match_w2_to_s1$stage_addr = lane2$accum$r_w_addr$q;
+        lane2$accum$match_w2_to_s1$addr = lane2$accum$addr;
+        lane2$accum$s1_fwd_w_to_e$d = lane2$accum$match_w_to_e$hit;
+        lane2$accum$s1_fwd_w2_to_e$d = lane2$accum$match_w2_to_e$hit;
+        lane2$accum$s1_fwd_w2_to_s1$d = lane2$accum$match_w2_to_s1$hit;
+        lane2$accum$e_base$d = lane2$accum$ram_acc$read_data;
+        if (lane2$accum$s1_fwd_w2_to_s1$q) begin
+            lane2$accum$e_base$d = lane2$accum$r_w2_acc$q;
         end
-        lane2$e_valid$d = lane2$s1_valid$q;
-        lane2$e_addr$d = lane2$s1_addr$q;
-        lane2$e_delta$d = lane2$s1_delta$q;
-        lane2$e_h1$d = lane2$s1_h1$q;
-        lane2$e_h2$d = lane2$s1_h2$q;
-        lane2$v_base$d = lane2$ram_view$read_data;
-        if (lane2$v_g3$q) begin
-            lane2$v_base$d = lane2$w2_acc$q;
+        lane2$accum$r_e_valid$d = lane2$accum$r_s1_valid$q;
+        lane2$accum$r_e_addr$d = lane2$accum$r_s1_addr$q;
+        lane2$accum$e_delta$d = lane2$accum$s1_delta$q;
+        lane2$accum$e_fwd_w_to_e$d = lane2$accum$s1_fwd_w_to_e$q;
+        lane2$accum$e_fwd_w2_to_e$d = lane2$accum$s1_fwd_w2_to_e$q;
+        lane2$accum$cur = lane2$accum$e_base$q;
+        if (lane2$accum$e_fwd_w2_to_e$q) begin
+            lane2$accum$cur = lane2$accum$r_w2_acc$q;
         end
-        lane2$v_h1$d = lane2$v_g1$q;
-        lane2$v_h2$d = lane2$v_g2$q;
-        lane2$cur = lane2$e_base$q;
-        if (lane2$e_h2$q) begin
-            lane2$cur = lane2$w2_acc$q;
+        if (lane2$accum$e_fwd_w_to_e$q) begin
+            lane2$accum$cur = lane2$accum$r_w_acc$q;
         end
-        if (lane2$e_h1$q) begin
-            lane2$cur = lane2$w_acc$q;
+        lane2$accum$r_w_valid$d = lane2$accum$r_e_valid$q | lane2$accum$clear;
+        lane2$accum$r_w_addr$d = lane2$accum$r_e_addr$q;
+        lane2$accum$r_w_acc$d = lane2$accum$cur ^ lane2$accum$e_delta$q;
+        if (lane2$accum$clear) begin
+            lane2$accum$r_w_addr$d = lane2$accum$clear_addr;
+            lane2$accum$r_w_acc$d = lane2$accum$zero_w;
         end
-        lane2$w_valid$d = lane2$e_valid$q | lane2$clear;
-        lane2$w_addr$d = lane2$e_addr$q;
-        lane2$w_acc$d = lane2$cur ^ lane2$e_delta$q;
-        if (lane2$clear) begin
-            lane2$w_addr$d = lane2$clear_addr;
-            lane2$w_acc$d = lane2$zero_w;
+        lane2$accum$ram_acc$write_enable = lane2$accum$r_w_valid$q;
+        lane2$accum$ram_acc$write_address = lane2$accum$r_w_addr$q;
+        lane2$accum$ram_acc$write_data = lane2$accum$r_w_acc$q;
+        lane2$accum$r_w2_acc$d = lane2$accum$r_w_acc$q;
+        lane2$accum$s1_valid = lane2$accum$r_s1_valid$q;
+        lane2$accum$s1_addr = lane2$accum$r_s1_addr$q;
+        lane2$accum$e_valid = lane2$accum$r_e_valid$q;
+        lane2$accum$e_addr = lane2$accum$r_e_addr$q;
+        lane2$accum$w_valid = lane2$accum$r_w_valid$q;
+        lane2$accum$w_addr = lane2$accum$r_w_addr$q;
+        lane2$accum$w_acc = lane2$accum$r_w_acc$q;
+        lane2$accum$w2_acc = lane2$accum$r_w2_acc$q;
+        if (lane2$accum$flush) begin
+            lane2$accum$r_s1_valid$d = 1'b0;
+            lane2$accum$r_e_valid$d = 1'b0;
+            lane2$accum$r_w_valid$d = 1'b0;
         end
-        lane2$v_out$d = lane2$v_base$q;
-        if (lane2$v_h2$q) begin
-            lane2$v_out$d = lane2$w2_acc$q;
+    end
+    
+    // ---- inlined atomik_lane_table$lane2$control_view ----
+    
+    
+    // Stub signals
+    reg  lane2$control_view$ram_view$clock;
+    reg  [7:0] lane2$control_view$ram_view$read_address;
+    reg  [63:0] lane2$control_view$ram_view$read_data;
+    reg  [7:0] lane2$control_view$ram_view$write_address;
+    reg  [63:0] lane2$control_view$ram_view$write_data;
+    reg  lane2$control_view$ram_view$write_enable;
+    reg  lane2$control_view$match_w_to_out$valid;
+    reg  [7:0] lane2$control_view$match_w_to_out$stage_addr;
+    reg  [7:0] lane2$control_view$match_w_to_out$addr;
+    reg  lane2$control_view$match_w_to_out$hit;
+    reg  lane2$control_view$match_w2_to_out$valid;
+    reg  [7:0] lane2$control_view$match_w2_to_out$stage_addr;
+    reg  [7:0] lane2$control_view$match_w2_to_out$addr;
+    reg  lane2$control_view$match_w2_to_out$hit;
+    reg  lane2$control_view$match_w2_to_base$valid;
+    reg  [7:0] lane2$control_view$match_w2_to_base$stage_addr;
+    reg  [7:0] lane2$control_view$match_w2_to_base$addr;
+    reg  lane2$control_view$match_w2_to_base$hit;
+    reg  lane2$control_view$v1_fwd_w_to_out$d;
+    reg  lane2$control_view$v1_fwd_w_to_out$q;
+    reg  lane2$control_view$v1_fwd_w_to_out$clock;
+    reg  lane2$control_view$v1_fwd_w2_to_out$d;
+    reg  lane2$control_view$v1_fwd_w2_to_out$q;
+    reg  lane2$control_view$v1_fwd_w2_to_out$clock;
+    reg  lane2$control_view$v1_fwd_w2_to_base$d;
+    reg  lane2$control_view$v1_fwd_w2_to_base$q;
+    reg  lane2$control_view$v1_fwd_w2_to_base$clock;
+    reg  lane2$control_view$v2_fwd_w_to_out$d;
+    reg  lane2$control_view$v2_fwd_w_to_out$q;
+    reg  lane2$control_view$v2_fwd_w_to_out$clock;
+    reg  lane2$control_view$v2_fwd_w2_to_out$d;
+    reg  lane2$control_view$v2_fwd_w2_to_out$q;
+    reg  lane2$control_view$v2_fwd_w2_to_out$clock;
+    reg  [63:0] lane2$control_view$v2_base$d;
+    reg  [63:0] lane2$control_view$v2_base$q;
+    reg  lane2$control_view$v2_base$clock;
+    reg  [63:0] lane2$control_view$v3_out$d;
+    reg  [63:0] lane2$control_view$v3_out$q;
+    reg  lane2$control_view$v3_out$clock;
+    
+    // Sub module instances
+    // ---- inlined atomik_lane_table$lane2$control_view$ram_view ----
+    (* no_rw_check *)
+    reg [63:0] lane2$control_view$ram_view$mem [0:255];
+    always @(posedge lane2$control_view$ram_view$clock) begin
+       if (lane2$control_view$ram_view$write_enable) begin
+          lane2$control_view$ram_view$mem[lane2$control_view$ram_view$write_address] <= lane2$control_view$ram_view$write_data;
+       end
+       lane2$control_view$ram_view$read_data <= lane2$control_view$ram_view$mem[lane2$control_view$ram_view$read_address];
+    end
+    // ---- inlined atomik_lane_table$lane2$control_view$match_w_to_out ----
+    
+    
+    // Update code
+    always @(*) begin
+        lane2$control_view$match_w_to_out$hit = lane2$control_view$match_w_to_out$valid & (lane2$control_view$match_w_to_out$stage_addr == lane2$control_view$match_w_to_out$addr);
+    end
+    
+    // ---- inlined atomik_lane_table$lane2$control_view$match_w2_to_out ----
+    
+    
+    // Update code
+    always @(*) begin
+        lane2$control_view$match_w2_to_out$hit = lane2$control_view$match_w2_to_out$valid & (lane2$control_view$match_w2_to_out$stage_addr == lane2$control_view$match_w2_to_out$addr);
+    end
+    
+    // ---- inlined atomik_lane_table$lane2$control_view$match_w2_to_base ----
+    
+    
+    // Update code
+    always @(*) begin
+        lane2$control_view$match_w2_to_base$hit = lane2$control_view$match_w2_to_base$valid & (lane2$control_view$match_w2_to_base$stage_addr == lane2$control_view$match_w2_to_base$addr);
+    end
+    
+    // ---- inlined atomik_lane_table$lane2$control_view$v1_fwd_w_to_out ----
+    initial begin
+       lane2$control_view$v1_fwd_w_to_out$q = 1'h0;
+    end
+    always @(posedge lane2$control_view$v1_fwd_w_to_out$clock) begin
+       lane2$control_view$v1_fwd_w_to_out$q <= lane2$control_view$v1_fwd_w_to_out$d;
+    end
+    // ---- inlined atomik_lane_table$lane2$control_view$v1_fwd_w2_to_out ----
+    initial begin
+       lane2$control_view$v1_fwd_w2_to_out$q = 1'h0;
+    end
+    always @(posedge lane2$control_view$v1_fwd_w2_to_out$clock) begin
+       lane2$control_view$v1_fwd_w2_to_out$q <= lane2$control_view$v1_fwd_w2_to_out$d;
+    end
+    // ---- inlined atomik_lane_table$lane2$control_view$v1_fwd_w2_to_base ----
+    initial begin
+       lane2$control_view$v1_fwd_w2_to_base$q = 1'h0;
+    end
+    always @(posedge lane2$control_view$v1_fwd_w2_to_base$clock) begin
+       lane2$control_view$v1_fwd_w2_to_base$q <= lane2$control_view$v1_fwd_w2_to_base$d;
+    end
+    // ---- inlined atomik_lane_table$lane2$control_view$v2_fwd_w_to_out ----
+    initial begin
+       lane2$control_view$v2_fwd_w_to_out$q = 1'h0;
+    end
+    always @(posedge lane2$control_view$v2_fwd_w_to_out$clock) begin
+       lane2$control_view$v2_fwd_w_to_out$q <= lane2$control_view$v2_fwd_w_to_out$d;
+    end
+    // ---- inlined atomik_lane_table$lane2$control_view$v2_fwd_w2_to_out ----
+    initial begin
+       lane2$control_view$v2_fwd_w2_to_out$q = 1'h0;
+    end
+    always @(posedge lane2$control_view$v2_fwd_w2_to_out$clock) begin
+       lane2$control_view$v2_fwd_w2_to_out$q <= lane2$control_view$v2_fwd_w2_to_out$d;
+    end
+    // ---- inlined atomik_lane_table$lane2$control_view$v2_base ----
+    initial begin
+       lane2$control_view$v2_base$q = 64'h0;
+    end
+    always @(posedge lane2$control_view$v2_base$clock) begin
+       lane2$control_view$v2_base$q <= lane2$control_view$v2_base$d;
+    end
+    // ---- inlined atomik_lane_table$lane2$control_view$v3_out ----
+    initial begin
+       lane2$control_view$v3_out$q = 64'h0;
+    end
+    always @(posedge lane2$control_view$v3_out$clock) begin
+       lane2$control_view$v3_out$q <= lane2$control_view$v3_out$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        lane2$control_view$v1_fwd_w_to_out$clock = lane2$control_view$clock;
+        lane2$control_view$v1_fwd_w2_to_out$clock = lane2$control_view$clock;
+        lane2$control_view$v1_fwd_w2_to_base$clock = lane2$control_view$clock;
+        lane2$control_view$v2_fwd_w_to_out$clock = lane2$control_view$clock;
+        lane2$control_view$v2_fwd_w2_to_out$clock = lane2$control_view$clock;
+        lane2$control_view$v2_base$clock = lane2$control_view$clock;
+        lane2$control_view$v3_out$clock = lane2$control_view$clock;
+        lane2$control_view$v1_fwd_w_to_out$d = lane2$control_view$v1_fwd_w_to_out$q;
+        lane2$control_view$v1_fwd_w2_to_out$d = lane2$control_view$v1_fwd_w2_to_out$q;
+        lane2$control_view$v1_fwd_w2_to_base$d = lane2$control_view$v1_fwd_w2_to_base$q;
+        lane2$control_view$v2_fwd_w_to_out$d = lane2$control_view$v2_fwd_w_to_out$q;
+        lane2$control_view$v2_fwd_w2_to_out$d = lane2$control_view$v2_fwd_w2_to_out$q;
+        lane2$control_view$v2_base$d = lane2$control_view$v2_base$q;
+        lane2$control_view$v3_out$d = lane2$control_view$v3_out$q;
+        lane2$control_view$ram_view$clock = lane2$control_view$clock;
+        lane2$control_view$ram_view$read_address = lane2$control_view$view_addr;
+        lane2$control_view$ram_view$write_enable = lane2$control_view$w_valid;
+        lane2$control_view$ram_view$write_address = lane2$control_view$w_addr;
+        lane2$control_view$ram_view$write_data = lane2$control_view$w_acc;
+        lane2$control_view$match_w_to_out$valid = lane2$control_view$s1_valid;
+        lane2$control_view$match_w_to_out$stage_addr = lane2$control_view$s1_addr;
+        lane2$control_view$match_w_to_out$addr = lane2$control_view$view_addr;
+        lane2$control_view$match_w2_to_out$valid = lane2$control_view$e_valid;
+        lane2$control_view$match_w2_to_out$stage_addr = lane2$control_view$e_addr;
+        lane2$control_view$match_w2_to_out$addr = lane2$control_view$view_addr;
+        lane2$control_view$match_w2_to_base$valid = lane2$control_view$w_valid;
+        lane2$control_view$match_w2_to_base$stage_addr = lane2$control_view$w_addr;
+        lane2$control_view$match_w2_to_base$addr = lane2$control_view$view_addr;
+        lane2$control_view$v1_fwd_w_to_out$d = lane2$control_view$match_w_to_out$hit;
+        lane2$control_view$v1_fwd_w2_to_out$d = lane2$control_view$match_w2_to_out$hit;
+        lane2$control_view$v1_fwd_w2_to_base$d = lane2$control_view$match_w2_to_base$hit;
+        lane2$control_view$v2_base$d = lane2$control_view$ram_view$read_data;
+        if (lane2$control_view$v1_fwd_w2_to_base$q) begin
+            lane2$control_view$v2_base$d = lane2$control_view$w2_acc;
         end
-        if (lane2$v_h1$q) begin
-            lane2$v_out$d = lane2$w_acc$q;
+        lane2$control_view$v2_fwd_w_to_out$d = lane2$control_view$v1_fwd_w_to_out$q;
+        lane2$control_view$v2_fwd_w2_to_out$d = lane2$control_view$v1_fwd_w2_to_out$q;
+        lane2$control_view$v3_out$d = lane2$control_view$v2_base$q;
+        if (lane2$control_view$v2_fwd_w2_to_out$q) begin
+            lane2$control_view$v3_out$d = lane2$control_view$w2_acc;
         end
-        lane2$view = lane2$v_out$q;
-        lane2$ram_acc$write_enable = lane2$w_valid$q;
-        lane2$ram_acc$write_address = lane2$w_addr$q;
-        lane2$ram_acc$write_data = lane2$w_acc$q;
-        lane2$ram_view$write_enable = lane2$w_valid$q;
-        lane2$ram_view$write_address = lane2$w_addr$q;
-        lane2$ram_view$write_data = lane2$w_acc$q;
-        lane2$w2_acc$d = lane2$w_acc$q;
-        if (lane2$flush) begin
-            lane2$s1_valid$d = 1'b0;
-            lane2$e_valid$d = 1'b0;
-            lane2$w_valid$d = 1'b0;
+        if (lane2$control_view$v2_fwd_w_to_out$q) begin
+            lane2$control_view$v3_out$d = lane2$control_view$w_acc;
         end
+        lane2$control_view$view = lane2$control_view$v3_out$q;
+    end
+    
+    
+    // Update code
+    always @(*) begin
+        lane2$accum$clock = lane2$clock;
+        lane2$control_view$clock = lane2$clock;
+        lane2$accum$flush = lane2$flush;
+        lane2$accum$clear = lane2$clear;
+        lane2$accum$clear_addr = lane2$clear_addr;
+        lane2$accum$valid = lane2$valid;
+        lane2$accum$addr = lane2$addr;
+        lane2$accum$delta = lane2$delta;
+        lane2$control_view$view_addr = lane2$view_addr;
+        lane2$control_view$s1_valid = lane2$accum$s1_valid;
+        lane2$control_view$s1_addr = lane2$accum$s1_addr;
+        lane2$control_view$e_valid = lane2$accum$e_valid;
+        lane2$control_view$e_addr = lane2$accum$e_addr;
+        lane2$control_view$w_valid = lane2$accum$w_valid;
+        lane2$control_view$w_addr = lane2$accum$w_addr;
+        lane2$control_view$w_acc = lane2$accum$w_acc;
+        lane2$control_view$w2_acc = lane2$accum$w2_acc;
+        lane2$view = lane2$control_view$view;
     end
     
     
