@@ -120,15 +120,17 @@ module atomik_spec #(
     always @(posedge clock) past_valid <= 1'b1;
 `ifdef ATOMIK_SEARCH
     // Counterexample search only (formal.py's bounded run after a failed
-    // induction). Unrolling the 2^A-cycle reset sweep, or starting from an
+    // proof). Unrolling the 2^A-cycle reset sweep, or starting from an
     // all-zero memory, is too slow for the solver at 256 contexts. So the
     // run starts where the sweep ends, with every register at its initial 0
     // (the design's state after a reset, the sweep and three idle cycles
-    // with inputs 0), the kept memory words 0 (formal.py initialises them),
-    // and every op and read at address t, or (ATOMIK_SEARCH_TWO) at t or
-    // u. The other words are then never read, so their contents cannot
-    // matter: each trace found is a real run from reset.
-    always @* assume (!reset && (addr == t || addr == u));
+    // with inputs 0) and the kept memory words 0 (formal.py initialises
+    // them), and every op and read is at address t, or (ATOMIK_SEARCH_TWO)
+    // at t or u. The other words are then never read, so their contents
+    // cannot matter: each trace found is a real run from reset. `reset` is
+    // free: a trace may reset the design again (ops in flight are dropped,
+    // the sweep writes 0 and keeps `ready` low past the search's depth).
+    always @* assume (addr == t || addr == u);
 `ifdef ATOMIK_SEARCH_BIT0
     // The first search: data words are 0 but for bit 0 (lanes: the bind
     // applies data_mask to the deltas). Still real runs. The datapath is

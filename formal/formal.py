@@ -22,15 +22,15 @@ the lane contracts constrain. Runs go to a pool of --jobs sby processes.
 
 If a proof run fails, the file is not proven; a bounded search from the end
 of the reset sweep then looks for a real counterexample, with every op at
-one address, then at two. For a lanes table the search drives the lane
-whose run failed (or lanes 0 and 1 for the control run) and holds the
-other lanes idle. A file expected to fail (a committed mutant, or FILE
-with --expect-fail) must fail this way. Every counterexample is copied to
-target/formal/<name>.vcd.
+one of two addresses, data bit 0 only, then every data bit. For a lanes
+table the search drives the lane whose run failed (lane 0 for the control
+run) and holds the other lanes idle. A file expected to fail (a committed
+mutant, FILE with --expect-fail, a teeth mutant) must fail this way. Every
+counterexample is copied to target/formal/<name>.vcd. Without FILE the run
+also checks two single-path mutants (`samples`) as a user's file would be.
 
-Exit status: 0 when every file proves (and, with no FILE, every committed
-mutant fails with a counterexample; with --teeth, every mutant does), 1
-otherwise, 2 on bad input or a missing tool.
+Exit status: 0 when every file proves (and every mutant fails with a
+counterexample), 1 otherwise, 2 on bad input or a missing tool.
 """
 
 from __future__ import annotations
@@ -743,10 +743,15 @@ ADDR_MATCH = re.compile(
 )
 
 
+#: atomik_axis: `m_axis_tvalid` gated by `aresetn` (low in every reset cycle).
+TVALID_GATE = re.compile(r"^(\s*)m_axis_tvalid = (.*) & aresetn;$", re.MULTILINE)
+
+
 def teeth(d: Design) -> list[Design]:
     """Every single-path mutant of a design: each forwarding path switched
-    off (one address shows it), and each address match that ignores the
-    address (two addresses show it)."""
+    off (one address shows it), each address match that ignores the
+    address (two addresses show it), and atomik_axis's `m_axis_tvalid`
+    without its reset gate (A0 catches it)."""
     out = []
     for m in FWD_SOURCE.finditer(d.text):
         text = d.text[: m.start()] + f"{m.group(1)}{m.group(2)}$d = 1'b0;" + d.text[m.end() :]
@@ -754,6 +759,9 @@ def teeth(d: Design) -> list[Design]:
     for m in ADDR_MATCH.finditer(d.text):
         line = f"{m.group(1)}{m.group(2)}$hit = {m.group(2)}$valid;"
         out.append(mutant(d, d.text[: m.start()] + line + d.text[m.end() :], f"{m.group(2)} any address"))
+    for m in TVALID_GATE.finditer(d.text):
+        line = f"{m.group(1)}m_axis_tvalid = {m.group(2)};"
+        out.append(mutant(d, d.text[: m.start()] + line + d.text[m.end() :], "m_axis_tvalid in reset"))
     if not out:
         raise UsageError(f"{d.shown}: no forwarding path found to break")
     return out
