@@ -1,9 +1,10 @@
 // Inserted by formal/formal.py just before `endmodule` of a copy of the
 // atomik_state_table file under proof (open-source Yosys has neither
 // hierarchical references nor `bind`). The spec sees the ports; the peek_*
-// connections name the internals of the rust-hdl design (two memories
-// ram_r/ram_x holding (r, r ^ acc), stage registers *$q) and are used only
-// by the strengthening invariants. formal.py has replaced each memory by
+// connections name the internals of the rust-hdl design (the state store's
+// two memories store$ram_r / store$ram_s holding (r, r ^ acc), the reset
+// sweep, the execute and write stages' registers) and are used only by the
+// strengthening invariants. formal.py has replaced each memory by
 // its word at t (`$mem_t`; in a two-address search also at u) and declared
 // `atomik_formal_t` (and `atomik_formal_u`). A file with
 // other internals needs its own copy of this file.
