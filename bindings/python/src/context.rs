@@ -40,10 +40,12 @@ fn halves(v: u128) -> [u64; 2] {
     [(v >> 64) as u64, v as u64]
 }
 
+#[inline(always)]
 fn load_u128(a: &[AtomicU64; 2]) -> u128 {
     (u128::from(a[0].load(Relaxed)) << 64) | u128::from(a[1].load(Relaxed))
 }
 
+#[inline(always)]
 fn store_u128(a: &[AtomicU64; 2], v: u128) {
     let [hi, lo] = halves(v);
     a[0].store(hi, Relaxed);
@@ -61,6 +63,7 @@ impl Slot {
         }
     }
 
+    #[inline(always)]
     fn get(&self) -> Context<u128> {
         Context::from_parts(
             load_u128(&self.reference),
@@ -69,6 +72,7 @@ impl Slot {
         )
     }
 
+    #[inline(always)]
     fn set(&self, c: &Context<u128>) {
         store_u128(&self.reference, c.reference());
         store_u128(&self.accumulator, c.accumulator());
@@ -98,6 +102,9 @@ impl AtomikContext {
 
     /// A copy of the context's current state. A view fails (RuntimeError,
     /// not a panic) while its table is busy in a batch on another thread.
+    /// Always inlined: returned through memory, the copy stalled the caller's
+    /// 16-byte loads (a failed store forward cost a third of `read`, `perf`).
+    #[inline(always)]
     pub(crate) fn get(&self, py: Python<'_>) -> PyResult<Context<u128>> {
         match &self.store {
             Store::Own(slot) => Ok(slot.get()),
@@ -106,6 +113,7 @@ impl AtomikContext {
     }
 
     /// Runs `f` on the context's state, wherever it lives.
+    #[inline(always)]
     fn with_mut<R>(&self, py: Python<'_>, f: impl FnOnce(&mut Context<u128>) -> R) -> PyResult<R> {
         match &self.store {
             Store::Own(slot) => {
@@ -134,7 +142,7 @@ impl AtomikContext {
 impl AtomikContext {
     #[new]
     #[pyo3(signature = (width = Width::from_bits(64), initial_state = None))]
-    fn new(width: Width, initial_state: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+    pub(crate) fn new(width: Width, initial_state: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
         let reference = match initial_state {
             Some(v) => width.masked(v)?,
             None => 0,
@@ -146,21 +154,21 @@ impl AtomikContext {
     }
 
     /// LOAD: set the reference state, clear the accumulator and delta count.
-    fn load(&self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    pub(crate) fn load(&self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let v = self.width.masked(value)?;
         self.with_mut(py, |c| c.load(v))?;
         Ok(())
     }
 
     /// ACCUM: XOR `delta` into the accumulator.
-    fn accum(&self, py: Python<'_>, delta: &Bound<'_, PyAny>) -> PyResult<()> {
+    pub(crate) fn accum(&self, py: Python<'_>, delta: &Bound<'_, PyAny>) -> PyResult<()> {
         let d = self.width.masked_delta(delta)?;
         self.with_mut(py, |c| c.accum(d))?;
         Ok(())
     }
 
     /// READ: the current state, `reference ^ accumulator`.
-    fn read<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    pub(crate) fn read<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.width.to_py(py, self.get(py)?.read())
     }
 

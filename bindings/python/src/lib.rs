@@ -2,15 +2,16 @@
 //! pure-Python `atomik-core` 0.2.0 backed by the `atomik` crate.
 //!
 //! The Python package (`python/atomik_core`) re-exports these classes and adds
-//! the pure-Python `DeltaMessage` dataclass and `DeltaStream`, whose 0.2.0
-//! behaviour (dataclass equality, any hashable address) is easiest to keep in
-//! Python; their per-context work runs here.
+//! what is plainest in Python: 0.2.0's `DeltaMessage` dataclass (made fast from
+//! Rust, see `message.rs`) and the 0.4.0 sync API's thin wrappers and
+//! transports over the native sync core.
 
 mod buffer;
 mod context;
 mod convert;
 mod ffi;
 mod fingerprint;
+mod message;
 mod replica;
 mod stream;
 mod table;
@@ -26,7 +27,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<fingerprint::Fingerprint>()?;
     m.add_class::<fingerprint::PositionalFingerprint>()?;
     m.add_class::<replica::Replica>()?;
-    m.add_class::<stream::SeqFilter>()?;
+    m.add_class::<stream::DeltaStream>()?;
     m.add_function(wrap_pyfunction!(context::_context_from_parts, m)?)?;
     m.add_function(wrap_pyfunction!(table::_table_from_parts, m)?)?;
     m.add_function(wrap_pyfunction!(fingerprint::_fingerprint_from_parts, m)?)?;
