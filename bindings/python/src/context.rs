@@ -7,6 +7,7 @@ use pyo3::IntoPyObjectExt;
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple, PyType};
 
 use crate::convert::Width;
 use crate::table::AtomikTable;
@@ -215,6 +216,50 @@ impl AtomikContext {
         );
         self.with_mut(py, |c| c.merge(&masked))?;
         Ok(())
+    }
+
+    /// `{"width", "reference", "accumulator", "state", "delta_count"}` (0.4.0).
+    fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let c = self.get(py)?;
+        let d = PyDict::new(py);
+        d.set_item("width", self.width.bits)?;
+        d.set_item("reference", self.width.to_py(py, c.reference())?)?;
+        d.set_item("accumulator", self.width.to_py(py, c.accumulator())?)?;
+        d.set_item("state", self.width.to_py(py, c.read())?)?;
+        d.set_item("delta_count", c.delta_count())?;
+        Ok(d)
+    }
+
+    /// A context restored from `snapshot()`'s dict (0.4.0): `cls(width,
+    /// reference)` with its accumulator and delta count (32 bits, wrapping).
+    #[classmethod]
+    fn from_snapshot<'py>(
+        cls: &Bound<'py, PyType>,
+        snap: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = cls.py();
+        let ctx = cls.call1((snap.get_item("width")?, snap.get_item("reference")?))?;
+        let acc = snap.get_item("accumulator")?;
+        let count = snap
+            .call_method1("get", ("delta_count", 0))?
+            .call_method1("__and__", (u32::MAX,))?
+            .extract::<u32>()?;
+        let this = ctx.cast::<AtomikContext>()?.get();
+        let acc = this.width.masked(&acc)?;
+        this.with_mut(py, |c| *c = Context::from_parts(c.reference(), acc, count))?;
+        Ok(ctx)
+    }
+
+    /// Context manager entry: the context itself (0.4.0).
+    fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    /// Context manager exit: LOAD 0, a clean zero state (0.4.0).
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, PyTuple>) -> PyResult<bool> {
+        self.with_mut(py, |c| c.load(0))?;
+        Ok(false)
     }
 
     /// Raw accumulator value (XOR of all deltas since the last load/swap).

@@ -14,6 +14,7 @@ mod fingerprint;
 mod message;
 mod replica;
 mod stream;
+mod sync;
 mod table;
 
 use pyo3::prelude::*;
@@ -28,12 +29,14 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<fingerprint::PositionalFingerprint>()?;
     m.add_class::<replica::Replica>()?;
     m.add_class::<stream::DeltaStream>()?;
+    m.add_class::<sync::SyncCore>()?;
     m.add_function(wrap_pyfunction!(context::_context_from_parts, m)?)?;
     m.add_function(wrap_pyfunction!(table::_table_from_parts, m)?)?;
     m.add_function(wrap_pyfunction!(fingerprint::_fingerprint_from_parts, m)?)?;
     m.add_function(wrap_pyfunction!(replica::decode_frame, m)?)?;
     m.add("WireFormatError", py.get_type::<replica::WireFormatError>())?;
     m.add("ReplicaRefused", py.get_type::<replica::ReplicaRefused>())?;
+    m.add("WalError", py.get_type::<sync::WalError>())?;
     m.add("MAX_WIDTH", convert::MAX_WIDTH)?;
     m.add("GIL_RELEASE_THRESHOLD", buffer::DETACH_THRESHOLD)?;
     Ok(())

@@ -41,6 +41,28 @@ impl AtomikTable {
     }
 }
 
+/// `num_contexts` as 0.2.0's `AtomikTable` validates it (`None`: 256).
+pub(crate) fn table_size(num_contexts: Option<&Bound<'_, PyAny>>) -> PyResult<usize> {
+    let Some(n) = num_contexts else {
+        return Ok(256);
+    };
+    if n.lt(1)? {
+        return Err(PyValueError::new_err(format!(
+            "num_contexts must be >= 1, got {}",
+            n.str()?
+        )));
+    }
+    match n.extract::<usize>() {
+        Ok(n) => Ok(n),
+        // More contexts than addressable memory: what 0.2.0's list would raise.
+        Err(_) if n.is_instance_of::<PyInt>() => Err(PyMemoryError::new_err(format!(
+            "cannot allocate {} contexts",
+            n.str()?
+        ))),
+        Err(e) => Err(e),
+    }
+}
+
 /// Maps a core table error to the Python exception 0.2.0 would raise.
 pub(crate) fn table_err(e: TableError) -> PyErr {
     match e {
@@ -62,28 +84,7 @@ impl AtomikTable {
         width: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         // 0.2.0 checks num_contexts before width; keep its order and messages.
-        let n = match num_contexts {
-            Some(n) => {
-                if n.lt(1)? {
-                    return Err(PyValueError::new_err(format!(
-                        "num_contexts must be >= 1, got {}",
-                        n.str()?
-                    )));
-                }
-                match n.extract::<usize>() {
-                    Ok(n) => n,
-                    // More contexts than addressable memory: what 0.2.0's list would raise.
-                    Err(_) if n.is_instance_of::<PyInt>() => {
-                        return Err(PyMemoryError::new_err(format!(
-                            "cannot allocate {} contexts",
-                            n.str()?
-                        )));
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            None => 256,
-        };
+        let n = table_size(num_contexts)?;
         let width = match width {
             Some(w) => Width::new(w)?,
             None => Width::from_bits(64),

@@ -292,6 +292,12 @@ impl<W: Word> DurableReplica<W> {
         }
     }
 
+    /// Closes the WAL, releasing its lock; the replica stays readable and
+    /// later changes are no longer logged.
+    pub fn close(&mut self) {
+        self.wal = None;
+    }
+
     /// The replica.
     pub fn replica(&self) -> &Replica<W> {
         &self.replica
