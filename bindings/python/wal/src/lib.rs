@@ -334,11 +334,21 @@ impl<W: Word> DurableReplica<W> {
         Ok(msg)
     }
 
-    /// Applies a peer's message at most once; logs it first unless it is
-    /// certainly a duplicate or our own.
+    /// Whether the replica has processed `msg` already (or sent it): such a
+    /// message changes nothing and needs no record.
+    fn known(&self, msg: &DeltaMsg<W>) -> bool {
+        let r = &self.replica;
+        msg.sender == r.id()
+            || msg.seq < r.expected(msg.sender)
+            || msg.seq.checked_add(1).is_some_and(|end| {
+                !r.missing_iter(msg.sender, end).any(|gap| gap.contains(&msg.seq))
+            })
+    }
+
+    /// Applies a peer's message at most once; logs it first unless it was
+    /// processed before.
     pub fn apply(&mut self, msg: &DeltaMsg<W>) -> Result<Outcome, Error> {
-        let known = msg.sender == self.replica.id() || msg.seq < self.replica.expected(msg.sender);
-        if !known {
+        if !self.known(msg) {
             self.log(msg)?;
         }
         Ok(self.replica.apply(msg)?)
