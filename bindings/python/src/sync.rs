@@ -85,8 +85,16 @@ struct Place {
     contexts: usize,
 }
 
+/// Dedup bounds of a sync table: the default window (1024 seqs ahead of a
+/// sender's first missing one), and as many senders as an `atomik node`
+/// tracks, since every table created is a new sender.
+const CONFIG: atomik::ReplicaConfig = atomik::ReplicaConfig {
+    window: 1024,
+    max_senders: 4096,
+};
+
 fn build<W: Word>(p: &Place) -> Result<(DurableReplica<W>, Recovery), atomik_wal::Error> {
-    let config = atomik::ReplicaConfig::default();
+    let config = CONFIG;
     match &p.path {
         Some(path) => DurableReplica::open(path, p.id, p.fresh_id, p.contexts, config),
         None => DurableReplica::in_memory(p.id.unwrap_or(p.fresh_id), p.contexts, config)

@@ -326,3 +326,59 @@ def test_the_device_bindings_are_not_shipped() -> None:
 
 def test_0_4_0_ships_device_bindings(oracle_040) -> None:
     assert oracle_eval(oracle_040, "print(hasattr(ac, 'DeviceTable'))") == "True"
+
+
+# -- 11. values wider than 64 bits in the log -----------------------------------
+def test_a_128_bit_table_logs_its_values(tmp_path) -> None:
+    path = tmp_path / "w.wal"
+    with ac.PersistentSyncTable(2, path=path, width=128) as t:
+        t.put(1, 2**100 + 5)
+    with ac.PersistentSyncTable(2, path=path, width=128) as t:
+        assert t.get(1) == 2**100 + 5
+
+
+def test_0_4_0_applies_a_wide_put_then_fails_to_log_it(oracle_040, tmp_path) -> None:
+    code = f"""
+p = {str(tmp_path / 'o.wal')!r}
+t = ac.PersistentSyncTable(2, path=p, width=128)
+try:
+    t.put(1, 2**100 + 5)
+except Exception as e:
+    print(type(e).__name__, t.get(1) == 2**100 + 5)
+t.close()
+print(ac.PersistentSyncTable(2, path=p, width=128).get(1))
+"""
+    assert oracle_eval(oracle_040, code).split() == ["error", "True", "0"]
+
+
+# -- 12. a reopened table's sequence --------------------------------------------
+def test_a_reopened_table_continues_its_sequence(tmp_path) -> None:
+    path = tmp_path / "s.wal"
+    peer = ac.SyncTable(4)
+    with ac.PersistentSyncTable(4, path=path) as t:
+        peer.receive(t.put(0, 1))
+    with ac.PersistentSyncTable(4, path=path) as t:
+        m = t.put(1, 2)
+        assert m.seq == 2
+        peer.receive(m)  # not mistaken for the first put's duplicate
+    assert peer.snapshot() == {0: 1, 1: 2, 2: 0, 3: 0}
+
+
+def test_0_4_0_restarts_its_sequence_on_reopen(oracle_040, tmp_path) -> None:
+    code = f"""
+p = {str(tmp_path / 'o.wal')!r}
+t = ac.PersistentSyncTable(4, path=p); t.put(0, 1); t.close()
+print(ac.PersistentSyncTable(4, path=p).put(1, 2).seq)
+"""
+    assert oracle_eval(oracle_040, code) == "1"
+
+
+# -- 13. bounded dedup memory ----------------------------------------------------
+def test_a_message_beyond_the_receive_window_is_refused_until_the_gap_fills() -> None:
+    a, b = ac.SyncTable(4), ac.SyncTable(4)
+    msgs = [a.put(0, v) for v in range(1, 1100)]
+    with pytest.raises(ac.ReplicaRefused):
+        b.receive(msgs[1030])  # 1030 seqs ahead of the first missing one
+    for m in msgs:
+        b.receive(m)
+    assert b.get(0) == a.get(0)
