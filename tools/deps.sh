@@ -73,3 +73,6 @@ venv() {
 venv .venv tools/requirements.txt
 venv .venv-oracle tools/requirements-oracle.txt
 venv .venv-oracle-040 tools/requirements-oracle-040.txt
+start=$SECONDS
+bash bindings/python/py39.sh >> "$log" 2>&1 || fail "CPython 3.9 (.venv-py39)"
+echo "deps: .venv-py39: $(tail -n 1 "$log") in $((SECONDS - start)) s"

@@ -104,10 +104,10 @@ fn build<W: Word>(p: &Place) -> Result<(DurableReplica<W>, Recovery), atomik_wal
 
 fn any_core(bits: u32, p: &Place) -> Result<(AnyCore, Recovery), atomik_wal::Error> {
     Ok(match bits {
-        ..=8 => build::<u8>(p).map(|(c, r)| (AnyCore::W8(c), r))?,
-        ..=16 => build::<u16>(p).map(|(c, r)| (AnyCore::W16(c), r))?,
-        ..=32 => build::<u32>(p).map(|(c, r)| (AnyCore::W32(c), r))?,
-        ..=64 => build::<u64>(p).map(|(c, r)| (AnyCore::W64(c), r))?,
+        0..=8 => build::<u8>(p).map(|(c, r)| (AnyCore::W8(c), r))?,
+        9..=16 => build::<u16>(p).map(|(c, r)| (AnyCore::W16(c), r))?,
+        17..=32 => build::<u32>(p).map(|(c, r)| (AnyCore::W32(c), r))?,
+        33..=64 => build::<u64>(p).map(|(c, r)| (AnyCore::W64(c), r))?,
         _ => build::<u128>(p).map(|(c, r)| (AnyCore::W128(c), r))?,
     })
 }
@@ -260,12 +260,11 @@ impl SyncCore {
     /// and `delta` every time, as 0.4.0 does. Never fires the callback.
     fn receive(&mut self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
         self.open()?;
-        if let Some(frame) = message::origin(msg, message::frame_key(py))? {
-            if let Ok(frame) = frame.cast::<PyBytes>() {
-                if frame.as_bytes().len() == self.frame_bytes() {
-                    return self.apply_frame(frame.as_bytes()).map(|_| ());
-                }
-            }
+        let origin = message::origin(msg, message::frame_key(py))?;
+        if let Some(frame) = origin.as_ref().and_then(|f| f.cast::<PyBytes>().ok())
+            && frame.as_bytes().len() == self.frame_bytes()
+        {
+            return self.apply_frame(frame.as_bytes()).map(|_| ());
         }
         let a = address(&msg.getattr(pyo3::intern!(py, "addr"))?, self.len())?;
         let d = self

@@ -341,7 +341,8 @@ impl<W: Word> DurableReplica<W> {
         msg.sender == r.id()
             || msg.seq < r.expected(msg.sender)
             || msg.seq.checked_add(1).is_some_and(|end| {
-                !r.missing_iter(msg.sender, end).any(|gap| gap.contains(&msg.seq))
+                !r.missing_iter(msg.sender, end)
+                    .any(|gap| gap.contains(&msg.seq))
             })
     }
 

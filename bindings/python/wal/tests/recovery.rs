@@ -1,7 +1,7 @@
 //! Recovery of the WAL: torn tails, corruption, locks, compaction, dedup.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use atomik::wire::frame_len;
 use atomik::{DeltaMsg, Outcome, Replica, ReplicaConfig};
@@ -15,7 +15,7 @@ fn temp(name: &str) -> PathBuf {
     dir.join("t.wal")
 }
 
-fn open(path: &PathBuf) -> Result<(DurableReplica<u64>, atomik_wal::Recovery), Error> {
+fn open(path: &Path) -> Result<(DurableReplica<u64>, atomik_wal::Recovery), Error> {
     DurableReplica::<u64>::open(path, None, 7, 8, ReplicaConfig::default())
 }
 
@@ -134,12 +134,12 @@ proptest! {
         fs::write(&path, &full[..len]).unwrap();
         let complete = (len - format::HEADER_LEN) / frame_len::<u64>();
         let (d2, rec) = open(&path).unwrap();
-        prop_assert_eq!(rec.records as usize, complete);
+        prop_assert_eq!(rec.records, complete as u64);
         drop(d2);
         let (_, again) = open(&path).unwrap();
         prop_assert_eq!(again.torn_bytes, 0);
-        prop_assert_eq!(fs::metadata(&path).unwrap().len() as usize,
-            format::HEADER_LEN + complete * frame_len::<u64>());
+        prop_assert_eq!(fs::metadata(&path).unwrap().len(),
+            (format::HEADER_LEN + complete * frame_len::<u64>()) as u64);
     }
 }
 
