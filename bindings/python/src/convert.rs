@@ -139,16 +139,6 @@ impl Width {
     }
 }
 
-/// An id this crate stored in a Python int (always in `0..2**64`), read
-/// without the generic conversion (see `ffi.rs`): an exact int is taken
-/// modulo 2**64, anything else through PyO3's checked extraction.
-pub(crate) fn id_u64(obj: &Bound<'_, PyAny>) -> PyResult<u64> {
-    match obj.cast_exact::<PyInt>() {
-        Ok(int) => Ok(ffi::low_64_bits(int)),
-        Err(_) => obj.extract(),
-    }
-}
-
 /// Checks `addr` against a table of `len` contexts like 0.2.0's `_ctx`:
 /// negative or too large addresses raise `IndexError` with 0.2.0's message.
 pub(crate) fn address(addr: &Bound<'_, PyAny>, len: usize) -> PyResult<usize> {

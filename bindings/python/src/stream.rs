@@ -123,7 +123,7 @@ impl DeltaStream {
         addr: &Bound<'_, PyAny>,
         initial_state: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        self.context(py, addr)?.get().load(py, initial_state)?;
+        self.context(py, addr)?.get().load(initial_state)?;
         self.epoch += 1;
         Ok(())
     }
@@ -135,14 +135,10 @@ impl DeltaStream {
         addr: &Bound<'py, PyAny>,
         delta: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.context(py, addr)?.get().accum(py, delta)?;
+        self.context(py, addr)?.get().accum(delta)?;
         self.seq += 1;
-        let sender = self.sender.into_pyobject(py)?.into_any();
-        let msg = message::make(
-            py,
-            (addr, delta, self.epoch, self.seq),
-            Some((message::sender_key(py), sender)),
-        )?;
+        let origin = message::Origin::Stream(self.sender);
+        let msg = message::make(py, (addr, delta, self.epoch, self.seq), origin)?;
         self.pending.bind(py).append(&msg)?;
         Ok(msg)
     }
@@ -151,8 +147,7 @@ impl DeltaStream {
     /// stream has already applied (or made) is ignored: applying it again
     /// would undo its delta.
     fn apply(&mut self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
-        if let Some(sender) = message::origin(msg, message::sender_key(py))? {
-            let sender = crate::convert::id_u64(&sender)?;
+        if let Some(&message::Origin::Stream(sender)) = message::origin_of(msg) {
             let seq: u64 = msg.getattr(pyo3::intern!(py, "seq"))?.extract()?;
             let first = self.seen.entry(sender).or_default().insert(seq);
             if sender == self.sender || !first {
@@ -161,7 +156,7 @@ impl DeltaStream {
         }
         let addr = msg.getattr(pyo3::intern!(py, "addr"))?;
         let delta = msg.getattr(pyo3::intern!(py, "delta"))?;
-        self.context(py, &addr)?.get().accum(py, &delta)
+        self.context(py, &addr)?.get().accum(&delta)
     }
 
     /// The current state at `addr` (0 if never touched).

@@ -150,15 +150,10 @@ impl SyncCore {
     }
 
     /// Logs and applies `delta` at `addr`; returns the frame's seq and bytes.
-    fn accum(&mut self, py: Python<'_>, addr: usize, delta: u128) -> PyResult<(u64, Py<PyAny>)> {
+    fn accum(&mut self, py: Python<'_>, addr: usize, delta: u128) -> PyResult<(u64, Py<PyBytes>)> {
         with_core!(&mut self.core, |r, W| {
             let msg = r.accum(addr, W::truncate_u128(delta)).map_err(core_err)?;
-            Ok((
-                msg.seq,
-                PyBytes::new(py, msg.encode().as_bytes())
-                    .into_any()
-                    .unbind(),
-            ))
+            Ok((msg.seq, PyBytes::new(py, msg.encode().as_bytes()).unbind()))
         })
     }
 
@@ -234,12 +229,11 @@ impl SyncCore {
         if delta == 0 {
             let seq = with_core!(&me.core, |r, _W| r.replica().next_seq());
             let zero = 0u8.into_pyobject(py)?.into_any();
-            return message::make(py, (addr, &zero, 0, seq), None);
+            return message::make(py, (addr, &zero, 0, seq), message::Origin::Unknown);
         }
         let (seq, frame) = me.accum(py, a, delta)?;
         let d = me.width.to_py(py, delta)?;
-        let origin = Some((message::frame_key(py), frame.into_bound(py)));
-        let msg = message::make(py, (addr, &d, 0, seq + 1), origin)?;
+        let msg = message::make(py, (addr, &d, 0, seq + 1), message::Origin::Frame(frame))?;
         let callback = me.callback.as_ref().map(|c| c.clone_ref(py));
         // Released before the callback, which may call back into this table.
         drop(me);
@@ -260,11 +254,11 @@ impl SyncCore {
     /// and `delta` every time, as 0.4.0 does. Never fires the callback.
     fn receive(&mut self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<()> {
         self.open()?;
-        let origin = message::origin(msg, message::frame_key(py))?;
-        if let Some(frame) = origin.as_ref().and_then(|f| f.cast::<PyBytes>().ok())
-            && frame.as_bytes().len() == self.frame_bytes()
-        {
-            return self.apply_frame(frame.as_bytes()).map(|_| ());
+        if let Some(message::Origin::Frame(frame)) = message::origin_of(msg) {
+            let frame = frame.bind(py).as_bytes();
+            if frame.len() == self.frame_bytes() {
+                return self.apply_frame(frame).map(|_| ());
+            }
         }
         let a = address(&msg.getattr(pyo3::intern!(py, "addr"))?, self.len())?;
         let d = self

@@ -163,3 +163,14 @@ def test_benchmark_functions_are_not_shipped() -> None:
 
 def test_0_2_0_ships_benchmark_functions(oracle) -> None:
     assert oracle_eval(oracle, "print(callable(ac.bench_throughput))") == "True"
+
+
+def test_delta_message_has_no_instance_dict() -> None:
+    # Native, so a stream makes one in a fraction of the dataclass's time;
+    # everything the dataclass API shows is kept (test_native.py).
+    with pytest.raises(TypeError):
+        vars(ac.DeltaMessage(0, 1))
+
+
+def test_0_2_0_delta_message_has_an_instance_dict(oracle) -> None:
+    assert oracle_eval(oracle, "print(vars(ac.DeltaMessage(0, 1)))") == "{'addr': 0, 'delta': 1, 'epoch': 0, 'seq': 0}"

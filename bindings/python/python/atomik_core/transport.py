@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
+from atomik_core._native import frame_of
 from atomik_core.stream import DeltaMessage
 
 __all__ = ["MemoryTransport", "CallbackTransport"]
@@ -30,7 +31,7 @@ def encode(msg: DeltaMessage, wire: str) -> bytes:
     """The bytes of ``msg`` on ``wire``: its 16-byte record, or its frame."""
     if wire == "compat":
         return msg.to_bytes()
-    frame = getattr(msg, "_atomik_frame", None)
+    frame = frame_of(msg)
     if frame is None:
         raise ValueError("only a sync table's own messages have a wire v1 frame")
     return frame
