@@ -83,11 +83,17 @@ def floor_rows(path: str, n: int, rep: int, vals: list, pairs: list) -> dict:
         for _ in range(n):
             g()
 
+    def int1() -> None:
+        g = f.int1
+        for a, _ in pairs:
+            g(a)
+
     return {
         "floor: noop1(v)": _best(one, n, rep),
         "floor: noop2(a, v)": _best(two, n, rep),
         "floor: noop0()": _best(zero, n, rep),
         "floor: int0() -> new int": _best(int0, n, rep),
+        "floor: int1(a) -> new int": _best(int1, n, rep),
     }
 
 
@@ -260,8 +266,8 @@ FLOOR_OF = {
     "context.swap": "floor: int0() -> new int",
     "table.load": "floor: noop2(a, v)",
     "table.accum": "floor: noop2(a, v)",
-    "table.read": "floor: noop1(v)",
-    "table.swap": "floor: noop1(v)",
+    "table.read": "floor: int1(a) -> new int",
+    "table.swap": "floor: int1(a) -> new int",
 }
 
 
