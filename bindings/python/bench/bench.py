@@ -83,9 +83,11 @@ def floor_rows(path: str, n: int, rep: int, vals: list, pairs: list) -> dict:
         for _ in range(n):
             g()
 
+    alist = [a for a, _ in pairs]
+
     def int1() -> None:
         g = f.int1
-        for a, _ in pairs:
+        for a in alist:
             g(a)
 
     return {
