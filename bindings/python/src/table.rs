@@ -2,7 +2,7 @@
 //! [`Slot`] of atomics so that the class is `frozen` (no borrow flag to take
 //! on every call, see `slot.rs`).
 
-use atomik::{Context, TableError, accum_batch_slots};
+use atomik::{Context, TableError};
 use pyo3::exceptions::{PyIndexError, PyMemoryError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyInt};
@@ -306,9 +306,25 @@ fn sum_pairs<W: atomik::Word>(
     len: usize,
     pairs: impl Iterator<Item = (usize, W)> + Clone,
 ) -> Result<Vec<Context<W>>, usize> {
-    let mut sums = vec![Context::<W>::new(); len];
-    accum_batch_slots(&mut sums, pairs, Context::accum, Context::unaccum)?;
-    Ok(sums)
+    // Accumulators and counts in two arrays: a pair is two independent
+    // read-modify-writes of 8 and 4 bytes rather than two into one 24-byte
+    // context (measured: bench.py's accum_many).
+    let mut acc = vec![W::ZERO; len];
+    let mut count = vec![0u32; len];
+    for (addr, delta) in pairs {
+        match (acc.get_mut(addr), count.get_mut(addr)) {
+            (Some(a), Some(n)) => {
+                *a ^= delta;
+                *n = n.wrapping_add(1);
+            }
+            _ => return Err(addr),
+        }
+    }
+    Ok(acc
+        .into_iter()
+        .zip(count)
+        .map(|(a, n)| Context::from_parts(W::ZERO, a, n))
+        .collect())
 }
 
 fn widen(c: &Context<u64>) -> Context<u128> {
