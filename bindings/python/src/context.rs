@@ -88,6 +88,7 @@ impl AtomikContext {
     }
 
     /// LOAD: set the reference state, clear the accumulator and delta count.
+    #[inline(always)]
     pub(crate) fn load(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let v = self.width.masked(value)?;
         self.with_mut(|c| c.load(v));
@@ -95,6 +96,7 @@ impl AtomikContext {
     }
 
     /// ACCUM: XOR `delta` into the accumulator.
+    #[inline(always)]
     pub(crate) fn accum(&self, delta: &Bound<'_, PyAny>) -> PyResult<()> {
         let d = self.width.masked_delta(delta)?;
         self.with_mut(|c| c.accum(d));
