@@ -133,6 +133,12 @@ def test_0_4_0_puts_are_never_fsynced(oracle_040, tmp_path) -> None:
     assert index(calls, '"callback"') < index(calls, r"write\(\d+<[^>]*t\.wal>"), calls
 
 
+def test_0_4_0_compaction_does_not_fsync_the_directory(oracle_040, tmp_path) -> None:
+    calls = trace(str(oracle_040), tmp_path)
+    renamed = index(calls, r"rename.*t\.wal")
+    assert not any(re.search(rf"fsync\(\d+<{re.escape(str(tmp_path))}>\)", ln) for ln in calls[renamed:]), calls
+
+
 def test_0_4_0_fires_the_callback_before_writing_the_wal(oracle_040, tmp_path) -> None:
     code = f"""
 import os
