@@ -399,7 +399,10 @@ impl Logic for Dispatch {
                     self.job_valid.next = true;
                     if self.framed.val()
                         & (self.behind.val() <= self.window.val())
-                        & self.slot_valid.val().get_bit(self.seq.val().get_bits::<3>(0).index())
+                        & self
+                            .slot_valid
+                            .val()
+                            .get_bit(self.seq.val().get_bits::<3>(0).index())
                     {
                         self.job.next = self.job_ack.val();
                     }
