@@ -75,7 +75,10 @@ fn board_parser() -> impl clap::builder::TypedValueParser<Value = Design> {
             .filter(|d| d.kind() == Kind::Board)
             .map(|d| PossibleValue::new(d.name()).help(d.about())),
     )
-    .map(|name| name.parse::<Design>().expect("clap admits only design names"))
+    .map(|name| {
+        name.parse::<Design>()
+            .expect("clap admits only design names")
+    })
 }
 
 /// Options of `atomik board cosim`.
@@ -160,17 +163,23 @@ fn bench(b: &BenchArgs) -> Result<bool> {
 
 /// One line of `exec`'s input: an op, and the result it must give.
 fn parse_line(line: &str) -> Result<Option<(Op, Option<u64>)>> {
+    if line.starts_with('#') {
+        return Ok(None);
+    }
     let (op, expect) = match line.split_once('=') {
         Some((op, e)) => (op, Some(parse_u64(e.trim())?)),
         None => (line, None),
     };
     let words: Vec<&str> = op.split_whitespace().collect();
     let num = |i: usize| -> Result<u64> {
-        parse_u64(words.get(i).with_context(|| format!("`{line}`: missing operand"))?)
+        parse_u64(
+            words
+                .get(i)
+                .with_context(|| format!("`{line}`: missing operand"))?,
+        )
     };
     let code = match words.first().copied() {
         None => return Ok(None),
-        Some(w) if w.starts_with('#') => return Ok(None),
         Some("load") => Opcode::Load,
         Some("accum") => Opcode::Accum,
         Some("read") => Opcode::Read,
@@ -179,7 +188,11 @@ fn parse_line(line: &str) -> Result<Option<(Op, Option<u64>)>> {
         Some(w) => bail!("`{line}`: unknown op {w}"),
     };
     let addr = u8::try_from(num(1)?).with_context(|| format!("`{line}`: address above 255"))?;
-    let data = if atomik_board::codec::has_data(code) { num(2)? } else { 0 };
+    let data = if atomik_board::codec::has_data(code) {
+        num(2)?
+    } else {
+        0
+    };
     Ok(Some((Op::new(code, addr, data), expect)))
 }
 
@@ -217,7 +230,9 @@ fn run_ops(t: &mut BoardTable, ops: &[(Op, Option<u64>)]) -> Result<bool> {
         if !op.code.has_result() {
             continue;
         }
-        let r = results.next().context("the board returned too few results")?;
+        let r = results
+            .next()
+            .context("the board returned too few results")?;
         let verdict = match expect {
             Some(e) if *e != r.value => {
                 ok = false;
@@ -225,7 +240,12 @@ fn run_ops(t: &mut BoardTable, ops: &[(Op, Option<u64>)]) -> Result<bool> {
             }
             _ => String::new(),
         };
-        println!("{} {} = {:#018x}{verdict}", op.code.mnemonic().to_lowercase(), op.addr, r.value);
+        println!(
+            "{} {} = {:#018x}{verdict}",
+            op.code.mnemonic().to_lowercase(),
+            op.addr,
+            r.value
+        );
     }
     Ok(ok)
 }
@@ -259,11 +279,21 @@ fn cosim(c: &CosimArgs) -> Result<bool> {
     } else {
         let mut t = BoardTable::open(&path, baud, board_cosim::driver_options())?;
         let start = server.cycle();
-        let tally = board_cosim::framed(&mut t, c.ops, c.batch, c.seed)?;
+        let tally = board_cosim::framed(&mut t, c.ops, c.batch, c.seed).inspect_err(|_| {
+            eprintln!("driver: {:?}", t.stats());
+        })?;
         (tally, server.cycle() - start, Some(t.stats()))
     };
     server.stop()?;
-    let report = board_cosim::report(c.board, &c.mode, &tally, cycles, &line, stats.as_ref(), started)?;
+    let report = board_cosim::report(
+        c.board,
+        &c.mode,
+        &tally,
+        cycles,
+        &line,
+        stats.as_ref(),
+        started,
+    )?;
     if c.json {
         println!("{report}");
     } else {

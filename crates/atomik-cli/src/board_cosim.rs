@@ -195,7 +195,7 @@ pub(crate) fn compat(c: &mut Compat, ops: u64, batch: usize, seed: u64) -> Resul
                 _ => Command::Reference,
             })
             .collect();
-        let got = c.run(&cmds)?;
+        let got = run_paced(c, &cmds)?;
         let mut got = got.iter();
         for cmd in &cmds {
             let ctx = *oracle.context(0)?;
@@ -219,6 +219,28 @@ pub(crate) fn compat(c: &mut Compat, ops: u64, batch: usize, seed: u64) -> Resul
         tally.ops += n as u64;
     }
     Ok(tally)
+}
+
+/// Bytes of replies the compatible-mode client lets the board owe at once.
+/// The original's protocol has no flow control: a burst of `R` commands
+/// (1 byte each, 8 bytes of reply) outruns the board's transmitter, and a
+/// board can only queue so many replies.
+const COMPAT_REPLY_BYTES: usize = 32;
+
+/// `c.run(cmds)` in pieces that owe at most [`COMPAT_REPLY_BYTES`].
+fn run_paced(c: &mut Compat, cmds: &[Command]) -> Result<Vec<u64>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut owed = 0;
+    for (i, cmd) in cmds.iter().enumerate() {
+        if owed + cmd.reply_len() > COMPAT_REPLY_BYTES {
+            out.extend(c.run(&cmds[start..i])?);
+            (start, owed) = (i, 0);
+        }
+        owed += cmd.reply_len();
+    }
+    out.extend(c.run(&cmds[start..])?);
+    Ok(out)
 }
 
 /// Driver options for a co-simulated line: the simulation runs slower
