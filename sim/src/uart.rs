@@ -288,7 +288,9 @@ mod tests {
     fn noise_flips_bits_and_loses_bytes_at_its_rate() {
         let cpb = 16;
         let rate = 2e-3;
-        let bytes: Vec<u8> = (0..100_000u32).map(|i| (i * 7 + 3) as u8).collect();
+        let bytes: Vec<u8> = (0..100_000u32)
+            .map(|i| (i * 7 + 3).to_le_bytes()[0])
+            .collect();
         let mut noise = LineNoise::new(7, rate, cpb);
         let (out, _) = loopback(&bytes, cpb, &mut noise);
         let events = noise.events() as f64;

@@ -284,16 +284,17 @@ fn cosim(c: &CosimArgs) -> Result<bool> {
         })?;
         (tally, server.cycle() - start, Some(t.stats()))
     };
-    server.stop()?;
-    let report = board_cosim::report(
-        c.board,
-        &c.mode,
-        &tally,
+    let served = server.stop()?;
+    let report = board_cosim::report(&board_cosim::Outcome {
+        design: c.board,
+        mode: &c.mode,
+        tally: &tally,
         cycles,
-        &line,
-        stats.as_ref(),
+        line: &line,
+        driver: stats.as_ref(),
+        server: &served,
         started,
-    )?;
+    })?;
     if c.json {
         println!("{report}");
     } else {

@@ -21,7 +21,6 @@ const CANARY: u8 = 255;
 /// A running co-simulation server.
 pub(crate) struct Server {
     pub path: PathBuf,
-    pub design: Design,
     shared: Arc<Shared>,
     thread: std::thread::JoinHandle<Result<ServerReport>>,
 }
@@ -40,7 +39,6 @@ impl Server {
             .context("the co-simulation thread ended before opening the pty")??;
         Ok(Server {
             path,
-            design,
             shared,
             thread,
         })
@@ -49,11 +47,6 @@ impl Server {
     /// Cycles simulated so far.
     pub(crate) fn cycle(&self) -> u64 {
         self.shared.cycle.load(Ordering::Relaxed)
-    }
-
-    /// Presses the board's button for `cycles` cycles.
-    pub(crate) fn press_button(&self, cycles: u64) {
-        self.shared.press.store(cycles, Ordering::Relaxed);
     }
 
     /// Stops the server; returns what it did.
@@ -255,17 +248,32 @@ pub(crate) fn driver_options() -> Options {
     }
 }
 
+/// Everything a run's report is made of.
+pub(crate) struct Outcome<'a> {
+    pub design: Design,
+    pub mode: &'a str,
+    pub tally: &'a Tally,
+    /// Cycles of the measured part (the ops, not HELLO).
+    pub cycles: u64,
+    pub line: &'a LineOptions,
+    pub driver: Option<&'a atomik_board::Stats>,
+    pub server: &'a ServerReport,
+    pub started: Instant,
+}
+
 /// The `--json` object of a run.
 #[allow(clippy::cast_precision_loss)]
-pub(crate) fn report(
-    design: Design,
-    mode: &str,
-    tally: &Tally,
-    cycles: u64,
-    line: &LineOptions,
-    driver: Option<&atomik_board::Stats>,
-    started: Instant,
-) -> Result<serde_json::Value> {
+pub(crate) fn report(o: &Outcome<'_>) -> Result<serde_json::Value> {
+    let Outcome {
+        design,
+        mode,
+        tally,
+        cycles,
+        line,
+        driver,
+        server,
+        started,
+    } = *o;
     let timing = crate::board_pty::timing(design)?;
     let sim_seconds = cycles as f64 / timing.clock_hz as f64;
     let capacity = sim_seconds * timing.baud as f64 / 10.0;
@@ -291,6 +299,13 @@ pub(crate) fn report(
         "timeouts": driver.map(|s| s.timeouts),
         "bytes_sent": driver.map(|s| s.bytes_sent),
         "bytes_received": driver.map(|s| s.bytes_received),
+        "line_bytes_down": server.line.bytes_down,
+        "line_bytes_up": server.line.bytes_up,
+        "noise_events": server.line.noise_down + server.line.noise_up,
+        "framing_errors_up": server.line.framing_errors_up,
+        "server_cycles": server.cycles,
+        "server_sim_seconds": server.seconds,
+        "idle_waits": server.idle_waits,
         "wall_seconds": started.elapsed().as_secs_f64(),
     }))
 }

@@ -47,8 +47,6 @@ pub(crate) struct Shared {
     pub stop: AtomicBool,
     /// Cycles simulated so far.
     pub cycle: AtomicU64,
-    /// Press the button for this many cycles (taken by the server).
-    pub press: AtomicU64,
 }
 
 /// What the server did.
@@ -130,10 +128,6 @@ pub(crate) fn serve(
         idle_waits: 0,
     };
     while !shared.stop.load(Ordering::Relaxed) {
-        let press = shared.press.swap(0, Ordering::Relaxed);
-        if press > 0 {
-            bridge.press_button(press);
-        }
         server.step(&mut bridge)?;
         shared.cycle.store(bridge.cycle(), Ordering::Relaxed);
     }
