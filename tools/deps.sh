@@ -27,6 +27,7 @@ groups=(
     "C toolchain|gcc g++ make objdump valgrind pkg-config|gcc g++ make binutils valgrind pkgconf"
     "formal solvers|z3 boolector|z3 boolector"
     "replication|nats-server openssl|nats-server openssl"
+    "syscall tracing|strace|strace"
 )
 updated=0
 for group in "${groups[@]}"; do
@@ -71,3 +72,7 @@ venv() {
 }
 venv .venv tools/requirements.txt
 venv .venv-oracle tools/requirements-oracle.txt
+venv .venv-oracle-040 tools/requirements-oracle-040.txt
+start=$SECONDS
+bash bindings/python/py39.sh >> "$log" 2>&1 || fail "CPython 3.9 (.venv-py39)"
+echo "deps: .venv-py39: $(tail -n 1 "$log") in $((SECONDS - start)) s"

@@ -22,12 +22,14 @@
 #![deny(missing_docs)]
 
 pub mod axis;
+pub mod board;
 pub mod config;
 pub mod design;
 mod dispatch;
 pub mod lanes;
 pub mod lockstep;
 pub mod stimulus;
+pub mod uart;
 pub mod verilated;
 
 /// The timing contract's checker and vocabulary: one implementation, in the
@@ -45,7 +47,8 @@ pub use lanes::{LaneCycle, LaneGenerator};
 pub use lockstep::{Failure, Report, Split, check_cycles, diagnose, minimize, run_inputs};
 pub use stimulus::{Counted, Generator, Source, Stimulus};
 pub use verilated::{
-    AxisPortsIn, AxisPortsOut, LanePortsIn, MAX_LANES, Model, ModelError, PortsIn, PortsOut,
+    AxisPortsIn, AxisPortsOut, BoardPortsIn, BoardPortsOut, LanePortsIn, MAX_LANES, Model,
+    ModelError, PortsIn, PortsOut,
 };
 
 /// Cycles from acceptance to `result_valid` of `atomik_state_table` (the

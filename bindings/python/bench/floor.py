@@ -9,8 +9,8 @@ an empty loop, a C builtin taking one argument (``id``, METH_O), a pure-Python
 method that does nothing, 0.2.0's ``AtomikContext.load/accum/read`` and
 ``AtomikTable.accum/read``, and methods of a PyO3 class that do nothing
 (``bench/floor``, built with the same pyo3 version and features as the
-package; one wheel per feature set, e.g. the default ``abi3-py39`` and
-``abi3-py310``). Each wheel is unpacked into a temporary directory on
+package; one wheel per build, e.g. the default full C API and ``abi3``).
+Each wheel is unpacked into a temporary directory on
 ``sys.path`` so 0.2.0's venv is not modified. CPU ns per call: every row is
 timed once per round, and each keeps its best over the rounds.
 

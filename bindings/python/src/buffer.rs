@@ -1,18 +1,16 @@
 //! Buffer-protocol inputs (bytes, bytearray, memoryview, `array.array`,
-//! numpy arrays, mmap, ...), read without `unsafe`.
+//! numpy arrays, mmap, ...).
 //!
-//! The extension targets the stable ABI from CPython 3.9 (`abi3-py39`), and
-//! `PyObject_GetBuffer` only joined the limited API in 3.11. So a `bytes`
-//! object is read in place, and any other buffer is first copied into one by
-//! `memoryview(obj).tobytes()` (a memcpy: C order, whatever the strides).
-//! `bytes` are immutable, which also makes it sound to release the GIL while
-//! Rust reads them.
+//! The default build targets the running interpreter's full C API and reads
+//! a C-contiguous buffer in place through `PyObject_GetBuffer` (PyO3's
+//! `PyUntypedBuffer`); only a strided buffer is first copied into `bytes`
+//! (`memoryview(obj).tobytes()`, C order). The opt-in stable-ABI build
+//! (feature `abi3`, CPython 3.9's limited API has no `PyObject_GetBuffer`)
+//! reads a `bytes` object in place and copies every other buffer that way.
 
-use std::ops::Range;
-
-use pyo3::exceptions::{PyOverflowError, PyTypeError};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PySlice};
+use pyo3::types::PyBytes;
 
 /// Inputs at least this large (bytes for data, elements for batches) are
 /// processed with the GIL released so other Python threads keep running.
@@ -32,14 +30,30 @@ where
     }
 }
 
-/// The raw bytes of any buffer-protocol object, as an immutable `bytes`.
-fn raw_bytes<'py>(data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
-    if let Ok(b) = data.cast::<PyBytes>() {
-        return Ok(b.clone());
+/// The memory of a buffer-protocol object, in C order, and its item format.
+pub(crate) struct RawBuffer<'py> {
+    store: Store<'py>,
+    /// The struct-module format of one item (`"B"` for bytes).
+    pub(crate) format: String,
+    /// Bytes per item.
+    pub(crate) itemsize: usize,
+}
+
+enum Store<'py> {
+    /// A C-contiguous export, read in place.
+    #[cfg(not(feature = "abi3"))]
+    Export(pyo3::buffer::PyUntypedBuffer),
+    /// An immutable `bytes`: the object itself, or a C-order copy.
+    Bytes(Bound<'py, PyBytes>),
+}
+
+impl std::fmt::Debug for RawBuffer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawBuffer")
+            .field("len", &self.as_slice().len())
+            .field("format", &self.format)
+            .finish()
     }
-    // memoryview() raises 0.2.0's TypeError for objects without the buffer protocol.
-    let view = memoryview(data)?;
-    Ok(view.call_method0("tobytes")?.cast_into::<PyBytes>()?)
 }
 
 fn memoryview<'py>(data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
@@ -47,6 +61,73 @@ fn memoryview<'py>(data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         .import("builtins")?
         .getattr("memoryview")?
         .call1((data,))
+}
+
+/// `memoryview(data)`'s format, item size and a C-order `bytes` copy.
+fn copied<'py>(data: &Bound<'py, PyAny>) -> PyResult<RawBuffer<'py>> {
+    // memoryview() raises 0.2.0's TypeError for objects without the buffer protocol.
+    let view = memoryview(data)?;
+    Ok(RawBuffer {
+        format: view.getattr("format")?.extract()?,
+        itemsize: view.getattr("itemsize")?.extract()?,
+        store: Store::Bytes(view.call_method0("tobytes")?.cast_into::<PyBytes>()?),
+    })
+}
+
+impl<'py> RawBuffer<'py> {
+    /// Exports `data` through the buffer protocol (a `TypeError` for other objects).
+    pub(crate) fn new(data: &Bound<'py, PyAny>) -> PyResult<Self> {
+        if let Ok(b) = data.cast::<PyBytes>() {
+            return Ok(RawBuffer {
+                store: Store::Bytes(b.clone()),
+                format: "B".to_owned(),
+                itemsize: 1,
+            });
+        }
+        #[cfg(not(feature = "abi3"))]
+        {
+            let buf = pyo3::buffer::PyUntypedBuffer::get(data)?;
+            if buf.is_c_contiguous() {
+                return Ok(RawBuffer {
+                    format: buf.format().to_string_lossy().into_owned(),
+                    itemsize: buf.item_size(),
+                    store: Store::Export(buf),
+                });
+            }
+        }
+        copied(data)
+    }
+
+    /// The buffer's bytes in C order.
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        match &self.store {
+            #[cfg(not(feature = "abi3"))]
+            Store::Export(buf) => exported_bytes(buf),
+            Store::Bytes(b) => b.as_bytes(),
+        }
+    }
+}
+
+/// The memory of a C-contiguous export.
+#[cfg(not(feature = "abi3"))]
+#[allow(unsafe_code)]
+fn exported_bytes(buf: &pyo3::buffer::PyUntypedBuffer) -> &[u8] {
+    let len = buf.len_bytes();
+    if len == 0 {
+        return &[];
+    }
+    // SAFETY: `buf` is a live C-contiguous export (checked in `RawBuffer::new`),
+    // so `buf_ptr()` points at `len_bytes()` readable bytes, which stay
+    // allocated and unmoved until the export is released when `buf` drops:
+    // exporters refuse to resize or free exported memory (bytearray and
+    // array raise BufferError, mmap refuses to close). The slice borrows
+    // `buf`, so it cannot outlive the export. Every bit pattern is a valid
+    // `u8`. The bytes are read while the export is held, as numpy and
+    // CPython's own consumers do; a program that writes the same memory
+    // from another thread meanwhile (its own race) makes us read some mix of
+    // old and new values, and our batches read each element once, so their
+    // all-or-nothing address check still holds.
+    unsafe { std::slice::from_raw_parts(buf.buf_ptr().cast::<u8>(), len) }
 }
 
 /// Calls `f` with the raw bytes of any buffer-protocol object (its memory in
@@ -57,8 +138,8 @@ where
     F: FnOnce(&[u8]) -> T + Send,
     T: Send,
 {
-    let bytes = raw_bytes(data)?;
-    let slice = bytes.as_bytes();
+    let raw = RawBuffer::new(data)?;
+    let slice = raw.as_slice();
     Ok(maybe_detach(data.py(), slice.len(), || f(slice)))
 }
 
@@ -71,6 +152,9 @@ pub(crate) trait IntElem: Copy + Send + Sync {
     /// The value modulo 2^128 (two's complement for negative values), which
     /// masked to a width equals Python's `value & mask`.
     fn wrapping_u128(self) -> u128;
+    /// The value modulo 2^64, which masked to a width of at most 64 bits
+    /// equals Python's `value & mask`.
+    fn wrapping_u64(self) -> u64;
     /// The value as an address, or `None` when negative.
     fn index(self) -> Option<usize>;
     /// The value for error messages.
@@ -92,6 +176,11 @@ macro_rules! int_elem {
             fn wrapping_u128(self) -> u128 {
                 // Sign-extends signed types: -1i8 becomes u128::MAX, as -1 & mask in Python.
                 i128::from(self) as u128
+            }
+            #[inline(always)]
+            #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
+            fn wrapping_u64(self) -> u64 {
+                i128::from(self) as u64
             }
             #[inline(always)]
             fn index(self) -> Option<usize> {
@@ -127,31 +216,12 @@ pub(crate) enum IntKind {
     I64,
 }
 
-/// A buffer of integers, read chunk by chunk.
+/// A buffer of integers.
 #[derive(Debug)]
 pub(crate) struct Ints<'py> {
-    /// Where the elements' bytes come from: the `bytes` object itself (read
-    /// in place), a 1-D unsigned-byte memoryview of a C-contiguous buffer
-    /// (copied one chunk at a time), or a `bytes` copy of a strided buffer.
-    src: Bound<'py, PyAny>,
+    raw: RawBuffer<'py>,
     /// Element type.
     pub(crate) kind: IntKind,
-    /// Number of elements.
-    len: usize,
-}
-
-/// The bytes of a run of elements of an [`Ints`].
-#[derive(Debug)]
-pub(crate) struct Chunk<'py> {
-    bytes: Bound<'py, PyBytes>,
-    range: Range<usize>,
-}
-
-impl Chunk<'_> {
-    /// The elements' bytes (immutable: safe to read with the GIL released).
-    pub(crate) fn as_slice(&self) -> &[u8] {
-        &self.bytes.as_bytes()[self.range.clone()]
-    }
 }
 
 impl<'py> Ints<'py> {
@@ -159,70 +229,27 @@ impl<'py> Ints<'py> {
     /// byte order); other formats (floats, structs, foreign byte order) are a
     /// `TypeError`. `what` names the argument in messages.
     pub(crate) fn new(data: &Bound<'py, PyAny>, what: &str) -> PyResult<Self> {
-        let view = memoryview(data)?;
-        let format: String = view.getattr("format")?.extract()?;
-        let itemsize: usize = view.getattr("itemsize")?.extract()?;
-        let Some(kind) = int_kind(&format, itemsize) else {
+        let raw = RawBuffer::new(data)?;
+        let Some(kind) = int_kind(&raw.format, raw.itemsize) else {
             return Err(PyTypeError::new_err(format!(
                 "{what} must be a buffer of integers in native byte order \
-                 (format b, B, h, H, i, I, l, L, q, Q, n or N), got format {format:?}"
+                 (format b, B, h, H, i, I, l, L, q, Q, n or N), got format {:?}",
+                raw.format
             )));
         };
-        let nbytes: usize = view.getattr("nbytes")?.extract()?;
-        // Copying a large buffer whole costs more than reading it: the copy
-        // is fresh memory (page faults) larger than the caches. Chunks of a
-        // C-contiguous buffer are copied when needed instead, each small
-        // enough to stay in cache.
-        let src = if data.is_instance_of::<PyBytes>() {
-            data.clone()
-        } else if view.getattr("c_contiguous")?.is_truthy()? {
-            view.call_method1("cast", ("B",))?
-        } else {
-            view.call_method0("tobytes")?
-        };
-        Ok(Ints {
-            src,
-            kind,
-            len: nbytes / kind_size(kind),
-        })
+        Ok(Ints { raw, kind })
     }
 
     /// Number of elements.
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.raw.as_slice().len() / kind_size(self.kind)
     }
 
-    /// The bytes of elements `start..end`.
-    pub(crate) fn chunk(&self, start: usize, end: usize) -> PyResult<Chunk<'py>> {
-        let size = kind_size(self.kind);
-        let range = start * size..end * size;
-        if let Ok(bytes) = self.src.cast::<PyBytes>() {
-            return Ok(Chunk {
-                bytes: bytes.clone(),
-                range,
-            });
-        }
-        let slice = PySlice::new(
-            self.src.py(),
-            to_isize(range.start)?,
-            to_isize(range.end)?,
-            1,
-        );
-        let bytes = self
-            .src
-            .get_item(slice)?
-            .call_method0("tobytes")?
-            .cast_into::<PyBytes>()?;
-        Ok(Chunk {
-            range: 0..bytes.as_bytes().len(),
-            bytes,
-        })
+    /// The elements' bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        let raw = self.raw.as_slice();
+        &raw[..raw.len() / kind_size(self.kind) * kind_size(self.kind)]
     }
-}
-
-/// A byte offset as a Python slice bound (offsets of a real buffer always fit).
-fn to_isize(n: usize) -> PyResult<isize> {
-    isize::try_from(n).map_err(|e| PyOverflowError::new_err(e.to_string()))
 }
 
 fn kind_size(kind: IntKind) -> usize {

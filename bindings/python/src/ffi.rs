@@ -1,5 +1,6 @@
 //! The only place this crate calls the CPython C API directly (everything else
-//! goes through PyO3's safe API), for a conversion PyO3 does not offer.
+//! goes through PyO3's safe API, except the in-place buffer view in
+//! `buffer.rs`), for a conversion PyO3 does not offer.
 //!
 //! Why: PyO3's `u64` extraction calls `PyLong_AsUnsignedLongLong`, which on
 //! CPython 3.11 converts any int wider than one 30-bit digit through the

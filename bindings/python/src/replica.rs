@@ -64,7 +64,7 @@ macro_rules! with_replica {
     };
 }
 
-fn replica_err(e: ReplicaError) -> PyErr {
+pub(crate) fn replica_err(e: ReplicaError) -> PyErr {
     match e {
         ReplicaError::Table(t) => table_err(t),
         ReplicaError::TooManyContexts { .. } => PyMemoryError::new_err(e.to_string()),
@@ -73,11 +73,11 @@ fn replica_err(e: ReplicaError) -> PyErr {
     }
 }
 
-fn wire_err(e: WireError) -> PyErr {
+pub(crate) fn wire_err(e: WireError) -> PyErr {
     WireFormatError::new_err(e.to_string())
 }
 
-fn outcome_name(o: Outcome) -> &'static str {
+pub(crate) fn outcome_name(o: Outcome) -> &'static str {
     match o {
         Outcome::Applied => "applied",
         Outcome::Duplicate => "duplicate",

@@ -1,9 +1,10 @@
-"""Shared fixtures: where the real atomik-core 0.2.0 lives.
+"""Shared fixtures: where the real atomik-core releases live.
 
-The oracle runs in its own interpreter (it has the same import name as this
-package). ``ATOMIK_ORACLE_PYTHON`` names that interpreter; the default is the
-repository's ``.venv-oracle``. Without it the oracle tests skip locally and
-FAIL when ``CI`` is set, so CI cannot pass without running them.
+Each original release runs in its own interpreter (all share the import name
+``atomik_core`` with this package): 0.2.0 in ``.venv-oracle`` and 0.4.0 in
+``.venv-oracle-040``, both made by ``just deps``. ``ATOMIK_ORACLE_PYTHON``
+and ``ATOMIK_ORACLE_040_PYTHON`` name other interpreters. A missing oracle
+fails the tests that need it: the suite cannot pass without them.
 """
 
 from __future__ import annotations
@@ -17,11 +18,16 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
-DEFAULT_ORACLE = REPO / ".venv-oracle" / "bin" / "python"
+
+ORACLES = {
+    "0.2.0": ("ATOMIK_ORACLE_PYTHON", REPO / ".venv-oracle" / "bin" / "python"),
+    "0.4.0": ("ATOMIK_ORACLE_040_PYTHON", REPO / ".venv-oracle-040" / "bin" / "python"),
+}
 
 
-def oracle_python() -> Path:
-    return Path(os.environ.get("ATOMIK_ORACLE_PYTHON", DEFAULT_ORACLE))
+def oracle_python(version: str) -> Path:
+    var, default = ORACLES[version]
+    return Path(os.environ.get(var, default))
 
 
 def _oracle_version(py: Path) -> str | None:
@@ -36,20 +42,28 @@ def _oracle_version(py: Path) -> str | None:
     return r.stdout if r.returncode == 0 else None
 
 
+def _oracle(version: str) -> Path:
+    py = oracle_python(version)
+    found = _oracle_version(py)
+    if found != version:
+        var, _ = ORACLES[version]
+        pytest.fail(
+            f"atomik-core {version} not importable by {py} (found {found!r}); "
+            f"run `just deps` or set {var}"
+        )
+    return py
+
+
 @pytest.fixture(scope="session")
 def oracle() -> Path:
     """The interpreter that imports the real atomik-core 0.2.0."""
-    py = oracle_python()
-    version = _oracle_version(py)
-    if version != "0.2.0":
-        msg = (
-            f"atomik-core 0.2.0 not importable by {py} (found {version!r}); "
-            "set ATOMIK_ORACLE_PYTHON or run `just deps`"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return py
+    return _oracle("0.2.0")
+
+
+@pytest.fixture(scope="session")
+def oracle_040() -> Path:
+    """The interpreter that imports the real atomik-core 0.4.0."""
+    return _oracle("0.4.0")
 
 
 def run_oracle(oracle: Path, code: str, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -57,6 +71,17 @@ def run_oracle(oracle: Path, code: str, timeout: float = 60) -> subprocess.Compl
     return subprocess.run(
         [str(oracle), "-c", code], capture_output=True, text=True, timeout=timeout
     )
+
+
+def oracle_eval(oracle: Path, code: str, cwd: Path | None = None) -> str:
+    """Runs `code` (which prints its result) under an oracle with
+    ``import atomik_core as ac``; returns its stdout, stripped."""
+    r = subprocess.run(
+        [str(oracle), "-c", "import atomik_core as ac\n" + code],
+        capture_output=True, text=True, timeout=60, cwd=cwd,
+    )
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,11 @@ A drop-in replacement for the pure-Python ``atomik-core`` 0.2.0 package:
     ctx.accum(0x000000FF)
     assert ctx.read() == 0xDEADBE10
 
+It also provides atomik-core 0.4.0's sync API (``SyncTable``, the memory,
+callback and async transports, ``PersistentSyncTable``) without 0.4.0's
+bugs: each message applies once, and the write-ahead log is checksummed,
+fsynced, locked and never re-sends on replay.
+
 Beyond 0.2.0: ``AtomikTable.accum_many`` and ``Fingerprint`` take any
 buffer-protocol object (bytes, ``array.array``, numpy arrays) and release the
 GIL on large inputs; ``PositionalFingerprint`` sees swapped chunks; ``Replica``
@@ -28,12 +33,17 @@ from atomik_core._native import (
     PositionalFingerprint,
     Replica,
     ReplicaRefused,
+    WalError,
     WireFormatError,
     decode_frame,
 )
+from atomik_core.async_transport import AsyncCallbackTransport, AsyncSyncTable
+from atomik_core.persistent import PersistentSyncTable
 from atomik_core.stream import DeltaMessage, DeltaStream
+from atomik_core.sync import SyncTable
+from atomik_core.transport import CallbackTransport, MemoryTransport
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 __all__ = [
     "AtomikContext",
@@ -41,9 +51,16 @@ __all__ = [
     "DeltaStream",
     "DeltaMessage",
     "Fingerprint",
+    "SyncTable",
+    "PersistentSyncTable",
+    "MemoryTransport",
+    "CallbackTransport",
+    "AsyncCallbackTransport",
+    "AsyncSyncTable",
     "PositionalFingerprint",
     "Replica",
     "ReplicaRefused",
     "WireFormatError",
+    "WalError",
     "decode_frame",
 ]

@@ -22,6 +22,18 @@ impl Floor {
 
     /// No arguments.
     fn noop0(&self) {}
+
+    /// One argument, not converted; returns a new 64-bit int (the floor of
+    /// a table's `read` or `swap`).
+    fn int1(&self, _a: &Bound<'_, PyAny>) -> u64 {
+        0xDEAD_BEEF_CAFE_BABE
+    }
+
+    /// No arguments; returns a new 64-bit int (above CPython's cached small
+    /// ints), as every `read` must: the floor of a method that returns a value.
+    fn int0(&self) -> u64 {
+        0xDEAD_BEEF_CAFE_BABE
+    }
 }
 
 /// Like [`Floor`] but mutable, as `AtomikContext` is: calls take the borrow flag.
