@@ -810,10 +810,11 @@ def report(d: Design, o: Outcome) -> bool:
     """Print one line per file; True when the outcome is the expected one."""
     ok = (o.verdict == "FAIL" and o.vcd is not None) if d.expect_fail else o.verdict == "PASS"
     tag = o.verdict + (" (expected: mutant)" if d.expect_fail and ok else "")
-    # The sby runs' own times (each from the moment it had a slot): with
-    # several designs in flight, the wall time also counts the waits.
+    # The sby runs' own times (each from the moment it had a slot) and the
+    # wall time to the verdict, which with several designs in flight also
+    # counts their waits for a slot.
     busy = sum(r.seconds for r in o.results)
-    line = f"{tag:<26} {d.shown}  {d.label}  runs {busy:6.1f} s  {o.detail}"
+    line = f"{tag:<26} {d.shown}  {d.label}  runs {busy:.1f} s, wall {o.seconds:.1f} s  {o.detail}"
     if o.vcd:
         line += f"\n{'':26} counterexample: {o.vcd.relative_to(ROOT)}"
     if not ok and d.expect_fail:
