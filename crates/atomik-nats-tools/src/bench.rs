@@ -25,9 +25,10 @@ use async_nats::jetstream::{self, context::Publish, kv};
 use futures_util::StreamExt as _;
 use tokio::sync::watch;
 
-use crate::cluster::{Server, percentile, tempfile_dir};
-use crate::conn::ConnArgs;
-use crate::node::{Node, NodeConfig, Op};
+use atomik_nats::{ConnOptions as ConnArgs, Node, NodeConfig, Op};
+
+use crate::harness::server::Server;
+use crate::harness::tempdir as tempfile_dir;
 
 /// Arguments of `atomik bench-nats`.
 #[derive(Debug, clap::Args)]
@@ -50,8 +51,8 @@ pub struct BenchArgs {
     /// Frames per NATS message on the delta path.
     #[arg(long, default_value_t = 4096)]
     pub batch: usize,
-    /// Longest wait, in microseconds, for a delta batch to fill.
-    #[arg(long, default_value_t = 1000)]
+    /// Longest wait, in microseconds, for a delta batch to fill (0: send when idle).
+    #[arg(long, default_value_t = 0)]
     pub linger_us: u64,
     /// Checkpoint interval of both nodes in milliseconds (the node's default).
     #[arg(long, default_value_t = 1000)]
@@ -62,6 +63,17 @@ pub struct BenchArgs {
 }
 
 const CONTEXTS: usize = 256;
+
+/// The `q` quantile (nearest rank) of `v`; 0 for an empty sample.
+pub fn percentile(v: &mut [f64], q: f64) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let i = ((v.len() as f64 * q).ceil() as usize).clamp(1, v.len()) - 1;
+    v[i]
+}
 const TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Result of one path.
@@ -335,15 +347,11 @@ async fn core_floor(url: &str, args: &BenchArgs) -> anyhow::Result<(f64, f64)> {
 
 /// Runs `atomik bench-nats`.
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
+    crate::args::runtime()?.block_on(async {
         let dir = tempfile_dir("bench")?;
         let server = match &args.nats {
             Some(_) => None,
-            None => Some(Server::single(&dir, &args.nats_server)?),
+            None => Some(Server::single(&dir, &args.nats_server, "")?),
         };
         let url = args
             .nats
