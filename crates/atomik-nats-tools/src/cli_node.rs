@@ -76,6 +76,10 @@ pub struct NodeArgs {
     /// Never upload snapshots nor purge the stream.
     #[arg(long)]
     pub no_snapshots: bool,
+    /// A stream reader that received a message within this many seconds
+    /// holds the purge below what it still needs.
+    #[arg(long, default_value_t = 120)]
+    pub reader_grace_s: u64,
     /// Longest a `sync` waits for JetStream before it answers with an error.
     #[arg(long, default_value_t = 60)]
     pub sync_timeout_s: u64,
@@ -95,7 +99,8 @@ impl NodeArgs {
         cfg.retention = (!self.no_snapshots).then(|| Retention {
             snapshot_bytes: self.snapshot_mib << 20,
             snapshot_age: Duration::from_secs(self.snapshot_s.max(1)),
-            ..Retention::default()
+            purge: true,
+            reader_grace: Duration::from_secs(self.reader_grace_s),
         });
         cfg
     }

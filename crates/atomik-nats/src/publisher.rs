@@ -173,6 +173,11 @@ impl Publisher {
         self.acked.borrow().clone()
     }
 
+    /// Changes of the acknowledgement state.
+    pub(crate) fn watch(&self) -> watch::Receiver<AckState> {
+        self.acked.clone()
+    }
+
     /// A future, independent of `self`, that resolves once every own seq
     /// below `target` is acknowledged. It waits as long as that takes
     /// (re-publishing never gives up); callers bound it.

@@ -17,105 +17,125 @@ use crate::harness::server::Cluster;
 use crate::harness::tempdir;
 use crate::oracle::{self, Audit};
 
+fn check(args: &ClusterArgs) -> anyhow::Result<bool> {
+    anyhow::ensure!(
+        args.nodes >= 1 && args.tables >= 1 && !args.faults.is_empty(),
+        "--nodes, --tables and --faults need at least one each"
+    );
+    let needs_disk = args.faults.iter().any(|f| f.disk().is_some());
+    anyhow::ensure!(
+        !needs_disk || is_root(),
+        "the disk-* faults mount small filesystems, which needs root: run as root or pass \
+         --faults without them"
+    );
+    Ok(needs_disk)
+}
+
+/// `links[i][s]`: node `i`'s proxy to server `s`.
+async fn client_links(cluster: &Cluster, nodes: usize) -> anyhow::Result<Vec<Vec<Proxy>>> {
+    let mut links = Vec::new();
+    for _ in 0..nodes {
+        let mut row = Vec::new();
+        for port in cluster.ports() {
+            row.push(Proxy::start(port).await?);
+        }
+        links.push(row);
+    }
+    Ok(links)
+}
+
+/// The run's own connection: straight to the servers, past every proxy.
+async fn connect_direct(cluster: &Cluster, password: &str) -> anyhow::Result<async_nats::Client> {
+    let url = cluster
+        .ports()
+        .iter()
+        .map(|p| format!("nats://127.0.0.1:{p}"))
+        .collect::<Vec<_>>();
+    let mut c = ConnOptions::plain(url.join(","));
+    c.user = Some(USER.into());
+    c.password = Some(password.to_owned());
+    c.connect().await
+}
+
+/// Waits that ask about every table's stream and snapshot bucket.
+fn waits(args: &ClusterArgs, js: async_nats::jetstream::Context, tables: &[String]) -> Waits {
+    let mut streams: Vec<String> = tables
+        .iter()
+        .map(|t| atomik_nats::stream::stream_name(t))
+        .collect();
+    streams.extend(
+        tables
+            .iter()
+            .map(|t| format!("OBJ_{}", atomik_nats::stream::bucket_name(t))),
+    );
+    let (base, cap) = (
+        Duration::from_secs(args.wait_s),
+        Duration::from_secs(args.wait_cap_s),
+    );
+    Waits::new(base, cap, js, streams)
+}
+
+/// Frequent checkpoints and snapshots (so purges and rebuilds happen
+/// within a run), a short reader grace, a sync timeout below the waits'.
+fn node_spec(args: &ClusterArgs, tables: &[String], password: String) -> anyhow::Result<NodeSpec> {
+    let flags = [
+        ("--contexts", args.contexts.to_string()),
+        ("--checkpoint-ms", "200".into()),
+        ("--snapshot-mib", "1".into()),
+        ("--snapshot-s", "3".into()),
+        ("--reader-grace-s", "5".into()),
+        ("--sync-timeout-s", "20".into()),
+    ];
+    Ok(NodeSpec {
+        bin: match &args.node_bin {
+            Some(b) => b.clone(),
+            None => std::env::current_exe()?,
+        },
+        url: String::new(),
+        user: USER.into(),
+        password,
+        tables: tables.to_vec(),
+        flags: flags
+            .into_iter()
+            .flat_map(|(k, v)| [k.to_owned(), v])
+            .collect(),
+    })
+}
+
 impl Run {
     async fn new(args: &ClusterArgs, dir: std::path::PathBuf) -> anyhow::Result<(Run, Vec<Audit>)> {
-        anyhow::ensure!(
-            args.nodes >= 1 && args.tables >= 1,
-            "--nodes and --tables must be at least 1"
-        );
-        let needs_disk = args.faults.iter().any(|f| f.disk().is_some());
-        anyhow::ensure!(
-            !needs_disk || is_root(),
-            "the disk-* faults mount small filesystems, which needs root: run as root or pass \
-             --faults without them"
-        );
+        let needs_disk = check(args)?;
         let password = format!("{:032x}", fastrand::u128(..));
         let cluster = Cluster::start(&dir, &args.nats_server, USER, &password).await?;
-        let mut client_links = Vec::new();
-        for _ in 0..args.nodes {
-            let mut row = Vec::new();
-            for port in cluster.ports() {
-                row.push(Proxy::start(port).await?);
-            }
-            client_links.push(row);
-        }
+        let client_links = client_links(&cluster, args.nodes).await?;
         let tables: Vec<String> = (0..args.tables).map(|t| format!("t{t}")).collect();
-        let direct = cluster
-            .ports()
-            .iter()
-            .map(|p| format!("nats://127.0.0.1:{p}"))
-            .collect::<Vec<_>>()
-            .join(",");
-        let mut conn = ConnOptions::plain(direct);
-        conn.user = Some(USER.into());
-        conn.password = Some(password.clone());
-        let js = async_nats::jetstream::new(conn.connect().await?);
+        let js = async_nats::jetstream::new(connect_direct(&cluster, &password).await?);
         let mut audits = Vec::new();
         for t in &tables {
-            audits.push(
-                Audit::start(&js, t, 3)
-                    .await
-                    .with_context(|| format!("auditing table {t}"))?,
-            );
+            let a = Audit::start(&js, t, 3).await;
+            audits.push(a.with_context(|| format!("auditing table {t}"))?);
         }
-        let mut streams: Vec<String> = tables
-            .iter()
-            .map(|t| atomik_nats::stream::stream_name(t))
-            .collect();
-        streams.extend(
-            tables
-                .iter()
-                .map(|t| format!("OBJ_{}", atomik_nats::stream::bucket_name(t))),
-        );
-        let waits = Waits::new(
-            Duration::from_secs(args.wait_s),
-            Duration::from_secs(args.wait_cap_s),
-            js,
-            streams,
-        );
-        let spec = NodeSpec {
-            bin: match &args.node_bin {
-                Some(b) => b.clone(),
-                None => std::env::current_exe()?,
-            },
-            url: String::new(),
-            user: USER.into(),
-            password,
-            tables: tables.clone(),
-            flags: [
-                "--contexts",
-                &args.contexts.to_string(),
-                "--checkpoint-ms",
-                "200",
-                "--snapshot-mib",
-                "1",
-                "--snapshot-s",
-                "3",
-                "--sync-timeout-s",
-                "20",
-            ]
-            .map(String::from)
-            .to_vec(),
-        };
         let mut disks = Vec::new();
         for i in 0..args.nodes {
-            disks.push(match needs_disk {
-                true => Some(SmallDisk::create(&dir.join(format!("disk{i}")), 8)?),
-                false => None,
+            let d = dir.join(format!("disk{i}"));
+            disks.push(if needs_disk {
+                Some(SmallDisk::create(&d, 8)?)
+            } else {
+                None
             });
         }
         let run = Run {
             args: args.clone(),
             dir,
             book: Book::new(tables.len(), args.nodes),
+            waits: waits(args, js, &tables),
+            spec: node_spec(args, &tables, password)?,
             tables,
             cluster,
             client_links,
-            spec,
             nodes: (0..args.nodes).map(|_| None).collect(),
             disks,
             rng: fastrand::Rng::with_seed(args.seed),
-            waits,
             faults: Vec::new(),
             sync_ms: Vec::new(),
             local_ms: Vec::new(),
@@ -303,6 +323,10 @@ impl Run {
 /// What the verdict found in one table.
 #[derive(Default)]
 struct TableVerdict {
+    /// The stream's first sequence at the end (above 1: it was purged).
+    first: u64,
+    /// Snapshots uploaded over the run (the newest one's number).
+    snapshots: u64,
     in_stream: usize,
     lost: u64,
     phantom: u64,
@@ -332,16 +356,10 @@ impl Run {
 
     async fn check_table(&mut self, t: usize, audit: &Audit) -> anyhow::Result<TableVerdict> {
         let name = self.tables[t].clone();
-        let st = self.waits.until("reading the stream's end", async {
-            let js = async_nats::jetstream::new(self.connect_direct().await?);
-            Ok(js
-                .get_stream(atomik_nats::stream::stream_name(&name))
-                .await?
-                .cached_info()
-                .state
-                .last_sequence)
-        });
-        let end = st.await?;
+        let (end, first, snapshots) = self
+            .waits
+            .until("reading the stream's state", self.storage(&name))
+            .await?;
         let what = format!("waiting for the audit of table {name} to read through {end}");
         let reached = self.waits.until(&what, async {
             audit.reach(end).await;
@@ -356,6 +374,8 @@ impl Run {
             let want =
                 oracle::expected(oracle::issued_in_stream(issued, &seen), self.args.contexts);
             let v = TableVerdict {
+                first,
+                snapshots,
                 in_stream: seen.msgs.len(),
                 lost: oracle::lost(&self.book.committed[t], &seen),
                 phantom: oracle::phantoms(issued, &seen),
@@ -373,18 +393,20 @@ impl Run {
         Ok(v)
     }
 
-    async fn connect_direct(&self) -> anyhow::Result<async_nats::Client> {
-        let url = self
-            .cluster
-            .ports()
-            .iter()
-            .map(|p| format!("nats://127.0.0.1:{p}"))
-            .collect::<Vec<_>>()
-            .join(",");
-        let mut c = ConnOptions::plain(url);
-        c.user = Some(USER.into());
-        c.password = Some(self.spec.password.clone());
-        c.connect().await
+    /// The stream's last and first sequence, and the newest snapshot's number.
+    async fn storage(&self, table: &str) -> anyhow::Result<(u64, u64, u64)> {
+        let js =
+            async_nats::jetstream::new(connect_direct(&self.cluster, &self.spec.password).await?);
+        let st = js
+            .get_stream(atomik_nats::stream::stream_name(table))
+            .await?;
+        let state = &st.cached_info().state;
+        let store = atomik_nats::snapshot::SnapshotStore::existing(&js, table).await?;
+        let n = match store {
+            Some(s) => s.list().await?.last().map_or(0, |i| i.n),
+            None => 0,
+        };
+        Ok((state.last_sequence, state.first_sequence, n))
     }
 
     fn report(&self, v: &[TableVerdict], statuses: &[Value]) -> Value {
@@ -406,9 +428,9 @@ impl Run {
             "phantom": sum(|t| t.phantom),
             "stream_copies": sum(|t| t.copies),
             "audit_missed": v.iter().flat_map(|t| t.missed.clone()).collect::<Vec<_>>(),
-            "snapshots": stat("snapshots"),
-            "rebuilds": stat("rebuilds"),
-            "purged_below_max": statuses.iter().filter_map(|s| s["purged_below"].as_u64()).max(),
+            "snapshots_uploaded": sum(|t| t.snapshots),
+            "stream_first_seq": v.iter().map(|t| t.first).collect::<Vec<_>>(),
+            "rebuilds_since_last_restart": stat("rebuilds"),
             "node_cuts_noticed": self.noticed,
             "local_answer_ms_max": self.local_ms.iter().copied().fold(0.0, f64::max),
             "refused_starts_on_read_only_disk": self.refused_starts,
@@ -433,6 +455,7 @@ pub(super) fn passed(v: &Value) -> bool {
 /// Runs the cluster and returns its report, with `"passed"` set.
 pub(super) async fn measure(args: &ClusterArgs) -> anyhow::Result<Value> {
     let dir = tempdir("cluster")?;
+    let load0 = crate::harness::load_average();
     let result = async {
         let (mut run, audits) = Run::new(args, dir.clone()).await?;
         let r = rounds(&mut run, &audits).await;
@@ -444,6 +467,7 @@ pub(super) async fn measure(args: &ClusterArgs) -> anyhow::Result<Value> {
     let _ = std::fs::remove_dir_all(&dir);
     let mut v = result?;
     v["passed"] = json!(passed(&v));
+    v["load_1min_before_after"] = json!([load0, crate::harness::load_average()]);
     Ok(v)
 }
 

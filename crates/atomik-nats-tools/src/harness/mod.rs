@@ -15,3 +15,14 @@ pub fn tempdir(what: &str) -> anyhow::Result<std::path::PathBuf> {
     std::fs::create_dir_all(&d)?;
     Ok(d)
 }
+
+/// The machine's 1-minute load average (`/proc/loadavg`), for the reports:
+/// every latency number is quoted with the load it was measured under.
+pub fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}

@@ -96,13 +96,17 @@ pub struct Status {
     pub snapshot_error: Option<String>,
 }
 
-/// Progress, updated after every applied stream message.
+/// Progress, updated after every applied stream message and every acknowledgement.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Progress {
     /// Last applied stream sequence.
     pub stream_seq: u64,
     /// Frames from other senders applied so far.
     pub applied: u64,
+    /// The current sender id; `acked` counts its updates.
+    pub sender: u32,
+    /// Own updates of this sender that JetStream acknowledged (every seq below this).
+    pub acked: u64,
 }
 
 type Reply<T> = oneshot::Sender<T>;

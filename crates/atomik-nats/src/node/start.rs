@@ -311,6 +311,8 @@ pub(super) async fn start(client: async_nats::Client, cfg: NodeConfig) -> anyhow
     let (progress, progress_rx) = watch::channel(Progress {
         stream_seq: boot.state.stream_seq,
         applied: boot.state.replica.stats().applied,
+        sender: boot.state.replica.id(),
+        acked: 0,
     });
     let (tx, cmds) = mpsc::channel(1024);
     let task = Task::new(

@@ -55,6 +55,11 @@ pub(super) struct Task {
     ),
     gate: Gate,
     rebuilds: u64,
+    /// The publisher's acknowledgements, for `Progress::acked`.
+    acks: watch::Receiver<crate::publisher::AckState>,
+    /// Stream bytes applied since the last checkpoint job: a fast-growing
+    /// stream gets its snapshot (and purge) before the next tick.
+    bytes_since: u64,
 }
 
 impl Task {
@@ -71,6 +76,8 @@ impl Task {
         gate: Gate,
     ) -> Self {
         Task {
+            bytes_since: 0,
+            acks: publisher.watch(),
             cfg,
             js,
             stream,
@@ -118,6 +125,7 @@ impl Task {
                         .with_context(|| format!("rebuilding: the stream no longer holds {wanted} (it starts at {first})"))?,
                 },
                 Some((target, reply)) = self.targets.1.recv() => self.wait_for(target, reply),
+                Ok(()) = self.acks.changed() => self.advanced(),
                 () = sleep_until_opt(due) => self.publisher.seal(),
                 _ = tick.tick() => self.periodic_checkpoint(),
             }
@@ -129,6 +137,12 @@ impl Task {
     fn on_message(&mut self, seq: u64, payload: &[u8]) {
         self.state.apply_message(seq, payload);
         self.advanced();
+        self.bytes_since += payload.len() as u64;
+        if let Some(r) = &self.cfg.retention {
+            if self.bytes_since >= r.snapshot_bytes / 4 {
+                self.periodic_checkpoint();
+            }
+        }
     }
 
     /// Publishes the progress and answers the syncs it satisfies.
@@ -136,6 +150,8 @@ impl Task {
         self.progress.send_replace(Progress {
             stream_seq: self.state.stream_seq,
             applied: self.state.replica.stats().applied,
+            sender: self.state.replica.id(),
+            acked: self.acks.borrow_and_update().through,
         });
         if !self.waiters.is_empty() {
             let seq = self.state.stream_seq;
@@ -228,6 +244,7 @@ impl Task {
     }
 
     fn periodic_checkpoint(&mut self) {
+        self.bytes_since = 0;
         self.publisher.seal();
         let job = || self.job(None);
         self.persister.periodic(job);
@@ -263,6 +280,7 @@ impl Task {
             (self.cfg.batch, self.cfg.linger, self.cfg.max_unacked),
             0,
         );
+        self.acks = self.publisher.watch();
         self.rebuilds += 1;
         self.advanced();
         Ok(())
