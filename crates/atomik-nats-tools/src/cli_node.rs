@@ -101,6 +101,7 @@ impl NodeArgs {
             snapshot_age: Duration::from_secs(self.snapshot_s.max(1)),
             purge: true,
             reader_grace: Duration::from_secs(self.reader_grace_s),
+            ..Retention::default()
         });
         cfg
     }
@@ -389,11 +390,21 @@ async fn progress_line(served: &Served) -> String {
 }
 
 /// Final checkpoints and statuses; the first failed checkpoint is the error.
+/// A final checkpoint waits for JetStream's acknowledgement of every
+/// update it holds, at most as long as a `sync` would.
 async fn finish(served: Served, out: &mut tokio::io::Stdout, json: bool) -> anyhow::Result<()> {
     let mut first_err = None;
+    let limit = served.sync_timeout;
     for (t, n) in served.nodes {
         let s = n.status().await?;
-        if let Err(e) = n.shutdown().await {
+        let r = match tokio::time::timeout(limit, n.shutdown()).await {
+            Ok(r) => r,
+            Err(_) => Err(anyhow::anyhow!(
+                "JetStream did not acknowledge the updates it holds within {} s",
+                limit.as_secs()
+            )),
+        };
+        if let Err(e) = r {
             first_err.get_or_insert(e.context(format!("final checkpoint of table {t}")));
         }
         let j = status_json(&t, &s);

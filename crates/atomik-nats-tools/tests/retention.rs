@@ -30,6 +30,7 @@ fn config(id: u16, dir: &std::path::Path) -> NodeConfig {
         snapshot_age: Duration::from_secs(3600),
         purge: true,
         reader_grace: Duration::from_secs(1),
+        orphan_age: Duration::from_millis(300),
     });
     cfg
 }
@@ -100,7 +101,22 @@ fn a_new_node_bootstraps_from_the_newest_snapshot_after_purges() {
             .await?
             .await?;
         let first = write_until_purged(&url, &[&a, &b], &mut issued, &mut rng, 1).await?;
-        write_until_purged(&url, &[&a, &b], &mut issued, &mut rng, first + 50).await?;
+        let mut last = first;
+        let obj = js.get_stream(format!("OBJ_{bucket}")).await?;
+        let orphans = || async {
+            let subjects = obj
+                .info_with_subjects(format!("$O.{bucket}.C.orphan"))
+                .await?;
+            anyhow::Ok(futures_util::StreamExt::count(subjects).await)
+        };
+        // More purges, until a sweep has seen the orphan long enough.
+        for _ in 0..50 {
+            last = write_until_purged(&url, &[&a, &b], &mut issued, &mut rng, last + 10).await?;
+            if orphans().await? == 0 {
+                break;
+            }
+        }
+        assert_eq!(orphans().await?, 0, "the orphaned chunk is still there");
         let store = SnapshotStore::existing(&js, T)
             .await?
             .expect("the store exists");
@@ -108,15 +124,6 @@ fn a_new_node_bootstraps_from_the_newest_snapshot_after_purges() {
             store.list().await?.len(),
             2,
             "the newest snapshot and the one before"
-        );
-        let obj = js.get_stream(format!("OBJ_{bucket}")).await?;
-        let orphan = obj
-            .info_with_subjects(format!("$O.{bucket}.C.orphan"))
-            .await?;
-        assert_eq!(
-            futures_util::StreamExt::count(orphan).await,
-            0,
-            "the orphaned chunk is still there"
         );
         let c = node(&url, 3, d.path()).await?;
         let st = c.status().await?;

@@ -15,16 +15,21 @@ pub struct Retention {
     /// A stream consumer that received a message (or was created) within
     /// this time holds the purge below what it still needs.
     pub reader_grace: Duration,
+    /// Snapshot chunks that belong to no object (an upload that died half
+    /// way) are removed once they have been orphans this long.
+    pub orphan_age: Duration,
 }
 
 impl Default for Retention {
-    /// 64 MiB or 60 s between snapshots, purge on, 120 s grace for readers.
+    /// 64 MiB or 60 s between snapshots, purge on, 120 s grace for
+    /// readers, orphaned chunks removed after 60 s.
     fn default() -> Self {
         Retention {
             snapshot_bytes: 64 << 20,
             snapshot_age: Duration::from_secs(60),
             purge: true,
             reader_grace: Duration::from_secs(120),
+            orphan_age: Duration::from_secs(60),
         }
     }
 }

@@ -19,8 +19,8 @@
 //! * a node that needs a position the stream no longer holds rebuilds from
 //!   the newest snapshot plus the stream after it.
 
-use std::collections::HashSet;
-use std::time::Duration;
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use async_nats::jetstream::{self, object_store, stream::Stream};
@@ -51,8 +51,8 @@ pub struct SnapshotInfo {
 pub struct SnapshotStore {
     js: jetstream::Context,
     store: object_store::ObjectStore,
-    /// Chunk subjects that belonged to no object at the previous sweep.
-    orphans: HashSet<String>,
+    /// Chunk subjects that belonged to no object, and when a sweep first saw them so.
+    orphans: HashMap<String, Instant>,
     bucket: String,
 }
 
@@ -122,7 +122,7 @@ impl SnapshotStore {
         SnapshotStore {
             js: js.clone(),
             store,
-            orphans: HashSet::new(),
+            orphans: HashMap::new(),
             bucket,
         }
     }
@@ -216,10 +216,10 @@ impl SnapshotStore {
     }
 
     /// Removes chunks that belong to no object (an upload that died
-    /// half-way leaves them). A chunk subject is removed only if it was
-    /// already an orphan at the previous sweep, so an upload in progress
-    /// elsewhere is never cut short.
-    pub async fn sweep(&mut self) -> anyhow::Result<u64> {
+    /// half-way leaves them). A chunk subject is removed only once sweeps
+    /// have seen it belong to no object for `age`, so an upload still
+    /// under way elsewhere is never cut short.
+    pub async fn sweep(&mut self, age: Duration) -> anyhow::Result<u64> {
         let mut live = HashSet::new();
         for slot in SLOTS {
             if let Ok(i) = self.store.info(slot).await {
@@ -230,17 +230,23 @@ impl SnapshotStore {
         let mut subjects = s
             .info_with_subjects(format!("$O.{}.C.>", self.bucket))
             .await?;
-        let mut now = HashSet::new();
+        let mut now = HashMap::new();
         while let Some(r) = subjects.next().await {
             let (subject, _) = r?;
             if !live.contains(&subject) {
-                now.insert(subject);
+                let seen = self
+                    .orphans
+                    .get(&subject)
+                    .copied()
+                    .unwrap_or_else(Instant::now);
+                now.insert(subject, seen);
             }
         }
         let mut removed = 0;
-        for subject in now.intersection(&self.orphans) {
+        for (subject, _) in now.iter().filter(|(_, seen)| seen.elapsed() >= age) {
             removed += s.purge().filter(subject).await?.purged;
         }
+        now.retain(|_, seen| seen.elapsed() < age);
         self.orphans = now;
         Ok(removed)
     }
@@ -264,10 +270,14 @@ pub struct Reader {
     pub active: bool,
 }
 
-/// The stream's consumers and what each still needs.
+/// The stream's consumers and what each still needs. In a cluster the
+/// listing leaves out a consumer whose leader does not answer in time, so
+/// the list is checked against the stream's own consumer count: a short
+/// list is an error (and no purge happens on it).
 pub async fn readers(stream: &Stream, grace: Duration) -> anyhow::Result<Vec<Reader>> {
     let now = time::OffsetDateTime::now_utc();
     let recent = |t: Option<time::OffsetDateTime>| t.is_some_and(|t| now - t < grace);
+    let expected = stream.get_info().await?.state.consumer_count;
     let mut out = Vec::new();
     let mut list = stream.consumers();
     while let Some(c) = list.next().await {
@@ -292,6 +302,11 @@ pub async fn readers(stream: &Stream, grace: Duration) -> anyhow::Result<Vec<Rea
             active,
         });
     }
+    anyhow::ensure!(
+        out.len() >= expected,
+        "listed {} of the stream's {expected} consumers; not purging on a partial list",
+        out.len()
+    );
     Ok(out)
 }
 

@@ -130,13 +130,8 @@ impl Run {
     async fn pause(&mut self, victim: usize) -> anyhow::Result<()> {
         let pid = self.node(victim)?.pid()?;
         signal(pid, "STOP")?;
-        let r = async {
-            for i in (0..self.nodes.len()).filter(|&i| i != victim) {
-                self.traffic(i).await?;
-            }
-            anyhow::Ok(())
-        }
-        .await;
+        let others: Vec<usize> = (0..self.nodes.len()).filter(|&i| i != victim).collect();
+        let r = self.traffic_to(&others).await;
         tokio::time::sleep(Duration::from_millis(100)).await;
         signal(pid, "CONT")?;
         r?;

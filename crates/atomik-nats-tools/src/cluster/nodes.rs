@@ -111,6 +111,36 @@ impl NodeProc {
         Ok(v)
     }
 
+    /// Writes `lines` while reading `replies` reply lines (both at once, so
+    /// neither pipe can fill up and stall the other).
+    pub(super) async fn exchange(
+        &mut self,
+        lines: &str,
+        replies: usize,
+    ) -> anyhow::Result<Vec<Value>> {
+        let write = async {
+            self.stdin.write_all(lines.as_bytes()).await?;
+            self.stdin.flush().await?;
+            anyhow::Ok(())
+        };
+        let read = async {
+            let mut out = Vec::with_capacity(replies);
+            for _ in 0..replies {
+                let line = self.stdout.next_line().await?;
+                let line = line.with_context(|| format!("node {} closed its output", self.id))?;
+                let v: Value = serde_json::from_str(&line).with_context(|| {
+                    format!("node {} answered {line:?}, which is not JSON", self.id)
+                })?;
+                if let Some(e) = v.get("error") {
+                    anyhow::bail!("node {}: {}", self.id, e.as_str().unwrap_or_default());
+                }
+                out.push(v);
+            }
+            anyhow::Ok(out)
+        };
+        Ok(tokio::try_join!(write, read)?.1)
+    }
+
     /// Sends one command and returns its reply.
     pub(super) async fn ask(&mut self, line: &str) -> anyhow::Result<Value> {
         self.send(&format!("{line}\n")).await?;

@@ -75,15 +75,16 @@ fn waits(args: &ClusterArgs, js: async_nats::jetstream::Context, tables: &[Strin
     Waits::new(base, cap, js, streams)
 }
 
-/// Frequent checkpoints and snapshots (so purges and rebuilds happen
-/// within a run), a short reader grace, a sync timeout below the waits'.
+/// Frequent checkpoints and snapshots (so purges happen within a run), a
+/// reader grace longer than any fault lasts (the audit must never be
+/// purged past), a sync timeout below the waits'.
 fn node_spec(args: &ClusterArgs, tables: &[String], password: String) -> anyhow::Result<NodeSpec> {
     let flags = [
         ("--contexts", args.contexts.to_string()),
         ("--checkpoint-ms", "200".into()),
         ("--snapshot-mib", "1".into()),
         ("--snapshot-s", "3".into()),
-        ("--reader-grace-s", "5".into()),
+        ("--reader-grace-s", "60".into()),
         ("--sync-timeout-s", "20".into()),
     ];
     Ok(NodeSpec {
@@ -218,10 +219,10 @@ impl Run {
         }
     }
 
-    /// Sends this round's updates to node `i` (pipelined), records the replies.
-    pub(super) async fn traffic(&mut self, i: usize) -> anyhow::Result<()> {
+    /// This round's updates for one node, and their command lines.
+    fn plans(&mut self) -> (Vec<Planned>, String) {
         let plans: Vec<Planned> = (0..self.args.ops).map(|_| self.plan()).collect();
-        let lines: String = plans
+        let lines = plans
             .iter()
             .map(|p| {
                 format!(
@@ -230,36 +231,55 @@ impl Run {
                 )
             })
             .collect();
-        let waits = self.waits.clone();
-        let what = format!(
-            "waiting for node {} to acknowledge {} updates",
-            i + 1,
-            plans.len()
-        );
-        let n = self.nodes[i]
-            .as_mut()
-            .with_context(|| format!("node {} is down", i + 1))?;
-        n.send(&lines).await?;
-        let replies = waits
-            .until(&what, async {
-                let mut r = Vec::with_capacity(plans.len());
-                for _ in &plans {
-                    r.push(n.reply().await?);
-                }
-                Ok(r)
+        (plans, lines)
+    }
+
+    /// Sends this round's updates to the nodes `which` at once (pipelined),
+    /// records their replies.
+    pub(super) async fn traffic_to(&mut self, which: &[usize]) -> anyhow::Result<()> {
+        let work: Vec<(usize, Vec<Planned>, String)> = which
+            .iter()
+            .map(|&i| {
+                let (p, l) = self.plans();
+                (i, p, l)
             })
+            .collect();
+        let names: Vec<String> = which.iter().map(|i| (i + 1).to_string()).collect();
+        let what = format!(
+            "waiting for node(s) {} to acknowledge {} updates each",
+            names.join(", "),
+            self.args.ops
+        );
+        let waits = self.waits.clone();
+        let mut exchanges = Vec::new();
+        for (i, n) in self.nodes.iter_mut().enumerate() {
+            if let Some((_, plans, lines)) = work.iter().find(|w| w.0 == i) {
+                let n = n
+                    .as_mut()
+                    .with_context(|| format!("node {} is down", i + 1))?;
+                exchanges.push(async move { n.exchange(lines, plans.len()).await });
+            }
+        }
+        let replies = waits
+            .until(&what, futures_util::future::try_join_all(exchanges))
             .await?;
-        for (p, r) in plans.iter().zip(&replies) {
-            self.book.record(i, p, r)?;
+        for ((i, plans, _), replies) in work.iter().zip(&replies) {
+            for (p, r) in plans.iter().zip(replies) {
+                self.book.record(*i, p, r)?;
+            }
         }
         Ok(())
     }
 
+    /// Sends this round's updates to node `i`, records the replies.
+    pub(super) async fn traffic(&mut self, i: usize) -> anyhow::Result<()> {
+        self.traffic_to(&[i]).await
+    }
+
+    /// Sends this round's updates to every node at once.
     pub(super) async fn traffic_all(&mut self) -> anyhow::Result<()> {
-        for i in 0..self.nodes.len() {
-            self.traffic(i).await?;
-        }
-        Ok(())
+        let all: Vec<usize> = (0..self.nodes.len()).collect();
+        self.traffic_to(&all).await
     }
 
     /// `sync` on node `i`, repeated while the node answers that JetStream
@@ -458,7 +478,10 @@ pub(super) async fn measure(args: &ClusterArgs) -> anyhow::Result<Value> {
     let load0 = crate::harness::load_average();
     let result = async {
         let (mut run, audits) = Run::new(args, dir.clone()).await?;
-        let r = rounds(&mut run, &audits).await;
+        let r = tokio::select! {
+            r = rounds(&mut run, &audits) => r,
+            s = interrupted() => Err(anyhow::anyhow!("interrupted by {s}")),
+        };
         // Every child dies by PID here (Drop of nodes, servers, proxies, disks), also on error.
         drop(run);
         r
@@ -469,6 +492,21 @@ pub(super) async fn measure(args: &ClusterArgs) -> anyhow::Result<Value> {
     v["passed"] = json!(passed(&v));
     v["load_1min_before_after"] = json!([load0, crate::harness::load_average()]);
     Ok(v)
+}
+
+/// Resolves on SIGINT or SIGTERM, so that the run still removes everything it made.
+async fn interrupted() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = int.recv() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+    }
 }
 
 async fn rounds(run: &mut Run, audits: &[Audit]) -> anyhow::Result<Value> {

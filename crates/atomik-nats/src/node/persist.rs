@@ -218,7 +218,7 @@ async fn retain_once(
             }
         }
         store
-            .sweep()
+            .sweep(policy.orphan_age)
             .await
             .context("removing orphaned snapshot chunks")?;
     }
