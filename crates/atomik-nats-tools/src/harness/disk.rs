@@ -11,10 +11,10 @@
 //! * **read-only**: the ext2 filesystem is remounted read-only; creating
 //!   a file gets `EROFS`.
 //! * **fsync error**: `fstrim` hands every free ext2 block back to the
-//!   backing tmpfs, and a filler fills the tmpfs (five times over 250 ms,
-//!   so that blocks freed by a rename under way are handed back too). A
-//!   write to a new block then lands in the page cache, but writing it
-//!   back through the loop device fails, and `fsync` returns the error.
+//!   backing tmpfs, and a filler fills the tmpfs; both again every 100 ms,
+//!   so that blocks freed later (by a rename under way) are handed back
+//!   too. A write to a new block then lands in the page cache, but writing
+//!   it back through the loop device fails, and `fsync` returns the error.
 //!
 //! [`SmallDisk::heal`] undoes any of them. Mounting needs root; without it
 //! [`SmallDisk::create`] fails and says so.
@@ -96,15 +96,18 @@ fn fill(path: &Path) {
     }
 }
 
-/// Fills `path`'s filesystem now, and again every 5 ms until `stop`.
-fn keep_full(path: PathBuf) -> (Arc<AtomicBool>, std::thread::JoinHandle<()>) {
-    fill(&path);
+/// Runs `step` now, and again every `every` on a thread until the returned flag is set.
+fn keep(
+    every: Duration,
+    step: impl Fn() + Send + 'static,
+) -> (Arc<AtomicBool>, std::thread::JoinHandle<()>) {
+    step();
     let stop = Arc::new(AtomicBool::new(false));
     let s = stop.clone();
     let h = std::thread::spawn(move || {
         while !s.load(Ordering::Acquire) {
-            fill(&path);
-            std::thread::sleep(Duration::from_millis(5));
+            std::thread::sleep(every);
+            step();
         }
     });
     (stop, h)
@@ -164,10 +167,13 @@ impl SmallDisk {
         Ok(d)
     }
 
-    /// Breaks the disk in one way.
+    /// Breaks the disk in one way, until [`SmallDisk::heal`].
     pub fn break_it(&mut self, fault: DiskFault) -> anyhow::Result<()> {
         match fault {
-            DiskFault::Full => self.keeper = Some(keep_full(self.mnt.join("filler"))),
+            DiskFault::Full => {
+                let filler = self.mnt.join("filler");
+                self.keeper = Some(keep(Duration::from_millis(5), move || fill(&filler)));
+            }
             DiskFault::ReadOnly => {
                 // A file open for writing makes the remount fail with EBUSY
                 // for a moment; the node writes a checkpoint every few ms.
@@ -183,13 +189,14 @@ impl SmallDisk {
                 last?;
             }
             DiskFault::FsyncError => {
-                // A rename that was under way frees blocks that are still
-                // backed; trim and fill again until no such block is left.
-                for _ in 0..5 {
-                    run("fstrim", &[path_str(&self.mnt)?])?;
-                    fill(&self.back.join("filler"));
-                    std::thread::sleep(Duration::from_millis(50));
-                }
+                // A rename under way frees blocks that are still backed;
+                // trimming again hands them back too.
+                let (mnt, filler) = (path_str(&self.mnt)?.to_owned(), self.back.join("filler"));
+                run("fstrim", &[&mnt])?;
+                self.keeper = Some(keep(Duration::from_millis(100), move || {
+                    let _ = run("fstrim", &[&mnt]);
+                    fill(&filler);
+                }));
             }
         }
         Ok(())
