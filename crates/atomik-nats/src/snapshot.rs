@@ -127,7 +127,10 @@ impl SnapshotStore {
         }
     }
 
-    /// The retained snapshots, oldest first (none, one or two).
+    /// The retained snapshots, the one covering the least of the stream
+    /// first (none, one or two). Uploads race, so the order of their
+    /// numbers need not be the order of their sequences; every rule here
+    /// goes by the sequence.
     pub async fn list(&self) -> anyhow::Result<Vec<SnapshotInfo>> {
         let mut out = Vec::new();
         for slot in SLOTS {
@@ -153,7 +156,7 @@ impl SnapshotStore {
                 }
             }
         }
-        out.sort_by_key(|s| s.n);
+        out.sort_by_key(|s| (s.stream_seq, s.n));
         Ok(out)
     }
 
@@ -175,25 +178,34 @@ impl SnapshotStore {
         Ok(c)
     }
 
-    /// The newest snapshot that downloads and checks, if any.
-    pub async fn newest(&self) -> anyhow::Result<Option<Checkpoint>> {
+    /// The snapshot covering the most of the stream that downloads, checks,
+    /// and can be continued from a stream whose first sequence is `first`.
+    pub async fn newest(&self, first: u64) -> anyhow::Result<Option<Checkpoint>> {
         let mut last_err = None;
         for info in self.list().await?.iter().rev() {
+            if info.stream_seq + 1 < first {
+                last_err = Some(anyhow::anyhow!(
+                    "snapshot {} covers the stream up to {}, but it starts at {first}",
+                    info.slot,
+                    info.stream_seq
+                ));
+                continue;
+            }
             match self.fetch(info).await {
                 Ok(c) => return Ok(Some(c)),
                 Err(e) => last_err = Some(e),
             }
         }
         match last_err {
-            Some(e) => Err(e.context("no snapshot in the store could be read")),
+            Some(e) => Err(e.context("no snapshot in the store can be used")),
             None => Ok(None),
         }
     }
 
-    /// Uploads `c` over the older slot; returns its number.
+    /// Uploads `c` over the slot covering less of the stream; returns its number.
     pub async fn upload(&self, c: &Checkpoint) -> anyhow::Result<u64> {
         let list = self.list().await?;
-        let n = list.last().map_or(1, |s| s.n + 1);
+        let n = list.iter().map(|s| s.n).max().map_or(1, |m| m + 1);
         let slot = match list.as_slice() {
             [older, _] => older.slot,
             [only] => SLOTS
@@ -311,13 +323,14 @@ pub async fn readers(stream: &Stream, grace: Duration) -> anyhow::Result<Vec<Rea
 }
 
 /// The highest sequence that may be purged (everything up to and
-/// including it): the older retained snapshot's, lowered to just below
-/// what every active reader still needs. `None` while fewer than two
-/// snapshots exist.
+/// including it): the lower of the two retained snapshots' sequences (so
+/// either can still be continued from), lowered to just below what every
+/// active reader still needs. `None` while fewer than two snapshots exist.
 pub fn purge_floor(snapshots: &[SnapshotInfo], readers: &[Reader]) -> Option<u64> {
-    let [older, _] = snapshots else {
+    let [a, b] = snapshots else {
         return None;
     };
+    let older = if a.stream_seq <= b.stream_seq { a } else { b };
     let reader_floor = readers
         .iter()
         .filter(|r| r.active)
@@ -339,6 +352,15 @@ mod tests {
             size: 1,
             modified: None,
         }
+    }
+
+    /// Regression: racing uploads can give the snapshot covering less of
+    /// the stream the higher number; the purge must still stop below it
+    /// (a purge by number removed the tail a bootstrapping node needed).
+    #[test]
+    fn the_purge_goes_by_sequence_not_by_upload_number() {
+        let s = [snap(6, 100), snap(5, 180)];
+        assert_eq!(purge_floor(&s, &[]), Some(100));
     }
 
     #[test]

@@ -240,21 +240,25 @@ impl Run {
         let waits = self.waits.clone();
         let tables = self.tables.clone();
         let n = self.node(victim)?;
-        waits
+        let mut last = Vec::new();
+        let r = waits
             .until(&what, async {
                 loop {
-                    let mut all = true;
+                    last.clear();
                     for t in &tables {
-                        let s = n.ask(&format!("@{t} status")).await?;
-                        all &= s["checkpoint_error"].is_null() != failing;
+                        last.push(n.ask(&format!("@{t} status")).await?);
                     }
-                    if all {
+                    if last
+                        .iter()
+                        .all(|s| s["checkpoint_error"].is_null() != failing)
+                    {
                         return Ok(());
                     }
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             })
-            .await
+            .await;
+        r.with_context(|| format!("its last status: {}", serde_json::Value::from(last)))
     }
 
     /// A node started on a read-only disk must exit non-zero and say why.

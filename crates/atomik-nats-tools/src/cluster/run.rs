@@ -107,7 +107,9 @@ impl Run {
     async fn new(args: &ClusterArgs, dir: std::path::PathBuf) -> anyhow::Result<(Run, Vec<Audit>)> {
         let needs_disk = check(args)?;
         let password = format!("{:032x}", fastrand::u128(..));
-        let cluster = Cluster::start(&dir, &args.nats_server, USER, &password).await?;
+        let cluster = Cluster::start(&dir, &args.nats_server, USER, &password)
+            .await
+            .context("starting the servers")?;
         let client_links = client_links(&cluster, args.nodes).await?;
         let tables: Vec<String> = (0..args.tables).map(|t| format!("t{t}")).collect();
         let js = async_nats::jetstream::new(connect_direct(&cluster, &password).await?);

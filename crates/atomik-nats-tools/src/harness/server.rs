@@ -14,6 +14,9 @@ use anyhow::Context as _;
 
 use super::proxy::Proxy;
 
+/// Longest a starting server may take to listen.
+const LISTEN: Duration = Duration::from_secs(60);
+
 /// A free loopback TCP port.
 pub fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
@@ -77,7 +80,8 @@ impl Server {
         Server::create(bin, dir.join("server.conf"), port, store, &text)
     }
 
-    /// Starts the process and waits until it listens (10 s at most).
+    /// Starts the process and waits until it listens ([`LISTEN`] at most:
+    /// a server recovering its JetStream store on a loaded machine is slow).
     pub fn spawn(&mut self) -> anyhow::Result<()> {
         let child = Command::new(&self.bin)
             .arg("-c")
@@ -87,12 +91,14 @@ impl Server {
             .spawn()
             .with_context(|| format!("starting {}", self.bin.display()))?;
         self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + LISTEN;
         while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
             anyhow::ensure!(
                 Instant::now() < deadline,
-                "nats-server on port {} did not listen within 10 s",
-                self.port
+                "nats-server {} on port {} did not listen within {} s",
+                self.conf.display(),
+                self.port,
+                LISTEN.as_secs()
             );
             std::thread::sleep(Duration::from_millis(20));
         }

@@ -54,12 +54,19 @@ pub(super) struct Persister {
     record: Arc<Mutex<Record>>,
 }
 
+/// The snapshot store, locked by the one snapshot step that may run at a time.
+type Store = Arc<tokio::sync::Mutex<SnapshotStore>>;
+
+/// Longest a snapshot step (upload, purge, sweep) may take before it is
+/// abandoned; the next one starts afresh.
+const STEP_LIMIT: Duration = Duration::from_secs(60);
+
 /// Everything the task needs.
 struct Ctx {
     path: PathBuf,
     gate: Gate,
     stream: Stream,
-    retention: Option<(Retention, SnapshotStore)>,
+    retention: Option<(Retention, Store)>,
     busy: Arc<AtomicBool>,
     record: Arc<Mutex<Record>>,
 }
@@ -91,7 +98,7 @@ impl Persister {
             path,
             gate,
             stream,
-            retention,
+            retention: retention.map(|(p, s)| (p, Arc::new(tokio::sync::Mutex::new(s)))),
             busy: busy.clone(),
             record: record.clone(),
         };
@@ -121,13 +128,13 @@ impl Persister {
     }
 }
 
-impl Ctx {
-    fn note(&self, f: impl FnOnce(&mut Record)) {
-        if let Ok(mut r) = self.record.lock() {
-            f(&mut r);
-        }
+fn note(record: &Mutex<Record>, f: impl FnOnce(&mut Record)) {
+    if let Ok(mut r) = record.lock() {
+        f(&mut r);
     }
+}
 
+impl Ctx {
     /// Waits for the acknowledgements, then writes on a blocking thread.
     async fn write(&self, job: Job) -> anyhow::Result<()> {
         job.acked.await?;
@@ -138,13 +145,13 @@ impl Ctx {
     }
 }
 
-async fn run(mut ctx: Ctx, mut rx: mpsc::UnboundedReceiver<Job>) {
+async fn run(ctx: Ctx, mut rx: mpsc::UnboundedReceiver<Job>) {
     while let Some(mut job) = rx.recv().await {
         let reply = job.reply.take();
         let periodic = reply.is_none();
         let data = job.data.clone();
         let r = ctx.write(job).await;
-        ctx.note(|rec| match &r {
+        note(&ctx.record, |rec| match &r {
             Ok(()) => {
                 rec.checkpoint_seq = Some(data.stream_seq);
                 rec.checkpoint_error = None;
@@ -155,27 +162,41 @@ async fn run(mut ctx: Ctx, mut rx: mpsc::UnboundedReceiver<Job>) {
             let _ = reply.send(r);
         }
         if periodic {
-            // The snapshot is a network upload: a broken local disk does not stop it.
-            retain(&mut ctx, &data).await;
+            // The snapshot is a network upload: a broken local disk does
+            // not stop it, and it runs beside the checkpoints, not before them.
+            retain(&ctx, data);
             ctx.busy.store(false, Ordering::Release);
         }
     }
 }
 
-/// Uploads a snapshot and purges, when due; records the outcome.
-async fn retain(ctx: &mut Ctx, data: &Checkpoint) {
-    let Some((policy, store)) = ctx.retention.as_mut() else {
+/// Starts a snapshot step unless one is still running; it records its outcome.
+fn retain(ctx: &Ctx, data: Arc<Checkpoint>) {
+    let Some((policy, store)) = &ctx.retention else {
         return;
     };
-    let r = retain_once(&ctx.stream, policy, store, data).await;
-    ctx.note(|rec| match r {
-        Ok(Some(below)) => {
-            rec.snapshots += 1;
-            rec.purged_below = rec.purged_below.max(below);
-            rec.snapshot_error = None;
-        }
-        Ok(None) => {}
-        Err(e) => rec.snapshot_error = Some(format!("{e:#}")),
+    let Ok(mut store) = store.clone().try_lock_owned() else {
+        return;
+    };
+    let (policy, stream, record) = (policy.clone(), ctx.stream.clone(), ctx.record.clone());
+    tokio::spawn(async move {
+        let step = retain_once(&stream, &policy, &mut store, &data);
+        let r = tokio::time::timeout(STEP_LIMIT, step)
+            .await
+            .unwrap_or_else(|_| {
+                Err(anyhow::anyhow!(
+                    "the snapshot step took over {STEP_LIMIT:?}; abandoned"
+                ))
+            });
+        note(&record, |rec| match r {
+            Ok(Some(below)) => {
+                rec.snapshots += 1;
+                rec.purged_below = rec.purged_below.max(below);
+                rec.snapshot_error = None;
+            }
+            Ok(None) => {}
+            Err(e) => rec.snapshot_error = Some(format!("{e:#}")),
+        });
     });
 }
 

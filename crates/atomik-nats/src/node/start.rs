@@ -148,7 +148,7 @@ pub(super) async fn rebuild(
     let observer = sender_id(cfg.node_id, OBSERVER);
     let (first, _) = bounds(stream).await?;
     let snapshot = match store {
-        Some(s) => s.newest().await?,
+        Some(s) => s.newest(first).await?,
         None => None,
     };
     let (state, recovery) = match snapshot {
