@@ -4,7 +4,7 @@
 //!   through a line protocol on stdin;
 //! * [`cluster`]: `atomik cluster`, a 3-server cluster with node processes,
 //!   faults (process, network, disk) and a check against the issued updates;
-//! * [`bench`]: `atomik bench-nats`, delta replication against NATS KV;
+//! * [`mod@bench`]: `atomik bench-nats`, delta replication against NATS KV;
 //! * [`soak`]: `atomik-nats soak`, bounded storage over a long run and the
 //!   time a new node takes to join;
 //! * [`oracle`]: the independent model of the converged table, and the stream audit;

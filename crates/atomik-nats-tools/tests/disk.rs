@@ -142,10 +142,25 @@ fn a_node_refuses_to_start_where_it_cannot_record_its_identity() {
             err.contains("refusing to publish") && err.contains("Read-only"),
             "{err}"
         );
-        // The final checkpoint of a node on a broken disk fails: `atomik node` exits non-zero.
         disk.heal()?;
+        Ok(())
+    });
+}
+
+/// The final checkpoint of a node on a failing disk fails: `atomik node` exits non-zero.
+#[test]
+fn a_final_checkpoint_on_a_failing_disk_is_an_error() {
+    let s = NatsServer::start("");
+    let url = s.url();
+    let root = tempfile::tempdir().expect("temp dir");
+    let mut disk =
+        SmallDisk::create(&root.path().join("small"), 8).expect("a small disk (needs root)");
+    let data = disk.mnt.join("data");
+    run(60, async move {
         let a = node(&url, 1, &data).await?;
+        a.op(Op::Accum(1, 7)).await?;
         disk.break_it(DiskFault::FsyncError)?;
+        failing(&a).await?;
         let err = format!(
             "{:#}",
             a.shutdown()

@@ -7,7 +7,7 @@
 //!
 //! Starting from a replica state taken elsewhere — this node's own
 //! checkpoint, or a snapshot uploaded by any node — goes through
-//! [`adopt`]: the state's owner becomes an ordinary peer whose seqs below
+//! `adopt`: the state's owner becomes an ordinary peer whose seqs below
 //! its `next_seq` count as processed. That is exact because a state is only
 //! saved or uploaded once JetStream acknowledged every own update it holds:
 //! the owner's updates below `next_seq` are all in the state, and each one

@@ -63,8 +63,9 @@ where
     }
 }
 
-/// Whether a JetStream error is one a cluster recovers from by itself.
-pub(crate) fn transient(msg: &str) -> bool {
+/// Whether a JetStream error message is one a cluster recovers from by
+/// itself (leader election, a forming cluster, a request that timed out).
+pub fn transient(msg: &str) -> bool {
     [
         "timed out",
         "no responders",

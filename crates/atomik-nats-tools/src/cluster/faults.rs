@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 
 use super::Run;
-use crate::harness::disk::DiskFault;
+use crate::harness::disk::{DiskFault, SmallDisk};
 use crate::harness::proxy::LinkMode;
 
 /// A fault kind.
@@ -206,8 +206,13 @@ impl Run {
     /// until the node reports it, heals it, waits until checkpoints are
     /// written again, then restarts the node from that disk (for a
     /// read-only disk, first checks that a node refuses to start on it).
+    /// An fsync fault needs a filesystem no earlier fault touched: the node
+    /// first moves to a fresh one (see [`crate::harness::disk`]).
     async fn disk(&mut self, fault: Fault, victim: usize) -> anyhow::Result<()> {
         let kind = fault.disk().context("not a disk fault")?;
+        if kind == DiskFault::FsyncError {
+            self.fresh_disk(victim).await?;
+        }
         self.disk_of(victim)?.break_it(kind)?;
         let r = async {
             self.traffic_all().await?;
@@ -224,9 +229,34 @@ impl Run {
             self.spawn_node(victim).await?;
         }
         self.until_checkpoint(victim, false).await?;
+        // What it took while the disk was broken must survive the restart.
+        self.sync(victim).await?;
         self.kill_node(victim).await?;
         self.spawn_node(victim).await?;
         self.traffic(victim).await
+    }
+
+    /// Moves `victim` onto a new small filesystem: sync, `kill -9`, copy
+    /// its checkpoints, restart it there.
+    async fn fresh_disk(&mut self, victim: usize) -> anyhow::Result<()> {
+        self.sync(victim).await?;
+        self.kill_node(victim).await?;
+        self.disk_serial += 1;
+        let dir = self.dir.join(format!("disk{victim}-{}", self.disk_serial));
+        let disk = SmallDisk::create(&dir, 8)?;
+        let (from, to) = (
+            self.disk_of(victim)?.mnt.join("data"),
+            disk.mnt.join("data"),
+        );
+        std::fs::create_dir_all(&to)?;
+        for e in std::fs::read_dir(&from)? {
+            let e = e?;
+            if e.path().extension().is_some_and(|x| x == "ckpt") {
+                std::fs::copy(e.path(), to.join(e.file_name()))?;
+            }
+        }
+        self.disks[victim] = Some(disk);
+        self.spawn_node(victim).await
     }
 
     /// Waits until every table of `victim` reports a failing checkpoint

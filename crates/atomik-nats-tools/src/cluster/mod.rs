@@ -91,6 +91,8 @@ struct Run {
     spec: NodeSpec,
     nodes: Vec<Option<NodeProc>>,
     disks: Vec<Option<SmallDisk>>,
+    /// Small filesystems made so far (each fsync round makes a fresh one).
+    disk_serial: u64,
     rng: fastrand::Rng,
     book: Book,
     waits: Waits,

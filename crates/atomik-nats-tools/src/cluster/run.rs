@@ -46,8 +46,12 @@ async fn client_links(cluster: &Cluster, nodes: usize) -> anyhow::Result<Vec<Vec
 
 /// The run's own connection: straight to the servers, past every proxy.
 async fn connect_direct(cluster: &Cluster, password: &str) -> anyhow::Result<async_nats::Client> {
-    let url = cluster
-        .ports()
+    connect_to(&cluster.ports(), password).await
+}
+
+/// A connection to the servers on `ports` only.
+async fn connect_to(ports: &[u16], password: &str) -> anyhow::Result<async_nats::Client> {
+    let url = ports
         .iter()
         .map(|p| format!("nats://127.0.0.1:{p}"))
         .collect::<Vec<_>>();
@@ -57,8 +61,13 @@ async fn connect_direct(cluster: &Cluster, password: &str) -> anyhow::Result<asy
     c.connect().await
 }
 
-/// Waits that ask about every table's stream and snapshot bucket.
-fn waits(args: &ClusterArgs, js: async_nats::jetstream::Context, tables: &[String]) -> Waits {
+/// Waits that ask each server, and about every table's stream and snapshot bucket.
+fn waits(
+    args: &ClusterArgs,
+    js: async_nats::jetstream::Context,
+    tables: &[String],
+    servers: Vec<async_nats::Client>,
+) -> Waits {
     let mut streams: Vec<String> = tables
         .iter()
         .map(|t| atomik_nats::stream::stream_name(t))
@@ -72,7 +81,7 @@ fn waits(args: &ClusterArgs, js: async_nats::jetstream::Context, tables: &[Strin
         Duration::from_secs(args.wait_s),
         Duration::from_secs(args.wait_cap_s),
     );
-    Waits::new(base, cap, js, streams)
+    Waits::new((base, cap), js, streams, servers)
 }
 
 /// Frequent checkpoints and snapshots (so purges happen within a run), a
@@ -113,10 +122,26 @@ impl Run {
         let client_links = client_links(&cluster, args.nodes).await?;
         let tables: Vec<String> = (0..args.tables).map(|t| format!("t{t}")).collect();
         let js = async_nats::jetstream::new(connect_direct(&cluster, &password).await?);
+        let mut alone = Vec::new();
+        for port in cluster.ports() {
+            alone.push(connect_to(&[port], &password).await?);
+        }
+        let waits = waits(args, js.clone(), &tables, alone);
         let mut audits = Vec::new();
         for t in &tables {
-            let a = Audit::start(&js, t, 3).await;
-            audits.push(a.with_context(|| format!("auditing table {t}"))?);
+            // A cluster that is still forming places no 3-replica stream yet.
+            let what = format!("waiting for the cluster to place table {t}'s stream");
+            let audit = waits.until(&what, async {
+                loop {
+                    match Audit::start(&js, t, 3).await {
+                        Err(e) if atomik_nats::stream::transient(&format!("{e:#}")) => {
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
+                        r => return r,
+                    }
+                }
+            });
+            audits.push(audit.await?);
         }
         let mut disks = Vec::new();
         for i in 0..args.nodes {
@@ -131,13 +156,14 @@ impl Run {
             args: args.clone(),
             dir,
             book: Book::new(tables.len(), args.nodes),
-            waits: waits(args, js, &tables),
+            waits,
             spec: node_spec(args, &tables, password)?,
             tables,
             cluster,
             client_links,
             nodes: (0..args.nodes).map(|_| None).collect(),
             disks,
+            disk_serial: 0,
             rng: fastrand::Rng::with_seed(args.seed),
             faults: Vec::new(),
             sync_ms: Vec::new(),
@@ -286,7 +312,7 @@ impl Run {
 
     /// `sync` on node `i`, repeated while the node answers that JetStream
     /// has not acknowledged yet, under one adaptive wait.
-    async fn sync(&mut self, i: usize) -> anyhow::Result<()> {
+    pub(super) async fn sync(&mut self, i: usize) -> anyhow::Result<()> {
         let t = Instant::now();
         let waits = self.waits.clone();
         let what = format!("waiting for node {} to answer `sync`", i + 1);

@@ -1,9 +1,10 @@
 //! Waits that adapt to a fail-over, and say what they waited for.
 //!
 //! A wait has a base limit. When it passes, the cluster is asked (over
-//! the run's own connection, which no fault touches) whether it is still
-//! recovering: a stream without a leader, a replica that is not current
-//! or is offline, or no answer at all. If so, the limit grows by another
+//! the run's own connections, which no fault touches) whether it is still
+//! recovering: a server that does not answer JetStream requests (it is
+//! down, or still catching up after a cut), a stream without a leader, a
+//! replica that is not current or is offline, or no answer at all. If so, the limit grows by another
 //! base period, up to a cap; if the cluster looks healthy, or the cap is
 //! reached, the wait fails with an error that names what it waited for,
 //! how long, and what the cluster looked like.
@@ -23,26 +24,50 @@ pub struct Waits {
     js: jetstream::Context,
     /// The streams whose health counts.
     streams: Vec<String>,
+    /// One connection to each server alone.
+    servers: Vec<async_nats::Client>,
 }
 
 impl Waits {
-    /// Waits asking `js` about `streams`.
+    /// Waits asking `js` about `streams`, and each of `servers` about itself.
     pub fn new(
-        base: Duration,
-        cap: Duration,
+        (base, cap): (Duration, Duration),
         js: jetstream::Context,
         streams: Vec<String>,
+        servers: Vec<async_nats::Client>,
     ) -> Self {
         Waits {
             base,
             cap,
             js,
             streams,
+            servers,
         }
+    }
+
+    /// Why a server does not serve JetStream requests, if one does not.
+    async fn server_down(&self) -> Option<String> {
+        for (i, c) in self.servers.iter().enumerate() {
+            let ask = c.request("$JS.API.INFO", "".into());
+            let why = match tokio::time::timeout(Duration::from_secs(5), ask).await {
+                Err(_) => "no answer within 5 s".to_owned(),
+                Ok(Err(e)) => e.to_string(),
+                Ok(Ok(m)) => match serde_json::from_slice::<serde_json::Value>(&m.payload) {
+                    Ok(v) if v.get("error").is_none() => continue,
+                    Ok(v) => v["error"].to_string(),
+                    Err(e) => e.to_string(),
+                },
+            };
+            return Some(format!("server s{i} does not serve JetStream: {why}"));
+        }
+        None
     }
 
     /// Why the cluster is still recovering, if it is.
     pub async fn recovering(&self) -> Option<String> {
+        if let Some(why) = self.server_down().await {
+            return Some(why);
+        }
         for name in &self.streams {
             let info = tokio::time::timeout(Duration::from_secs(5), self.js.get_stream(name)).await;
             let info = match info {

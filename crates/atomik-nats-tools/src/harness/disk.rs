@@ -13,8 +13,12 @@
 //! * **fsync error**: `fstrim` hands every free ext2 block back to the
 //!   backing tmpfs, and a filler fills the tmpfs; both again every 100 ms,
 //!   so that blocks freed later (by a rename under way) are handed back
-//!   too. A write to a new block then lands in the page cache, but writing
+//!   too. A write to a free block then lands in the page cache, but writing
 //!   it back through the loop device fails, and `fsync` returns the error.
+//!   The kernel trims a block group only once until the filesystem is
+//!   mounted again, and blocks a filler once held stay backed, so this
+//!   fault is dependable only on a filesystem that no earlier fault (or
+//!   earlier trim) touched: use a fresh [`SmallDisk`] for it.
 //!
 //! [`SmallDisk::heal`] undoes any of them. Mounting needs root; without it
 //! [`SmallDisk::create`] fails and says so.
@@ -64,6 +68,10 @@ fn run(cmd: &str, args: &[&str]) -> anyhow::Result<String> {
     );
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
+
+/// `errors=continue`: a failed write-back is an error for the writer, not
+/// a reason to remount read-only.
+const MOUNT_OPTIONS: &str = "errors=continue";
 
 /// Whether this process runs as root (mounting needs it).
 pub fn is_root() -> bool {
@@ -154,14 +162,7 @@ impl SmallDisk {
         d.loop_dev = Some(dev.clone());
         run(
             "mount",
-            &[
-                "-t",
-                "ext2",
-                "-o",
-                "errors=continue",
-                &dev,
-                path_str(&d.mnt)?,
-            ],
+            &["-t", "ext2", "-o", MOUNT_OPTIONS, &dev, path_str(&d.mnt)?],
         )?;
         d.mounted = true;
         Ok(d)
@@ -229,10 +230,7 @@ impl SmallDisk {
         let dev = self.loop_dev.clone().context("no loop device")?;
         run("umount", &[&mnt])?;
         self.mounted = false;
-        run(
-            "mount",
-            &["-t", "ext2", "-o", "errors=continue", &dev, &mnt],
-        )?;
+        run("mount", &["-t", "ext2", "-o", MOUNT_OPTIONS, &dev, &mnt])?;
         self.mounted = true;
         Ok(())
     }

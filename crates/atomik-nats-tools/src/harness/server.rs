@@ -80,7 +80,7 @@ impl Server {
         Server::create(bin, dir.join("server.conf"), port, store, &text)
     }
 
-    /// Starts the process and waits until it listens ([`LISTEN`] at most:
+    /// Starts the process and waits until it listens (60 s at most:
     /// a server recovering its JetStream store on a loaded machine is slow).
     pub fn spawn(&mut self) -> anyhow::Result<()> {
         let child = Command::new(&self.bin)
