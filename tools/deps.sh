@@ -28,6 +28,7 @@ groups=(
     "formal solvers|z3 boolector|z3 boolector"
     "replication|nats-server openssl|nats-server openssl"
     "syscall tracing|strace|strace"
+    "board programmer|openFPGALoader|openfpgaloader"
 )
 updated=0
 for group in "${groups[@]}"; do
