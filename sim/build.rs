@@ -37,7 +37,7 @@ struct ModelSpec {
 impl ModelSpec {
     /// The Verilog source, relative to the workspace root.
     fn verilog(&self) -> String {
-        format!("hdl/verilog/{}", self.design.file())
+        self.design.file()
     }
 
     /// The C constructor's suffix (`atomik_sim_new_<suffix>`) and the
@@ -55,6 +55,7 @@ impl ModelSpec {
             Family::StateTable { .. } => "Plain".into(),
             Family::LaneTable { lanes } => format!("Lanes<{lanes}>"),
             Family::Axis => "Axis".into(),
+            Family::Board(_) => "Board".into(),
         }
     }
 }
@@ -127,7 +128,7 @@ fn rerun_if_changed(root: &Path) {
     for design in DESIGNS {
         println!(
             "cargo:rerun-if-changed={}",
-            root.join("hdl/verilog").join(design.file()).display()
+            root.join(design.file()).display()
         );
     }
 }

@@ -1,19 +1,19 @@
-//! Writes (or with `--check`, compares) every file committed under
-//! `hdl/verilog/`: one Verilog file per design of the catalogue, and the
-//! catalogue as `designs.json`.
+//! Writes (or with `--check`, compares) every generated file committed under
+//! `hdl/`: one Verilog file per design of the catalogue (`hdl/verilog/`,
+//! `hdl/boards/`), and the catalogue as `hdl/verilog/designs.json`.
 //!
-//! `cargo run -p atomik-hdl --example emit -- [--check] [DIR]`
+//! `cargo run -p atomik-hdl --example emit -- [--check] [ROOT]` (ROOT: the
+//! repository root, by default this one)
 //!
-//! `just verilog` and `just verilog-check` run this rather than `atomik
-//! verilog --all`: the CLI links the Verilator models, which are built from
-//! the committed Verilog, so a broken committed file could not be
-//! regenerated through it.
+//! `just verilog` and `just verilog-check` run this, not the `atomik` CLI:
+//! the CLI links the Verilator models, which are built from the committed
+//! Verilog, so a broken committed file could not be regenerated through it.
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let mut check = false;
-    let mut dir = atomik_codegen::workspace_root().join("hdl/verilog");
+    let mut dir = atomik_codegen::workspace_root();
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--check" => check = true,

@@ -20,6 +20,7 @@
 
 pub mod axis;
 pub mod axis_check;
+pub mod board;
 pub mod contract;
 mod lane_bank;
 mod lane_control;
@@ -31,7 +32,8 @@ mod verilog_nested;
 mod verilog_text;
 
 pub use atomik::op::{OPCODE_BITS, Opcode};
-pub use atomik_designs::{self as designs, DESIGNS, Design, Family, Mutation};
+pub use atomik_designs::{self as designs, Board, DESIGNS, Design, Family, Mutation};
+pub use board::AtomikBoard;
 pub use lane_table::{LaneVariant, SUPPORTED_LANES, lane_verilog};
 pub use state_table::AtomikStateTable;
 
@@ -185,12 +187,14 @@ pub fn design_verilog(d: &Design) -> Result<String, HdlError> {
         }
         (Family::Axis, Mutation::None) => Ok(axis::verilog()),
         (Family::Axis, Mutation::AxisOvercommit) => Ok(axis::mutant_overcommit_verilog()),
+        (Family::Board(board), Mutation::None) => Ok(board::verilog(board)),
         _ => Err(bad()),
     }
 }
 
-/// The Verilog files this repository commits under `hdl/verilog/`, as
-/// `(relative path, contents)`: one per catalogue entry ([`DESIGNS`]).
+/// The Verilog files this repository commits under `hdl/`, as
+/// `(path relative to the repository root, contents)`: one per catalogue
+/// entry ([`DESIGNS`]).
 /// Each file holds one module named after the file, as `verilator -Wall`
 /// expects; variants live in subdirectories.
 /// The catalogue itself is committed beside them as `designs.json`.
@@ -199,8 +203,27 @@ pub fn committed_files() -> Result<Vec<(String, String)>, HdlError> {
         .iter()
         .map(|d| Ok((d.file(), design_verilog(d)?)))
         .collect::<Result<Vec<_>, HdlError>>()?;
-    files.push(("designs.json".into(), designs_json()));
+    files.push(("hdl/verilog/designs.json".into(), designs_json()));
     Ok(files)
+}
+
+/// A board design's board (clock, baud, LEDs, flow) for `designs.json`.
+fn board_json(family: Family) -> serde_json::Value {
+    let Family::Board(b) = family else {
+        return serde_json::Value::Null;
+    };
+    serde_json::json!({
+        "key": b.key,
+        "about": b.about,
+        "clock_hz": b.clock_hz,
+        "baud": b.baud,
+        "cycles_per_bit": b.cycles_per_bit(),
+        "leds": b.leds,
+        "leds_active_low": b.leds_active_low,
+        "button_active_low": b.button_active_low,
+        "part": b.flow.map(|f| f.part),
+        "loader": b.flow.map(|f| f.loader),
+    })
 }
 
 /// The design catalogue as JSON (`hdl/verilog/designs.json`): what
@@ -213,12 +236,13 @@ pub fn designs_json() -> String {
             let synth = d
                 .synth
                 .map(|s| serde_json::json!({ "arch": s.arch.key(), "bram": s.bram }));
-            let fifo_depth = matches!(d.family, Family::Axis).then_some(designs::AXIS_FIFO_DEPTH);
+            let fifo_depth = matches!(d.family, Family::Axis | Family::Board(_))
+                .then_some(designs::AXIS_FIFO_DEPTH);
             serde_json::json!({
                 "name": d.name,
                 "family": d.family.key(),
                 "top": d.top(),
-                "file": format!("hdl/verilog/{}", d.file()),
+                "file": d.file(),
                 "contexts": d.family.contexts(),
                 "width": d.family.width(),
                 "lanes": d.family.lanes(),
@@ -227,11 +251,12 @@ pub fn designs_json() -> String {
                 "mutant": d.is_mutant(),
                 "about": d.about,
                 "synth": synth,
+                "board": board_json(d.family),
             })
         })
         .collect();
     let doc = serde_json::json!({
-        "generated_by": "atomik verilog --all (from crates atomik-designs); do not edit, run `just verilog`",
+        "generated_by": "hdl/examples/emit.rs from crate atomik-designs; do not edit, run `just verilog`",
         "designs": designs,
     });
     serde_json::to_string_pretty(&doc).expect("JSON of plain values") + "\n"

@@ -102,7 +102,9 @@ pub(crate) fn flatten_all(verilog: &str) -> String {
     loop {
         let modules = split_modules(&text);
         if modules.len() <= 1 {
-            return text;
+            let text = crate::verilog_text::explicit_widths(&text);
+            let text = crate::verilog_text::hoist_register_outputs(&text);
+            return crate::verilog_text::drop_unused_localparams(&text);
         }
         let names: Vec<&str> = modules.iter().map(|m| m.name.as_str()).collect();
         let is_leaf = |m: &Module| !names.iter().any(|n| find_instance(&m.text, n).is_some());

@@ -216,3 +216,279 @@ pub(crate) fn flatten_leaves(verilog: &str) -> String {
     }
     out
 }
+
+/// Widths of every signal a flattened module declares (`reg [7:0] x;`,
+/// `input wire x;`, `localparam x = 8'h0;`), by name.
+fn declared_widths(text: &str) -> std::collections::HashMap<String, usize> {
+    let mut widths = std::collections::HashMap::new();
+    for line in text.lines() {
+        let l = line.trim().trim_end_matches(';');
+        let decl = ["input wire", "output reg", "output wire", "reg", "wire"]
+            .iter()
+            .find_map(|kw| l.strip_prefix(kw).filter(|r| r.starts_with(' ')));
+        if let Some(rest) = decl {
+            let rest = rest.trim();
+            let (width, name) = match rest.strip_prefix('[') {
+                Some(r) => {
+                    let (range, name) = r.split_once(']').expect("a range");
+                    let msb: usize = range.split(':').next().unwrap().trim().parse().unwrap_or(0);
+                    (msb + 1, name.trim())
+                }
+                None => (1, rest),
+            };
+            widths.insert(name.to_string(), width);
+        } else if let Some(rest) = l.strip_prefix("localparam") {
+            if let Some((name, value)) = rest.split_once('=') {
+                if let Some((w, _)) = value.trim().split_once('\'') {
+                    if let Ok(w) = w.parse() {
+                        widths.insert(name.trim().to_string(), w);
+                    }
+                }
+            }
+        }
+    }
+    widths
+}
+
+/// The width of `x`: a declared signal, `s[i]`, or `s[lo+:w]`.
+fn operand_width(x: &str, widths: &std::collections::HashMap<String, usize>) -> Option<usize> {
+    match x.split_once('[') {
+        None => widths.get(x).copied(),
+        Some((_, sel)) => match sel.trim_end_matches(']').split_once("+:") {
+            Some((_, w)) => w.trim().trim_matches(|c| c == '(' || c == ')').parse().ok(),
+            None => Some(1),
+        },
+    }
+}
+
+/// rust-hdl writes `bit_cast::<N, M>(x)` as `((x) & N'h<N ones>)`, which
+/// `verilator -Wall` reports (WIDTH) whenever x is not N bits wide, and the
+/// initial value of a register of an enum state as `64'h0`. Rewrite the
+/// first as an explicit zero extension `{{k{1'b0}}, x}` (or a part select
+/// when narrowing), and the second at the register's width: the same
+/// circuit, lint-clean.
+pub(crate) fn explicit_widths(text: &str) -> String {
+    let widths = declared_widths(text);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("((") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        match cast_at(tail, &widths) {
+            Some((replacement, used)) => {
+                out.push_str(&replacement);
+                rest = &tail[used..];
+            }
+            None => {
+                out.push('(');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out.lines()
+        .map(|line| {
+            let t = line.trim_start();
+            match t.strip_suffix(" = 64'h0;") {
+                Some(name) if !t.starts_with("localparam") => match widths.get(name) {
+                    Some(&w) if w != 64 => line.replace(" = 64'h0;", &format!(" = {w}'h0;")),
+                    _ => line.to_string(),
+                },
+                _ => line.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + if text.ends_with('\n') { "\n" } else { "" }
+}
+
+/// A cast `((x) & N'h<ones>)` at the start of `text`: its rewrite and length.
+fn cast_at(
+    text: &str,
+    widths: &std::collections::HashMap<String, usize>,
+) -> Option<(String, usize)> {
+    let inner_end = matching_paren(text, 1)?;
+    let x = &text[2..inner_end];
+    let simple = x.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && !x.contains(char::is_whitespace)
+        && x.split_once('[')
+            .is_none_or(|(name, _)| !name.contains('('));
+    if !simple {
+        return None;
+    }
+    let after = text[inner_end..].strip_prefix(") & ")?;
+    let quote = after.find('\'')?;
+    let n: usize = after[..quote].parse().ok()?;
+    let hex_end = after[quote + 2..].find(')')? + quote + 2;
+    let mask = &after[quote + 2..hex_end];
+    if !after[quote..].starts_with("'h") || !is_all_ones(mask, n) {
+        return None;
+    }
+    let w = operand_width(x, widths)?;
+    let used = text.len() - after.len() + hex_end + 1;
+    let replacement = match w.cmp(&n) {
+        std::cmp::Ordering::Less => format!("{{{{{}{{1'b0}}}}, {x}}}", n - w),
+        std::cmp::Ordering::Equal => x.to_string(),
+        std::cmp::Ordering::Greater if !x.contains('[') => format!("{x}[{}:0]", n - 1),
+        std::cmp::Ordering::Greater => return None,
+    };
+    Some((format!("({replacement})"), used))
+}
+
+/// The index of the `)` that closes the `(` at `open`.
+fn matching_paren(text: &str, open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, c) in text.char_indices().skip(open) {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            '\n' => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether `hex` is N one bits.
+fn is_all_ones(hex: &str, n: usize) -> bool {
+    let ones = (n / 4, n % 4);
+    let lead = if ones.1 == 0 {
+        "".to_string()
+    } else {
+        format!("{:x}", (1u8 << ones.1) - 1)
+    };
+    hex == format!("{lead}{}", "f".repeat(ones.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn casts_become_explicit_extensions_and_selects() {
+        let text = "    reg  [7:0] a;\n    reg  [9:0] f;\n    reg  [2:0] s$q;\n    initial begin\n       s$q = 64'h0;\n    end\n        f = (((a) & 10'h3ff) << 32'h1) | ((x[4+:(4)]) & 5'h1f) | ((f) & 8'hff);\n";
+        let out = explicit_widths(text);
+        assert!(
+            out.contains("f = (({{2{1'b0}}, a}) << 32'h1) | ({{1{1'b0}}, x[4+:(4)]}) | (f[7:0]);"),
+            "{out}"
+        );
+        assert!(out.contains("s$q = 3'h0;"), "{out}");
+    }
+}
+
+/// Moves out of every `always @(*)` block each assignment `x = e;` made at
+/// the block's top level whose `e` reads only registers (`…$q`) and
+/// localparams, when nothing else assigns `x`: it becomes an `always @(*)`
+/// of its own, placed right after the block.
+///
+/// Same circuit: such an `x` is a function of state alone, whatever the
+/// block's other statements do. Why: rust-hdl puts all of a block's
+/// combinational logic in one `always @(*)`, and Verilator orders logic per
+/// always block, so two blocks that feed each other (a block's `done`
+/// read by its parent, which drives the block's `load`) form a loop it
+/// reports as UNOPTFLAT, although no signal depends on itself.
+pub(crate) fn hoist_register_outputs(text: &str) -> String {
+    let params: std::collections::HashSet<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("localparam"))
+        .filter_map(|r| r.split('=').next())
+        .map(str::trim)
+        .collect();
+    let assigned = |name: &str| {
+        text.lines()
+            .filter(|l| {
+                let t = l.trim_start();
+                t.strip_prefix(name)
+                    .is_some_and(|r| r.starts_with(" = ") || r.starts_with(" <= "))
+            })
+            .count()
+    };
+    let state_only = |expr: &str| {
+        let ok = std::cell::Cell::new(true);
+        map_identifiers(expr, &|w| {
+            ok.set(ok.get() && (w.ends_with("$q") || params.contains(w)));
+            None
+        });
+        ok.get()
+    };
+    let mut out = Vec::new();
+    let mut hoisted: Vec<String> = Vec::new();
+    let mut depth = 0i32;
+    let mut in_comb = false;
+    for line in text.lines() {
+        let t = line.trim();
+        if t == "always @(*) begin" {
+            in_comb = true;
+            depth = 0;
+        }
+        if in_comb && depth == 1 && !t.starts_with("if") {
+            if let Some((lhs, rhs)) = t.strip_suffix(';').and_then(|s| s.split_once(" = ")) {
+                if !lhs.contains(['[', ' ']) && state_only(rhs) && assigned(lhs) == 1 {
+                    hoisted.push(format!("    always @(*) {t}"));
+                    continue;
+                }
+            }
+        }
+        depth += block_depth_change(line);
+        out.push(line.to_string());
+        if in_comb && depth == 0 {
+            in_comb = false;
+            out.append(&mut hoisted);
+        }
+    }
+    out.join("\n") + if text.ends_with('\n') { "\n" } else { "" }
+}
+
+/// `begin` minus `end` keywords on a line (whole words only).
+fn block_depth_change(line: &str) -> i32 {
+    line.split(|c: char| !is_ident_char(c))
+        .map(|w| match w {
+            "begin" => 1,
+            "end" => -1,
+            _ => 0,
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod hoist_tests {
+    use super::*;
+
+    #[test]
+    fn register_only_outputs_leave_their_block() {
+        let text = "module m(a);\n    localparam  z = 4'h0;\n    reg  d;\n    reg  [3:0] l$q;\n    always @(*) begin\n        l$d = l$q;\n        d = l$q == z;\n        if (a) begin\n            l$d = z;\n        end\n    end\nendmodule // m\n";
+        let out = hoist_register_outputs(text);
+        assert!(
+            out.contains("    end\n    always @(*) d = l$q == z;\nendmodule"),
+            "{out}"
+        );
+    }
+}
+
+/// Drops every `localparam` nothing in the module reads: rust-hdl declares
+/// one per variant of every state enum a module uses, and `verilator
+/// -Wall` reports the variants the logic never names (UNUSEDPARAM).
+pub(crate) fn drop_unused_localparams(text: &str) -> String {
+    let mut uses: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for word in text
+        .split(|c: char| !is_ident_char(c))
+        .filter(|w| !w.is_empty())
+    {
+        *uses.entry(word.to_string()).or_default() += 1;
+    }
+    text.lines()
+        .filter(|line| {
+            let Some(rest) = line.trim().strip_prefix("localparam") else {
+                return true;
+            };
+            let name = rest.split('=').next().unwrap_or("").trim();
+            uses.get(name).copied().unwrap_or(0) > 1
+        })
+        .map(|l| format!("{l}\n"))
+        .collect()
+}

@@ -143,8 +143,6 @@ module atomik_state_table(clock,reset,ready,op_valid,op,addr,data_in,result_vali
         sweep$next_addr$clock = sweep$clock;
         sweep$active$d = sweep$active$q;
         sweep$next_addr$d = sweep$next_addr$q;
-        sweep$clearing = sweep$active$q;
-        sweep$clear_addr = sweep$next_addr$q;
         if (sweep$active$q) begin
             sweep$next_addr$d = sweep$next_addr$q + sweep$one_a;
             if (sweep$next_addr$q == sweep$last_a) begin
@@ -156,6 +154,8 @@ module atomik_state_table(clock,reset,ready,op_valid,op,addr,data_in,result_vali
             sweep$next_addr$d = sweep$zero_a;
         end
     end
+    always @(*) sweep$clearing = sweep$active$q;
+    always @(*) sweep$clear_addr = sweep$next_addr$q;
     
     // ---- inlined atomik_state_table$dec ----
     
@@ -250,15 +250,15 @@ module atomik_state_table(clock,reset,ready,op_valid,op,addr,data_in,result_vali
         s1$r_addr$d = s1$in_addr;
         s1$r_data$d = s1$in_data;
         s1$r_flags$d = s1$in_flags;
-        s1$valid = s1$r_valid$q;
-        s1$addr = s1$r_addr$q;
-        s1$data = s1$r_data$q;
-        s1$flags = s1$r_flags$q;
-        s1$probe$valid = s1$r_valid$q;
-        s1$probe$stage_addr = s1$r_addr$q;
         s1$probe$addr = s1$probe_addr;
         s1$probe_hit = s1$probe$hit;
     end
+    always @(*) s1$valid = s1$r_valid$q;
+    always @(*) s1$addr = s1$r_addr$q;
+    always @(*) s1$data = s1$r_data$q;
+    always @(*) s1$flags = s1$r_flags$q;
+    always @(*) s1$probe$valid = s1$r_valid$q;
+    always @(*) s1$probe$stage_addr = s1$r_addr$q;
     
     // ---- inlined atomik_state_table$exec ----
     
@@ -629,11 +629,6 @@ module atomik_state_table(clock,reset,ready,op_valid,op,addr,data_in,result_vali
         exec$select$w_r = exec$w_r;
         exec$select$w_s = exec$w_s;
         exec$select$w_view = exec$w_view;
-        exec$select$base_r = exec$e_base_r$q;
-        exec$select$base_s = exec$e_base_s$q;
-        exec$select$base_view = exec$e_base_view$q;
-        exec$select$data = exec$e_data$q;
-        exec$select$lanes = exec$e_lanes$q;
         exec$new_r = exec$select$new_r;
         exec$new_s = exec$select$new_s;
         exec$cur_view = exec$e_base_view$q;
@@ -644,15 +639,20 @@ module atomik_state_table(clock,reset,ready,op_valid,op,addr,data_in,result_vali
         end
         exec$result = exec$cur_view;
         exec$acc = exec$cur_view ^ exec$cur_r;
-        exec$valid = exec$e_valid$q;
-        exec$addr = exec$e_addr$q;
-        exec$res = exec$e_res$q;
-        exec$read = exec$e_read$q;
-        exec$probe$valid = exec$e_valid$q;
-        exec$probe$stage_addr = exec$e_addr$q;
         exec$probe$addr = exec$probe_addr;
         exec$probe_hit = exec$probe$hit;
     end
+    always @(*) exec$select$base_r = exec$e_base_r$q;
+    always @(*) exec$select$base_s = exec$e_base_s$q;
+    always @(*) exec$select$base_view = exec$e_base_view$q;
+    always @(*) exec$select$data = exec$e_data$q;
+    always @(*) exec$select$lanes = exec$e_lanes$q;
+    always @(*) exec$valid = exec$e_valid$q;
+    always @(*) exec$addr = exec$e_addr$q;
+    always @(*) exec$res = exec$e_res$q;
+    always @(*) exec$read = exec$e_read$q;
+    always @(*) exec$probe$valid = exec$e_valid$q;
+    always @(*) exec$probe$stage_addr = exec$e_addr$q;
     
     // ---- inlined atomik_state_table$store ----
     
@@ -790,23 +790,23 @@ module atomik_state_table(clock,reset,ready,op_valid,op,addr,data_in,result_vali
         end
         store$wr_r$d = store$in_r;
         store$wr_s$d = store$in_s;
-        store$ram_r$write_enable = store$wr_valid$q;
-        store$ram_r$write_address = store$wr_addr$q;
-        store$ram_r$write_data = store$wr_r$q;
-        store$ram_s$write_enable = store$wr_valid$q;
-        store$ram_s$write_address = store$wr_addr$q;
-        store$ram_s$write_data = store$wr_s$q;
         store$wr2_r$d = store$wr_r$q;
         store$wr2_s$d = store$wr_s$q;
-        store$w_r = store$wr_r$q;
-        store$w_s = store$wr_s$q;
-        store$w2_r = store$wr2_r$q;
-        store$w2_s = store$wr2_s$q;
-        store$probe$valid = store$wr_valid$q;
-        store$probe$stage_addr = store$wr_addr$q;
         store$probe$addr = store$probe_addr;
         store$probe_hit = store$probe$hit;
     end
+    always @(*) store$ram_r$write_enable = store$wr_valid$q;
+    always @(*) store$ram_r$write_address = store$wr_addr$q;
+    always @(*) store$ram_r$write_data = store$wr_r$q;
+    always @(*) store$ram_s$write_enable = store$wr_valid$q;
+    always @(*) store$ram_s$write_address = store$wr_addr$q;
+    always @(*) store$ram_s$write_data = store$wr_s$q;
+    always @(*) store$w_r = store$wr_r$q;
+    always @(*) store$w_s = store$wr_s$q;
+    always @(*) store$w2_r = store$wr2_r$q;
+    always @(*) store$w2_s = store$wr2_s$q;
+    always @(*) store$probe$valid = store$wr_valid$q;
+    always @(*) store$probe$stage_addr = store$wr_addr$q;
     
     // ---- inlined atomik_state_table$result_stage ----
     
@@ -908,10 +908,10 @@ module atomik_state_table(clock,reset,ready,op_valid,op,addr,data_in,result_vali
         result_stage$f_valid$d = result_stage$o_valid$q & ~result_stage$flush;
         result_stage$f_result$d = result_stage$o_result$q;
         result_stage$f_clean$d = result_stage$o_read$q & ~|result_stage$o_acc$q;
-        result_stage$result_valid = result_stage$f_valid$q;
-        result_stage$result = result_stage$f_result$q;
-        result_stage$result_clean = result_stage$f_clean$q;
     end
+    always @(*) result_stage$result_valid = result_stage$f_valid$q;
+    always @(*) result_stage$result = result_stage$f_result$q;
+    always @(*) result_stage$result_clean = result_stage$f_clean$q;
     
     // ---- inlined atomik_state_table$s1_fwd_w_to_e ----
     initial begin
@@ -981,11 +981,8 @@ module atomik_state_table(clock,reset,ready,op_valid,op,addr,data_in,result_vali
         exec$in_addr = s1$addr;
         exec$in_data = s1$data;
         exec$in_flags = s1$flags;
-        exec$in_fwd_w_to_e = s1_fwd_w_to_e$q;
         exec$in_base_r = base_r;
         exec$in_base_s = base_x;
-        exec$in_lanes = zero_w;
-        exec$lanes_in_load = 1'b0;
         exec$w_r = store$w_r;
         exec$w_s = store$w_s;
         store$in_valid = exec$valid;
@@ -1002,5 +999,8 @@ module atomik_state_table(clock,reset,ready,op_valid,op,addr,data_in,result_vali
         result = result_stage$result;
         result_clean = result_stage$result_clean;
     end
+    always @(*) exec$in_fwd_w_to_e = s1_fwd_w_to_e$q;
+    always @(*) exec$in_lanes = zero_w;
+    always @(*) exec$lanes_in_load = 1'b0;
     
 endmodule // atomik_state_table

@@ -150,6 +150,25 @@ struct Axis {
     }
 };
 
+// atomik_board: a whole board top; its host link is the UART.
+struct Board {
+    using In = atomik_sim_board_in;
+    using Out = atomik_sim_board_out;
+    static constexpr std::size_t lanes = 0;
+    template <class M>
+    static void clock(M& top, uint8_t v) { top.clk = v; }
+    template <class M>
+    void drive(M& top, const In& in) {
+        top.btn = in.btn;
+        top.uart_rx = in.uart_rx;
+    }
+    template <class M>
+    void sample(M& top, Out& out) {
+        out.uart_tx = top.uart_tx;
+        out.led = top.led;
+    }
+};
+
 template <class M, class P>
 struct Model final : Base {
     std::unique_ptr<VerilatedContext> ctx;

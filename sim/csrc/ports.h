@@ -54,6 +54,18 @@ struct atomik_sim_axis_out {
     uint64_t s_tdata[2];
 };
 
+// Inputs of one cycle of atomik_board (layout mirrored in sim/src/verilated.rs).
+struct atomik_sim_board_in {
+    uint8_t btn;
+    uint8_t uart_rx;
+};
+
+// Outputs of one cycle of atomik_board.
+struct atomik_sim_board_out {
+    uint8_t uart_tx;
+    uint8_t led;
+};
+
 // Why a model could not be constructed: the return value of every
 // atomik_sim_new_<name> (mirrored by ModelError in sim/src/verilated.rs).
 enum atomik_sim_status {

@@ -24,6 +24,9 @@ pub enum Kind {
     /// `atomik_axis` ([`AxisPortsIn`](crate::AxisPortsIn),
     /// [`AxisPortsOut`](crate::AxisPortsOut)).
     Axis,
+    /// `atomik_board`: a whole board top behind a UART, co-simulated
+    /// through its serial line (`atomik board cosim`), not in lock step.
+    Board,
 }
 
 impl Design {
@@ -53,7 +56,7 @@ impl Design {
 
     /// One line for `--help`: the catalogue's description and the file.
     pub fn about(self) -> String {
-        format!("{} (hdl/verilog/{})", self.0.about, self.0.file())
+        format!("{} ({})", self.0.about, self.0.file())
     }
 
     /// Whether it is a deliberately broken mutant.
@@ -67,6 +70,7 @@ impl Design {
             Family::StateTable { .. } => Kind::Table,
             Family::LaneTable { lanes } => Kind::Lanes(lanes),
             Family::Axis => Kind::Axis,
+            Family::Board(_) => Kind::Board,
         }
     }
 

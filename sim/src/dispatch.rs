@@ -25,6 +25,7 @@ macro_rules! by_kind {
             Kind::Table => $f::<Cycle>($($arg),*).map(Into::into),
             Kind::Lanes(n) => by_lanes!(n, $f($($arg),*)),
             Kind::Axis => $f::<AxisCycle>($($arg),*).map(Into::into),
+            Kind::Board => Err(ModelError::NotLockstep($design)),
         }
     };
 }

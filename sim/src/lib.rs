@@ -45,7 +45,8 @@ pub use lanes::{LaneCycle, LaneGenerator};
 pub use lockstep::{Failure, Report, Split, check_cycles, diagnose, minimize, run_inputs};
 pub use stimulus::{Counted, Generator, Source, Stimulus};
 pub use verilated::{
-    AxisPortsIn, AxisPortsOut, LanePortsIn, MAX_LANES, Model, ModelError, PortsIn, PortsOut,
+    AxisPortsIn, AxisPortsOut, BoardPortsIn, BoardPortsOut, LanePortsIn, MAX_LANES, Model,
+    ModelError, PortsIn, PortsOut,
 };
 
 /// Cycles from acceptance to `result_valid` of `atomik_state_table` (the

@@ -176,6 +176,28 @@ fn joined(h: [u64; 2]) -> u128 {
     u128::from(h[0]) | u128::from(h[1]) << 64
 }
 
+/// The inputs of `atomik_board` during one cycle (the shim's
+/// `atomik_sim_board_in`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BoardPortsIn {
+    /// `btn`, the reset button as wired.
+    pub btn: u8,
+    /// `uart_rx`, from the host (idle high).
+    pub uart_rx: u8,
+}
+
+/// What `atomik_board` showed during a cycle (the shim's
+/// `atomik_sim_board_out`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BoardPortsOut {
+    /// `uart_tx`, to the host (idle high).
+    pub uart_tx: u8,
+    /// `led`, as wired (up to 8).
+    pub led: u8,
+}
+
 /// The outputs observed during a cycle (before its closing rising edge).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -238,6 +260,10 @@ mod ffi {
 /// Why a model could not be created.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
+    /// The design is not co-simulated in lock step with a cycle checker
+    /// (a board top: `atomik board cosim` drives it through its UART).
+    #[error("{0} is a board top: co-simulate it with `atomik board cosim`")]
+    NotLockstep(Design),
     /// The VCD path is not representable as a C string.
     #[error("bad VCD path {0}")]
     BadPath(String),
@@ -423,6 +449,16 @@ impl Model {
     /// the model reports an internal error.
     pub fn run_axis(&mut self, input: &[AxisPortsIn], output: &mut [AxisPortsOut]) {
         assert_eq!(self.design.kind(), Kind::Axis, "not an atomik_axis model");
+        self.run_raw(input, output);
+    }
+
+    /// [`run`](Self::run) for `atomik_board` ([`Kind::Board`]).
+    ///
+    /// # Panics
+    /// If the design is not a board top, the slices differ in length, or
+    /// the model reports an internal error.
+    pub fn run_board(&mut self, input: &[BoardPortsIn], output: &mut [BoardPortsOut]) {
+        assert_eq!(self.design.kind(), Kind::Board, "not an atomik_board model");
         self.run_raw(input, output);
     }
 

@@ -12,11 +12,14 @@ use serde_json::json;
 /// `--design`: any [`Design`], by the name the replay hint prints.
 fn design_parser() -> impl clap::builder::TypedValueParser<Value = Design> {
     use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
-    PossibleValuesParser::new(Design::all().map(|d| PossibleValue::new(d.name()).help(d.about())))
-        .map(|name| {
+    // Board tops are driven through their UART (`atomik board cosim`).
+    let lockstep = Design::all().filter(|d| d.kind() != atomik_sim::Kind::Board);
+    PossibleValuesParser::new(lockstep.map(|d| PossibleValue::new(d.name()).help(d.about()))).map(
+        |name| {
             name.parse::<Design>()
                 .expect("clap admits only design names")
-        })
+        },
+    )
 }
 
 /// Options of `atomik cosim`.

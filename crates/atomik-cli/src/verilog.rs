@@ -19,13 +19,8 @@ pub(crate) struct VerilogArgs {
     #[arg(short, long, default_value = "hdl/verilog")]
     out: PathBuf,
     /// Emit the deliberately broken no-forwarding mutant (for testing tests).
-    #[arg(long, conflicts_with = "all")]
+    #[arg(long)]
     mutant_no_forwarding: bool,
-    /// Emit every file committed under hdl/verilog: one per design of the
-    /// catalogue, and the catalogue itself as designs.json (for the Python
-    /// formal and synthesis drivers).
-    #[arg(long, conflicts_with_all = ["contexts", "width", "lanes"])]
-    all: bool,
     /// Emit the multi-lane table (256 x 64, control port + N ACCUM lanes;
     /// N = 2, 3, 4, 6, 8, 12 or 16) as DIR/atomik_lane_table.v.
     #[arg(long, value_name = "N", conflicts_with_all = ["contexts", "width", "mutant_no_forwarding"])]
@@ -61,9 +56,7 @@ fn write_or_check(dir: &Path, rel: &str, text: &str, check: bool) -> Result<bool
 }
 
 pub(crate) fn run(a: &VerilogArgs) -> Result<()> {
-    let files = if a.all {
-        atomik_hdl::committed_files()?
-    } else if let Some(n) = a.lanes {
+    let files = if let Some(n) = a.lanes {
         let variant = if a.mutant_load_forgets_lanes {
             LaneVariant::LoadForgetsLanes
         } else {

@@ -59,6 +59,9 @@ pub enum Family {
     },
     /// `atomik_axis`: the default table behind AXI4-Stream ports.
     Axis,
+    /// `atomik_board`: a whole FPGA board top (UART, link engine,
+    /// `atomik_axis` and the default table), for the board it names.
+    Board(&'static Board),
 }
 
 impl Family {
@@ -68,16 +71,18 @@ impl Family {
             Family::StateTable { .. } => "atomik_state_table",
             Family::LaneTable { .. } => "atomik_lane_table",
             Family::Axis => "atomik_axis",
+            Family::Board(_) => "atomik_board",
         }
     }
 
-    /// Cycles from acceptance to the result (for `atomik_axis`: to the
-    /// first cycle its result beat can be offered).
+    /// Cycles from acceptance to the result (for `atomik_axis`, and the
+    /// boards built around it: to the first cycle its result beat can be
+    /// offered).
     pub const fn latency(self) -> usize {
         match self {
             Family::StateTable { .. } => TABLE_LATENCY,
             Family::LaneTable { .. } => LANE_LATENCY,
-            Family::Axis => AXIS_LATENCY,
+            Family::Axis | Family::Board(_) => AXIS_LATENCY,
         }
     }
 
@@ -85,7 +90,7 @@ impl Family {
     pub const fn contexts(self) -> usize {
         match self {
             Family::StateTable { contexts, .. } => contexts,
-            Family::LaneTable { .. } | Family::Axis => 256,
+            Family::LaneTable { .. } | Family::Axis | Family::Board(_) => 256,
         }
     }
 
@@ -93,7 +98,7 @@ impl Family {
     pub const fn width(self) -> u32 {
         match self {
             Family::StateTable { width, .. } => width,
-            Family::LaneTable { .. } | Family::Axis => 64,
+            Family::LaneTable { .. } | Family::Axis | Family::Board(_) => 64,
         }
     }
 
@@ -101,7 +106,7 @@ impl Family {
     pub const fn lanes(self) -> usize {
         match self {
             Family::LaneTable { lanes } => lanes,
-            Family::StateTable { .. } | Family::Axis => 0,
+            Family::StateTable { .. } | Family::Axis | Family::Board(_) => 0,
         }
     }
 
@@ -112,9 +117,110 @@ impl Family {
             Family::StateTable { .. } => "state_table",
             Family::LaneTable { .. } => "lane_table",
             Family::Axis => "axis",
+            Family::Board(_) => "board",
         }
     }
 }
+
+/// An FPGA board atomik ships a bitstream for, and the simulation-only
+/// variant of the board top: everything the board top, its build flow, its
+/// flashing and its co-simulation need to know, in one place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Board {
+    /// The name tools know it by (`atomik board cosim KEY`, `hdl/boards/KEY`).
+    pub key: &'static str,
+    /// What it is.
+    pub about: &'static str,
+    /// The board oscillator, in Hz (the design runs on it directly: no PLL).
+    pub clock_hz: u32,
+    /// The UART's baud (fixed in the bitstream).
+    pub baud: u32,
+    /// LEDs the top drives (`led[N-1:0]`), and whether they light when low.
+    pub leds: usize,
+    /// The LEDs light when driven low.
+    pub leds_active_low: bool,
+    /// The reset button reads low when pressed.
+    pub button_active_low: bool,
+    /// How it is built and flashed (`None`: simulation only).
+    pub flow: Option<BoardFlow>,
+}
+
+impl Board {
+    /// Clock cycles per UART bit, rounded to the nearest integer (the
+    /// baud error that leaves is under 0.2 % on every board).
+    pub const fn cycles_per_bit(&self) -> u32 {
+        (self.clock_hz + self.baud / 2) / self.baud
+    }
+}
+
+/// The open flow and the programmer of a real board.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BoardFlow {
+    /// The FPGA part, as the flow names it.
+    pub part: &'static str,
+    /// The openFPGALoader board name (`openFPGALoader -b NAME`).
+    pub loader: &'static str,
+}
+
+/// Sipeed Tang Nano 9K: the original project's board and pinout.
+pub const TANGNANO9K: Board = Board {
+    key: "tangnano9k",
+    about: "Sipeed Tang Nano 9K (GW1NR-LV9QN88PC6/I5), 27 MHz, USB-UART on the BL702",
+    clock_hz: 27_000_000,
+    baud: 115_200,
+    leds: 6,
+    leds_active_low: true,
+    button_active_low: true,
+    flow: Some(BoardFlow {
+        part: "GW1NR-LV9QN88PC6/I5",
+        loader: "tangnano9k",
+    }),
+};
+
+/// 1BitSquared iCEBreaker.
+pub const ICEBREAKER: Board = Board {
+    key: "icebreaker",
+    about: "1BitSquared iCEBreaker (iCE40UP5K-SG48), 12 MHz, FT2232H channel B",
+    clock_hz: 12_000_000,
+    baud: 115_200,
+    leds: 2,
+    leds_active_low: true,
+    button_active_low: true,
+    flow: Some(BoardFlow {
+        part: "iCE40UP5K-SG48",
+        loader: "ice40_generic",
+    }),
+};
+
+/// Radiona ULX3S.
+pub const ULX3S: Board = Board {
+    key: "ulx3s",
+    about: "Radiona ULX3S (LFE5U-85F-6BG381C), 25 MHz, FT231X",
+    clock_hz: 25_000_000,
+    baud: 115_200,
+    leds: 8,
+    leds_active_low: false,
+    button_active_low: false,
+    flow: Some(BoardFlow {
+        part: "LFE5U-85F-6BG381C",
+        loader: "ulx3s",
+    }),
+};
+
+/// The board top for co-simulating long runs: the same RTL as the boards,
+/// at 8 clock cycles per UART bit (a 27 MHz clock at 3.375 Mbaud), so that a
+/// million ops take seconds of simulation, not hours. Never built for a
+/// board.
+pub const SIM_BOARD: Board = Board {
+    key: "sim",
+    about: "the board top at 8 clocks per UART bit, for long co-simulations",
+    clock_hz: 27_000_000,
+    baud: 3_375_000,
+    leds: 6,
+    leds_active_low: false,
+    button_active_low: false,
+    flow: None,
+};
 
 /// How a design is deliberately broken, to prove that the tests catch it.
 /// Only [`Mutation::None`] is a correct design.
@@ -174,8 +280,7 @@ pub struct Design {
     pub mutation: Mutation,
     /// One line for `atomik cosim --help` and the reports.
     pub about: &'static str,
-    /// Directory of its file under `hdl/verilog/` (`""`: the top level); the
-    /// file is `DIR/<top module>.v`.
+    /// Directory of its file under `hdl/`; the file is `hdl/DIR/<top module>.v`.
     pub dir: &'static str,
     /// Place and route (`just synth`) and the block-RAM check
     /// (`just synth-check`); `None` for mutants.
@@ -204,13 +309,9 @@ impl Design {
         self.family.latency()
     }
 
-    /// The path of its Verilog, relative to `hdl/verilog/`.
+    /// The path of its Verilog, relative to the repository root.
     pub fn file(&self) -> String {
-        if self.dir.is_empty() {
-            format!("{}.v", self.top())
-        } else {
-            format!("{}/{}.v", self.dir, self.top())
-        }
+        format!("hdl/{}/{}.v", self.dir, self.top())
     }
 
     /// The design called `name`.
@@ -229,7 +330,7 @@ pub const DESIGNS: &[Design] = &[
         },
         mutation: Mutation::None,
         about: "the state table, 256 x 64",
-        dir: "",
+        dir: "verilog",
         synth: Some(Synth {
             arch: Arch::Ice40,
             bram: Some(8),
@@ -245,7 +346,7 @@ pub const DESIGNS: &[Design] = &[
         },
         mutation: Mutation::None,
         about: "the state table, 16 x 32",
-        dir: "16x32",
+        dir: "verilog/16x32",
         synth: Some(Synth {
             arch: Arch::Ice40,
             bram: Some(4),
@@ -261,7 +362,7 @@ pub const DESIGNS: &[Design] = &[
         },
         mutation: Mutation::NoForwarding,
         about: "the state table without hazard forwarding: must FAIL",
-        dir: "mutants/no_forwarding",
+        dir: "verilog/mutants/no_forwarding",
         synth: None,
         fast_model: false,
         demo: false,
@@ -271,7 +372,7 @@ pub const DESIGNS: &[Design] = &[
         family: Family::LaneTable { lanes: 3 },
         mutation: Mutation::None,
         about: "the lanes table for iCE40 HX8K: control port + 3 ACCUM lanes",
-        dir: "lanes_ice40",
+        dir: "verilog/lanes_ice40",
         synth: Some(Synth {
             arch: Arch::Ice40,
             bram: Some(32),
@@ -284,7 +385,7 @@ pub const DESIGNS: &[Design] = &[
         family: Family::LaneTable { lanes: 16 },
         mutation: Mutation::None,
         about: "the lanes table for ECP5 LFE5U-85F: control port + 16 ACCUM lanes",
-        dir: "lanes_ecp5",
+        dir: "verilog/lanes_ecp5",
         synth: Some(Synth {
             arch: Arch::Ecp5,
             bram: Some(68),
@@ -297,7 +398,7 @@ pub const DESIGNS: &[Design] = &[
         family: Family::LaneTable { lanes: 3 },
         mutation: Mutation::LoadForgetsLanes,
         about: "the 3-lane table whose LOAD/SWAP forget the lane banks: must FAIL",
-        dir: "mutants/load_forgets_lanes",
+        dir: "verilog/mutants/load_forgets_lanes",
         synth: None,
         fast_model: false,
         demo: false,
@@ -307,7 +408,7 @@ pub const DESIGNS: &[Design] = &[
         family: Family::Axis,
         mutation: Mutation::None,
         about: "the AXI4-Stream wrapper around the 256 x 64 table",
-        dir: "axis",
+        dir: "verilog/axis",
         synth: Some(Synth {
             arch: Arch::Ice40,
             bram: Some(8),
@@ -320,12 +421,55 @@ pub const DESIGNS: &[Design] = &[
         family: Family::Axis,
         mutation: Mutation::AxisOvercommit,
         about: "the AXI4-Stream wrapper with credit for 9 results in an 8-entry FIFO: must FAIL",
-        dir: "mutants/axis_overcommit",
+        dir: "verilog/mutants/axis_overcommit",
+        synth: None,
+        fast_model: false,
+        demo: false,
+    },
+    Design {
+        name: "tangnano9k",
+        family: Family::Board(&TANGNANO9K),
+        mutation: Mutation::None,
+        about: "the board top for the Sipeed Tang Nano 9K",
+        dir: "boards/tangnano9k",
+        synth: None,
+        fast_model: false,
+        demo: false,
+    },
+    Design {
+        name: "icebreaker",
+        family: Family::Board(&ICEBREAKER),
+        mutation: Mutation::None,
+        about: "the board top for the 1BitSquared iCEBreaker",
+        dir: "boards/icebreaker",
+        synth: None,
+        fast_model: false,
+        demo: false,
+    },
+    Design {
+        name: "ulx3s",
+        family: Family::Board(&ULX3S),
+        mutation: Mutation::None,
+        about: "the board top for the Radiona ULX3S",
+        dir: "boards/ulx3s",
+        synth: None,
+        fast_model: false,
+        demo: false,
+    },
+    Design {
+        name: "board_sim",
+        family: Family::Board(&SIM_BOARD),
+        mutation: Mutation::None,
+        about: "the board top at 8 clocks per UART bit, for long co-simulations",
+        dir: "verilog/board_sim",
         synth: None,
         fast_model: false,
         demo: false,
     },
 ];
+
+/// Every board atomik builds a bitstream for, and the simulation variant.
+pub const BOARDS: [&Board; 4] = [&TANGNANO9K, &ICEBREAKER, &ULX3S, &SIM_BOARD];
 
 /// Every design's name, comma-separated (for error messages).
 pub fn names() -> String {
@@ -353,7 +497,12 @@ mod tests {
     #[test]
     fn mutants_live_under_mutants_and_are_not_synthesised() {
         for d in DESIGNS {
-            assert_eq!(d.is_mutant(), d.dir.starts_with("mutants/"), "{}", d.name);
+            assert_eq!(
+                d.is_mutant(),
+                d.dir.starts_with("verilog/mutants/"),
+                "{}",
+                d.name
+            );
             assert!(
                 !(d.is_mutant() && (d.synth.is_some() || d.demo)),
                 "{}",

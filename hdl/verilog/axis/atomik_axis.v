@@ -220,8 +220,6 @@ module atomik_axis(aclk,aresetn,s_axis_tvalid,s_axis_tready,s_axis_tdata,m_axis_
         table$sweep$next_addr$clock = table$sweep$clock;
         table$sweep$active$d = table$sweep$active$q;
         table$sweep$next_addr$d = table$sweep$next_addr$q;
-        table$sweep$clearing = table$sweep$active$q;
-        table$sweep$clear_addr = table$sweep$next_addr$q;
         if (table$sweep$active$q) begin
             table$sweep$next_addr$d = table$sweep$next_addr$q + table$sweep$one_a;
             if (table$sweep$next_addr$q == table$sweep$last_a) begin
@@ -233,6 +231,8 @@ module atomik_axis(aclk,aresetn,s_axis_tvalid,s_axis_tready,s_axis_tdata,m_axis_
             table$sweep$next_addr$d = table$sweep$zero_a;
         end
     end
+    always @(*) table$sweep$clearing = table$sweep$active$q;
+    always @(*) table$sweep$clear_addr = table$sweep$next_addr$q;
     
     // ---- inlined atomik_axis$table$dec ----
     
@@ -327,15 +327,15 @@ module atomik_axis(aclk,aresetn,s_axis_tvalid,s_axis_tready,s_axis_tdata,m_axis_
         table$s1$r_addr$d = table$s1$in_addr;
         table$s1$r_data$d = table$s1$in_data;
         table$s1$r_flags$d = table$s1$in_flags;
-        table$s1$valid = table$s1$r_valid$q;
-        table$s1$addr = table$s1$r_addr$q;
-        table$s1$data = table$s1$r_data$q;
-        table$s1$flags = table$s1$r_flags$q;
-        table$s1$probe$valid = table$s1$r_valid$q;
-        table$s1$probe$stage_addr = table$s1$r_addr$q;
         table$s1$probe$addr = table$s1$probe_addr;
         table$s1$probe_hit = table$s1$probe$hit;
     end
+    always @(*) table$s1$valid = table$s1$r_valid$q;
+    always @(*) table$s1$addr = table$s1$r_addr$q;
+    always @(*) table$s1$data = table$s1$r_data$q;
+    always @(*) table$s1$flags = table$s1$r_flags$q;
+    always @(*) table$s1$probe$valid = table$s1$r_valid$q;
+    always @(*) table$s1$probe$stage_addr = table$s1$r_addr$q;
     
     // ---- inlined atomik_axis$table$exec ----
     
@@ -706,11 +706,6 @@ module atomik_axis(aclk,aresetn,s_axis_tvalid,s_axis_tready,s_axis_tdata,m_axis_
         table$exec$select$w_r = table$exec$w_r;
         table$exec$select$w_s = table$exec$w_s;
         table$exec$select$w_view = table$exec$w_view;
-        table$exec$select$base_r = table$exec$e_base_r$q;
-        table$exec$select$base_s = table$exec$e_base_s$q;
-        table$exec$select$base_view = table$exec$e_base_view$q;
-        table$exec$select$data = table$exec$e_data$q;
-        table$exec$select$lanes = table$exec$e_lanes$q;
         table$exec$new_r = table$exec$select$new_r;
         table$exec$new_s = table$exec$select$new_s;
         table$exec$cur_view = table$exec$e_base_view$q;
@@ -721,15 +716,20 @@ module atomik_axis(aclk,aresetn,s_axis_tvalid,s_axis_tready,s_axis_tdata,m_axis_
         end
         table$exec$result = table$exec$cur_view;
         table$exec$acc = table$exec$cur_view ^ table$exec$cur_r;
-        table$exec$valid = table$exec$e_valid$q;
-        table$exec$addr = table$exec$e_addr$q;
-        table$exec$res = table$exec$e_res$q;
-        table$exec$read = table$exec$e_read$q;
-        table$exec$probe$valid = table$exec$e_valid$q;
-        table$exec$probe$stage_addr = table$exec$e_addr$q;
         table$exec$probe$addr = table$exec$probe_addr;
         table$exec$probe_hit = table$exec$probe$hit;
     end
+    always @(*) table$exec$select$base_r = table$exec$e_base_r$q;
+    always @(*) table$exec$select$base_s = table$exec$e_base_s$q;
+    always @(*) table$exec$select$base_view = table$exec$e_base_view$q;
+    always @(*) table$exec$select$data = table$exec$e_data$q;
+    always @(*) table$exec$select$lanes = table$exec$e_lanes$q;
+    always @(*) table$exec$valid = table$exec$e_valid$q;
+    always @(*) table$exec$addr = table$exec$e_addr$q;
+    always @(*) table$exec$res = table$exec$e_res$q;
+    always @(*) table$exec$read = table$exec$e_read$q;
+    always @(*) table$exec$probe$valid = table$exec$e_valid$q;
+    always @(*) table$exec$probe$stage_addr = table$exec$e_addr$q;
     
     // ---- inlined atomik_axis$table$store ----
     
@@ -867,23 +867,23 @@ module atomik_axis(aclk,aresetn,s_axis_tvalid,s_axis_tready,s_axis_tdata,m_axis_
         end
         table$store$wr_r$d = table$store$in_r;
         table$store$wr_s$d = table$store$in_s;
-        table$store$ram_r$write_enable = table$store$wr_valid$q;
-        table$store$ram_r$write_address = table$store$wr_addr$q;
-        table$store$ram_r$write_data = table$store$wr_r$q;
-        table$store$ram_s$write_enable = table$store$wr_valid$q;
-        table$store$ram_s$write_address = table$store$wr_addr$q;
-        table$store$ram_s$write_data = table$store$wr_s$q;
         table$store$wr2_r$d = table$store$wr_r$q;
         table$store$wr2_s$d = table$store$wr_s$q;
-        table$store$w_r = table$store$wr_r$q;
-        table$store$w_s = table$store$wr_s$q;
-        table$store$w2_r = table$store$wr2_r$q;
-        table$store$w2_s = table$store$wr2_s$q;
-        table$store$probe$valid = table$store$wr_valid$q;
-        table$store$probe$stage_addr = table$store$wr_addr$q;
         table$store$probe$addr = table$store$probe_addr;
         table$store$probe_hit = table$store$probe$hit;
     end
+    always @(*) table$store$ram_r$write_enable = table$store$wr_valid$q;
+    always @(*) table$store$ram_r$write_address = table$store$wr_addr$q;
+    always @(*) table$store$ram_r$write_data = table$store$wr_r$q;
+    always @(*) table$store$ram_s$write_enable = table$store$wr_valid$q;
+    always @(*) table$store$ram_s$write_address = table$store$wr_addr$q;
+    always @(*) table$store$ram_s$write_data = table$store$wr_s$q;
+    always @(*) table$store$w_r = table$store$wr_r$q;
+    always @(*) table$store$w_s = table$store$wr_s$q;
+    always @(*) table$store$w2_r = table$store$wr2_r$q;
+    always @(*) table$store$w2_s = table$store$wr2_s$q;
+    always @(*) table$store$probe$valid = table$store$wr_valid$q;
+    always @(*) table$store$probe$stage_addr = table$store$wr_addr$q;
     
     // ---- inlined atomik_axis$table$result_stage ----
     
@@ -985,10 +985,10 @@ module atomik_axis(aclk,aresetn,s_axis_tvalid,s_axis_tready,s_axis_tdata,m_axis_
         table$result_stage$f_valid$d = table$result_stage$o_valid$q & ~table$result_stage$flush;
         table$result_stage$f_result$d = table$result_stage$o_result$q;
         table$result_stage$f_clean$d = table$result_stage$o_read$q & ~|table$result_stage$o_acc$q;
-        table$result_stage$result_valid = table$result_stage$f_valid$q;
-        table$result_stage$result = table$result_stage$f_result$q;
-        table$result_stage$result_clean = table$result_stage$f_clean$q;
     end
+    always @(*) table$result_stage$result_valid = table$result_stage$f_valid$q;
+    always @(*) table$result_stage$result = table$result_stage$f_result$q;
+    always @(*) table$result_stage$result_clean = table$result_stage$f_clean$q;
     
     // ---- inlined atomik_axis$table$s1_fwd_w_to_e ----
     initial begin
@@ -1058,11 +1058,8 @@ module atomik_axis(aclk,aresetn,s_axis_tvalid,s_axis_tready,s_axis_tdata,m_axis_
         table$exec$in_addr = table$s1$addr;
         table$exec$in_data = table$s1$data;
         table$exec$in_flags = table$s1$flags;
-        table$exec$in_fwd_w_to_e = table$s1_fwd_w_to_e$q;
         table$exec$in_base_r = table$base_r;
         table$exec$in_base_s = table$base_x;
-        table$exec$in_lanes = table$zero_w;
-        table$exec$lanes_in_load = 1'b0;
         table$exec$w_r = table$store$w_r;
         table$exec$w_s = table$store$w_s;
         table$store$in_valid = table$exec$valid;
@@ -1079,6 +1076,9 @@ module atomik_axis(aclk,aresetn,s_axis_tvalid,s_axis_tready,s_axis_tdata,m_axis_
         table$result = table$result_stage$result;
         table$result_clean = table$result_stage$result_clean;
     end
+    always @(*) table$exec$in_fwd_w_to_e = table$s1_fwd_w_to_e$q;
+    always @(*) table$exec$in_lanes = table$zero_w;
+    always @(*) table$exec$lanes_in_load = 1'b0;
     
     // ---- inlined atomik_axis$fifo ----
     reg [75:0] fifo$mem [0:7];
@@ -1204,7 +1204,6 @@ module atomik_axis(aclk,aresetn,s_axis_tvalid,s_axis_tready,s_axis_tdata,m_axis_
         table$clock = aclk;
         fifo$clock = aclk;
         table$reset = ~aresetn;
-        credit = owed$q < depth;
         s_axis_tready = table$ready & credit;
         take = s_axis_tvalid & table$ready & credit;
         op = s_axis_tdata[(32'h48)+:(3)];
@@ -1223,12 +1222,8 @@ module atomik_axis(aclk,aresetn,s_axis_tvalid,s_axis_tready,s_axis_tdata,m_axis_
         p4_addr$d = p3_addr$q;
         p4_op$d = p3_op$q;
         fifo$write_enable = table$result_valid;
-        fifo$write_address = wptr$q;
         fifo$write_result = table$result;
-        fifo$write_addr = p4_addr$q;
-        fifo$write_op = p4_op$q;
         fifo$write_clean = table$result_clean;
-        fifo$read_address = rptr$q;
         m_axis_tvalid = |count$q & aresetn;
         m_axis_tdata = fifo$read_data;
         pop = |count$q & aresetn & m_axis_tready;
@@ -1257,5 +1252,10 @@ module atomik_axis(aclk,aresetn,s_axis_tvalid,s_axis_tready,s_axis_tdata,m_axis_
             rptr$d = zero_ptr;
         end
     end
+    always @(*) credit = owed$q < depth;
+    always @(*) fifo$write_address = wptr$q;
+    always @(*) fifo$write_addr = p4_addr$q;
+    always @(*) fifo$write_op = p4_op$q;
+    always @(*) fifo$read_address = rptr$q;
     
 endmodule // atomik_axis

@@ -314,8 +314,6 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         control$sweep$next_addr$clock = control$sweep$clock;
         control$sweep$active$d = control$sweep$active$q;
         control$sweep$next_addr$d = control$sweep$next_addr$q;
-        control$sweep$clearing = control$sweep$active$q;
-        control$sweep$clear_addr = control$sweep$next_addr$q;
         if (control$sweep$active$q) begin
             control$sweep$next_addr$d = control$sweep$next_addr$q + control$sweep$one_a;
             if (control$sweep$next_addr$q == control$sweep$last_a) begin
@@ -327,6 +325,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
             control$sweep$next_addr$d = control$sweep$zero_a;
         end
     end
+    always @(*) control$sweep$clearing = control$sweep$active$q;
+    always @(*) control$sweep$clear_addr = control$sweep$next_addr$q;
     
     // ---- inlined atomik_lane_table$control$front ----
     
@@ -498,15 +498,15 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         control$front$s1$r_addr$d = control$front$s1$in_addr;
         control$front$s1$r_data$d = control$front$s1$in_data;
         control$front$s1$r_flags$d = control$front$s1$in_flags;
-        control$front$s1$valid = control$front$s1$r_valid$q;
-        control$front$s1$addr = control$front$s1$r_addr$q;
-        control$front$s1$data = control$front$s1$r_data$q;
-        control$front$s1$flags = control$front$s1$r_flags$q;
-        control$front$s1$probe$valid = control$front$s1$r_valid$q;
-        control$front$s1$probe$stage_addr = control$front$s1$r_addr$q;
         control$front$s1$probe$addr = control$front$s1$probe_addr;
         control$front$s1$probe_hit = control$front$s1$probe$hit;
     end
+    always @(*) control$front$s1$valid = control$front$s1$r_valid$q;
+    always @(*) control$front$s1$addr = control$front$s1$r_addr$q;
+    always @(*) control$front$s1$data = control$front$s1$r_data$q;
+    always @(*) control$front$s1$flags = control$front$s1$r_flags$q;
+    always @(*) control$front$s1$probe$valid = control$front$s1$r_valid$q;
+    always @(*) control$front$s1$probe$stage_addr = control$front$s1$r_addr$q;
     
     // ---- inlined atomik_lane_table$control$front$s2 ----
     
@@ -581,15 +581,15 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         control$front$s2$r_addr$d = control$front$s2$in_addr;
         control$front$s2$r_data$d = control$front$s2$in_data;
         control$front$s2$r_flags$d = control$front$s2$in_flags;
-        control$front$s2$valid = control$front$s2$r_valid$q;
-        control$front$s2$addr = control$front$s2$r_addr$q;
-        control$front$s2$data = control$front$s2$r_data$q;
-        control$front$s2$flags = control$front$s2$r_flags$q;
-        control$front$s2$probe$valid = control$front$s2$r_valid$q;
-        control$front$s2$probe$stage_addr = control$front$s2$r_addr$q;
         control$front$s2$probe$addr = control$front$s2$probe_addr;
         control$front$s2$probe_hit = control$front$s2$probe$hit;
     end
+    always @(*) control$front$s2$valid = control$front$s2$r_valid$q;
+    always @(*) control$front$s2$addr = control$front$s2$r_addr$q;
+    always @(*) control$front$s2$data = control$front$s2$r_data$q;
+    always @(*) control$front$s2$flags = control$front$s2$r_flags$q;
+    always @(*) control$front$s2$probe$valid = control$front$s2$r_valid$q;
+    always @(*) control$front$s2$probe$stage_addr = control$front$s2$r_addr$q;
     
     // ---- inlined atomik_lane_table$control$front$s3 ----
     
@@ -664,15 +664,15 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         control$front$s3$r_addr$d = control$front$s3$in_addr;
         control$front$s3$r_data$d = control$front$s3$in_data;
         control$front$s3$r_flags$d = control$front$s3$in_flags;
-        control$front$s3$valid = control$front$s3$r_valid$q;
-        control$front$s3$addr = control$front$s3$r_addr$q;
-        control$front$s3$data = control$front$s3$r_data$q;
-        control$front$s3$flags = control$front$s3$r_flags$q;
-        control$front$s3$probe$valid = control$front$s3$r_valid$q;
-        control$front$s3$probe$stage_addr = control$front$s3$r_addr$q;
         control$front$s3$probe$addr = control$front$s3$probe_addr;
         control$front$s3$probe_hit = control$front$s3$probe$hit;
     end
+    always @(*) control$front$s3$valid = control$front$s3$r_valid$q;
+    always @(*) control$front$s3$addr = control$front$s3$r_addr$q;
+    always @(*) control$front$s3$data = control$front$s3$r_data$q;
+    always @(*) control$front$s3$flags = control$front$s3$r_flags$q;
+    always @(*) control$front$s3$probe$valid = control$front$s3$r_valid$q;
+    always @(*) control$front$s3$probe$stage_addr = control$front$s3$r_addr$q;
     
     // ---- inlined atomik_lane_table$control$front$s1_fwd_w_to_e ----
     initial begin
@@ -813,12 +813,12 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         control$front$op_addr = control$front$s3$addr;
         control$front$data = control$front$s3$data;
         control$front$flags = control$front$s3$flags;
-        control$front$fwd_w2_to_s1 = control$front$s1_fwd_w2_to_s1$q;
-        control$front$fwd_w2_to_s2 = control$front$s2_fwd_w2_to_s2$q;
-        control$front$fwd_w_to_s2 = control$front$s2_fwd_w_to_s2$q;
-        control$front$fwd_w_to_s3 = control$front$s3_fwd_w_to_s3$q;
-        control$front$fwd_w_to_e = control$front$s3_fwd_w_to_e$q;
     end
+    always @(*) control$front$fwd_w2_to_s1 = control$front$s1_fwd_w2_to_s1$q;
+    always @(*) control$front$fwd_w2_to_s2 = control$front$s2_fwd_w2_to_s2$q;
+    always @(*) control$front$fwd_w_to_s2 = control$front$s2_fwd_w_to_s2$q;
+    always @(*) control$front$fwd_w_to_s3 = control$front$s3_fwd_w_to_s3$q;
+    always @(*) control$front$fwd_w_to_e = control$front$s3_fwd_w_to_e$q;
     
     // ---- inlined atomik_lane_table$control$merge ----
     
@@ -1280,11 +1280,6 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         control$exec$select$w_r = control$exec$w_r;
         control$exec$select$w_s = control$exec$w_s;
         control$exec$select$w_view = control$exec$w_view;
-        control$exec$select$base_r = control$exec$e_base_r$q;
-        control$exec$select$base_s = control$exec$e_base_s$q;
-        control$exec$select$base_view = control$exec$e_base_view$q;
-        control$exec$select$data = control$exec$e_data$q;
-        control$exec$select$lanes = control$exec$e_lanes$q;
         control$exec$new_r = control$exec$select$new_r;
         control$exec$new_s = control$exec$select$new_s;
         control$exec$cur_view = control$exec$e_base_view$q;
@@ -1295,15 +1290,20 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         end
         control$exec$result = control$exec$cur_view;
         control$exec$acc = control$exec$cur_view ^ control$exec$cur_r;
-        control$exec$valid = control$exec$e_valid$q;
-        control$exec$addr = control$exec$e_addr$q;
-        control$exec$res = control$exec$e_res$q;
-        control$exec$read = control$exec$e_read$q;
-        control$exec$probe$valid = control$exec$e_valid$q;
-        control$exec$probe$stage_addr = control$exec$e_addr$q;
         control$exec$probe$addr = control$exec$probe_addr;
         control$exec$probe_hit = control$exec$probe$hit;
     end
+    always @(*) control$exec$select$base_r = control$exec$e_base_r$q;
+    always @(*) control$exec$select$base_s = control$exec$e_base_s$q;
+    always @(*) control$exec$select$base_view = control$exec$e_base_view$q;
+    always @(*) control$exec$select$data = control$exec$e_data$q;
+    always @(*) control$exec$select$lanes = control$exec$e_lanes$q;
+    always @(*) control$exec$valid = control$exec$e_valid$q;
+    always @(*) control$exec$addr = control$exec$e_addr$q;
+    always @(*) control$exec$res = control$exec$e_res$q;
+    always @(*) control$exec$read = control$exec$e_read$q;
+    always @(*) control$exec$probe$valid = control$exec$e_valid$q;
+    always @(*) control$exec$probe$stage_addr = control$exec$e_addr$q;
     
     // ---- inlined atomik_lane_table$control$store ----
     
@@ -1441,23 +1441,23 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         end
         control$store$wr_r$d = control$store$in_r;
         control$store$wr_s$d = control$store$in_s;
-        control$store$ram_r$write_enable = control$store$wr_valid$q;
-        control$store$ram_r$write_address = control$store$wr_addr$q;
-        control$store$ram_r$write_data = control$store$wr_r$q;
-        control$store$ram_s$write_enable = control$store$wr_valid$q;
-        control$store$ram_s$write_address = control$store$wr_addr$q;
-        control$store$ram_s$write_data = control$store$wr_s$q;
         control$store$wr2_r$d = control$store$wr_r$q;
         control$store$wr2_s$d = control$store$wr_s$q;
-        control$store$w_r = control$store$wr_r$q;
-        control$store$w_s = control$store$wr_s$q;
-        control$store$w2_r = control$store$wr2_r$q;
-        control$store$w2_s = control$store$wr2_s$q;
-        control$store$probe$valid = control$store$wr_valid$q;
-        control$store$probe$stage_addr = control$store$wr_addr$q;
         control$store$probe$addr = control$store$probe_addr;
         control$store$probe_hit = control$store$probe$hit;
     end
+    always @(*) control$store$ram_r$write_enable = control$store$wr_valid$q;
+    always @(*) control$store$ram_r$write_address = control$store$wr_addr$q;
+    always @(*) control$store$ram_r$write_data = control$store$wr_r$q;
+    always @(*) control$store$ram_s$write_enable = control$store$wr_valid$q;
+    always @(*) control$store$ram_s$write_address = control$store$wr_addr$q;
+    always @(*) control$store$ram_s$write_data = control$store$wr_s$q;
+    always @(*) control$store$w_r = control$store$wr_r$q;
+    always @(*) control$store$w_s = control$store$wr_s$q;
+    always @(*) control$store$w2_r = control$store$wr2_r$q;
+    always @(*) control$store$w2_s = control$store$wr2_s$q;
+    always @(*) control$store$probe$valid = control$store$wr_valid$q;
+    always @(*) control$store$probe$stage_addr = control$store$wr_addr$q;
     
     // ---- inlined atomik_lane_table$control$result_stage ----
     
@@ -1559,10 +1559,10 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         control$result_stage$f_valid$d = control$result_stage$o_valid$q & ~control$result_stage$flush;
         control$result_stage$f_result$d = control$result_stage$o_result$q;
         control$result_stage$f_clean$d = control$result_stage$o_read$q & ~|control$result_stage$o_acc$q;
-        control$result_stage$result_valid = control$result_stage$f_valid$q;
-        control$result_stage$result = control$result_stage$f_result$q;
-        control$result_stage$result_clean = control$result_stage$f_clean$q;
     end
+    always @(*) control$result_stage$result_valid = control$result_stage$f_valid$q;
+    always @(*) control$result_stage$result = control$result_stage$f_result$q;
+    always @(*) control$result_stage$result_clean = control$result_stage$f_clean$q;
     
     
     // Update code
@@ -1609,7 +1609,6 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         control$exec$in_base_r = control$merge$base_r;
         control$exec$in_base_s = control$merge$base_y;
         control$exec$in_lanes = control$lane_sum;
-        control$exec$lanes_in_load = control$lanes_in_load;
         control$exec$w_r = control$store$w_r;
         control$exec$w_s = control$store$w_s;
         control$store$in_valid = control$exec$valid;
@@ -1626,6 +1625,7 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         control$result = control$result_stage$result;
         control$result_clean = control$result_stage$result_clean;
     end
+    always @(*) control$exec$lanes_in_load = control$lanes_in_load;
     
     // ---- inlined atomik_lane_table$lane0 ----
     
@@ -1922,14 +1922,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         lane0$accum$r_s1_valid$d = lane0$accum$valid;
         lane0$accum$r_s1_addr$d = lane0$accum$addr;
         lane0$accum$s1_delta$d = lane0$accum$delta;
-        lane0$accum$match_w_to_e$valid = lane0$accum$r_s1_valid$q;
-        lane0$accum$match_w_to_e$stage_addr = lane0$accum$r_s1_addr$q;
         lane0$accum$match_w_to_e$addr = lane0$accum$addr;
-        lane0$accum$match_w2_to_e$valid = lane0$accum$r_e_valid$q;
-        lane0$accum$match_w2_to_e$stage_addr = lane0$accum$r_e_addr$q;
         lane0$accum$match_w2_to_e$addr = lane0$accum$addr;
-        lane0$accum$match_w2_to_s1$valid = lane0$accum$r_w_valid$q;
-        lane0$accum$match_w2_to_s1$stage_addr = lane0$accum$r_w_addr$q;
         lane0$accum$match_w2_to_s1$addr = lane0$accum$addr;
         lane0$accum$s1_fwd_w_to_e$d = lane0$accum$match_w_to_e$hit;
         lane0$accum$s1_fwd_w2_to_e$d = lane0$accum$match_w2_to_e$hit;
@@ -1957,24 +1951,30 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
             lane0$accum$r_w_addr$d = lane0$accum$clear_addr;
             lane0$accum$r_w_acc$d = lane0$accum$zero_w;
         end
-        lane0$accum$ram_acc$write_enable = lane0$accum$r_w_valid$q;
-        lane0$accum$ram_acc$write_address = lane0$accum$r_w_addr$q;
-        lane0$accum$ram_acc$write_data = lane0$accum$r_w_acc$q;
         lane0$accum$r_w2_acc$d = lane0$accum$r_w_acc$q;
-        lane0$accum$s1_valid = lane0$accum$r_s1_valid$q;
-        lane0$accum$s1_addr = lane0$accum$r_s1_addr$q;
-        lane0$accum$e_valid = lane0$accum$r_e_valid$q;
-        lane0$accum$e_addr = lane0$accum$r_e_addr$q;
-        lane0$accum$w_valid = lane0$accum$r_w_valid$q;
-        lane0$accum$w_addr = lane0$accum$r_w_addr$q;
-        lane0$accum$w_acc = lane0$accum$r_w_acc$q;
-        lane0$accum$w2_acc = lane0$accum$r_w2_acc$q;
         if (lane0$accum$flush) begin
             lane0$accum$r_s1_valid$d = 1'b0;
             lane0$accum$r_e_valid$d = 1'b0;
             lane0$accum$r_w_valid$d = 1'b0;
         end
     end
+    always @(*) lane0$accum$match_w_to_e$valid = lane0$accum$r_s1_valid$q;
+    always @(*) lane0$accum$match_w_to_e$stage_addr = lane0$accum$r_s1_addr$q;
+    always @(*) lane0$accum$match_w2_to_e$valid = lane0$accum$r_e_valid$q;
+    always @(*) lane0$accum$match_w2_to_e$stage_addr = lane0$accum$r_e_addr$q;
+    always @(*) lane0$accum$match_w2_to_s1$valid = lane0$accum$r_w_valid$q;
+    always @(*) lane0$accum$match_w2_to_s1$stage_addr = lane0$accum$r_w_addr$q;
+    always @(*) lane0$accum$ram_acc$write_enable = lane0$accum$r_w_valid$q;
+    always @(*) lane0$accum$ram_acc$write_address = lane0$accum$r_w_addr$q;
+    always @(*) lane0$accum$ram_acc$write_data = lane0$accum$r_w_acc$q;
+    always @(*) lane0$accum$s1_valid = lane0$accum$r_s1_valid$q;
+    always @(*) lane0$accum$s1_addr = lane0$accum$r_s1_addr$q;
+    always @(*) lane0$accum$e_valid = lane0$accum$r_e_valid$q;
+    always @(*) lane0$accum$e_addr = lane0$accum$r_e_addr$q;
+    always @(*) lane0$accum$w_valid = lane0$accum$r_w_valid$q;
+    always @(*) lane0$accum$w_addr = lane0$accum$r_w_addr$q;
+    always @(*) lane0$accum$w_acc = lane0$accum$r_w_acc$q;
+    always @(*) lane0$accum$w2_acc = lane0$accum$r_w2_acc$q;
     
     // ---- inlined atomik_lane_table$lane0$control_view ----
     
@@ -2150,8 +2150,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         if (lane0$control_view$v2_fwd_w_to_out$q) begin
             lane0$control_view$v3_out$d = lane0$control_view$w_acc;
         end
-        lane0$control_view$view = lane0$control_view$v3_out$q;
     end
+    always @(*) lane0$control_view$view = lane0$control_view$v3_out$q;
     
     
     // Update code
@@ -2471,14 +2471,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         lane1$accum$r_s1_valid$d = lane1$accum$valid;
         lane1$accum$r_s1_addr$d = lane1$accum$addr;
         lane1$accum$s1_delta$d = lane1$accum$delta;
-        lane1$accum$match_w_to_e$valid = lane1$accum$r_s1_valid$q;
-        lane1$accum$match_w_to_e$stage_addr = lane1$accum$r_s1_addr$q;
         lane1$accum$match_w_to_e$addr = lane1$accum$addr;
-        lane1$accum$match_w2_to_e$valid = lane1$accum$r_e_valid$q;
-        lane1$accum$match_w2_to_e$stage_addr = lane1$accum$r_e_addr$q;
         lane1$accum$match_w2_to_e$addr = lane1$accum$addr;
-        lane1$accum$match_w2_to_s1$valid = lane1$accum$r_w_valid$q;
-        lane1$accum$match_w2_to_s1$stage_addr = lane1$accum$r_w_addr$q;
         lane1$accum$match_w2_to_s1$addr = lane1$accum$addr;
         lane1$accum$s1_fwd_w_to_e$d = lane1$accum$match_w_to_e$hit;
         lane1$accum$s1_fwd_w2_to_e$d = lane1$accum$match_w2_to_e$hit;
@@ -2506,24 +2500,30 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
             lane1$accum$r_w_addr$d = lane1$accum$clear_addr;
             lane1$accum$r_w_acc$d = lane1$accum$zero_w;
         end
-        lane1$accum$ram_acc$write_enable = lane1$accum$r_w_valid$q;
-        lane1$accum$ram_acc$write_address = lane1$accum$r_w_addr$q;
-        lane1$accum$ram_acc$write_data = lane1$accum$r_w_acc$q;
         lane1$accum$r_w2_acc$d = lane1$accum$r_w_acc$q;
-        lane1$accum$s1_valid = lane1$accum$r_s1_valid$q;
-        lane1$accum$s1_addr = lane1$accum$r_s1_addr$q;
-        lane1$accum$e_valid = lane1$accum$r_e_valid$q;
-        lane1$accum$e_addr = lane1$accum$r_e_addr$q;
-        lane1$accum$w_valid = lane1$accum$r_w_valid$q;
-        lane1$accum$w_addr = lane1$accum$r_w_addr$q;
-        lane1$accum$w_acc = lane1$accum$r_w_acc$q;
-        lane1$accum$w2_acc = lane1$accum$r_w2_acc$q;
         if (lane1$accum$flush) begin
             lane1$accum$r_s1_valid$d = 1'b0;
             lane1$accum$r_e_valid$d = 1'b0;
             lane1$accum$r_w_valid$d = 1'b0;
         end
     end
+    always @(*) lane1$accum$match_w_to_e$valid = lane1$accum$r_s1_valid$q;
+    always @(*) lane1$accum$match_w_to_e$stage_addr = lane1$accum$r_s1_addr$q;
+    always @(*) lane1$accum$match_w2_to_e$valid = lane1$accum$r_e_valid$q;
+    always @(*) lane1$accum$match_w2_to_e$stage_addr = lane1$accum$r_e_addr$q;
+    always @(*) lane1$accum$match_w2_to_s1$valid = lane1$accum$r_w_valid$q;
+    always @(*) lane1$accum$match_w2_to_s1$stage_addr = lane1$accum$r_w_addr$q;
+    always @(*) lane1$accum$ram_acc$write_enable = lane1$accum$r_w_valid$q;
+    always @(*) lane1$accum$ram_acc$write_address = lane1$accum$r_w_addr$q;
+    always @(*) lane1$accum$ram_acc$write_data = lane1$accum$r_w_acc$q;
+    always @(*) lane1$accum$s1_valid = lane1$accum$r_s1_valid$q;
+    always @(*) lane1$accum$s1_addr = lane1$accum$r_s1_addr$q;
+    always @(*) lane1$accum$e_valid = lane1$accum$r_e_valid$q;
+    always @(*) lane1$accum$e_addr = lane1$accum$r_e_addr$q;
+    always @(*) lane1$accum$w_valid = lane1$accum$r_w_valid$q;
+    always @(*) lane1$accum$w_addr = lane1$accum$r_w_addr$q;
+    always @(*) lane1$accum$w_acc = lane1$accum$r_w_acc$q;
+    always @(*) lane1$accum$w2_acc = lane1$accum$r_w2_acc$q;
     
     // ---- inlined atomik_lane_table$lane1$control_view ----
     
@@ -2699,8 +2699,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         if (lane1$control_view$v2_fwd_w_to_out$q) begin
             lane1$control_view$v3_out$d = lane1$control_view$w_acc;
         end
-        lane1$control_view$view = lane1$control_view$v3_out$q;
     end
+    always @(*) lane1$control_view$view = lane1$control_view$v3_out$q;
     
     
     // Update code
@@ -3020,14 +3020,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         lane2$accum$r_s1_valid$d = lane2$accum$valid;
         lane2$accum$r_s1_addr$d = lane2$accum$addr;
         lane2$accum$s1_delta$d = lane2$accum$delta;
-        lane2$accum$match_w_to_e$valid = lane2$accum$r_s1_valid$q;
-        lane2$accum$match_w_to_e$stage_addr = lane2$accum$r_s1_addr$q;
         lane2$accum$match_w_to_e$addr = lane2$accum$addr;
-        lane2$accum$match_w2_to_e$valid = lane2$accum$r_e_valid$q;
-        lane2$accum$match_w2_to_e$stage_addr = lane2$accum$r_e_addr$q;
         lane2$accum$match_w2_to_e$addr = lane2$accum$addr;
-        lane2$accum$match_w2_to_s1$valid = lane2$accum$r_w_valid$q;
-        lane2$accum$match_w2_to_s1$stage_addr = lane2$accum$r_w_addr$q;
         lane2$accum$match_w2_to_s1$addr = lane2$accum$addr;
         lane2$accum$s1_fwd_w_to_e$d = lane2$accum$match_w_to_e$hit;
         lane2$accum$s1_fwd_w2_to_e$d = lane2$accum$match_w2_to_e$hit;
@@ -3055,24 +3049,30 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
             lane2$accum$r_w_addr$d = lane2$accum$clear_addr;
             lane2$accum$r_w_acc$d = lane2$accum$zero_w;
         end
-        lane2$accum$ram_acc$write_enable = lane2$accum$r_w_valid$q;
-        lane2$accum$ram_acc$write_address = lane2$accum$r_w_addr$q;
-        lane2$accum$ram_acc$write_data = lane2$accum$r_w_acc$q;
         lane2$accum$r_w2_acc$d = lane2$accum$r_w_acc$q;
-        lane2$accum$s1_valid = lane2$accum$r_s1_valid$q;
-        lane2$accum$s1_addr = lane2$accum$r_s1_addr$q;
-        lane2$accum$e_valid = lane2$accum$r_e_valid$q;
-        lane2$accum$e_addr = lane2$accum$r_e_addr$q;
-        lane2$accum$w_valid = lane2$accum$r_w_valid$q;
-        lane2$accum$w_addr = lane2$accum$r_w_addr$q;
-        lane2$accum$w_acc = lane2$accum$r_w_acc$q;
-        lane2$accum$w2_acc = lane2$accum$r_w2_acc$q;
         if (lane2$accum$flush) begin
             lane2$accum$r_s1_valid$d = 1'b0;
             lane2$accum$r_e_valid$d = 1'b0;
             lane2$accum$r_w_valid$d = 1'b0;
         end
     end
+    always @(*) lane2$accum$match_w_to_e$valid = lane2$accum$r_s1_valid$q;
+    always @(*) lane2$accum$match_w_to_e$stage_addr = lane2$accum$r_s1_addr$q;
+    always @(*) lane2$accum$match_w2_to_e$valid = lane2$accum$r_e_valid$q;
+    always @(*) lane2$accum$match_w2_to_e$stage_addr = lane2$accum$r_e_addr$q;
+    always @(*) lane2$accum$match_w2_to_s1$valid = lane2$accum$r_w_valid$q;
+    always @(*) lane2$accum$match_w2_to_s1$stage_addr = lane2$accum$r_w_addr$q;
+    always @(*) lane2$accum$ram_acc$write_enable = lane2$accum$r_w_valid$q;
+    always @(*) lane2$accum$ram_acc$write_address = lane2$accum$r_w_addr$q;
+    always @(*) lane2$accum$ram_acc$write_data = lane2$accum$r_w_acc$q;
+    always @(*) lane2$accum$s1_valid = lane2$accum$r_s1_valid$q;
+    always @(*) lane2$accum$s1_addr = lane2$accum$r_s1_addr$q;
+    always @(*) lane2$accum$e_valid = lane2$accum$r_e_valid$q;
+    always @(*) lane2$accum$e_addr = lane2$accum$r_e_addr$q;
+    always @(*) lane2$accum$w_valid = lane2$accum$r_w_valid$q;
+    always @(*) lane2$accum$w_addr = lane2$accum$r_w_addr$q;
+    always @(*) lane2$accum$w_acc = lane2$accum$r_w_acc$q;
+    always @(*) lane2$accum$w2_acc = lane2$accum$r_w2_acc$q;
     
     // ---- inlined atomik_lane_table$lane2$control_view ----
     
@@ -3248,8 +3248,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         if (lane2$control_view$v2_fwd_w_to_out$q) begin
             lane2$control_view$v3_out$d = lane2$control_view$w_acc;
         end
-        lane2$control_view$view = lane2$control_view$v3_out$q;
     end
+    always @(*) lane2$control_view$view = lane2$control_view$v3_out$q;
     
     
     // Update code
@@ -3569,14 +3569,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         lane3$accum$r_s1_valid$d = lane3$accum$valid;
         lane3$accum$r_s1_addr$d = lane3$accum$addr;
         lane3$accum$s1_delta$d = lane3$accum$delta;
-        lane3$accum$match_w_to_e$valid = lane3$accum$r_s1_valid$q;
-        lane3$accum$match_w_to_e$stage_addr = lane3$accum$r_s1_addr$q;
         lane3$accum$match_w_to_e$addr = lane3$accum$addr;
-        lane3$accum$match_w2_to_e$valid = lane3$accum$r_e_valid$q;
-        lane3$accum$match_w2_to_e$stage_addr = lane3$accum$r_e_addr$q;
         lane3$accum$match_w2_to_e$addr = lane3$accum$addr;
-        lane3$accum$match_w2_to_s1$valid = lane3$accum$r_w_valid$q;
-        lane3$accum$match_w2_to_s1$stage_addr = lane3$accum$r_w_addr$q;
         lane3$accum$match_w2_to_s1$addr = lane3$accum$addr;
         lane3$accum$s1_fwd_w_to_e$d = lane3$accum$match_w_to_e$hit;
         lane3$accum$s1_fwd_w2_to_e$d = lane3$accum$match_w2_to_e$hit;
@@ -3604,24 +3598,30 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
             lane3$accum$r_w_addr$d = lane3$accum$clear_addr;
             lane3$accum$r_w_acc$d = lane3$accum$zero_w;
         end
-        lane3$accum$ram_acc$write_enable = lane3$accum$r_w_valid$q;
-        lane3$accum$ram_acc$write_address = lane3$accum$r_w_addr$q;
-        lane3$accum$ram_acc$write_data = lane3$accum$r_w_acc$q;
         lane3$accum$r_w2_acc$d = lane3$accum$r_w_acc$q;
-        lane3$accum$s1_valid = lane3$accum$r_s1_valid$q;
-        lane3$accum$s1_addr = lane3$accum$r_s1_addr$q;
-        lane3$accum$e_valid = lane3$accum$r_e_valid$q;
-        lane3$accum$e_addr = lane3$accum$r_e_addr$q;
-        lane3$accum$w_valid = lane3$accum$r_w_valid$q;
-        lane3$accum$w_addr = lane3$accum$r_w_addr$q;
-        lane3$accum$w_acc = lane3$accum$r_w_acc$q;
-        lane3$accum$w2_acc = lane3$accum$r_w2_acc$q;
         if (lane3$accum$flush) begin
             lane3$accum$r_s1_valid$d = 1'b0;
             lane3$accum$r_e_valid$d = 1'b0;
             lane3$accum$r_w_valid$d = 1'b0;
         end
     end
+    always @(*) lane3$accum$match_w_to_e$valid = lane3$accum$r_s1_valid$q;
+    always @(*) lane3$accum$match_w_to_e$stage_addr = lane3$accum$r_s1_addr$q;
+    always @(*) lane3$accum$match_w2_to_e$valid = lane3$accum$r_e_valid$q;
+    always @(*) lane3$accum$match_w2_to_e$stage_addr = lane3$accum$r_e_addr$q;
+    always @(*) lane3$accum$match_w2_to_s1$valid = lane3$accum$r_w_valid$q;
+    always @(*) lane3$accum$match_w2_to_s1$stage_addr = lane3$accum$r_w_addr$q;
+    always @(*) lane3$accum$ram_acc$write_enable = lane3$accum$r_w_valid$q;
+    always @(*) lane3$accum$ram_acc$write_address = lane3$accum$r_w_addr$q;
+    always @(*) lane3$accum$ram_acc$write_data = lane3$accum$r_w_acc$q;
+    always @(*) lane3$accum$s1_valid = lane3$accum$r_s1_valid$q;
+    always @(*) lane3$accum$s1_addr = lane3$accum$r_s1_addr$q;
+    always @(*) lane3$accum$e_valid = lane3$accum$r_e_valid$q;
+    always @(*) lane3$accum$e_addr = lane3$accum$r_e_addr$q;
+    always @(*) lane3$accum$w_valid = lane3$accum$r_w_valid$q;
+    always @(*) lane3$accum$w_addr = lane3$accum$r_w_addr$q;
+    always @(*) lane3$accum$w_acc = lane3$accum$r_w_acc$q;
+    always @(*) lane3$accum$w2_acc = lane3$accum$r_w2_acc$q;
     
     // ---- inlined atomik_lane_table$lane3$control_view ----
     
@@ -3797,8 +3797,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         if (lane3$control_view$v2_fwd_w_to_out$q) begin
             lane3$control_view$v3_out$d = lane3$control_view$w_acc;
         end
-        lane3$control_view$view = lane3$control_view$v3_out$q;
     end
+    always @(*) lane3$control_view$view = lane3$control_view$v3_out$q;
     
     
     // Update code
@@ -4118,14 +4118,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         lane4$accum$r_s1_valid$d = lane4$accum$valid;
         lane4$accum$r_s1_addr$d = lane4$accum$addr;
         lane4$accum$s1_delta$d = lane4$accum$delta;
-        lane4$accum$match_w_to_e$valid = lane4$accum$r_s1_valid$q;
-        lane4$accum$match_w_to_e$stage_addr = lane4$accum$r_s1_addr$q;
         lane4$accum$match_w_to_e$addr = lane4$accum$addr;
-        lane4$accum$match_w2_to_e$valid = lane4$accum$r_e_valid$q;
-        lane4$accum$match_w2_to_e$stage_addr = lane4$accum$r_e_addr$q;
         lane4$accum$match_w2_to_e$addr = lane4$accum$addr;
-        lane4$accum$match_w2_to_s1$valid = lane4$accum$r_w_valid$q;
-        lane4$accum$match_w2_to_s1$stage_addr = lane4$accum$r_w_addr$q;
         lane4$accum$match_w2_to_s1$addr = lane4$accum$addr;
         lane4$accum$s1_fwd_w_to_e$d = lane4$accum$match_w_to_e$hit;
         lane4$accum$s1_fwd_w2_to_e$d = lane4$accum$match_w2_to_e$hit;
@@ -4153,24 +4147,30 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
             lane4$accum$r_w_addr$d = lane4$accum$clear_addr;
             lane4$accum$r_w_acc$d = lane4$accum$zero_w;
         end
-        lane4$accum$ram_acc$write_enable = lane4$accum$r_w_valid$q;
-        lane4$accum$ram_acc$write_address = lane4$accum$r_w_addr$q;
-        lane4$accum$ram_acc$write_data = lane4$accum$r_w_acc$q;
         lane4$accum$r_w2_acc$d = lane4$accum$r_w_acc$q;
-        lane4$accum$s1_valid = lane4$accum$r_s1_valid$q;
-        lane4$accum$s1_addr = lane4$accum$r_s1_addr$q;
-        lane4$accum$e_valid = lane4$accum$r_e_valid$q;
-        lane4$accum$e_addr = lane4$accum$r_e_addr$q;
-        lane4$accum$w_valid = lane4$accum$r_w_valid$q;
-        lane4$accum$w_addr = lane4$accum$r_w_addr$q;
-        lane4$accum$w_acc = lane4$accum$r_w_acc$q;
-        lane4$accum$w2_acc = lane4$accum$r_w2_acc$q;
         if (lane4$accum$flush) begin
             lane4$accum$r_s1_valid$d = 1'b0;
             lane4$accum$r_e_valid$d = 1'b0;
             lane4$accum$r_w_valid$d = 1'b0;
         end
     end
+    always @(*) lane4$accum$match_w_to_e$valid = lane4$accum$r_s1_valid$q;
+    always @(*) lane4$accum$match_w_to_e$stage_addr = lane4$accum$r_s1_addr$q;
+    always @(*) lane4$accum$match_w2_to_e$valid = lane4$accum$r_e_valid$q;
+    always @(*) lane4$accum$match_w2_to_e$stage_addr = lane4$accum$r_e_addr$q;
+    always @(*) lane4$accum$match_w2_to_s1$valid = lane4$accum$r_w_valid$q;
+    always @(*) lane4$accum$match_w2_to_s1$stage_addr = lane4$accum$r_w_addr$q;
+    always @(*) lane4$accum$ram_acc$write_enable = lane4$accum$r_w_valid$q;
+    always @(*) lane4$accum$ram_acc$write_address = lane4$accum$r_w_addr$q;
+    always @(*) lane4$accum$ram_acc$write_data = lane4$accum$r_w_acc$q;
+    always @(*) lane4$accum$s1_valid = lane4$accum$r_s1_valid$q;
+    always @(*) lane4$accum$s1_addr = lane4$accum$r_s1_addr$q;
+    always @(*) lane4$accum$e_valid = lane4$accum$r_e_valid$q;
+    always @(*) lane4$accum$e_addr = lane4$accum$r_e_addr$q;
+    always @(*) lane4$accum$w_valid = lane4$accum$r_w_valid$q;
+    always @(*) lane4$accum$w_addr = lane4$accum$r_w_addr$q;
+    always @(*) lane4$accum$w_acc = lane4$accum$r_w_acc$q;
+    always @(*) lane4$accum$w2_acc = lane4$accum$r_w2_acc$q;
     
     // ---- inlined atomik_lane_table$lane4$control_view ----
     
@@ -4346,8 +4346,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         if (lane4$control_view$v2_fwd_w_to_out$q) begin
             lane4$control_view$v3_out$d = lane4$control_view$w_acc;
         end
-        lane4$control_view$view = lane4$control_view$v3_out$q;
     end
+    always @(*) lane4$control_view$view = lane4$control_view$v3_out$q;
     
     
     // Update code
@@ -4667,14 +4667,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         lane5$accum$r_s1_valid$d = lane5$accum$valid;
         lane5$accum$r_s1_addr$d = lane5$accum$addr;
         lane5$accum$s1_delta$d = lane5$accum$delta;
-        lane5$accum$match_w_to_e$valid = lane5$accum$r_s1_valid$q;
-        lane5$accum$match_w_to_e$stage_addr = lane5$accum$r_s1_addr$q;
         lane5$accum$match_w_to_e$addr = lane5$accum$addr;
-        lane5$accum$match_w2_to_e$valid = lane5$accum$r_e_valid$q;
-        lane5$accum$match_w2_to_e$stage_addr = lane5$accum$r_e_addr$q;
         lane5$accum$match_w2_to_e$addr = lane5$accum$addr;
-        lane5$accum$match_w2_to_s1$valid = lane5$accum$r_w_valid$q;
-        lane5$accum$match_w2_to_s1$stage_addr = lane5$accum$r_w_addr$q;
         lane5$accum$match_w2_to_s1$addr = lane5$accum$addr;
         lane5$accum$s1_fwd_w_to_e$d = lane5$accum$match_w_to_e$hit;
         lane5$accum$s1_fwd_w2_to_e$d = lane5$accum$match_w2_to_e$hit;
@@ -4702,24 +4696,30 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
             lane5$accum$r_w_addr$d = lane5$accum$clear_addr;
             lane5$accum$r_w_acc$d = lane5$accum$zero_w;
         end
-        lane5$accum$ram_acc$write_enable = lane5$accum$r_w_valid$q;
-        lane5$accum$ram_acc$write_address = lane5$accum$r_w_addr$q;
-        lane5$accum$ram_acc$write_data = lane5$accum$r_w_acc$q;
         lane5$accum$r_w2_acc$d = lane5$accum$r_w_acc$q;
-        lane5$accum$s1_valid = lane5$accum$r_s1_valid$q;
-        lane5$accum$s1_addr = lane5$accum$r_s1_addr$q;
-        lane5$accum$e_valid = lane5$accum$r_e_valid$q;
-        lane5$accum$e_addr = lane5$accum$r_e_addr$q;
-        lane5$accum$w_valid = lane5$accum$r_w_valid$q;
-        lane5$accum$w_addr = lane5$accum$r_w_addr$q;
-        lane5$accum$w_acc = lane5$accum$r_w_acc$q;
-        lane5$accum$w2_acc = lane5$accum$r_w2_acc$q;
         if (lane5$accum$flush) begin
             lane5$accum$r_s1_valid$d = 1'b0;
             lane5$accum$r_e_valid$d = 1'b0;
             lane5$accum$r_w_valid$d = 1'b0;
         end
     end
+    always @(*) lane5$accum$match_w_to_e$valid = lane5$accum$r_s1_valid$q;
+    always @(*) lane5$accum$match_w_to_e$stage_addr = lane5$accum$r_s1_addr$q;
+    always @(*) lane5$accum$match_w2_to_e$valid = lane5$accum$r_e_valid$q;
+    always @(*) lane5$accum$match_w2_to_e$stage_addr = lane5$accum$r_e_addr$q;
+    always @(*) lane5$accum$match_w2_to_s1$valid = lane5$accum$r_w_valid$q;
+    always @(*) lane5$accum$match_w2_to_s1$stage_addr = lane5$accum$r_w_addr$q;
+    always @(*) lane5$accum$ram_acc$write_enable = lane5$accum$r_w_valid$q;
+    always @(*) lane5$accum$ram_acc$write_address = lane5$accum$r_w_addr$q;
+    always @(*) lane5$accum$ram_acc$write_data = lane5$accum$r_w_acc$q;
+    always @(*) lane5$accum$s1_valid = lane5$accum$r_s1_valid$q;
+    always @(*) lane5$accum$s1_addr = lane5$accum$r_s1_addr$q;
+    always @(*) lane5$accum$e_valid = lane5$accum$r_e_valid$q;
+    always @(*) lane5$accum$e_addr = lane5$accum$r_e_addr$q;
+    always @(*) lane5$accum$w_valid = lane5$accum$r_w_valid$q;
+    always @(*) lane5$accum$w_addr = lane5$accum$r_w_addr$q;
+    always @(*) lane5$accum$w_acc = lane5$accum$r_w_acc$q;
+    always @(*) lane5$accum$w2_acc = lane5$accum$r_w2_acc$q;
     
     // ---- inlined atomik_lane_table$lane5$control_view ----
     
@@ -4895,8 +4895,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         if (lane5$control_view$v2_fwd_w_to_out$q) begin
             lane5$control_view$v3_out$d = lane5$control_view$w_acc;
         end
-        lane5$control_view$view = lane5$control_view$v3_out$q;
     end
+    always @(*) lane5$control_view$view = lane5$control_view$v3_out$q;
     
     
     // Update code
@@ -5216,14 +5216,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         lane6$accum$r_s1_valid$d = lane6$accum$valid;
         lane6$accum$r_s1_addr$d = lane6$accum$addr;
         lane6$accum$s1_delta$d = lane6$accum$delta;
-        lane6$accum$match_w_to_e$valid = lane6$accum$r_s1_valid$q;
-        lane6$accum$match_w_to_e$stage_addr = lane6$accum$r_s1_addr$q;
         lane6$accum$match_w_to_e$addr = lane6$accum$addr;
-        lane6$accum$match_w2_to_e$valid = lane6$accum$r_e_valid$q;
-        lane6$accum$match_w2_to_e$stage_addr = lane6$accum$r_e_addr$q;
         lane6$accum$match_w2_to_e$addr = lane6$accum$addr;
-        lane6$accum$match_w2_to_s1$valid = lane6$accum$r_w_valid$q;
-        lane6$accum$match_w2_to_s1$stage_addr = lane6$accum$r_w_addr$q;
         lane6$accum$match_w2_to_s1$addr = lane6$accum$addr;
         lane6$accum$s1_fwd_w_to_e$d = lane6$accum$match_w_to_e$hit;
         lane6$accum$s1_fwd_w2_to_e$d = lane6$accum$match_w2_to_e$hit;
@@ -5251,24 +5245,30 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
             lane6$accum$r_w_addr$d = lane6$accum$clear_addr;
             lane6$accum$r_w_acc$d = lane6$accum$zero_w;
         end
-        lane6$accum$ram_acc$write_enable = lane6$accum$r_w_valid$q;
-        lane6$accum$ram_acc$write_address = lane6$accum$r_w_addr$q;
-        lane6$accum$ram_acc$write_data = lane6$accum$r_w_acc$q;
         lane6$accum$r_w2_acc$d = lane6$accum$r_w_acc$q;
-        lane6$accum$s1_valid = lane6$accum$r_s1_valid$q;
-        lane6$accum$s1_addr = lane6$accum$r_s1_addr$q;
-        lane6$accum$e_valid = lane6$accum$r_e_valid$q;
-        lane6$accum$e_addr = lane6$accum$r_e_addr$q;
-        lane6$accum$w_valid = lane6$accum$r_w_valid$q;
-        lane6$accum$w_addr = lane6$accum$r_w_addr$q;
-        lane6$accum$w_acc = lane6$accum$r_w_acc$q;
-        lane6$accum$w2_acc = lane6$accum$r_w2_acc$q;
         if (lane6$accum$flush) begin
             lane6$accum$r_s1_valid$d = 1'b0;
             lane6$accum$r_e_valid$d = 1'b0;
             lane6$accum$r_w_valid$d = 1'b0;
         end
     end
+    always @(*) lane6$accum$match_w_to_e$valid = lane6$accum$r_s1_valid$q;
+    always @(*) lane6$accum$match_w_to_e$stage_addr = lane6$accum$r_s1_addr$q;
+    always @(*) lane6$accum$match_w2_to_e$valid = lane6$accum$r_e_valid$q;
+    always @(*) lane6$accum$match_w2_to_e$stage_addr = lane6$accum$r_e_addr$q;
+    always @(*) lane6$accum$match_w2_to_s1$valid = lane6$accum$r_w_valid$q;
+    always @(*) lane6$accum$match_w2_to_s1$stage_addr = lane6$accum$r_w_addr$q;
+    always @(*) lane6$accum$ram_acc$write_enable = lane6$accum$r_w_valid$q;
+    always @(*) lane6$accum$ram_acc$write_address = lane6$accum$r_w_addr$q;
+    always @(*) lane6$accum$ram_acc$write_data = lane6$accum$r_w_acc$q;
+    always @(*) lane6$accum$s1_valid = lane6$accum$r_s1_valid$q;
+    always @(*) lane6$accum$s1_addr = lane6$accum$r_s1_addr$q;
+    always @(*) lane6$accum$e_valid = lane6$accum$r_e_valid$q;
+    always @(*) lane6$accum$e_addr = lane6$accum$r_e_addr$q;
+    always @(*) lane6$accum$w_valid = lane6$accum$r_w_valid$q;
+    always @(*) lane6$accum$w_addr = lane6$accum$r_w_addr$q;
+    always @(*) lane6$accum$w_acc = lane6$accum$r_w_acc$q;
+    always @(*) lane6$accum$w2_acc = lane6$accum$r_w2_acc$q;
     
     // ---- inlined atomik_lane_table$lane6$control_view ----
     
@@ -5444,8 +5444,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         if (lane6$control_view$v2_fwd_w_to_out$q) begin
             lane6$control_view$v3_out$d = lane6$control_view$w_acc;
         end
-        lane6$control_view$view = lane6$control_view$v3_out$q;
     end
+    always @(*) lane6$control_view$view = lane6$control_view$v3_out$q;
     
     
     // Update code
@@ -5765,14 +5765,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         lane7$accum$r_s1_valid$d = lane7$accum$valid;
         lane7$accum$r_s1_addr$d = lane7$accum$addr;
         lane7$accum$s1_delta$d = lane7$accum$delta;
-        lane7$accum$match_w_to_e$valid = lane7$accum$r_s1_valid$q;
-        lane7$accum$match_w_to_e$stage_addr = lane7$accum$r_s1_addr$q;
         lane7$accum$match_w_to_e$addr = lane7$accum$addr;
-        lane7$accum$match_w2_to_e$valid = lane7$accum$r_e_valid$q;
-        lane7$accum$match_w2_to_e$stage_addr = lane7$accum$r_e_addr$q;
         lane7$accum$match_w2_to_e$addr = lane7$accum$addr;
-        lane7$accum$match_w2_to_s1$valid = lane7$accum$r_w_valid$q;
-        lane7$accum$match_w2_to_s1$stage_addr = lane7$accum$r_w_addr$q;
         lane7$accum$match_w2_to_s1$addr = lane7$accum$addr;
         lane7$accum$s1_fwd_w_to_e$d = lane7$accum$match_w_to_e$hit;
         lane7$accum$s1_fwd_w2_to_e$d = lane7$accum$match_w2_to_e$hit;
@@ -5800,24 +5794,30 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
             lane7$accum$r_w_addr$d = lane7$accum$clear_addr;
             lane7$accum$r_w_acc$d = lane7$accum$zero_w;
         end
-        lane7$accum$ram_acc$write_enable = lane7$accum$r_w_valid$q;
-        lane7$accum$ram_acc$write_address = lane7$accum$r_w_addr$q;
-        lane7$accum$ram_acc$write_data = lane7$accum$r_w_acc$q;
         lane7$accum$r_w2_acc$d = lane7$accum$r_w_acc$q;
-        lane7$accum$s1_valid = lane7$accum$r_s1_valid$q;
-        lane7$accum$s1_addr = lane7$accum$r_s1_addr$q;
-        lane7$accum$e_valid = lane7$accum$r_e_valid$q;
-        lane7$accum$e_addr = lane7$accum$r_e_addr$q;
-        lane7$accum$w_valid = lane7$accum$r_w_valid$q;
-        lane7$accum$w_addr = lane7$accum$r_w_addr$q;
-        lane7$accum$w_acc = lane7$accum$r_w_acc$q;
-        lane7$accum$w2_acc = lane7$accum$r_w2_acc$q;
         if (lane7$accum$flush) begin
             lane7$accum$r_s1_valid$d = 1'b0;
             lane7$accum$r_e_valid$d = 1'b0;
             lane7$accum$r_w_valid$d = 1'b0;
         end
     end
+    always @(*) lane7$accum$match_w_to_e$valid = lane7$accum$r_s1_valid$q;
+    always @(*) lane7$accum$match_w_to_e$stage_addr = lane7$accum$r_s1_addr$q;
+    always @(*) lane7$accum$match_w2_to_e$valid = lane7$accum$r_e_valid$q;
+    always @(*) lane7$accum$match_w2_to_e$stage_addr = lane7$accum$r_e_addr$q;
+    always @(*) lane7$accum$match_w2_to_s1$valid = lane7$accum$r_w_valid$q;
+    always @(*) lane7$accum$match_w2_to_s1$stage_addr = lane7$accum$r_w_addr$q;
+    always @(*) lane7$accum$ram_acc$write_enable = lane7$accum$r_w_valid$q;
+    always @(*) lane7$accum$ram_acc$write_address = lane7$accum$r_w_addr$q;
+    always @(*) lane7$accum$ram_acc$write_data = lane7$accum$r_w_acc$q;
+    always @(*) lane7$accum$s1_valid = lane7$accum$r_s1_valid$q;
+    always @(*) lane7$accum$s1_addr = lane7$accum$r_s1_addr$q;
+    always @(*) lane7$accum$e_valid = lane7$accum$r_e_valid$q;
+    always @(*) lane7$accum$e_addr = lane7$accum$r_e_addr$q;
+    always @(*) lane7$accum$w_valid = lane7$accum$r_w_valid$q;
+    always @(*) lane7$accum$w_addr = lane7$accum$r_w_addr$q;
+    always @(*) lane7$accum$w_acc = lane7$accum$r_w_acc$q;
+    always @(*) lane7$accum$w2_acc = lane7$accum$r_w2_acc$q;
     
     // ---- inlined atomik_lane_table$lane7$control_view ----
     
@@ -5993,8 +5993,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         if (lane7$control_view$v2_fwd_w_to_out$q) begin
             lane7$control_view$v3_out$d = lane7$control_view$w_acc;
         end
-        lane7$control_view$view = lane7$control_view$v3_out$q;
     end
+    always @(*) lane7$control_view$view = lane7$control_view$v3_out$q;
     
     
     // Update code
@@ -6314,14 +6314,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         lane8$accum$r_s1_valid$d = lane8$accum$valid;
         lane8$accum$r_s1_addr$d = lane8$accum$addr;
         lane8$accum$s1_delta$d = lane8$accum$delta;
-        lane8$accum$match_w_to_e$valid = lane8$accum$r_s1_valid$q;
-        lane8$accum$match_w_to_e$stage_addr = lane8$accum$r_s1_addr$q;
         lane8$accum$match_w_to_e$addr = lane8$accum$addr;
-        lane8$accum$match_w2_to_e$valid = lane8$accum$r_e_valid$q;
-        lane8$accum$match_w2_to_e$stage_addr = lane8$accum$r_e_addr$q;
         lane8$accum$match_w2_to_e$addr = lane8$accum$addr;
-        lane8$accum$match_w2_to_s1$valid = lane8$accum$r_w_valid$q;
-        lane8$accum$match_w2_to_s1$stage_addr = lane8$accum$r_w_addr$q;
         lane8$accum$match_w2_to_s1$addr = lane8$accum$addr;
         lane8$accum$s1_fwd_w_to_e$d = lane8$accum$match_w_to_e$hit;
         lane8$accum$s1_fwd_w2_to_e$d = lane8$accum$match_w2_to_e$hit;
@@ -6349,24 +6343,30 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
             lane8$accum$r_w_addr$d = lane8$accum$clear_addr;
             lane8$accum$r_w_acc$d = lane8$accum$zero_w;
         end
-        lane8$accum$ram_acc$write_enable = lane8$accum$r_w_valid$q;
-        lane8$accum$ram_acc$write_address = lane8$accum$r_w_addr$q;
-        lane8$accum$ram_acc$write_data = lane8$accum$r_w_acc$q;
         lane8$accum$r_w2_acc$d = lane8$accum$r_w_acc$q;
-        lane8$accum$s1_valid = lane8$accum$r_s1_valid$q;
-        lane8$accum$s1_addr = lane8$accum$r_s1_addr$q;
-        lane8$accum$e_valid = lane8$accum$r_e_valid$q;
-        lane8$accum$e_addr = lane8$accum$r_e_addr$q;
-        lane8$accum$w_valid = lane8$accum$r_w_valid$q;
-        lane8$accum$w_addr = lane8$accum$r_w_addr$q;
-        lane8$accum$w_acc = lane8$accum$r_w_acc$q;
-        lane8$accum$w2_acc = lane8$accum$r_w2_acc$q;
         if (lane8$accum$flush) begin
             lane8$accum$r_s1_valid$d = 1'b0;
             lane8$accum$r_e_valid$d = 1'b0;
             lane8$accum$r_w_valid$d = 1'b0;
         end
     end
+    always @(*) lane8$accum$match_w_to_e$valid = lane8$accum$r_s1_valid$q;
+    always @(*) lane8$accum$match_w_to_e$stage_addr = lane8$accum$r_s1_addr$q;
+    always @(*) lane8$accum$match_w2_to_e$valid = lane8$accum$r_e_valid$q;
+    always @(*) lane8$accum$match_w2_to_e$stage_addr = lane8$accum$r_e_addr$q;
+    always @(*) lane8$accum$match_w2_to_s1$valid = lane8$accum$r_w_valid$q;
+    always @(*) lane8$accum$match_w2_to_s1$stage_addr = lane8$accum$r_w_addr$q;
+    always @(*) lane8$accum$ram_acc$write_enable = lane8$accum$r_w_valid$q;
+    always @(*) lane8$accum$ram_acc$write_address = lane8$accum$r_w_addr$q;
+    always @(*) lane8$accum$ram_acc$write_data = lane8$accum$r_w_acc$q;
+    always @(*) lane8$accum$s1_valid = lane8$accum$r_s1_valid$q;
+    always @(*) lane8$accum$s1_addr = lane8$accum$r_s1_addr$q;
+    always @(*) lane8$accum$e_valid = lane8$accum$r_e_valid$q;
+    always @(*) lane8$accum$e_addr = lane8$accum$r_e_addr$q;
+    always @(*) lane8$accum$w_valid = lane8$accum$r_w_valid$q;
+    always @(*) lane8$accum$w_addr = lane8$accum$r_w_addr$q;
+    always @(*) lane8$accum$w_acc = lane8$accum$r_w_acc$q;
+    always @(*) lane8$accum$w2_acc = lane8$accum$r_w2_acc$q;
     
     // ---- inlined atomik_lane_table$lane8$control_view ----
     
@@ -6542,8 +6542,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         if (lane8$control_view$v2_fwd_w_to_out$q) begin
             lane8$control_view$v3_out$d = lane8$control_view$w_acc;
         end
-        lane8$control_view$view = lane8$control_view$v3_out$q;
     end
+    always @(*) lane8$control_view$view = lane8$control_view$v3_out$q;
     
     
     // Update code
@@ -6863,14 +6863,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         lane9$accum$r_s1_valid$d = lane9$accum$valid;
         lane9$accum$r_s1_addr$d = lane9$accum$addr;
         lane9$accum$s1_delta$d = lane9$accum$delta;
-        lane9$accum$match_w_to_e$valid = lane9$accum$r_s1_valid$q;
-        lane9$accum$match_w_to_e$stage_addr = lane9$accum$r_s1_addr$q;
         lane9$accum$match_w_to_e$addr = lane9$accum$addr;
-        lane9$accum$match_w2_to_e$valid = lane9$accum$r_e_valid$q;
-        lane9$accum$match_w2_to_e$stage_addr = lane9$accum$r_e_addr$q;
         lane9$accum$match_w2_to_e$addr = lane9$accum$addr;
-        lane9$accum$match_w2_to_s1$valid = lane9$accum$r_w_valid$q;
-        lane9$accum$match_w2_to_s1$stage_addr = lane9$accum$r_w_addr$q;
         lane9$accum$match_w2_to_s1$addr = lane9$accum$addr;
         lane9$accum$s1_fwd_w_to_e$d = lane9$accum$match_w_to_e$hit;
         lane9$accum$s1_fwd_w2_to_e$d = lane9$accum$match_w2_to_e$hit;
@@ -6898,24 +6892,30 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
             lane9$accum$r_w_addr$d = lane9$accum$clear_addr;
             lane9$accum$r_w_acc$d = lane9$accum$zero_w;
         end
-        lane9$accum$ram_acc$write_enable = lane9$accum$r_w_valid$q;
-        lane9$accum$ram_acc$write_address = lane9$accum$r_w_addr$q;
-        lane9$accum$ram_acc$write_data = lane9$accum$r_w_acc$q;
         lane9$accum$r_w2_acc$d = lane9$accum$r_w_acc$q;
-        lane9$accum$s1_valid = lane9$accum$r_s1_valid$q;
-        lane9$accum$s1_addr = lane9$accum$r_s1_addr$q;
-        lane9$accum$e_valid = lane9$accum$r_e_valid$q;
-        lane9$accum$e_addr = lane9$accum$r_e_addr$q;
-        lane9$accum$w_valid = lane9$accum$r_w_valid$q;
-        lane9$accum$w_addr = lane9$accum$r_w_addr$q;
-        lane9$accum$w_acc = lane9$accum$r_w_acc$q;
-        lane9$accum$w2_acc = lane9$accum$r_w2_acc$q;
         if (lane9$accum$flush) begin
             lane9$accum$r_s1_valid$d = 1'b0;
             lane9$accum$r_e_valid$d = 1'b0;
             lane9$accum$r_w_valid$d = 1'b0;
         end
     end
+    always @(*) lane9$accum$match_w_to_e$valid = lane9$accum$r_s1_valid$q;
+    always @(*) lane9$accum$match_w_to_e$stage_addr = lane9$accum$r_s1_addr$q;
+    always @(*) lane9$accum$match_w2_to_e$valid = lane9$accum$r_e_valid$q;
+    always @(*) lane9$accum$match_w2_to_e$stage_addr = lane9$accum$r_e_addr$q;
+    always @(*) lane9$accum$match_w2_to_s1$valid = lane9$accum$r_w_valid$q;
+    always @(*) lane9$accum$match_w2_to_s1$stage_addr = lane9$accum$r_w_addr$q;
+    always @(*) lane9$accum$ram_acc$write_enable = lane9$accum$r_w_valid$q;
+    always @(*) lane9$accum$ram_acc$write_address = lane9$accum$r_w_addr$q;
+    always @(*) lane9$accum$ram_acc$write_data = lane9$accum$r_w_acc$q;
+    always @(*) lane9$accum$s1_valid = lane9$accum$r_s1_valid$q;
+    always @(*) lane9$accum$s1_addr = lane9$accum$r_s1_addr$q;
+    always @(*) lane9$accum$e_valid = lane9$accum$r_e_valid$q;
+    always @(*) lane9$accum$e_addr = lane9$accum$r_e_addr$q;
+    always @(*) lane9$accum$w_valid = lane9$accum$r_w_valid$q;
+    always @(*) lane9$accum$w_addr = lane9$accum$r_w_addr$q;
+    always @(*) lane9$accum$w_acc = lane9$accum$r_w_acc$q;
+    always @(*) lane9$accum$w2_acc = lane9$accum$r_w2_acc$q;
     
     // ---- inlined atomik_lane_table$lane9$control_view ----
     
@@ -7091,8 +7091,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         if (lane9$control_view$v2_fwd_w_to_out$q) begin
             lane9$control_view$v3_out$d = lane9$control_view$w_acc;
         end
-        lane9$control_view$view = lane9$control_view$v3_out$q;
     end
+    always @(*) lane9$control_view$view = lane9$control_view$v3_out$q;
     
     
     // Update code
@@ -7412,14 +7412,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         lane10$accum$r_s1_valid$d = lane10$accum$valid;
         lane10$accum$r_s1_addr$d = lane10$accum$addr;
         lane10$accum$s1_delta$d = lane10$accum$delta;
-        lane10$accum$match_w_to_e$valid = lane10$accum$r_s1_valid$q;
-        lane10$accum$match_w_to_e$stage_addr = lane10$accum$r_s1_addr$q;
         lane10$accum$match_w_to_e$addr = lane10$accum$addr;
-        lane10$accum$match_w2_to_e$valid = lane10$accum$r_e_valid$q;
-        lane10$accum$match_w2_to_e$stage_addr = lane10$accum$r_e_addr$q;
         lane10$accum$match_w2_to_e$addr = lane10$accum$addr;
-        lane10$accum$match_w2_to_s1$valid = lane10$accum$r_w_valid$q;
-        lane10$accum$match_w2_to_s1$stage_addr = lane10$accum$r_w_addr$q;
         lane10$accum$match_w2_to_s1$addr = lane10$accum$addr;
         lane10$accum$s1_fwd_w_to_e$d = lane10$accum$match_w_to_e$hit;
         lane10$accum$s1_fwd_w2_to_e$d = lane10$accum$match_w2_to_e$hit;
@@ -7447,24 +7441,30 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
             lane10$accum$r_w_addr$d = lane10$accum$clear_addr;
             lane10$accum$r_w_acc$d = lane10$accum$zero_w;
         end
-        lane10$accum$ram_acc$write_enable = lane10$accum$r_w_valid$q;
-        lane10$accum$ram_acc$write_address = lane10$accum$r_w_addr$q;
-        lane10$accum$ram_acc$write_data = lane10$accum$r_w_acc$q;
         lane10$accum$r_w2_acc$d = lane10$accum$r_w_acc$q;
-        lane10$accum$s1_valid = lane10$accum$r_s1_valid$q;
-        lane10$accum$s1_addr = lane10$accum$r_s1_addr$q;
-        lane10$accum$e_valid = lane10$accum$r_e_valid$q;
-        lane10$accum$e_addr = lane10$accum$r_e_addr$q;
-        lane10$accum$w_valid = lane10$accum$r_w_valid$q;
-        lane10$accum$w_addr = lane10$accum$r_w_addr$q;
-        lane10$accum$w_acc = lane10$accum$r_w_acc$q;
-        lane10$accum$w2_acc = lane10$accum$r_w2_acc$q;
         if (lane10$accum$flush) begin
             lane10$accum$r_s1_valid$d = 1'b0;
             lane10$accum$r_e_valid$d = 1'b0;
             lane10$accum$r_w_valid$d = 1'b0;
         end
     end
+    always @(*) lane10$accum$match_w_to_e$valid = lane10$accum$r_s1_valid$q;
+    always @(*) lane10$accum$match_w_to_e$stage_addr = lane10$accum$r_s1_addr$q;
+    always @(*) lane10$accum$match_w2_to_e$valid = lane10$accum$r_e_valid$q;
+    always @(*) lane10$accum$match_w2_to_e$stage_addr = lane10$accum$r_e_addr$q;
+    always @(*) lane10$accum$match_w2_to_s1$valid = lane10$accum$r_w_valid$q;
+    always @(*) lane10$accum$match_w2_to_s1$stage_addr = lane10$accum$r_w_addr$q;
+    always @(*) lane10$accum$ram_acc$write_enable = lane10$accum$r_w_valid$q;
+    always @(*) lane10$accum$ram_acc$write_address = lane10$accum$r_w_addr$q;
+    always @(*) lane10$accum$ram_acc$write_data = lane10$accum$r_w_acc$q;
+    always @(*) lane10$accum$s1_valid = lane10$accum$r_s1_valid$q;
+    always @(*) lane10$accum$s1_addr = lane10$accum$r_s1_addr$q;
+    always @(*) lane10$accum$e_valid = lane10$accum$r_e_valid$q;
+    always @(*) lane10$accum$e_addr = lane10$accum$r_e_addr$q;
+    always @(*) lane10$accum$w_valid = lane10$accum$r_w_valid$q;
+    always @(*) lane10$accum$w_addr = lane10$accum$r_w_addr$q;
+    always @(*) lane10$accum$w_acc = lane10$accum$r_w_acc$q;
+    always @(*) lane10$accum$w2_acc = lane10$accum$r_w2_acc$q;
     
     // ---- inlined atomik_lane_table$lane10$control_view ----
     
@@ -7640,8 +7640,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         if (lane10$control_view$v2_fwd_w_to_out$q) begin
             lane10$control_view$v3_out$d = lane10$control_view$w_acc;
         end
-        lane10$control_view$view = lane10$control_view$v3_out$q;
     end
+    always @(*) lane10$control_view$view = lane10$control_view$v3_out$q;
     
     
     // Update code
@@ -7961,14 +7961,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         lane11$accum$r_s1_valid$d = lane11$accum$valid;
         lane11$accum$r_s1_addr$d = lane11$accum$addr;
         lane11$accum$s1_delta$d = lane11$accum$delta;
-        lane11$accum$match_w_to_e$valid = lane11$accum$r_s1_valid$q;
-        lane11$accum$match_w_to_e$stage_addr = lane11$accum$r_s1_addr$q;
         lane11$accum$match_w_to_e$addr = lane11$accum$addr;
-        lane11$accum$match_w2_to_e$valid = lane11$accum$r_e_valid$q;
-        lane11$accum$match_w2_to_e$stage_addr = lane11$accum$r_e_addr$q;
         lane11$accum$match_w2_to_e$addr = lane11$accum$addr;
-        lane11$accum$match_w2_to_s1$valid = lane11$accum$r_w_valid$q;
-        lane11$accum$match_w2_to_s1$stage_addr = lane11$accum$r_w_addr$q;
         lane11$accum$match_w2_to_s1$addr = lane11$accum$addr;
         lane11$accum$s1_fwd_w_to_e$d = lane11$accum$match_w_to_e$hit;
         lane11$accum$s1_fwd_w2_to_e$d = lane11$accum$match_w2_to_e$hit;
@@ -7996,24 +7990,30 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
             lane11$accum$r_w_addr$d = lane11$accum$clear_addr;
             lane11$accum$r_w_acc$d = lane11$accum$zero_w;
         end
-        lane11$accum$ram_acc$write_enable = lane11$accum$r_w_valid$q;
-        lane11$accum$ram_acc$write_address = lane11$accum$r_w_addr$q;
-        lane11$accum$ram_acc$write_data = lane11$accum$r_w_acc$q;
         lane11$accum$r_w2_acc$d = lane11$accum$r_w_acc$q;
-        lane11$accum$s1_valid = lane11$accum$r_s1_valid$q;
-        lane11$accum$s1_addr = lane11$accum$r_s1_addr$q;
-        lane11$accum$e_valid = lane11$accum$r_e_valid$q;
-        lane11$accum$e_addr = lane11$accum$r_e_addr$q;
-        lane11$accum$w_valid = lane11$accum$r_w_valid$q;
-        lane11$accum$w_addr = lane11$accum$r_w_addr$q;
-        lane11$accum$w_acc = lane11$accum$r_w_acc$q;
-        lane11$accum$w2_acc = lane11$accum$r_w2_acc$q;
         if (lane11$accum$flush) begin
             lane11$accum$r_s1_valid$d = 1'b0;
             lane11$accum$r_e_valid$d = 1'b0;
             lane11$accum$r_w_valid$d = 1'b0;
         end
     end
+    always @(*) lane11$accum$match_w_to_e$valid = lane11$accum$r_s1_valid$q;
+    always @(*) lane11$accum$match_w_to_e$stage_addr = lane11$accum$r_s1_addr$q;
+    always @(*) lane11$accum$match_w2_to_e$valid = lane11$accum$r_e_valid$q;
+    always @(*) lane11$accum$match_w2_to_e$stage_addr = lane11$accum$r_e_addr$q;
+    always @(*) lane11$accum$match_w2_to_s1$valid = lane11$accum$r_w_valid$q;
+    always @(*) lane11$accum$match_w2_to_s1$stage_addr = lane11$accum$r_w_addr$q;
+    always @(*) lane11$accum$ram_acc$write_enable = lane11$accum$r_w_valid$q;
+    always @(*) lane11$accum$ram_acc$write_address = lane11$accum$r_w_addr$q;
+    always @(*) lane11$accum$ram_acc$write_data = lane11$accum$r_w_acc$q;
+    always @(*) lane11$accum$s1_valid = lane11$accum$r_s1_valid$q;
+    always @(*) lane11$accum$s1_addr = lane11$accum$r_s1_addr$q;
+    always @(*) lane11$accum$e_valid = lane11$accum$r_e_valid$q;
+    always @(*) lane11$accum$e_addr = lane11$accum$r_e_addr$q;
+    always @(*) lane11$accum$w_valid = lane11$accum$r_w_valid$q;
+    always @(*) lane11$accum$w_addr = lane11$accum$r_w_addr$q;
+    always @(*) lane11$accum$w_acc = lane11$accum$r_w_acc$q;
+    always @(*) lane11$accum$w2_acc = lane11$accum$r_w2_acc$q;
     
     // ---- inlined atomik_lane_table$lane11$control_view ----
     
@@ -8189,8 +8189,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         if (lane11$control_view$v2_fwd_w_to_out$q) begin
             lane11$control_view$v3_out$d = lane11$control_view$w_acc;
         end
-        lane11$control_view$view = lane11$control_view$v3_out$q;
     end
+    always @(*) lane11$control_view$view = lane11$control_view$v3_out$q;
     
     
     // Update code
@@ -8510,14 +8510,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         lane12$accum$r_s1_valid$d = lane12$accum$valid;
         lane12$accum$r_s1_addr$d = lane12$accum$addr;
         lane12$accum$s1_delta$d = lane12$accum$delta;
-        lane12$accum$match_w_to_e$valid = lane12$accum$r_s1_valid$q;
-        lane12$accum$match_w_to_e$stage_addr = lane12$accum$r_s1_addr$q;
         lane12$accum$match_w_to_e$addr = lane12$accum$addr;
-        lane12$accum$match_w2_to_e$valid = lane12$accum$r_e_valid$q;
-        lane12$accum$match_w2_to_e$stage_addr = lane12$accum$r_e_addr$q;
         lane12$accum$match_w2_to_e$addr = lane12$accum$addr;
-        lane12$accum$match_w2_to_s1$valid = lane12$accum$r_w_valid$q;
-        lane12$accum$match_w2_to_s1$stage_addr = lane12$accum$r_w_addr$q;
         lane12$accum$match_w2_to_s1$addr = lane12$accum$addr;
         lane12$accum$s1_fwd_w_to_e$d = lane12$accum$match_w_to_e$hit;
         lane12$accum$s1_fwd_w2_to_e$d = lane12$accum$match_w2_to_e$hit;
@@ -8545,24 +8539,30 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
             lane12$accum$r_w_addr$d = lane12$accum$clear_addr;
             lane12$accum$r_w_acc$d = lane12$accum$zero_w;
         end
-        lane12$accum$ram_acc$write_enable = lane12$accum$r_w_valid$q;
-        lane12$accum$ram_acc$write_address = lane12$accum$r_w_addr$q;
-        lane12$accum$ram_acc$write_data = lane12$accum$r_w_acc$q;
         lane12$accum$r_w2_acc$d = lane12$accum$r_w_acc$q;
-        lane12$accum$s1_valid = lane12$accum$r_s1_valid$q;
-        lane12$accum$s1_addr = lane12$accum$r_s1_addr$q;
-        lane12$accum$e_valid = lane12$accum$r_e_valid$q;
-        lane12$accum$e_addr = lane12$accum$r_e_addr$q;
-        lane12$accum$w_valid = lane12$accum$r_w_valid$q;
-        lane12$accum$w_addr = lane12$accum$r_w_addr$q;
-        lane12$accum$w_acc = lane12$accum$r_w_acc$q;
-        lane12$accum$w2_acc = lane12$accum$r_w2_acc$q;
         if (lane12$accum$flush) begin
             lane12$accum$r_s1_valid$d = 1'b0;
             lane12$accum$r_e_valid$d = 1'b0;
             lane12$accum$r_w_valid$d = 1'b0;
         end
     end
+    always @(*) lane12$accum$match_w_to_e$valid = lane12$accum$r_s1_valid$q;
+    always @(*) lane12$accum$match_w_to_e$stage_addr = lane12$accum$r_s1_addr$q;
+    always @(*) lane12$accum$match_w2_to_e$valid = lane12$accum$r_e_valid$q;
+    always @(*) lane12$accum$match_w2_to_e$stage_addr = lane12$accum$r_e_addr$q;
+    always @(*) lane12$accum$match_w2_to_s1$valid = lane12$accum$r_w_valid$q;
+    always @(*) lane12$accum$match_w2_to_s1$stage_addr = lane12$accum$r_w_addr$q;
+    always @(*) lane12$accum$ram_acc$write_enable = lane12$accum$r_w_valid$q;
+    always @(*) lane12$accum$ram_acc$write_address = lane12$accum$r_w_addr$q;
+    always @(*) lane12$accum$ram_acc$write_data = lane12$accum$r_w_acc$q;
+    always @(*) lane12$accum$s1_valid = lane12$accum$r_s1_valid$q;
+    always @(*) lane12$accum$s1_addr = lane12$accum$r_s1_addr$q;
+    always @(*) lane12$accum$e_valid = lane12$accum$r_e_valid$q;
+    always @(*) lane12$accum$e_addr = lane12$accum$r_e_addr$q;
+    always @(*) lane12$accum$w_valid = lane12$accum$r_w_valid$q;
+    always @(*) lane12$accum$w_addr = lane12$accum$r_w_addr$q;
+    always @(*) lane12$accum$w_acc = lane12$accum$r_w_acc$q;
+    always @(*) lane12$accum$w2_acc = lane12$accum$r_w2_acc$q;
     
     // ---- inlined atomik_lane_table$lane12$control_view ----
     
@@ -8738,8 +8738,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         if (lane12$control_view$v2_fwd_w_to_out$q) begin
             lane12$control_view$v3_out$d = lane12$control_view$w_acc;
         end
-        lane12$control_view$view = lane12$control_view$v3_out$q;
     end
+    always @(*) lane12$control_view$view = lane12$control_view$v3_out$q;
     
     
     // Update code
@@ -9059,14 +9059,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         lane13$accum$r_s1_valid$d = lane13$accum$valid;
         lane13$accum$r_s1_addr$d = lane13$accum$addr;
         lane13$accum$s1_delta$d = lane13$accum$delta;
-        lane13$accum$match_w_to_e$valid = lane13$accum$r_s1_valid$q;
-        lane13$accum$match_w_to_e$stage_addr = lane13$accum$r_s1_addr$q;
         lane13$accum$match_w_to_e$addr = lane13$accum$addr;
-        lane13$accum$match_w2_to_e$valid = lane13$accum$r_e_valid$q;
-        lane13$accum$match_w2_to_e$stage_addr = lane13$accum$r_e_addr$q;
         lane13$accum$match_w2_to_e$addr = lane13$accum$addr;
-        lane13$accum$match_w2_to_s1$valid = lane13$accum$r_w_valid$q;
-        lane13$accum$match_w2_to_s1$stage_addr = lane13$accum$r_w_addr$q;
         lane13$accum$match_w2_to_s1$addr = lane13$accum$addr;
         lane13$accum$s1_fwd_w_to_e$d = lane13$accum$match_w_to_e$hit;
         lane13$accum$s1_fwd_w2_to_e$d = lane13$accum$match_w2_to_e$hit;
@@ -9094,24 +9088,30 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
             lane13$accum$r_w_addr$d = lane13$accum$clear_addr;
             lane13$accum$r_w_acc$d = lane13$accum$zero_w;
         end
-        lane13$accum$ram_acc$write_enable = lane13$accum$r_w_valid$q;
-        lane13$accum$ram_acc$write_address = lane13$accum$r_w_addr$q;
-        lane13$accum$ram_acc$write_data = lane13$accum$r_w_acc$q;
         lane13$accum$r_w2_acc$d = lane13$accum$r_w_acc$q;
-        lane13$accum$s1_valid = lane13$accum$r_s1_valid$q;
-        lane13$accum$s1_addr = lane13$accum$r_s1_addr$q;
-        lane13$accum$e_valid = lane13$accum$r_e_valid$q;
-        lane13$accum$e_addr = lane13$accum$r_e_addr$q;
-        lane13$accum$w_valid = lane13$accum$r_w_valid$q;
-        lane13$accum$w_addr = lane13$accum$r_w_addr$q;
-        lane13$accum$w_acc = lane13$accum$r_w_acc$q;
-        lane13$accum$w2_acc = lane13$accum$r_w2_acc$q;
         if (lane13$accum$flush) begin
             lane13$accum$r_s1_valid$d = 1'b0;
             lane13$accum$r_e_valid$d = 1'b0;
             lane13$accum$r_w_valid$d = 1'b0;
         end
     end
+    always @(*) lane13$accum$match_w_to_e$valid = lane13$accum$r_s1_valid$q;
+    always @(*) lane13$accum$match_w_to_e$stage_addr = lane13$accum$r_s1_addr$q;
+    always @(*) lane13$accum$match_w2_to_e$valid = lane13$accum$r_e_valid$q;
+    always @(*) lane13$accum$match_w2_to_e$stage_addr = lane13$accum$r_e_addr$q;
+    always @(*) lane13$accum$match_w2_to_s1$valid = lane13$accum$r_w_valid$q;
+    always @(*) lane13$accum$match_w2_to_s1$stage_addr = lane13$accum$r_w_addr$q;
+    always @(*) lane13$accum$ram_acc$write_enable = lane13$accum$r_w_valid$q;
+    always @(*) lane13$accum$ram_acc$write_address = lane13$accum$r_w_addr$q;
+    always @(*) lane13$accum$ram_acc$write_data = lane13$accum$r_w_acc$q;
+    always @(*) lane13$accum$s1_valid = lane13$accum$r_s1_valid$q;
+    always @(*) lane13$accum$s1_addr = lane13$accum$r_s1_addr$q;
+    always @(*) lane13$accum$e_valid = lane13$accum$r_e_valid$q;
+    always @(*) lane13$accum$e_addr = lane13$accum$r_e_addr$q;
+    always @(*) lane13$accum$w_valid = lane13$accum$r_w_valid$q;
+    always @(*) lane13$accum$w_addr = lane13$accum$r_w_addr$q;
+    always @(*) lane13$accum$w_acc = lane13$accum$r_w_acc$q;
+    always @(*) lane13$accum$w2_acc = lane13$accum$r_w2_acc$q;
     
     // ---- inlined atomik_lane_table$lane13$control_view ----
     
@@ -9287,8 +9287,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         if (lane13$control_view$v2_fwd_w_to_out$q) begin
             lane13$control_view$v3_out$d = lane13$control_view$w_acc;
         end
-        lane13$control_view$view = lane13$control_view$v3_out$q;
     end
+    always @(*) lane13$control_view$view = lane13$control_view$v3_out$q;
     
     
     // Update code
@@ -9608,14 +9608,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         lane14$accum$r_s1_valid$d = lane14$accum$valid;
         lane14$accum$r_s1_addr$d = lane14$accum$addr;
         lane14$accum$s1_delta$d = lane14$accum$delta;
-        lane14$accum$match_w_to_e$valid = lane14$accum$r_s1_valid$q;
-        lane14$accum$match_w_to_e$stage_addr = lane14$accum$r_s1_addr$q;
         lane14$accum$match_w_to_e$addr = lane14$accum$addr;
-        lane14$accum$match_w2_to_e$valid = lane14$accum$r_e_valid$q;
-        lane14$accum$match_w2_to_e$stage_addr = lane14$accum$r_e_addr$q;
         lane14$accum$match_w2_to_e$addr = lane14$accum$addr;
-        lane14$accum$match_w2_to_s1$valid = lane14$accum$r_w_valid$q;
-        lane14$accum$match_w2_to_s1$stage_addr = lane14$accum$r_w_addr$q;
         lane14$accum$match_w2_to_s1$addr = lane14$accum$addr;
         lane14$accum$s1_fwd_w_to_e$d = lane14$accum$match_w_to_e$hit;
         lane14$accum$s1_fwd_w2_to_e$d = lane14$accum$match_w2_to_e$hit;
@@ -9643,24 +9637,30 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
             lane14$accum$r_w_addr$d = lane14$accum$clear_addr;
             lane14$accum$r_w_acc$d = lane14$accum$zero_w;
         end
-        lane14$accum$ram_acc$write_enable = lane14$accum$r_w_valid$q;
-        lane14$accum$ram_acc$write_address = lane14$accum$r_w_addr$q;
-        lane14$accum$ram_acc$write_data = lane14$accum$r_w_acc$q;
         lane14$accum$r_w2_acc$d = lane14$accum$r_w_acc$q;
-        lane14$accum$s1_valid = lane14$accum$r_s1_valid$q;
-        lane14$accum$s1_addr = lane14$accum$r_s1_addr$q;
-        lane14$accum$e_valid = lane14$accum$r_e_valid$q;
-        lane14$accum$e_addr = lane14$accum$r_e_addr$q;
-        lane14$accum$w_valid = lane14$accum$r_w_valid$q;
-        lane14$accum$w_addr = lane14$accum$r_w_addr$q;
-        lane14$accum$w_acc = lane14$accum$r_w_acc$q;
-        lane14$accum$w2_acc = lane14$accum$r_w2_acc$q;
         if (lane14$accum$flush) begin
             lane14$accum$r_s1_valid$d = 1'b0;
             lane14$accum$r_e_valid$d = 1'b0;
             lane14$accum$r_w_valid$d = 1'b0;
         end
     end
+    always @(*) lane14$accum$match_w_to_e$valid = lane14$accum$r_s1_valid$q;
+    always @(*) lane14$accum$match_w_to_e$stage_addr = lane14$accum$r_s1_addr$q;
+    always @(*) lane14$accum$match_w2_to_e$valid = lane14$accum$r_e_valid$q;
+    always @(*) lane14$accum$match_w2_to_e$stage_addr = lane14$accum$r_e_addr$q;
+    always @(*) lane14$accum$match_w2_to_s1$valid = lane14$accum$r_w_valid$q;
+    always @(*) lane14$accum$match_w2_to_s1$stage_addr = lane14$accum$r_w_addr$q;
+    always @(*) lane14$accum$ram_acc$write_enable = lane14$accum$r_w_valid$q;
+    always @(*) lane14$accum$ram_acc$write_address = lane14$accum$r_w_addr$q;
+    always @(*) lane14$accum$ram_acc$write_data = lane14$accum$r_w_acc$q;
+    always @(*) lane14$accum$s1_valid = lane14$accum$r_s1_valid$q;
+    always @(*) lane14$accum$s1_addr = lane14$accum$r_s1_addr$q;
+    always @(*) lane14$accum$e_valid = lane14$accum$r_e_valid$q;
+    always @(*) lane14$accum$e_addr = lane14$accum$r_e_addr$q;
+    always @(*) lane14$accum$w_valid = lane14$accum$r_w_valid$q;
+    always @(*) lane14$accum$w_addr = lane14$accum$r_w_addr$q;
+    always @(*) lane14$accum$w_acc = lane14$accum$r_w_acc$q;
+    always @(*) lane14$accum$w2_acc = lane14$accum$r_w2_acc$q;
     
     // ---- inlined atomik_lane_table$lane14$control_view ----
     
@@ -9836,8 +9836,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         if (lane14$control_view$v2_fwd_w_to_out$q) begin
             lane14$control_view$v3_out$d = lane14$control_view$w_acc;
         end
-        lane14$control_view$view = lane14$control_view$v3_out$q;
     end
+    always @(*) lane14$control_view$view = lane14$control_view$v3_out$q;
     
     
     // Update code
@@ -10157,14 +10157,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         lane15$accum$r_s1_valid$d = lane15$accum$valid;
         lane15$accum$r_s1_addr$d = lane15$accum$addr;
         lane15$accum$s1_delta$d = lane15$accum$delta;
-        lane15$accum$match_w_to_e$valid = lane15$accum$r_s1_valid$q;
-        lane15$accum$match_w_to_e$stage_addr = lane15$accum$r_s1_addr$q;
         lane15$accum$match_w_to_e$addr = lane15$accum$addr;
-        lane15$accum$match_w2_to_e$valid = lane15$accum$r_e_valid$q;
-        lane15$accum$match_w2_to_e$stage_addr = lane15$accum$r_e_addr$q;
         lane15$accum$match_w2_to_e$addr = lane15$accum$addr;
-        lane15$accum$match_w2_to_s1$valid = lane15$accum$r_w_valid$q;
-        lane15$accum$match_w2_to_s1$stage_addr = lane15$accum$r_w_addr$q;
         lane15$accum$match_w2_to_s1$addr = lane15$accum$addr;
         lane15$accum$s1_fwd_w_to_e$d = lane15$accum$match_w_to_e$hit;
         lane15$accum$s1_fwd_w2_to_e$d = lane15$accum$match_w2_to_e$hit;
@@ -10192,24 +10186,30 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
             lane15$accum$r_w_addr$d = lane15$accum$clear_addr;
             lane15$accum$r_w_acc$d = lane15$accum$zero_w;
         end
-        lane15$accum$ram_acc$write_enable = lane15$accum$r_w_valid$q;
-        lane15$accum$ram_acc$write_address = lane15$accum$r_w_addr$q;
-        lane15$accum$ram_acc$write_data = lane15$accum$r_w_acc$q;
         lane15$accum$r_w2_acc$d = lane15$accum$r_w_acc$q;
-        lane15$accum$s1_valid = lane15$accum$r_s1_valid$q;
-        lane15$accum$s1_addr = lane15$accum$r_s1_addr$q;
-        lane15$accum$e_valid = lane15$accum$r_e_valid$q;
-        lane15$accum$e_addr = lane15$accum$r_e_addr$q;
-        lane15$accum$w_valid = lane15$accum$r_w_valid$q;
-        lane15$accum$w_addr = lane15$accum$r_w_addr$q;
-        lane15$accum$w_acc = lane15$accum$r_w_acc$q;
-        lane15$accum$w2_acc = lane15$accum$r_w2_acc$q;
         if (lane15$accum$flush) begin
             lane15$accum$r_s1_valid$d = 1'b0;
             lane15$accum$r_e_valid$d = 1'b0;
             lane15$accum$r_w_valid$d = 1'b0;
         end
     end
+    always @(*) lane15$accum$match_w_to_e$valid = lane15$accum$r_s1_valid$q;
+    always @(*) lane15$accum$match_w_to_e$stage_addr = lane15$accum$r_s1_addr$q;
+    always @(*) lane15$accum$match_w2_to_e$valid = lane15$accum$r_e_valid$q;
+    always @(*) lane15$accum$match_w2_to_e$stage_addr = lane15$accum$r_e_addr$q;
+    always @(*) lane15$accum$match_w2_to_s1$valid = lane15$accum$r_w_valid$q;
+    always @(*) lane15$accum$match_w2_to_s1$stage_addr = lane15$accum$r_w_addr$q;
+    always @(*) lane15$accum$ram_acc$write_enable = lane15$accum$r_w_valid$q;
+    always @(*) lane15$accum$ram_acc$write_address = lane15$accum$r_w_addr$q;
+    always @(*) lane15$accum$ram_acc$write_data = lane15$accum$r_w_acc$q;
+    always @(*) lane15$accum$s1_valid = lane15$accum$r_s1_valid$q;
+    always @(*) lane15$accum$s1_addr = lane15$accum$r_s1_addr$q;
+    always @(*) lane15$accum$e_valid = lane15$accum$r_e_valid$q;
+    always @(*) lane15$accum$e_addr = lane15$accum$r_e_addr$q;
+    always @(*) lane15$accum$w_valid = lane15$accum$r_w_valid$q;
+    always @(*) lane15$accum$w_addr = lane15$accum$r_w_addr$q;
+    always @(*) lane15$accum$w_acc = lane15$accum$r_w_acc$q;
+    always @(*) lane15$accum$w2_acc = lane15$accum$r_w2_acc$q;
     
     // ---- inlined atomik_lane_table$lane15$control_view ----
     
@@ -10385,8 +10385,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         if (lane15$control_view$v2_fwd_w_to_out$q) begin
             lane15$control_view$v3_out$d = lane15$control_view$w_acc;
         end
-        lane15$control_view$view = lane15$control_view$v3_out$q;
     end
+    always @(*) lane15$control_view$view = lane15$control_view$v3_out$q;
     
     
     // Update code

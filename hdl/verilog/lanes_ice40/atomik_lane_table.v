@@ -197,8 +197,6 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         control$sweep$next_addr$clock = control$sweep$clock;
         control$sweep$active$d = control$sweep$active$q;
         control$sweep$next_addr$d = control$sweep$next_addr$q;
-        control$sweep$clearing = control$sweep$active$q;
-        control$sweep$clear_addr = control$sweep$next_addr$q;
         if (control$sweep$active$q) begin
             control$sweep$next_addr$d = control$sweep$next_addr$q + control$sweep$one_a;
             if (control$sweep$next_addr$q == control$sweep$last_a) begin
@@ -210,6 +208,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
             control$sweep$next_addr$d = control$sweep$zero_a;
         end
     end
+    always @(*) control$sweep$clearing = control$sweep$active$q;
+    always @(*) control$sweep$clear_addr = control$sweep$next_addr$q;
     
     // ---- inlined atomik_lane_table$control$front ----
     
@@ -381,15 +381,15 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         control$front$s1$r_addr$d = control$front$s1$in_addr;
         control$front$s1$r_data$d = control$front$s1$in_data;
         control$front$s1$r_flags$d = control$front$s1$in_flags;
-        control$front$s1$valid = control$front$s1$r_valid$q;
-        control$front$s1$addr = control$front$s1$r_addr$q;
-        control$front$s1$data = control$front$s1$r_data$q;
-        control$front$s1$flags = control$front$s1$r_flags$q;
-        control$front$s1$probe$valid = control$front$s1$r_valid$q;
-        control$front$s1$probe$stage_addr = control$front$s1$r_addr$q;
         control$front$s1$probe$addr = control$front$s1$probe_addr;
         control$front$s1$probe_hit = control$front$s1$probe$hit;
     end
+    always @(*) control$front$s1$valid = control$front$s1$r_valid$q;
+    always @(*) control$front$s1$addr = control$front$s1$r_addr$q;
+    always @(*) control$front$s1$data = control$front$s1$r_data$q;
+    always @(*) control$front$s1$flags = control$front$s1$r_flags$q;
+    always @(*) control$front$s1$probe$valid = control$front$s1$r_valid$q;
+    always @(*) control$front$s1$probe$stage_addr = control$front$s1$r_addr$q;
     
     // ---- inlined atomik_lane_table$control$front$s2 ----
     
@@ -464,15 +464,15 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         control$front$s2$r_addr$d = control$front$s2$in_addr;
         control$front$s2$r_data$d = control$front$s2$in_data;
         control$front$s2$r_flags$d = control$front$s2$in_flags;
-        control$front$s2$valid = control$front$s2$r_valid$q;
-        control$front$s2$addr = control$front$s2$r_addr$q;
-        control$front$s2$data = control$front$s2$r_data$q;
-        control$front$s2$flags = control$front$s2$r_flags$q;
-        control$front$s2$probe$valid = control$front$s2$r_valid$q;
-        control$front$s2$probe$stage_addr = control$front$s2$r_addr$q;
         control$front$s2$probe$addr = control$front$s2$probe_addr;
         control$front$s2$probe_hit = control$front$s2$probe$hit;
     end
+    always @(*) control$front$s2$valid = control$front$s2$r_valid$q;
+    always @(*) control$front$s2$addr = control$front$s2$r_addr$q;
+    always @(*) control$front$s2$data = control$front$s2$r_data$q;
+    always @(*) control$front$s2$flags = control$front$s2$r_flags$q;
+    always @(*) control$front$s2$probe$valid = control$front$s2$r_valid$q;
+    always @(*) control$front$s2$probe$stage_addr = control$front$s2$r_addr$q;
     
     // ---- inlined atomik_lane_table$control$front$s3 ----
     
@@ -547,15 +547,15 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         control$front$s3$r_addr$d = control$front$s3$in_addr;
         control$front$s3$r_data$d = control$front$s3$in_data;
         control$front$s3$r_flags$d = control$front$s3$in_flags;
-        control$front$s3$valid = control$front$s3$r_valid$q;
-        control$front$s3$addr = control$front$s3$r_addr$q;
-        control$front$s3$data = control$front$s3$r_data$q;
-        control$front$s3$flags = control$front$s3$r_flags$q;
-        control$front$s3$probe$valid = control$front$s3$r_valid$q;
-        control$front$s3$probe$stage_addr = control$front$s3$r_addr$q;
         control$front$s3$probe$addr = control$front$s3$probe_addr;
         control$front$s3$probe_hit = control$front$s3$probe$hit;
     end
+    always @(*) control$front$s3$valid = control$front$s3$r_valid$q;
+    always @(*) control$front$s3$addr = control$front$s3$r_addr$q;
+    always @(*) control$front$s3$data = control$front$s3$r_data$q;
+    always @(*) control$front$s3$flags = control$front$s3$r_flags$q;
+    always @(*) control$front$s3$probe$valid = control$front$s3$r_valid$q;
+    always @(*) control$front$s3$probe$stage_addr = control$front$s3$r_addr$q;
     
     // ---- inlined atomik_lane_table$control$front$s1_fwd_w_to_e ----
     initial begin
@@ -696,12 +696,12 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         control$front$op_addr = control$front$s3$addr;
         control$front$data = control$front$s3$data;
         control$front$flags = control$front$s3$flags;
-        control$front$fwd_w2_to_s1 = control$front$s1_fwd_w2_to_s1$q;
-        control$front$fwd_w2_to_s2 = control$front$s2_fwd_w2_to_s2$q;
-        control$front$fwd_w_to_s2 = control$front$s2_fwd_w_to_s2$q;
-        control$front$fwd_w_to_s3 = control$front$s3_fwd_w_to_s3$q;
-        control$front$fwd_w_to_e = control$front$s3_fwd_w_to_e$q;
     end
+    always @(*) control$front$fwd_w2_to_s1 = control$front$s1_fwd_w2_to_s1$q;
+    always @(*) control$front$fwd_w2_to_s2 = control$front$s2_fwd_w2_to_s2$q;
+    always @(*) control$front$fwd_w_to_s2 = control$front$s2_fwd_w_to_s2$q;
+    always @(*) control$front$fwd_w_to_s3 = control$front$s3_fwd_w_to_s3$q;
+    always @(*) control$front$fwd_w_to_e = control$front$s3_fwd_w_to_e$q;
     
     // ---- inlined atomik_lane_table$control$merge ----
     
@@ -1163,11 +1163,6 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         control$exec$select$w_r = control$exec$w_r;
         control$exec$select$w_s = control$exec$w_s;
         control$exec$select$w_view = control$exec$w_view;
-        control$exec$select$base_r = control$exec$e_base_r$q;
-        control$exec$select$base_s = control$exec$e_base_s$q;
-        control$exec$select$base_view = control$exec$e_base_view$q;
-        control$exec$select$data = control$exec$e_data$q;
-        control$exec$select$lanes = control$exec$e_lanes$q;
         control$exec$new_r = control$exec$select$new_r;
         control$exec$new_s = control$exec$select$new_s;
         control$exec$cur_view = control$exec$e_base_view$q;
@@ -1178,15 +1173,20 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         end
         control$exec$result = control$exec$cur_view;
         control$exec$acc = control$exec$cur_view ^ control$exec$cur_r;
-        control$exec$valid = control$exec$e_valid$q;
-        control$exec$addr = control$exec$e_addr$q;
-        control$exec$res = control$exec$e_res$q;
-        control$exec$read = control$exec$e_read$q;
-        control$exec$probe$valid = control$exec$e_valid$q;
-        control$exec$probe$stage_addr = control$exec$e_addr$q;
         control$exec$probe$addr = control$exec$probe_addr;
         control$exec$probe_hit = control$exec$probe$hit;
     end
+    always @(*) control$exec$select$base_r = control$exec$e_base_r$q;
+    always @(*) control$exec$select$base_s = control$exec$e_base_s$q;
+    always @(*) control$exec$select$base_view = control$exec$e_base_view$q;
+    always @(*) control$exec$select$data = control$exec$e_data$q;
+    always @(*) control$exec$select$lanes = control$exec$e_lanes$q;
+    always @(*) control$exec$valid = control$exec$e_valid$q;
+    always @(*) control$exec$addr = control$exec$e_addr$q;
+    always @(*) control$exec$res = control$exec$e_res$q;
+    always @(*) control$exec$read = control$exec$e_read$q;
+    always @(*) control$exec$probe$valid = control$exec$e_valid$q;
+    always @(*) control$exec$probe$stage_addr = control$exec$e_addr$q;
     
     // ---- inlined atomik_lane_table$control$store ----
     
@@ -1324,23 +1324,23 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         end
         control$store$wr_r$d = control$store$in_r;
         control$store$wr_s$d = control$store$in_s;
-        control$store$ram_r$write_enable = control$store$wr_valid$q;
-        control$store$ram_r$write_address = control$store$wr_addr$q;
-        control$store$ram_r$write_data = control$store$wr_r$q;
-        control$store$ram_s$write_enable = control$store$wr_valid$q;
-        control$store$ram_s$write_address = control$store$wr_addr$q;
-        control$store$ram_s$write_data = control$store$wr_s$q;
         control$store$wr2_r$d = control$store$wr_r$q;
         control$store$wr2_s$d = control$store$wr_s$q;
-        control$store$w_r = control$store$wr_r$q;
-        control$store$w_s = control$store$wr_s$q;
-        control$store$w2_r = control$store$wr2_r$q;
-        control$store$w2_s = control$store$wr2_s$q;
-        control$store$probe$valid = control$store$wr_valid$q;
-        control$store$probe$stage_addr = control$store$wr_addr$q;
         control$store$probe$addr = control$store$probe_addr;
         control$store$probe_hit = control$store$probe$hit;
     end
+    always @(*) control$store$ram_r$write_enable = control$store$wr_valid$q;
+    always @(*) control$store$ram_r$write_address = control$store$wr_addr$q;
+    always @(*) control$store$ram_r$write_data = control$store$wr_r$q;
+    always @(*) control$store$ram_s$write_enable = control$store$wr_valid$q;
+    always @(*) control$store$ram_s$write_address = control$store$wr_addr$q;
+    always @(*) control$store$ram_s$write_data = control$store$wr_s$q;
+    always @(*) control$store$w_r = control$store$wr_r$q;
+    always @(*) control$store$w_s = control$store$wr_s$q;
+    always @(*) control$store$w2_r = control$store$wr2_r$q;
+    always @(*) control$store$w2_s = control$store$wr2_s$q;
+    always @(*) control$store$probe$valid = control$store$wr_valid$q;
+    always @(*) control$store$probe$stage_addr = control$store$wr_addr$q;
     
     // ---- inlined atomik_lane_table$control$result_stage ----
     
@@ -1442,10 +1442,10 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         control$result_stage$f_valid$d = control$result_stage$o_valid$q & ~control$result_stage$flush;
         control$result_stage$f_result$d = control$result_stage$o_result$q;
         control$result_stage$f_clean$d = control$result_stage$o_read$q & ~|control$result_stage$o_acc$q;
-        control$result_stage$result_valid = control$result_stage$f_valid$q;
-        control$result_stage$result = control$result_stage$f_result$q;
-        control$result_stage$result_clean = control$result_stage$f_clean$q;
     end
+    always @(*) control$result_stage$result_valid = control$result_stage$f_valid$q;
+    always @(*) control$result_stage$result = control$result_stage$f_result$q;
+    always @(*) control$result_stage$result_clean = control$result_stage$f_clean$q;
     
     
     // Update code
@@ -1492,7 +1492,6 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         control$exec$in_base_r = control$merge$base_r;
         control$exec$in_base_s = control$merge$base_y;
         control$exec$in_lanes = control$lane_sum;
-        control$exec$lanes_in_load = control$lanes_in_load;
         control$exec$w_r = control$store$w_r;
         control$exec$w_s = control$store$w_s;
         control$store$in_valid = control$exec$valid;
@@ -1509,6 +1508,7 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         control$result = control$result_stage$result;
         control$result_clean = control$result_stage$result_clean;
     end
+    always @(*) control$exec$lanes_in_load = control$lanes_in_load;
     
     // ---- inlined atomik_lane_table$lane0 ----
     
@@ -1805,14 +1805,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         lane0$accum$r_s1_valid$d = lane0$accum$valid;
         lane0$accum$r_s1_addr$d = lane0$accum$addr;
         lane0$accum$s1_delta$d = lane0$accum$delta;
-        lane0$accum$match_w_to_e$valid = lane0$accum$r_s1_valid$q;
-        lane0$accum$match_w_to_e$stage_addr = lane0$accum$r_s1_addr$q;
         lane0$accum$match_w_to_e$addr = lane0$accum$addr;
-        lane0$accum$match_w2_to_e$valid = lane0$accum$r_e_valid$q;
-        lane0$accum$match_w2_to_e$stage_addr = lane0$accum$r_e_addr$q;
         lane0$accum$match_w2_to_e$addr = lane0$accum$addr;
-        lane0$accum$match_w2_to_s1$valid = lane0$accum$r_w_valid$q;
-        lane0$accum$match_w2_to_s1$stage_addr = lane0$accum$r_w_addr$q;
         lane0$accum$match_w2_to_s1$addr = lane0$accum$addr;
         lane0$accum$s1_fwd_w_to_e$d = lane0$accum$match_w_to_e$hit;
         lane0$accum$s1_fwd_w2_to_e$d = lane0$accum$match_w2_to_e$hit;
@@ -1840,24 +1834,30 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
             lane0$accum$r_w_addr$d = lane0$accum$clear_addr;
             lane0$accum$r_w_acc$d = lane0$accum$zero_w;
         end
-        lane0$accum$ram_acc$write_enable = lane0$accum$r_w_valid$q;
-        lane0$accum$ram_acc$write_address = lane0$accum$r_w_addr$q;
-        lane0$accum$ram_acc$write_data = lane0$accum$r_w_acc$q;
         lane0$accum$r_w2_acc$d = lane0$accum$r_w_acc$q;
-        lane0$accum$s1_valid = lane0$accum$r_s1_valid$q;
-        lane0$accum$s1_addr = lane0$accum$r_s1_addr$q;
-        lane0$accum$e_valid = lane0$accum$r_e_valid$q;
-        lane0$accum$e_addr = lane0$accum$r_e_addr$q;
-        lane0$accum$w_valid = lane0$accum$r_w_valid$q;
-        lane0$accum$w_addr = lane0$accum$r_w_addr$q;
-        lane0$accum$w_acc = lane0$accum$r_w_acc$q;
-        lane0$accum$w2_acc = lane0$accum$r_w2_acc$q;
         if (lane0$accum$flush) begin
             lane0$accum$r_s1_valid$d = 1'b0;
             lane0$accum$r_e_valid$d = 1'b0;
             lane0$accum$r_w_valid$d = 1'b0;
         end
     end
+    always @(*) lane0$accum$match_w_to_e$valid = lane0$accum$r_s1_valid$q;
+    always @(*) lane0$accum$match_w_to_e$stage_addr = lane0$accum$r_s1_addr$q;
+    always @(*) lane0$accum$match_w2_to_e$valid = lane0$accum$r_e_valid$q;
+    always @(*) lane0$accum$match_w2_to_e$stage_addr = lane0$accum$r_e_addr$q;
+    always @(*) lane0$accum$match_w2_to_s1$valid = lane0$accum$r_w_valid$q;
+    always @(*) lane0$accum$match_w2_to_s1$stage_addr = lane0$accum$r_w_addr$q;
+    always @(*) lane0$accum$ram_acc$write_enable = lane0$accum$r_w_valid$q;
+    always @(*) lane0$accum$ram_acc$write_address = lane0$accum$r_w_addr$q;
+    always @(*) lane0$accum$ram_acc$write_data = lane0$accum$r_w_acc$q;
+    always @(*) lane0$accum$s1_valid = lane0$accum$r_s1_valid$q;
+    always @(*) lane0$accum$s1_addr = lane0$accum$r_s1_addr$q;
+    always @(*) lane0$accum$e_valid = lane0$accum$r_e_valid$q;
+    always @(*) lane0$accum$e_addr = lane0$accum$r_e_addr$q;
+    always @(*) lane0$accum$w_valid = lane0$accum$r_w_valid$q;
+    always @(*) lane0$accum$w_addr = lane0$accum$r_w_addr$q;
+    always @(*) lane0$accum$w_acc = lane0$accum$r_w_acc$q;
+    always @(*) lane0$accum$w2_acc = lane0$accum$r_w2_acc$q;
     
     // ---- inlined atomik_lane_table$lane0$control_view ----
     
@@ -2033,8 +2033,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         if (lane0$control_view$v2_fwd_w_to_out$q) begin
             lane0$control_view$v3_out$d = lane0$control_view$w_acc;
         end
-        lane0$control_view$view = lane0$control_view$v3_out$q;
     end
+    always @(*) lane0$control_view$view = lane0$control_view$v3_out$q;
     
     
     // Update code
@@ -2354,14 +2354,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         lane1$accum$r_s1_valid$d = lane1$accum$valid;
         lane1$accum$r_s1_addr$d = lane1$accum$addr;
         lane1$accum$s1_delta$d = lane1$accum$delta;
-        lane1$accum$match_w_to_e$valid = lane1$accum$r_s1_valid$q;
-        lane1$accum$match_w_to_e$stage_addr = lane1$accum$r_s1_addr$q;
         lane1$accum$match_w_to_e$addr = lane1$accum$addr;
-        lane1$accum$match_w2_to_e$valid = lane1$accum$r_e_valid$q;
-        lane1$accum$match_w2_to_e$stage_addr = lane1$accum$r_e_addr$q;
         lane1$accum$match_w2_to_e$addr = lane1$accum$addr;
-        lane1$accum$match_w2_to_s1$valid = lane1$accum$r_w_valid$q;
-        lane1$accum$match_w2_to_s1$stage_addr = lane1$accum$r_w_addr$q;
         lane1$accum$match_w2_to_s1$addr = lane1$accum$addr;
         lane1$accum$s1_fwd_w_to_e$d = lane1$accum$match_w_to_e$hit;
         lane1$accum$s1_fwd_w2_to_e$d = lane1$accum$match_w2_to_e$hit;
@@ -2389,24 +2383,30 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
             lane1$accum$r_w_addr$d = lane1$accum$clear_addr;
             lane1$accum$r_w_acc$d = lane1$accum$zero_w;
         end
-        lane1$accum$ram_acc$write_enable = lane1$accum$r_w_valid$q;
-        lane1$accum$ram_acc$write_address = lane1$accum$r_w_addr$q;
-        lane1$accum$ram_acc$write_data = lane1$accum$r_w_acc$q;
         lane1$accum$r_w2_acc$d = lane1$accum$r_w_acc$q;
-        lane1$accum$s1_valid = lane1$accum$r_s1_valid$q;
-        lane1$accum$s1_addr = lane1$accum$r_s1_addr$q;
-        lane1$accum$e_valid = lane1$accum$r_e_valid$q;
-        lane1$accum$e_addr = lane1$accum$r_e_addr$q;
-        lane1$accum$w_valid = lane1$accum$r_w_valid$q;
-        lane1$accum$w_addr = lane1$accum$r_w_addr$q;
-        lane1$accum$w_acc = lane1$accum$r_w_acc$q;
-        lane1$accum$w2_acc = lane1$accum$r_w2_acc$q;
         if (lane1$accum$flush) begin
             lane1$accum$r_s1_valid$d = 1'b0;
             lane1$accum$r_e_valid$d = 1'b0;
             lane1$accum$r_w_valid$d = 1'b0;
         end
     end
+    always @(*) lane1$accum$match_w_to_e$valid = lane1$accum$r_s1_valid$q;
+    always @(*) lane1$accum$match_w_to_e$stage_addr = lane1$accum$r_s1_addr$q;
+    always @(*) lane1$accum$match_w2_to_e$valid = lane1$accum$r_e_valid$q;
+    always @(*) lane1$accum$match_w2_to_e$stage_addr = lane1$accum$r_e_addr$q;
+    always @(*) lane1$accum$match_w2_to_s1$valid = lane1$accum$r_w_valid$q;
+    always @(*) lane1$accum$match_w2_to_s1$stage_addr = lane1$accum$r_w_addr$q;
+    always @(*) lane1$accum$ram_acc$write_enable = lane1$accum$r_w_valid$q;
+    always @(*) lane1$accum$ram_acc$write_address = lane1$accum$r_w_addr$q;
+    always @(*) lane1$accum$ram_acc$write_data = lane1$accum$r_w_acc$q;
+    always @(*) lane1$accum$s1_valid = lane1$accum$r_s1_valid$q;
+    always @(*) lane1$accum$s1_addr = lane1$accum$r_s1_addr$q;
+    always @(*) lane1$accum$e_valid = lane1$accum$r_e_valid$q;
+    always @(*) lane1$accum$e_addr = lane1$accum$r_e_addr$q;
+    always @(*) lane1$accum$w_valid = lane1$accum$r_w_valid$q;
+    always @(*) lane1$accum$w_addr = lane1$accum$r_w_addr$q;
+    always @(*) lane1$accum$w_acc = lane1$accum$r_w_acc$q;
+    always @(*) lane1$accum$w2_acc = lane1$accum$r_w2_acc$q;
     
     // ---- inlined atomik_lane_table$lane1$control_view ----
     
@@ -2582,8 +2582,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         if (lane1$control_view$v2_fwd_w_to_out$q) begin
             lane1$control_view$v3_out$d = lane1$control_view$w_acc;
         end
-        lane1$control_view$view = lane1$control_view$v3_out$q;
     end
+    always @(*) lane1$control_view$view = lane1$control_view$v3_out$q;
     
     
     // Update code
@@ -2903,14 +2903,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         lane2$accum$r_s1_valid$d = lane2$accum$valid;
         lane2$accum$r_s1_addr$d = lane2$accum$addr;
         lane2$accum$s1_delta$d = lane2$accum$delta;
-        lane2$accum$match_w_to_e$valid = lane2$accum$r_s1_valid$q;
-        lane2$accum$match_w_to_e$stage_addr = lane2$accum$r_s1_addr$q;
         lane2$accum$match_w_to_e$addr = lane2$accum$addr;
-        lane2$accum$match_w2_to_e$valid = lane2$accum$r_e_valid$q;
-        lane2$accum$match_w2_to_e$stage_addr = lane2$accum$r_e_addr$q;
         lane2$accum$match_w2_to_e$addr = lane2$accum$addr;
-        lane2$accum$match_w2_to_s1$valid = lane2$accum$r_w_valid$q;
-        lane2$accum$match_w2_to_s1$stage_addr = lane2$accum$r_w_addr$q;
         lane2$accum$match_w2_to_s1$addr = lane2$accum$addr;
         lane2$accum$s1_fwd_w_to_e$d = lane2$accum$match_w_to_e$hit;
         lane2$accum$s1_fwd_w2_to_e$d = lane2$accum$match_w2_to_e$hit;
@@ -2938,24 +2932,30 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
             lane2$accum$r_w_addr$d = lane2$accum$clear_addr;
             lane2$accum$r_w_acc$d = lane2$accum$zero_w;
         end
-        lane2$accum$ram_acc$write_enable = lane2$accum$r_w_valid$q;
-        lane2$accum$ram_acc$write_address = lane2$accum$r_w_addr$q;
-        lane2$accum$ram_acc$write_data = lane2$accum$r_w_acc$q;
         lane2$accum$r_w2_acc$d = lane2$accum$r_w_acc$q;
-        lane2$accum$s1_valid = lane2$accum$r_s1_valid$q;
-        lane2$accum$s1_addr = lane2$accum$r_s1_addr$q;
-        lane2$accum$e_valid = lane2$accum$r_e_valid$q;
-        lane2$accum$e_addr = lane2$accum$r_e_addr$q;
-        lane2$accum$w_valid = lane2$accum$r_w_valid$q;
-        lane2$accum$w_addr = lane2$accum$r_w_addr$q;
-        lane2$accum$w_acc = lane2$accum$r_w_acc$q;
-        lane2$accum$w2_acc = lane2$accum$r_w2_acc$q;
         if (lane2$accum$flush) begin
             lane2$accum$r_s1_valid$d = 1'b0;
             lane2$accum$r_e_valid$d = 1'b0;
             lane2$accum$r_w_valid$d = 1'b0;
         end
     end
+    always @(*) lane2$accum$match_w_to_e$valid = lane2$accum$r_s1_valid$q;
+    always @(*) lane2$accum$match_w_to_e$stage_addr = lane2$accum$r_s1_addr$q;
+    always @(*) lane2$accum$match_w2_to_e$valid = lane2$accum$r_e_valid$q;
+    always @(*) lane2$accum$match_w2_to_e$stage_addr = lane2$accum$r_e_addr$q;
+    always @(*) lane2$accum$match_w2_to_s1$valid = lane2$accum$r_w_valid$q;
+    always @(*) lane2$accum$match_w2_to_s1$stage_addr = lane2$accum$r_w_addr$q;
+    always @(*) lane2$accum$ram_acc$write_enable = lane2$accum$r_w_valid$q;
+    always @(*) lane2$accum$ram_acc$write_address = lane2$accum$r_w_addr$q;
+    always @(*) lane2$accum$ram_acc$write_data = lane2$accum$r_w_acc$q;
+    always @(*) lane2$accum$s1_valid = lane2$accum$r_s1_valid$q;
+    always @(*) lane2$accum$s1_addr = lane2$accum$r_s1_addr$q;
+    always @(*) lane2$accum$e_valid = lane2$accum$r_e_valid$q;
+    always @(*) lane2$accum$e_addr = lane2$accum$r_e_addr$q;
+    always @(*) lane2$accum$w_valid = lane2$accum$r_w_valid$q;
+    always @(*) lane2$accum$w_addr = lane2$accum$r_w_addr$q;
+    always @(*) lane2$accum$w_acc = lane2$accum$r_w_acc$q;
+    always @(*) lane2$accum$w2_acc = lane2$accum$r_w2_acc$q;
     
     // ---- inlined atomik_lane_table$lane2$control_view ----
     
@@ -3131,8 +3131,8 @@ module atomik_lane_table(clock,reset,ready,op_valid,op,addr,data_in,result_valid
         if (lane2$control_view$v2_fwd_w_to_out$q) begin
             lane2$control_view$v3_out$d = lane2$control_view$w_acc;
         end
-        lane2$control_view$view = lane2$control_view$v3_out$q;
     end
+    always @(*) lane2$control_view$view = lane2$control_view$v3_out$q;
     
     
     // Update code

@@ -1,0 +1,141 @@
+//! The driver's go-back-N against the board's rules (the model in
+//! common/), over lines that flip bits and drop bytes: every op runs
+//! exactly once and every result reaches the op that asked for it.
+
+mod common;
+
+use std::time::Duration;
+
+use atomik::{Opcode, Table};
+use atomik_board::{BoardTable, Error, Op, Options};
+use common::ModelLine;
+use proptest::prelude::*;
+
+fn fast() -> Options {
+    Options {
+        timeout: Duration::from_secs(20),
+        initial_rto: Duration::from_millis(5),
+        min_rto: Duration::from_millis(2),
+        max_rto: Duration::from_millis(40),
+        inter_byte: Duration::from_millis(1),
+        ..Options::default()
+    }
+}
+
+fn ops(seed: u64, n: usize) -> Vec<Op> {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    (0..n)
+        .map(|_| {
+            let code = Opcode::from_bits(rng.u8(0..5)).unwrap();
+            // A few hot contexts, so that ops depend on each other.
+            Op::new(code, rng.u8(0..8), rng.u64(..))
+        })
+        .collect()
+}
+
+/// Runs `ops` through the driver in batches and checks every result and
+/// the final table against the core `Table` applying each op once.
+fn check(line: ModelLine, ops: &[Op], batch: usize) -> ModelLine {
+    let mut t = BoardTable::over(line, fast()).expect("HELLO");
+    let mut oracle = Table::<u64>::new(256).unwrap();
+    for chunk in ops.chunks(batch) {
+        let got = t.execute(chunk).expect("batch");
+        let want: Vec<_> = chunk
+            .iter()
+            .filter_map(|op| oracle.execute(op.code, op.addr.into(), op.data).unwrap())
+            .collect();
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(g.value, w.value);
+        }
+    }
+    let stats = t.stats();
+    assert_eq!(stats.conflicting_acks, 0);
+    let mut link = t;
+    let line = std::mem::replace(link.link_mut().transport_mut(), ModelLine::new(0, 0.0, 0.0));
+    assert_eq!(line.board.table, oracle, "final state");
+    assert_eq!(
+        line.board.ops_run,
+        ops.len() as u64,
+        "every op ran exactly once"
+    );
+    line
+}
+
+#[test]
+fn a_clean_line_runs_every_op_once_in_order() {
+    let line = check(ModelLine::new(1, 0.0, 0.0), &ops(1, 3000), 500);
+    assert_eq!(line.board.ops_run, 3000);
+}
+
+#[test]
+fn single_ops_and_read_clean() {
+    let mut t = BoardTable::over(ModelLine::new(2, 0.0, 0.0), fast()).unwrap();
+    t.load(3, 0xDEAD_BEEF_CAFE_BABE).unwrap();
+    assert!(t.is_clean(3).unwrap());
+    t.accum(3, 0xFF).unwrap();
+    let r = t.read_clean(3).unwrap();
+    assert_eq!((r.value, r.clean), (0xDEAD_BEEF_CAFE_BA41, false));
+    assert_eq!(t.swap(3, 7).unwrap(), 0xDEAD_BEEF_CAFE_BA41);
+    t.accum(3, 1).unwrap();
+    assert_eq!(t.swap_keep(3).unwrap(), 6);
+    assert_eq!(t.read(3).unwrap(), 6);
+    assert!(matches!(
+        t.load(256, 0),
+        Err(Error::AddrOutOfRange { addr: 256 })
+    ));
+    t.accum_many(&[(1, 1), (2, 2), (1, 4)]).unwrap();
+    let all = t.read_all().unwrap();
+    assert_eq!((all[1], all[2], all[3]), (5, 2, 6));
+    let status = t.close().unwrap();
+    assert_eq!(status.mode, atomik_board::Mode::Compatible);
+}
+
+/// After a reset the board is in compatible mode: the next frame gets a
+/// STATUS with MODE 0, the driver reports the ops in flight lost, and the
+/// call after that works on the cleared table.
+#[test]
+fn a_board_reset_is_reported_and_the_next_call_recovers() {
+    let mut line = ModelLine::new(3, 0.0, 0.0);
+    line.reset_after_sends = Some(5);
+    let mut t = BoardTable::over(line, fast()).unwrap();
+    t.load(1, 42).unwrap();
+    t.load(2, 43).unwrap();
+    let err = t.execute(&ops(3, 200)).unwrap_err();
+    assert!(matches!(err, Error::BoardReset { .. }), "{err}");
+    assert_eq!(t.read(1).unwrap(), 0, "the reset cleared the table");
+    t.load(1, 5).unwrap();
+    assert_eq!(t.read(1).unwrap(), 5);
+    assert_eq!(t.stats().resets, 1);
+}
+
+/// Regression: after a go-back, the STATUS replies of the frames already on
+/// their way must not each trigger another resend of the whole window.
+#[test]
+fn one_lost_frame_costs_one_resend_of_the_window() {
+    let mut line = ModelLine::new(4, 0.0, 0.0);
+    // Drop the second OPS frame whole (sends: HELLO, HELLO, frame 0, frame 1).
+    line.drop_sends = vec![4];
+    let mut t = BoardTable::over(line, fast()).unwrap();
+    let ops: Vec<Op> = (0..16 * 8)
+        .map(|i| Op::accum((i % 200) as u8, i as u64))
+        .collect();
+    t.execute(&ops).unwrap();
+    let s = t.stats();
+    assert_eq!(s.go_backs, 1, "{s:?}");
+    assert_eq!(s.frames_retransmitted, 7, "{s:?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// Bit errors and lost bytes in both directions, at rates up to one
+    /// frame in three lost: every op once, every result right.
+    #[test]
+    fn a_lossy_line_never_loses_or_repeats_an_op(seed in any::<u64>(),
+                                                 ber in 0.0f64..4e-4,
+                                                 drop in 0.0f64..1e-3,
+                                                 batch in 16usize..300) {
+        check(ModelLine::new(seed, ber, drop), &ops(seed, 800), batch);
+    }
+}

@@ -1,0 +1,580 @@
+//! The executor of the link: runs what the receiver checked on
+//! `atomik_axis`, exactly once (docs/board.md, "Exactly once"), keeps the
+//! results of the last 8 frames for their ACKs, and queues the replies.
+
+use atomik::Opcode;
+use rust_hdl::prelude::*;
+
+use crate::board::link_rx::{OP_ADDR_BITS, OP_BITS, RxEvent};
+use crate::pipeline::code;
+
+/// Address bits of the reply RAM: 8 slots of 16 results.
+pub(crate) const REPLY_ADDR_BITS: usize = 7;
+/// A result as the reply RAM keeps it: `{clean, value}`.
+pub(crate) const REPLY_BITS: usize = 65;
+/// A slot's entry in the slot table: `{nres, seq}`.
+pub(crate) const SLOT_BITS: usize = 13;
+
+/// A reply for the transmitter, as a 2-bit code (it is queued in a RAM).
+pub(crate) mod job {
+    /// The ACK of the frame in `slot`.
+    pub(crate) const ACK: u64 = 0;
+    /// A STATUS frame.
+    pub(crate) const STATUS: u64 = 1;
+    /// Compatible mode: 8 bytes of `value`, most significant first.
+    pub(crate) const WORD: u64 = 2;
+    /// Compatible mode: the low byte of `value`.
+    pub(crate) const BYTE: u64 = 3;
+}
+
+#[derive(Copy, Clone, PartialEq, Eq, Debug, LogicState)]
+enum ExecState {
+    /// Waiting for an event.
+    Idle,
+    /// Reading the next op of the frame from the op RAM.
+    Fetch,
+    /// Offering it to `atomik_axis` until taken.
+    Offer,
+    /// All ops taken: waiting for their results.
+    Drain,
+    /// Compatible mode: offering the command's op.
+    CompatOffer,
+    /// Compatible mode: waiting for the READ's result.
+    CompatWait,
+}
+
+/// The executor.
+#[derive(LogicBlock, Debug)]
+pub(crate) struct LinkExec {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Synchronous reset (with the table's).
+    pub reset: Signal<In, Bit>,
+    /// The receiver's event.
+    pub rx_kind: Signal<In, RxEvent>,
+    /// Its frame's SEQ.
+    pub rx_seq: Signal<In, Bits<8>>,
+    /// Its frame's op count.
+    pub rx_count: Signal<In, Bits<5>>,
+    /// Its frame's op RAM bank.
+    pub rx_bank: Signal<In, Bit>,
+    /// Its compatible-mode value.
+    pub rx_value: Signal<In, Bits<64>>,
+    /// Op RAM read address.
+    pub op_raddr: Signal<Out, Bits<OP_ADDR_BITS>>,
+    /// Op RAM read data (a cycle after the address).
+    pub op_rdata: Signal<In, Bits<OP_BITS>>,
+    /// `atomik_axis` op stream.
+    pub s_tvalid: Signal<Out, Bit>,
+    /// See `s_tvalid`.
+    pub s_tready: Signal<In, Bit>,
+    /// See `s_tvalid`.
+    pub s_tdata: Signal<Out, Bits<128>>,
+    /// `atomik_axis` result stream (always taken).
+    pub m_tvalid: Signal<In, Bit>,
+    /// See `m_tvalid`.
+    pub m_tdata: Signal<In, Bits<128>>,
+    /// Reply RAM write: enable.
+    pub reply_we: Signal<Out, Bit>,
+    /// Reply RAM write: `{slot, index}`.
+    pub reply_waddr: Signal<Out, Bits<REPLY_ADDR_BITS>>,
+    /// Reply RAM write: `{clean, value}`.
+    pub reply_wdata: Signal<Out, Bits<REPLY_BITS>>,
+    /// Slot table write: enable.
+    pub slot_we: Signal<Out, Bit>,
+    /// Slot table write: the slot.
+    pub slot_waddr: Signal<Out, Bits<3>>,
+    /// Slot table write: `{nres, seq}`.
+    pub slot_wdata: Signal<Out, Bits<SLOT_BITS>>,
+    /// Queue a reply for the transmitter.
+    pub job_valid: Signal<Out, Bit>,
+    /// Which reply (a [`job`] code).
+    pub job: Signal<Out, Bits<2>>,
+    /// `Ack`: the slot.
+    pub job_slot: Signal<Out, Bits<3>>,
+    /// `Word`, `Byte`: the value.
+    pub job_value: Signal<Out, Bits<64>>,
+    /// The link is in framed mode.
+    pub framed: Signal<Out, Bit>,
+    /// The SEQ of the next OPS frame to apply.
+    pub expected: Signal<Out, Bits<8>>,
+    /// An event arrived while the previous one was still running (dropped).
+    pub overrun: Signal<Out, Bit>,
+    decide: Dispatch,
+    results: ResultCollector,
+    state: DFF<ExecState>,
+    r_framed: DFF<Bit>,
+    r_expected: DFF<Bits<8>>,
+    seq: DFF<Bits<8>>,
+    count: DFF<Bits<5>>,
+    bank: DFF<Bit>,
+    index: DFF<Bits<5>>,
+    /// The compatible-mode command being run.
+    compat: DFF<RxEvent>,
+    compat_beat: DFF<Bits<75>>,
+    one5: Constant<Bits<5>>,
+    zero5: Constant<Bits<5>>,
+    one8: Constant<Bits<8>>,
+    zero8: Constant<Bits<8>>,
+    status_zero: Constant<Bits<64>>,
+    status_clean: Constant<Bits<64>>,
+    job_ack: Constant<Bits<2>>,
+    job_status: Constant<Bits<2>>,
+    job_word: Constant<Bits<2>>,
+    job_byte: Constant<Bits<2>>,
+}
+
+impl Default for LinkExec {
+    fn default() -> Self {
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            rx_kind: Default::default(),
+            rx_seq: Default::default(),
+            rx_count: Default::default(),
+            rx_bank: Default::default(),
+            rx_value: Default::default(),
+            op_raddr: Default::default(),
+            op_rdata: Default::default(),
+            s_tvalid: Default::default(),
+            s_tready: Default::default(),
+            s_tdata: Default::default(),
+            m_tvalid: Default::default(),
+            m_tdata: Default::default(),
+            reply_we: Default::default(),
+            reply_waddr: Default::default(),
+            reply_wdata: Default::default(),
+            slot_we: Default::default(),
+            slot_waddr: Default::default(),
+            slot_wdata: Default::default(),
+            job_valid: Default::default(),
+            job: Default::default(),
+            job_slot: Default::default(),
+            job_value: Default::default(),
+            framed: Default::default(),
+            expected: Default::default(),
+            overrun: Default::default(),
+            decide: Dispatch::default(),
+            results: ResultCollector::default(),
+            state: Default::default(),
+            r_framed: Default::default(),
+            r_expected: Default::default(),
+            seq: Default::default(),
+            count: Default::default(),
+            bank: Default::default(),
+            index: Default::default(),
+            compat: Default::default(),
+            compat_beat: Default::default(),
+            one5: Constant::new(1u64.to_bits()),
+            zero5: Constant::new(0u64.to_bits()),
+            one8: Constant::new(1u64.to_bits()),
+            zero8: Constant::new(0u64.to_bits()),
+            status_zero: Constant::new(0u64.to_bits()),
+            status_clean: Constant::new(0x80u64.to_bits()),
+            job_ack: Constant::new(job::ACK.to_bits()),
+            job_status: Constant::new(job::STATUS.to_bits()),
+            job_word: Constant::new(job::WORD.to_bits()),
+            job_byte: Constant::new(job::BYTE.to_bits()),
+        }
+    }
+}
+
+impl Logic for LinkExec {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self, clock, state, r_framed, r_expected, seq, count, bank, index, compat, compat_beat
+        );
+        self.results.clock.next = self.clock.val();
+        self.results.reset.next = self.reset.val();
+        self.results.m_tvalid.next = self.m_tvalid.val();
+        self.results.m_tdata.next = self.m_tdata.val();
+        self.results.slot.next = self.seq.q.val().get_bits::<3>(0);
+        self.results.start.next = false;
+        self.results.taken.next = false;
+        self.results.compat.next = self.state.q.val() == ExecState::CompatWait;
+        self.op_raddr.next = bit_cast::<OP_ADDR_BITS, 4>(self.index.q.val().get_bits::<4>(0))
+            | (bit_cast::<OP_ADDR_BITS, 1>(self.bank.q.val().into()) << 4);
+        self.s_tvalid.next = false;
+        self.s_tdata.next = bit_cast::<128, OP_BITS>(self.op_rdata.val());
+        self.results.beat.next = self.op_rdata.val();
+        self.job_valid.next = false;
+        self.job.next = self.job_status.val();
+        self.job_slot.next = self.seq.q.val().get_bits::<3>(0);
+        self.job_value.next = self.results.value.val();
+        self.slot_we.next = false;
+        self.slot_waddr.next = self.seq.q.val().get_bits::<3>(0);
+        self.slot_wdata.next = bit_cast::<SLOT_BITS, 8>(self.seq.q.val())
+            | (bit_cast::<SLOT_BITS, 5>(self.results.nres.val()) << 8);
+        self.decide.kind.next = self.rx_kind.val();
+        self.decide.seq.next = self.rx_seq.val();
+        self.decide.value.next = self.rx_value.val();
+        self.decide.expected.next = self.r_expected.q.val();
+        self.decide.framed.next = self.r_framed.q.val();
+        self.overrun.next =
+            (self.rx_kind.val() != RxEvent::Nothing) & (self.state.q.val() != ExecState::Idle);
+        match self.state.q.val() {
+            ExecState::Idle => {
+                self.r_framed.d.next = self.decide.framed_next.val();
+                self.job_valid.next = self.decide.job_valid.val();
+                self.job.next = self.decide.job.val();
+                self.job_slot.next = self.rx_seq.val().get_bits::<3>(0);
+                self.seq.d.next = self.rx_seq.val();
+                self.count.d.next = self.rx_count.val();
+                self.bank.d.next = self.rx_bank.val();
+                self.index.d.next = self.zero5.val();
+                self.compat.d.next = self.rx_kind.val();
+                self.compat_beat.d.next = self.decide.compat_beat.val();
+                self.results.start.next = self.decide.run_frame.val();
+                if self.decide.run_frame.val() {
+                    self.state.d.next = ExecState::Fetch;
+                }
+                if self.decide.compat_start.val() {
+                    self.state.d.next = ExecState::CompatOffer;
+                }
+            }
+            ExecState::Fetch => {
+                self.state.d.next = ExecState::Offer;
+                if self.index.q.val() == self.count.q.val() {
+                    self.state.d.next = ExecState::Drain;
+                }
+            }
+            ExecState::Offer => {
+                self.s_tvalid.next = true;
+                if self.s_tready.val() {
+                    self.results.taken.next = true;
+                    self.index.d.next = self.index.q.val() + self.one5.val();
+                    self.state.d.next = ExecState::Fetch;
+                }
+            }
+            ExecState::Drain => {
+                if self.results.idle.val() {
+                    self.slot_we.next = true;
+                    self.job_valid.next = true;
+                    self.job.next = self.job_ack.val();
+                    self.r_expected.d.next = self.r_expected.q.val() + self.one8.val();
+                    self.state.d.next = ExecState::Idle;
+                }
+            }
+            ExecState::CompatOffer => {
+                self.s_tvalid.next = true;
+                self.s_tdata.next = bit_cast::<128, OP_BITS>(self.compat_beat.q.val());
+                self.results.beat.next = self.compat_beat.q.val();
+                if self.s_tready.val() {
+                    self.results.taken.next = true;
+                    self.state.d.next = ExecState::CompatWait;
+                    if (self.compat.q.val() == RxEvent::Load)
+                        | (self.compat.q.val() == RxEvent::Accum)
+                    {
+                        self.state.d.next = ExecState::Idle;
+                    }
+                }
+            }
+            _ => {
+                // CompatWait: the READ's result makes the reply.
+                if self.results.compat_valid.val() {
+                    self.job_valid.next = true;
+                    self.job.next = self.job_word.val();
+                    self.state.d.next = ExecState::Idle;
+                    if self.compat.q.val() == RxEvent::Reference {
+                        self.job_value.next = self.results.value.val() ^ self.results.shadow.val();
+                    }
+                    if self.compat.q.val() == RxEvent::Status {
+                        self.job.next = self.job_byte.val();
+                        self.job_value.next = self.status_zero.val();
+                        if self.results.clean.val() {
+                            self.job_value.next = self.status_clean.val();
+                        }
+                    }
+                }
+            }
+        }
+        if self.reset.val() {
+            self.state.d.next = ExecState::Idle;
+            self.r_framed.d.next = false;
+            self.r_expected.d.next = self.zero8.val();
+        }
+        self.reply_we.next = self.results.reply_we.val();
+        self.reply_waddr.next = self.results.reply_waddr.val();
+        self.reply_wdata.next = self.results.reply_wdata.val();
+        self.framed.next = self.r_framed.q.val();
+        self.expected.next = self.r_expected.q.val();
+    }
+}
+
+/// What an event asks of the executor when it is idle (combinational).
+#[derive(LogicBlock, Debug)]
+pub(crate) struct Dispatch {
+    /// The receiver's event.
+    pub kind: Signal<In, RxEvent>,
+    /// Its frame's SEQ.
+    pub seq: Signal<In, Bits<8>>,
+    /// Its compatible-mode value.
+    pub value: Signal<In, Bits<64>>,
+    /// The SEQ of the next frame to apply.
+    pub expected: Signal<In, Bits<8>>,
+    /// The link is in framed mode.
+    pub framed: Signal<In, Bit>,
+    /// The mode after the event.
+    pub framed_next: Signal<Out, Bit>,
+    /// Run the frame's ops: its SEQ is EXPECTED.
+    pub run_frame: Signal<Out, Bit>,
+    /// Queue `job` now.
+    pub job_valid: Signal<Out, Bit>,
+    /// The reply: the frame's ACK again (a duplicate), or a STATUS.
+    pub job: Signal<Out, Bits<2>>,
+    /// Run a compatible-mode command: offer `compat_beat`.
+    pub compat_start: Signal<Out, Bit>,
+    /// The command's op beat (context 0).
+    pub compat_beat: Signal<Out, Bits<OP_BITS>>,
+    /// How far the frame's SEQ is behind EXPECTED (modulo 256).
+    behind: Signal<Local, Bits<8>>,
+    zero8: Constant<Bits<8>>,
+    window: Constant<Bits<8>>,
+    op_load: Constant<Bits<OP_BITS>>,
+    op_accum: Constant<Bits<OP_BITS>>,
+    op_read: Constant<Bits<OP_BITS>>,
+    job_ack: Constant<Bits<2>>,
+    job_status: Constant<Bits<2>>,
+}
+
+impl Default for Dispatch {
+    fn default() -> Self {
+        // An op beat on context 0: the opcode in bits [74:72].
+        let beat = |op: Opcode| Constant::new(bit_cast::<OP_BITS, 3>(code(op)) << 72);
+        Self {
+            kind: Default::default(),
+            seq: Default::default(),
+            value: Default::default(),
+            expected: Default::default(),
+            framed: Default::default(),
+            framed_next: Default::default(),
+            run_frame: Default::default(),
+            job_valid: Default::default(),
+            job: Default::default(),
+            compat_start: Default::default(),
+            compat_beat: Default::default(),
+            behind: Default::default(),
+            zero8: Constant::new(0u64.to_bits()),
+            window: Constant::new(8u64.to_bits()),
+            op_load: beat(Opcode::Load),
+            op_accum: beat(Opcode::Accum),
+            op_read: beat(Opcode::Read),
+            job_ack: Constant::new(job::ACK.to_bits()),
+            job_status: Constant::new(job::STATUS.to_bits()),
+        }
+    }
+}
+
+impl Logic for Dispatch {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.behind.next = self.expected.val() - self.seq.val();
+        self.framed_next.next = self.framed.val();
+        self.run_frame.next = false;
+        self.job_valid.next = false;
+        self.job.next = self.job_status.val();
+        self.compat_start.next = false;
+        self.compat_beat.next = self.op_read.val();
+        match self.kind.val() {
+            RxEvent::Frame => {
+                self.framed_next.next = true;
+                if self.behind.val() == self.zero8.val() {
+                    self.run_frame.next = true;
+                } else {
+                    // One of the last 8 frames: its ACK again; else STATUS.
+                    self.job_valid.next = true;
+                    if self.behind.val() <= self.window.val() {
+                        self.job.next = self.job_ack.val();
+                    }
+                }
+            }
+            RxEvent::Hello => {
+                self.framed_next.next = true;
+                self.job_valid.next = true;
+            }
+            RxEvent::Close => {
+                self.framed_next.next = false;
+                self.job_valid.next = true;
+            }
+            RxEvent::Load => {
+                self.compat_start.next = true;
+                self.compat_beat.next =
+                    self.op_load.val() | bit_cast::<OP_BITS, 64>(self.value.val());
+            }
+            RxEvent::Accum => {
+                self.compat_start.next = true;
+                self.compat_beat.next =
+                    self.op_accum.val() | bit_cast::<OP_BITS, 64>(self.value.val());
+            }
+            RxEvent::Read => {
+                self.compat_start.next = true;
+            }
+            RxEvent::Status => {
+                self.compat_start.next = true;
+            }
+            RxEvent::Reference => {
+                self.compat_start.next = true;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The result stream of `atomik_axis`: results of a frame's ops into the
+/// reply RAM, in order, at `{slot, index}`; a compatible-mode READ's result
+/// to the executor; and the shadow of context 0's accumulator (the sum of
+/// its ACCUMs since its last LOAD or swap), which `D` needs: the table
+/// returns the state, not the reference.
+#[derive(LogicBlock, Debug)]
+pub(crate) struct ResultCollector {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Synchronous reset (the table's too: every context is zero).
+    pub reset: Signal<In, Bit>,
+    /// A frame starts: its results go to `slot` from index 0.
+    pub start: Signal<In, Bit>,
+    /// The slot of the frame running.
+    pub slot: Signal<In, Bits<3>>,
+    /// Results go to the executor, not the reply RAM (compatible mode).
+    pub compat: Signal<In, Bit>,
+    /// `beat` was taken by `atomik_axis` this cycle.
+    pub taken: Signal<In, Bit>,
+    /// The op beat offered (its low bits).
+    pub beat: Signal<In, Bits<OP_BITS>>,
+    /// A result beat (always taken).
+    pub m_tvalid: Signal<In, Bit>,
+    /// See `m_tvalid`.
+    pub m_tdata: Signal<In, Bits<128>>,
+    /// Reply RAM write: enable.
+    pub reply_we: Signal<Out, Bit>,
+    /// Reply RAM write: `{slot, index}`.
+    pub reply_waddr: Signal<Out, Bits<REPLY_ADDR_BITS>>,
+    /// Reply RAM write: `{clean, value}`.
+    pub reply_wdata: Signal<Out, Bits<REPLY_BITS>>,
+    /// Results of the frame so far.
+    pub nres: Signal<Out, Bits<5>>,
+    /// No result is owed.
+    pub idle: Signal<Out, Bit>,
+    /// A compatible-mode result arrives.
+    pub compat_valid: Signal<Out, Bit>,
+    /// The result's value.
+    pub value: Signal<Out, Bits<64>>,
+    /// The result's clean bit.
+    pub clean: Signal<Out, Bit>,
+    /// Context 0's accumulator.
+    pub shadow: Signal<Out, Bits<64>>,
+    pending: DFF<Bits<5>>,
+    r_nres: DFF<Bits<5>>,
+    r_shadow: DFF<Bits<64>>,
+    produces: Signal<Local, Bit>,
+    op: Signal<Local, Bits<3>>,
+    /// The result beat's address, opcode and zero bits, which the reply
+    /// does not need (Verilator's lint exempts `*unused*` names).
+    unused_beat_bits: Signal<Local, Bits<63>>,
+    one5: Constant<Bits<5>>,
+    zero5: Constant<Bits<5>>,
+    zero8: Constant<Bits<8>>,
+    zero64: Constant<Bits<64>>,
+    op_load: Constant<Bits<3>>,
+    op_accum: Constant<Bits<3>>,
+    op_read: Constant<Bits<3>>,
+    op_swap: Constant<Bits<3>>,
+    op_swap_keep: Constant<Bits<3>>,
+}
+
+impl Default for ResultCollector {
+    fn default() -> Self {
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            start: Default::default(),
+            slot: Default::default(),
+            compat: Default::default(),
+            taken: Default::default(),
+            beat: Default::default(),
+            m_tvalid: Default::default(),
+            m_tdata: Default::default(),
+            reply_we: Default::default(),
+            reply_waddr: Default::default(),
+            reply_wdata: Default::default(),
+            nres: Default::default(),
+            idle: Default::default(),
+            compat_valid: Default::default(),
+            value: Default::default(),
+            clean: Default::default(),
+            shadow: Default::default(),
+            pending: Default::default(),
+            r_nres: Default::default(),
+            r_shadow: Default::default(),
+            produces: Default::default(),
+            op: Default::default(),
+            unused_beat_bits: Default::default(),
+            one5: Constant::new(1u64.to_bits()),
+            zero5: Constant::new(0u64.to_bits()),
+            zero8: Constant::new(0u64.to_bits()),
+            zero64: Constant::new(0u64.to_bits()),
+            op_load: Constant::new(code(Opcode::Load)),
+            op_accum: Constant::new(code(Opcode::Accum)),
+            op_read: Constant::new(code(Opcode::Read)),
+            op_swap: Constant::new(code(Opcode::Swap)),
+            op_swap_keep: Constant::new(code(Opcode::SwapKeep)),
+        }
+    }
+}
+
+impl Logic for ResultCollector {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, pending, r_nres, r_shadow);
+        self.op.next = self.beat.val().get_bits::<3>(72);
+        self.produces.next = self.taken.val()
+            & ((self.op.val() == self.op_read.val())
+                | (self.op.val() == self.op_swap.val())
+                | (self.op.val() == self.op_swap_keep.val()));
+        // Results owed: one more per result op taken, one less per result.
+        if self.produces.val() & !self.m_tvalid.val() {
+            self.pending.d.next = self.pending.q.val() + self.one5.val();
+        }
+        if !self.produces.val() & self.m_tvalid.val() {
+            self.pending.d.next = self.pending.q.val() - self.one5.val();
+        }
+        self.value.next = self.m_tdata.val().get_bits::<64>(0);
+        self.unused_beat_bits.next = bit_cast::<63, 11>(self.m_tdata.val().get_bits::<11>(64))
+            | (bit_cast::<63, 52>(self.m_tdata.val().get_bits::<52>(76)) << 11);
+        self.clean.next = self.m_tdata.val().get_bit(75);
+        self.compat_valid.next = self.m_tvalid.val() & self.compat.val();
+        self.reply_we.next = self.m_tvalid.val() & !self.compat.val();
+        self.reply_waddr.next =
+            bit_cast::<REPLY_ADDR_BITS, 4>(self.r_nres.q.val().get_bits::<4>(0))
+                | (bit_cast::<REPLY_ADDR_BITS, 3>(self.slot.val()) << 4);
+        self.reply_wdata.next = bit_cast::<REPLY_BITS, 64>(self.m_tdata.val().get_bits::<64>(0))
+            | (bit_cast::<REPLY_BITS, 1>(self.m_tdata.val().get_bit(75).into()) << 64);
+        if self.reply_we.val() {
+            self.r_nres.d.next = self.r_nres.q.val() + self.one5.val();
+        }
+        if self.start.val() {
+            self.r_nres.d.next = self.zero5.val();
+        }
+        // Context 0's accumulator, from the ops taken on it.
+        if self.taken.val() & (self.beat.val().get_bits::<8>(64) == self.zero8.val()) {
+            if self.op.val() == self.op_accum.val() {
+                self.r_shadow.d.next = self.r_shadow.q.val() ^ self.beat.val().get_bits::<64>(0);
+            }
+            if (self.op.val() == self.op_load.val())
+                | (self.op.val() == self.op_swap.val())
+                | (self.op.val() == self.op_swap_keep.val())
+            {
+                self.r_shadow.d.next = self.zero64.val();
+            }
+        }
+        if self.reset.val() {
+            self.pending.d.next = self.zero5.val();
+            self.r_nres.d.next = self.zero5.val();
+            self.r_shadow.d.next = self.zero64.val();
+        }
+        self.nres.next = self.r_nres.q.val();
+        self.idle.next = self.pending.q.val() == self.zero5.val();
+        self.shadow.next = self.r_shadow.q.val();
+    }
+}
