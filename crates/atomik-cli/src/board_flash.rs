@@ -4,14 +4,16 @@
 //! The build (`hdl/boards/boards.py`) writes `build.json` beside every
 //! bitstream: the board, its openFPGALoader board name (from the design
 //! catalogue) and the bitstream's file name. The command comes from that
-//! record, so what is flashed is what was built, and neither the loader
-//! names nor the bitstream formats are listed a second time here.
+//! record, so what is flashed is what was built and the bitstream formats
+//! are not listed a second time here. The record's loader name must still
+//! be the catalogue's: a record from an older build is refused.
 
 use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Command;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
+use atomik_hdl::designs::{BoardFlow, DESIGNS, Family};
 use serde::Deserialize;
 
 /// The fields of `build.json` the command needs (the record holds more:
@@ -35,6 +37,7 @@ struct Build {
 /// missing or unreadable, names another board, or points at a bitstream
 /// that is not there.
 pub(crate) fn command(board: &str, bitstream_dir: &Path) -> Result<Command> {
+    let flow = catalogue_flow(board)?;
     let record = bitstream_dir.join("build.json");
     let text = std::fs::read_to_string(&record).with_context(|| {
         format!(
@@ -53,6 +56,14 @@ pub(crate) fn command(board: &str, bitstream_dir: &Path) -> Result<Command> {
             "{} is the build of board {:?}, not {board:?}",
             record.display(),
             build.board
+        );
+    }
+    if build.loader != flow.loader {
+        bail!(
+            "{} names loader {:?}, the catalogue {:?}: rebuild it (`just boards`)",
+            record.display(),
+            build.loader,
+            flow.loader
         );
     }
     // A bare file name: a record must not send the loader outside its directory.
@@ -75,6 +86,25 @@ pub(crate) fn command(board: &str, bitstream_dir: &Path) -> Result<Command> {
     let mut cmd = Command::new("openFPGALoader");
     cmd.arg("-b").arg(&build.loader).arg(&bitstream);
     Ok(cmd)
+}
+
+/// The build flow of the catalogue's board `key`; an error lists the boards.
+fn catalogue_flow(key: &str) -> Result<BoardFlow> {
+    let mut boards = DESIGNS.iter().filter_map(|d| match d.family {
+        Family::Board(b) => b.flow.map(|flow| (b.key, flow)),
+        _ => None,
+    });
+    boards
+        .clone()
+        .find(|(k, _)| *k == key)
+        .map(|(_, flow)| flow)
+        .ok_or_else(|| {
+            let known: Vec<&str> = boards.by_ref().map(|(k, _)| k).collect();
+            anyhow!(
+                "no board {key:?} to flash; the boards: {}",
+                known.join(", ")
+            )
+        })
 }
 
 #[cfg(test)]
@@ -128,6 +158,25 @@ mod tests {
             let path = dir.join(file).to_string_lossy().into_owned();
             assert_eq!(args(&cmd), ["-b", loader, path.as_str()], "{board}");
         }
+    }
+
+    #[test]
+    fn an_unknown_board_lists_the_boards() {
+        let err = command("de10nano", &scratch()).unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("tangnano9k, icebreaker, ulx3s"), "{msg}");
+    }
+
+    #[test]
+    fn the_simulation_board_cannot_be_flashed() {
+        assert!(command("sim", &scratch()).is_err());
+    }
+
+    #[test]
+    fn a_record_with_another_loader_is_refused() {
+        let dir = built("ulx3s", "ulx3s_dfu", "atomik_board.bit");
+        let err = command("ulx3s", &dir).unwrap_err();
+        assert!(format!("{err:#}").contains("just boards"), "{err:#}");
     }
 
     #[test]
