@@ -359,15 +359,20 @@ def update_report(path, records):
     print(f"boards: updated the measured rows in {path}")
 
 
-def mapping_check(boards, out):
-    for board in boards:
+def mapping_check(boards, out, jobs):
+    """Yosys and the mapping check of every board, `jobs` at a time."""
+    def one(board):
         dest = os.path.join(out, board["key"], "mapping")
         os.makedirs(os.path.join(ROOT, dest), exist_ok=True)
         _, cells, ports = yosys(board, dest)
-        res = check_mapping(board, cells, ports)
+        return check_mapping(board, cells, ports), sum(ports.values())
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        results = list(pool.map(one, boards))
+    for board, (res, bits) in zip(boards, results):
         print(f"boards: {board['key']}: {board['flow']['synth']} maps {res['lut']} LUTs, "
               f"{res['ff']} flip-flops, {res['bram']} block RAMs; "
-              f"{sum(ports.values())} port bits pinned by {constraints_path(board)}")
+              f"{bits} port bits pinned by {constraints_path(board)}")
 
 
 def main():
@@ -376,7 +381,7 @@ def main():
     ap.add_argument("--out", default="target/boards",
                     help="output directory, relative to the repository root")
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    ap.add_argument("--jobs", type=int, default=2, help="nextpnr runs at once")
+    ap.add_argument("--jobs", type=int, default=2, help="yosys or nextpnr runs at once")
     ap.add_argument("--yosys-only", action="store_true", help="the mapping check only")
     ap.add_argument("--report", help="markdown file whose measured rows to replace")
     a = ap.parse_args()
@@ -388,7 +393,7 @@ def main():
     if missing:
         fail(f"no board {sorted(missing)} with a build flow in {CATALOGUE}")
     if a.yosys_only:
-        mapping_check(boards, out)
+        mapping_check(boards, out, a.jobs)
         return
     records, late = [], []
     for board in boards:
