@@ -104,8 +104,8 @@ fn main() {
     std::fs::write(out.join("models.rs"), rust_bindings(&models)).expect("writing models.rs");
     std::fs::write(out.join("lane_counts.rs"), lane_dispatch()).expect("writing lane_counts.rs");
     let mut build = cc_build(&include, &manifest);
-    for spec in &models {
-        build.file(verilate(spec, &verilator, &root, &out));
+    for unity in verilate_all(&models, &verilator, &root, &out) {
+        build.file(unity);
     }
     for runtime in RUNTIME {
         build.file(runtime_wrapper(runtime, &include, &out));
@@ -158,6 +158,32 @@ fn cc_build(include: &Path, manifest: &Path) -> cc::Build {
         .flag_if_supported("-fvisibility=hidden")
         .flag_if_supported("-fvisibility-inlines-hidden");
     build
+}
+
+/// Runs Verilator on every model, as many at a time as there are cores (it
+/// is single-threaded, and a clean build waits for all of them); returns
+/// the unity files in model order.
+fn verilate_all(models: &[ModelSpec], verilator: &str, root: &Path, out: &Path) -> Vec<PathBuf> {
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::Mutex::new(vec![None; models.len()]);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(spec) = models.get(i) else { break };
+                    let unity = verilate(spec, verilator, root, out);
+                    done.lock().expect("no panic while held")[i] = Some(unity);
+                }
+            });
+        }
+    });
+    done.into_inner()
+        .expect("no panic while held")
+        .into_iter()
+        .map(|u| u.expect("every model verilated"))
+        .collect()
 }
 
 /// Runs Verilator on one model and writes its unity file; returns the

@@ -210,6 +210,7 @@ fn framed_mode_applies_each_frame_once_and_repeats_its_ack() {
         quiet: 4,
     };
     let replies = run(vec![
+        ex(f0.clone(), 11), // compatible mode runs no OPS frame: STATUS, MODE 0
         ex(hello.clone(), 11),
         ex(f0.clone(), ack0.len()),
         ex(f0, ack0.len()),           // a retransmission: not applied again
@@ -227,6 +228,8 @@ fn framed_mode_applies_each_frame_once_and_repeats_its_ack() {
         ex(close, 11),
         ex(vec![b'R'], 8),
     ]);
+    assert_eq!(replies[0], status(0, false));
+    let replies = &replies[1..];
     assert_eq!(replies[0], status(0, true));
     assert_eq!(replies[1], ack0);
     assert_eq!(replies[2], ack0);

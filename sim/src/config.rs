@@ -33,7 +33,7 @@ pub struct RunConfig {
     pub vcd: Option<PathBuf>,
     /// After a passing run, drive a fresh model with the same stimulus
     /// again without the checker and time the model alone
-    /// ([`Report::bare_model_cycles_per_second`]). Ignored with `vcd`.
+    /// ([`crate::Report::bare_model_cycles_per_second`]). Ignored with `vcd`.
     pub measure_bare: bool,
 }
 

@@ -22,12 +22,14 @@
 #![deny(missing_docs)]
 
 pub mod axis;
+pub mod board;
 pub mod config;
 pub mod design;
 mod dispatch;
 pub mod lanes;
 pub mod lockstep;
 pub mod stimulus;
+pub mod uart;
 pub mod verilated;
 
 /// The timing contract's checker and vocabulary: one implementation, in the

@@ -2,6 +2,9 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod board;
+mod board_cosim;
+mod board_pty;
 mod cosim;
 mod demo;
 mod verilog;
@@ -48,6 +51,9 @@ enum Command {
     Verilog(verilog::VerilogArgs),
     /// Co-simulate the Verilog in Verilator against the software model, every cycle.
     Cosim(cosim::CosimArgs),
+    /// A board's table over its serial port, or a board top co-simulated behind a pty.
+    #[command(subcommand)]
+    Board(board::BoardCommand),
     /// Run one replication node over NATS JetStream (updates on stdin).
     Node(atomik_nats::cli_node::NodeArgs),
     /// 3 NATS servers + 3 nodes on loopback, random traffic and faults, oracle check.
@@ -134,6 +140,11 @@ fn main() -> ExitCode {
         }
         Command::Verilog(args) => report(verilog::run(&args)),
         Command::Cosim(args) => match cosim::cosim(&args) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(e) => report(Err(e)),
+        },
+        Command::Board(cmd) => match board::run(&cmd) {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::FAILURE,
             Err(e) => report(Err(e)),

@@ -112,6 +112,8 @@ pub(crate) struct LinkExec {
     /// The compatible-mode command being run.
     compat: DFF<RxEvent>,
     compat_beat: DFF<Bits<75>>,
+    /// Slots holding the ACK of an applied frame (none after a reset).
+    slot_valid: DFF<Bits<8>>,
     one5: Constant<Bits<5>>,
     zero5: Constant<Bits<5>>,
     one8: Constant<Bits<8>>,
@@ -165,6 +167,7 @@ impl Default for LinkExec {
             index: Default::default(),
             compat: Default::default(),
             compat_beat: Default::default(),
+            slot_valid: Default::default(),
             one5: Constant::new(1u64.to_bits()),
             zero5: Constant::new(0u64.to_bits()),
             one8: Constant::new(1u64.to_bits()),
@@ -183,7 +186,8 @@ impl Logic for LinkExec {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, state, r_framed, r_expected, seq, count, bank, index, compat, compat_beat
+            self, clock, state, r_framed, r_expected, seq, count, bank, index, compat, compat_beat,
+            slot_valid
         );
         self.results.clock.next = self.clock.val();
         self.results.reset.next = self.reset.val();
@@ -211,6 +215,7 @@ impl Logic for LinkExec {
         self.decide.value.next = self.rx_value.val();
         self.decide.expected.next = self.r_expected.q.val();
         self.decide.framed.next = self.r_framed.q.val();
+        self.decide.slot_valid.next = self.slot_valid.q.val();
         self.overrun.next =
             (self.rx_kind.val() != RxEvent::Nothing) & (self.state.q.val() != ExecState::Idle);
         match self.state.q.val() {
@@ -250,6 +255,8 @@ impl Logic for LinkExec {
             ExecState::Drain => {
                 if self.results.idle.val() {
                     self.slot_we.next = true;
+                    self.slot_valid.d.next = self.slot_valid.q.val()
+                        | (self.one8.val() << self.seq.q.val().get_bits::<3>(0));
                     self.job_valid.next = true;
                     self.job.next = self.job_ack.val();
                     self.r_expected.d.next = self.r_expected.q.val() + self.one8.val();
@@ -293,6 +300,7 @@ impl Logic for LinkExec {
             self.state.d.next = ExecState::Idle;
             self.r_framed.d.next = false;
             self.r_expected.d.next = self.zero8.val();
+            self.slot_valid.d.next = self.zero8.val();
         }
         self.reply_we.next = self.results.reply_we.val();
         self.reply_waddr.next = self.results.reply_waddr.val();
@@ -315,6 +323,8 @@ pub(crate) struct Dispatch {
     pub expected: Signal<In, Bits<8>>,
     /// The link is in framed mode.
     pub framed: Signal<In, Bit>,
+    /// Slots holding the ACK of an applied frame.
+    pub slot_valid: Signal<In, Bits<8>>,
     /// The mode after the event.
     pub framed_next: Signal<Out, Bit>,
     /// Run the frame's ops: its SEQ is EXPECTED.
@@ -348,6 +358,7 @@ impl Default for Dispatch {
             value: Default::default(),
             expected: Default::default(),
             framed: Default::default(),
+            slot_valid: Default::default(),
             framed_next: Default::default(),
             run_frame: Default::default(),
             job_valid: Default::default(),
@@ -378,13 +389,21 @@ impl Logic for Dispatch {
         self.compat_beat.next = self.op_read.val();
         match self.kind.val() {
             RxEvent::Frame => {
-                self.framed_next.next = true;
-                if self.behind.val() == self.zero8.val() {
+                // Compatible mode runs no OPS frame: a STATUS (MODE 0) tells
+                // the host the board was reset under it.
+                if self.framed.val() & (self.behind.val() == self.zero8.val()) {
                     self.run_frame.next = true;
                 } else {
-                    // One of the last 8 frames: its ACK again; else STATUS.
+                    // One of the last 8 frames, whose ACK the board holds:
+                    // that ACK again; else a STATUS.
                     self.job_valid.next = true;
-                    if self.behind.val() <= self.window.val() {
+                    if self.framed.val()
+                        & (self.behind.val() <= self.window.val())
+                        & self
+                            .slot_valid
+                            .val()
+                            .get_bit(self.seq.val().get_bits::<3>(0).index())
+                    {
                         self.job.next = self.job_ack.val();
                     }
                 }

@@ -1138,6 +1138,7 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     reg  [63:0] exec$decide$value;
     reg  [7:0] exec$decide$expected;
     reg  exec$decide$framed;
+    reg  [7:0] exec$decide$slot_valid;
     reg  exec$decide$framed_next;
     reg  exec$decide$run_frame;
     reg  exec$decide$job_valid;
@@ -1189,6 +1190,9 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     reg  [74:0] exec$compat_beat$d;
     reg  [74:0] exec$compat_beat$q;
     reg  exec$compat_beat$clock;
+    reg  [7:0] exec$slot_valid$d;
+    reg  [7:0] exec$slot_valid$q;
+    reg  exec$slot_valid$clock;
     
     // Sub module instances
     // ---- inlined atomik_board$exec$decide ----
@@ -1228,13 +1232,12 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
         case (exec$decide$kind)
             exec$decide$RxEvent$Frame:
                 begin
-                    exec$decide$framed_next = 1'b1;
-                    if (exec$decide$behind == exec$decide$zero8) begin
+                    if (exec$decide$framed & (exec$decide$behind == exec$decide$zero8)) begin
                         exec$decide$run_frame = 1'b1;
                     end
                     else begin
                         exec$decide$job_valid = 1'b1;
-                        if (exec$decide$behind <= exec$decide$window) begin
+                        if (exec$decide$framed & (exec$decide$behind <= exec$decide$window) & exec$decide$slot_valid[exec$decide$seq[(32'h0)+:(3)]]) begin
                             exec$decide$job = exec$decide$job_ack;
                         end
                     end
@@ -1440,6 +1443,13 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     always @(posedge exec$compat_beat$clock) begin
        exec$compat_beat$q <= exec$compat_beat$d;
     end
+    // ---- inlined atomik_board$exec$slot_valid ----
+    initial begin
+       exec$slot_valid$q = 8'h0;
+    end
+    always @(posedge exec$slot_valid$clock) begin
+       exec$slot_valid$q <= exec$slot_valid$d;
+    end
     
     // Update code
     always @(*) begin
@@ -1452,6 +1462,7 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
         exec$index$clock = exec$clock;
         exec$compat$clock = exec$clock;
         exec$compat_beat$clock = exec$clock;
+        exec$slot_valid$clock = exec$clock;
         exec$state$d = exec$state$q;
         exec$r_framed$d = exec$r_framed$q;
         exec$r_expected$d = exec$r_expected$q;
@@ -1461,6 +1472,7 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
         exec$index$d = exec$index$q;
         exec$compat$d = exec$compat$q;
         exec$compat_beat$d = exec$compat_beat$q;
+        exec$slot_valid$d = exec$slot_valid$q;
         exec$results$clock = exec$clock;
         exec$results$reset = exec$reset;
         exec$results$m_tvalid = exec$m_tvalid;
@@ -1521,6 +1533,7 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
                 begin
                     if (exec$results$idle) begin
                         exec$slot_we = 1'b1;
+                        exec$slot_valid$d = exec$slot_valid$q | (exec$one8 << exec$seq$q[(32'h0)+:(3)]);
                         exec$job_valid = 1'b1;
                         exec$job = exec$job_ack;
                         exec$r_expected$d = exec$r_expected$q + exec$one8;
@@ -1563,6 +1576,7 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
             exec$state$d = exec$ExecState$Idle;
             exec$r_framed$d = 1'b0;
             exec$r_expected$d = exec$zero8;
+            exec$slot_valid$d = exec$zero8;
         end
         exec$reply_we = exec$results$reply_we;
         exec$reply_waddr = exec$results$reply_waddr;
@@ -1574,6 +1588,7 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     always @(*) exec$slot_waddr = exec$seq$q[(32'h0)+:(3)];
     always @(*) exec$decide$expected = exec$r_expected$q;
     always @(*) exec$decide$framed = exec$r_framed$q;
+    always @(*) exec$decide$slot_valid = exec$slot_valid$q;
     always @(*) exec$framed = exec$r_framed$q;
     always @(*) exec$expected = exec$r_expected$q;
     

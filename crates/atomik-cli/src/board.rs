@@ -1,0 +1,307 @@
+//! `atomik board`: talk to a board over its serial port (`ping`, `bench`,
+//! `exec`), or co-simulate one behind a pseudo-terminal (`cosim`).
+
+use std::io::BufRead;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result, bail};
+use atomik::Opcode;
+use atomik_board::{BoardTable, Compat, DEFAULT_BAUD, Op, Options};
+use atomik_sim::{Design, Kind};
+
+use crate::board_cosim::{self, Server};
+use crate::board_pty::LineOptions;
+
+/// `atomik board ...`.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum BoardCommand {
+    /// HELLO: print the board's status and the round trip.
+    Ping(PortArgs),
+    /// Random ops through the driver, checked against the core Table.
+    Bench(BenchArgs),
+    /// Ops from stdin, one per line (`load ADDR VALUE`, `read ADDR`, ...,
+    /// `batch` ... `end`); a `= VALUE` after an op is checked.
+    Exec(PortArgs),
+    /// Co-simulate a board top in Verilator behind a pseudo-terminal.
+    Cosim(CosimArgs),
+}
+
+/// Where the board is.
+#[derive(Debug, clap::Args)]
+pub(crate) struct PortArgs {
+    /// The serial port (`/dev/ttyUSB0`, or what `atomik board cosim --pty` prints).
+    #[arg(long)]
+    port: String,
+    /// The baud the bitstream was built with.
+    #[arg(long, default_value_t = DEFAULT_BAUD)]
+    baud: u32,
+    /// Seconds without progress before giving up.
+    #[arg(long, default_value_t = 10.0)]
+    timeout: f64,
+}
+
+impl PortArgs {
+    fn open(&self) -> Result<BoardTable> {
+        let opts = Options {
+            timeout: std::time::Duration::from_secs_f64(self.timeout),
+            ..board_cosim::driver_options()
+        };
+        BoardTable::open(&self.port, self.baud, opts)
+            .with_context(|| format!("opening the board on {}", self.port))
+    }
+}
+
+/// Options of `atomik board bench`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct BenchArgs {
+    #[command(flatten)]
+    port: PortArgs,
+    /// Ops to run.
+    #[arg(long, default_value_t = 100_000)]
+    ops: u64,
+    /// Ops per driver call.
+    #[arg(long, default_value_t = 1024)]
+    batch: usize,
+    /// Seed of the ops.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+/// `BOARD`: a board top of the catalogue.
+fn board_parser() -> impl clap::builder::TypedValueParser<Value = Design> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new(
+        Design::all()
+            .filter(|d| d.kind() == Kind::Board)
+            .map(|d| PossibleValue::new(d.name()).help(d.about())),
+    )
+    .map(|name| {
+        name.parse::<Design>()
+            .expect("clap admits only design names")
+    })
+}
+
+/// Options of `atomik board cosim`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct CosimArgs {
+    /// The board top (`board_sim`: the same RTL at 8 clocks per bit).
+    #[arg(value_parser = board_parser())]
+    board: Design,
+    /// Serve the pty until killed and print its path; run nothing.
+    #[arg(long)]
+    pty: bool,
+    /// Framed mode (ours) or compatible mode (the original's commands).
+    #[arg(long, value_parser = ["framed", "compat"], default_value = "framed")]
+    mode: String,
+    /// Ops to run through the driver.
+    #[arg(long, default_value_t = 10_000)]
+    ops: u64,
+    /// Ops per driver call.
+    #[arg(long, default_value_t = 1024)]
+    batch: usize,
+    /// Bit errors on the line, each way: inversions per bit-time.
+    #[arg(long, default_value_t = 0.0)]
+    line_errors: f64,
+    /// Simulated delay of every byte, each way, in microseconds.
+    #[arg(long, default_value_t = 0)]
+    host_latency_us: u64,
+    /// Seed of the ops and the noise.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs a board command; returns whether it passed.
+pub(crate) fn run(cmd: &BoardCommand) -> Result<bool> {
+    match cmd {
+        BoardCommand::Ping(p) => ping(p).map(|()| true),
+        BoardCommand::Bench(b) => bench(b),
+        BoardCommand::Exec(p) => exec(p),
+        BoardCommand::Cosim(c) => cosim(c),
+    }
+}
+
+fn ping(p: &PortArgs) -> Result<()> {
+    let started = Instant::now();
+    let t = p.open()?;
+    let s = t.status();
+    println!(
+        "board on {}: protocol {}, expected SEQ {}, window {}, {} ops per frame; HELLO answered in {:.1} ms",
+        p.port,
+        s.version,
+        s.expected,
+        s.window,
+        s.max_ops,
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
+fn bench(b: &BenchArgs) -> Result<bool> {
+    let mut t = b.port.open()?;
+    let started = Instant::now();
+    let tally = board_cosim::framed(&mut t, b.ops, b.batch, b.seed)?;
+    let secs = started.elapsed().as_secs_f64();
+    let s = t.stats();
+    #[allow(clippy::cast_precision_loss)]
+    let rate = tally.ops as f64 / secs;
+    println!(
+        "{} ops in {secs:.2} s ({rate:.0} ops/s wall clock), {} mismatches, {} duplicates applied; \
+         {} frames, {} retransmitted, {} bytes sent, {} received",
+        tally.ops,
+        tally.mismatches,
+        tally.duplicates_applied,
+        s.frames_sent,
+        s.frames_retransmitted,
+        s.bytes_sent,
+        s.bytes_received
+    );
+    Ok(tally.mismatches == 0 && tally.duplicates_applied == 0)
+}
+
+/// One line of `exec`'s input: an op, and the result it must give.
+fn parse_line(line: &str) -> Result<Option<(Op, Option<u64>)>> {
+    if line.starts_with('#') {
+        return Ok(None);
+    }
+    let (op, expect) = match line.split_once('=') {
+        Some((op, e)) => (op, Some(parse_u64(e.trim())?)),
+        None => (line, None),
+    };
+    let words: Vec<&str> = op.split_whitespace().collect();
+    let num = |i: usize| -> Result<u64> {
+        parse_u64(
+            words
+                .get(i)
+                .with_context(|| format!("`{line}`: missing operand"))?,
+        )
+    };
+    let code = match words.first().copied() {
+        None => return Ok(None),
+        Some("load") => Opcode::Load,
+        Some("accum") => Opcode::Accum,
+        Some("read") => Opcode::Read,
+        Some("swap") => Opcode::Swap,
+        Some("swap_keep") => Opcode::SwapKeep,
+        Some(w) => bail!("`{line}`: unknown op {w}"),
+    };
+    let addr = u8::try_from(num(1)?).with_context(|| format!("`{line}`: address above 255"))?;
+    let data = if atomik_board::codec::has_data(code) {
+        num(2)?
+    } else {
+        0
+    };
+    Ok(Some((Op::new(code, addr, data), expect)))
+}
+
+fn parse_u64(s: &str) -> Result<u64> {
+    match s.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => s.parse(),
+    }
+    .with_context(|| format!("not a number: {s}"))
+}
+
+/// Ops on stdin; `batch` ... `end` groups ops into one pipelined call.
+fn exec(p: &PortArgs) -> Result<bool> {
+    let mut t = p.open()?;
+    let mut ok = true;
+    let mut group: Option<Vec<(Op, Option<u64>)>> = None;
+    for line in std::io::stdin().lock().lines() {
+        let line = line?;
+        match (line.trim(), group.as_mut()) {
+            ("batch", None) => group = Some(Vec::new()),
+            ("end", Some(_)) => ok &= run_ops(&mut t, &group.take().unwrap_or_default())?,
+            (l, Some(g)) => g.extend(parse_line(l)?),
+            (l, None) => ok &= run_ops(&mut t, &parse_line(l)?.into_iter().collect::<Vec<_>>())?,
+        }
+    }
+    Ok(ok)
+}
+
+/// Runs `ops` in one call, prints each result, checks the expected ones.
+fn run_ops(t: &mut BoardTable, ops: &[(Op, Option<u64>)]) -> Result<bool> {
+    let plain: Vec<Op> = ops.iter().map(|(o, _)| *o).collect();
+    let mut results = t.execute(&plain)?.into_iter();
+    let mut ok = true;
+    for (op, expect) in ops {
+        if !op.code.has_result() {
+            continue;
+        }
+        let r = results
+            .next()
+            .context("the board returned too few results")?;
+        let verdict = match expect {
+            Some(e) if *e != r.value => {
+                ok = false;
+                format!("  MISMATCH: expected {e:#018x}")
+            }
+            _ => String::new(),
+        };
+        println!(
+            "{} {} = {:#018x}{verdict}",
+            op.code.mnemonic().to_lowercase(),
+            op.addr,
+            r.value
+        );
+    }
+    Ok(ok)
+}
+
+fn cosim(c: &CosimArgs) -> Result<bool> {
+    let line = LineOptions {
+        line_errors: c.line_errors,
+        host_latency_us: c.host_latency_us,
+        seed: c.seed,
+    };
+    let server = Server::start(c.board, line)?;
+    if c.pty {
+        println!("{}", server.path.display());
+        eprintln!(
+            "serving {} on {} (baud {}); stop with Ctrl-C",
+            c.board,
+            server.path.display(),
+            crate::board_pty::timing(c.board)?.baud
+        );
+        server.wait()?;
+        return Ok(true);
+    }
+    let path = server.path.to_string_lossy().into_owned();
+    let baud = u32::try_from(crate::board_pty::timing(c.board)?.baud)?;
+    let started = Instant::now();
+    let (tally, cycles, stats) = if c.mode == "compat" {
+        let mut client = Compat::open(&path, baud, std::time::Duration::from_secs(60))?;
+        let start = server.cycle();
+        let tally = board_cosim::compat(&mut client, c.ops, c.batch, c.seed)?;
+        (tally, server.cycle() - start, None)
+    } else {
+        let mut t = BoardTable::open(&path, baud, board_cosim::driver_options())?;
+        let start = server.cycle();
+        let tally = board_cosim::framed(&mut t, c.ops, c.batch, c.seed).inspect_err(|_| {
+            eprintln!("driver: {:?}", t.stats());
+        })?;
+        (tally, server.cycle() - start, Some(t.stats()))
+    };
+    let served = server.stop()?;
+    let report = board_cosim::report(&board_cosim::Outcome {
+        design: c.board,
+        mode: &c.mode,
+        tally: &tally,
+        cycles,
+        line: &line,
+        driver: stats.as_ref(),
+        server: &served,
+        started,
+    })?;
+    if c.json {
+        println!("{report}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    if let Some(m) = &tally.first {
+        eprintln!("first mismatch: {m}");
+    }
+    Ok(tally.mismatches == 0 && tally.duplicates_applied == 0)
+}
