@@ -28,6 +28,7 @@ groups=(
     "formal solvers|z3 boolector|z3 boolector"
     "replication|nats-server openssl mkfs.ext2 losetup fstrim mount|nats-server openssl e2fsprogs mount util-linux"
     "syscall tracing|strace|strace"
+    "board programmer|openFPGALoader|openfpgaloader"
 )
 updated=0
 for group in "${groups[@]}"; do
