@@ -25,7 +25,6 @@ fi
 groups=(
     "hardware|verilator yosys nextpnr-ice40 icepack iverilog|verilator yosys nextpnr-ice40 fpga-icestorm iverilog"
     "C toolchain|gcc g++ make objdump valgrind pkg-config|gcc g++ make binutils valgrind pkgconf"
-    "formal solvers|z3 boolector|z3 boolector"
     "replication|nats-server openssl mkfs.ext2 losetup fstrim mount|nats-server openssl e2fsprogs mount util-linux"
     "syscall tracing|strace|strace"
     "board programmer|openFPGALoader|openfpgaloader"
