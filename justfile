@@ -35,7 +35,7 @@ install:
 ci: deps test
 
 # Idempotent. One line per package group; the full log is target/deps.log.
-[doc("Install the system packages and the venvs (.venv tools, .venv-oracle: atomik-core 0.2.0)")]
+[doc("Install the system packages and the venvs (.venv tools, .venv-oracle and .venv-oracle-040: atomik-core 0.2.0 and 0.4.0, .venv-py39: CPython 3.9)")]
 deps:
     bash tools/deps.sh
 
