@@ -339,11 +339,7 @@ async fn kv_path(url: &str, args: &BenchArgs) -> anyhow::Result<PathResult> {
     drop(w);
     acker.await??;
     Ok(PathResult::new(
-        args,
-        secs,
-        bytes,
-        &mut lat[0],
-        achieved_rate,
+        args, secs, bytes, &mut lat[0], achieved_rate,
     ))
 }
 
