@@ -213,3 +213,39 @@ fn a_running_node_cut_off_while_the_stream_was_purged_past_it_rebuilds_itself() 
         assert_converged(&[&a, &b], &issued).await
     });
 }
+
+/// Regression (a report failed on a 503 while listing snapshots): right
+/// after a fault, a 3-server cluster answered an object-store lookup with
+/// "JetStream system temporarily unavailable" (503), and listing the
+/// snapshots failed at once. Here the server the client uses is cut off
+/// from the other two; the listing must wait for the cut to heal.
+#[test]
+fn listing_snapshots_rides_out_a_server_cut_off_from_the_cluster() {
+    use atomik_nats_tools::harness::server::Cluster;
+    run(180, async {
+        let dir = tempfile::tempdir()?;
+        let cluster = Cluster::start(dir.path(), &common::binary(), "u", "p").await?;
+        let conn = ConnOptions {
+            url: format!("nats://127.0.0.1:{}", cluster.ports()[0]),
+            user: Some("u".into()),
+            password: Some("p".into()),
+            ..ConnOptions::default()
+        };
+        let js = jetstream::new(conn.connect().await?);
+        let store = SnapshotStore::open(&js, T, 3).await?;
+        assert!(store.list().await?.is_empty());
+        for p in cluster.links_of(0) {
+            p.set(LinkMode::Cut);
+        }
+        // The routes drop after 3 missed pings (1 s apart).
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let listing = tokio::spawn(async move { store.list().await });
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        for p in cluster.links_of(0) {
+            p.set(LinkMode::Pass);
+        }
+        let listed = listing.await??;
+        assert!(listed.is_empty(), "{listed:?}");
+        Ok(())
+    });
+}

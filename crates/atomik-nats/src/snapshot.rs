@@ -134,8 +134,18 @@ impl SnapshotStore {
     pub async fn list(&self) -> anyhow::Result<Vec<SnapshotInfo>> {
         let mut out = Vec::new();
         for slot in SLOTS {
-            match self.store.info(slot).await {
-                Ok(i) if !i.deleted => {
+            // A cluster electing a leader answers 503 for a while; that is
+            // no reason to fail a snapshot step, a bootstrap or a report.
+            let what = format!("reading {} in {}", slot, self.bucket);
+            let info = retry_unavailable(&what, || async {
+                match self.store.info(slot).await {
+                    Err(e) if e.kind() == object_store::InfoErrorKind::NotFound => Ok(None),
+                    r => r.map(Some),
+                }
+            })
+            .await?;
+            match info {
+                Some(i) if !i.deleted => {
                     let (Some(n), Some(stream_seq)) =
                         (meta_u64(&i, "n"), meta_u64(&i, "stream_seq"))
                     else {
@@ -149,11 +159,7 @@ impl SnapshotStore {
                         modified: i.modified,
                     });
                 }
-                Ok(_) => {}
-                Err(e) if e.kind() == object_store::InfoErrorKind::NotFound => {}
-                Err(e) => {
-                    return Err(e).with_context(|| format!("reading {} in {}", slot, self.bucket));
-                }
+                _ => {}
             }
         }
         out.sort_by_key(|s| (s.stream_seq, s.n));
