@@ -249,3 +249,55 @@ fn listing_snapshots_rides_out_a_server_cut_off_from_the_cluster() {
         Ok(())
     });
 }
+
+/// Regression (the cluster audit missed messages a purge passed): the
+/// audit's reading consumer alone held the purge, and in runs with consumer
+/// leader changes its state let a purge pass messages the audit had not
+/// received. The audit's hold is a separate consumer at its next unread
+/// sequence: with the reading consumer gone, the purge still stops there.
+#[test]
+fn the_audit_holds_the_purge_without_its_reading_consumer() {
+    use atomik_nats::purge::{ReaderPositions, readers};
+    use atomik_nats_tools::oracle::Audit;
+    let server = NatsServer::start("");
+    run(60, async {
+        let js = jetstream::new(ConnOptions::plain(&server.url()).connect().await?);
+        let audit = Audit::start(&js, T, 1).await?;
+        for i in 0..20u8 {
+            js.publish(stream::subject(T), vec![i].into())
+                .await?
+                .await?;
+        }
+        audit.reach(20).await;
+        let st = js.get_stream(stream::stream_name(T)).await?;
+        // Wait until, beside the reading consumer, a hold stands at 21.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let r = readers(
+                &st,
+                Duration::from_secs(60),
+                &mut ReaderPositions::default(),
+            )
+            .await?;
+            if r.iter().filter(|r| r.active && r.needs == 21).count() >= 2 {
+                break;
+            }
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "no hold at 21: {r:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        // The reading consumer's state is what failed: remove it.
+        st.delete_consumer("atomik-audit").await?;
+        let r = readers(
+            &st,
+            Duration::from_secs(60),
+            &mut ReaderPositions::default(),
+        )
+        .await?;
+        let floor = r.iter().filter(|r| r.active).map(|r| r.needs).min();
+        assert!(floor.is_some_and(|f| f <= 21), "{r:?}");
+        Ok(())
+    });
+}
