@@ -261,7 +261,7 @@ fn the_audit_holds_the_purge_without_its_reading_consumer() {
     use atomik_nats_tools::oracle::Audit;
     let server = NatsServer::start("");
     run(60, async {
-        let js = jetstream::new(ConnOptions::plain(&server.url()).connect().await?);
+        let js = jetstream::new(ConnOptions::plain(server.url()).connect().await?);
         let audit = Audit::start(&js, T, 1).await?;
         for i in 0..20u8 {
             js.publish(stream::subject(T), vec![i].into())
