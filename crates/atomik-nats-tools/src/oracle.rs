@@ -8,10 +8,15 @@
 //! epoch), restricted to those the stream holds.
 //!
 //! [`Audit`] reads a table's stream from its first message through a
-//! durable consumer of its own, while the run goes on. Because it keeps
-//! reading, the nodes' purge waits for it (an active reader holds the
-//! purge below what it still needs), so it sees every message even though
-//! the stream itself is kept short. It reports any message it missed.
+//! durable consumer of its own, while the run goes on. It does not rely on
+//! that consumer's state to hold the nodes' purge: in runs with consumer
+//! leader changes a purge passed messages the audit had not received (most
+//! likely the consumer's acknowledgement floor, as a new leader reported
+//! it, was above them). The audit therefore also keeps a *hold*: a
+//! consumer it never reads, created
+//! anew every few seconds at its next unread sequence (an active reader,
+//! so the purge stays below it), and it reads any gap the reading consumer
+//! left directly by sequence. It reports any message it missed.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -114,11 +119,13 @@ pub struct Audit {
     seen: Arc<Mutex<Audited>>,
     stream: jetstream::stream::Stream,
     task: tokio::task::JoinHandle<()>,
+    hold: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for Audit {
     fn drop(&mut self) {
         self.task.abort();
+        self.hold.abort();
     }
 }
 
@@ -134,7 +141,13 @@ impl Audit {
         let stream = stream::ensure_stream(js, table, replicas).await?;
         let seen = Arc::new(Mutex::new(Audited::default()));
         let task = tokio::spawn(audit(stream.clone(), seen.clone()));
-        Ok(Audit { seen, stream, task })
+        let hold = tokio::spawn(hold(stream.clone(), seen.clone()));
+        Ok(Audit {
+            seen,
+            stream,
+            task,
+            hold,
+        })
     }
 
     /// What it has seen so far.
@@ -148,6 +161,7 @@ impl Audit {
     /// stream no longer holds the ones it lacks (checking every 100 ms).
     pub async fn reach(&self, seq: u64) {
         while self.seen().contiguous < seq {
+            fill_gap(&self.stream, &self.seen, seq).await;
             if let Ok(info) = self.stream.get_info().await {
                 self.seen().give_up_below(info.state.first_sequence);
             }
@@ -188,6 +202,59 @@ impl Audit {
 fn record(seen: &Mutex<Audited>, seq: u64, payload: &[u8]) {
     if let Ok(mut a) = seen.lock() {
         a.record(seq, payload);
+    }
+}
+
+/// Reads the messages between the audit's contiguous end and the next
+/// one it read (or `end`), directly by sequence; at most 1000 at a time.
+async fn fill_gap(st: &jetstream::stream::Stream, seen: &Mutex<Audited>, end: u64) {
+    let (from, to) = match seen.lock() {
+        Ok(a) => {
+            let to = a.above.iter().next().map_or(end, |&n| n - 1);
+            (a.contiguous + 1, to.min(a.contiguous + 1000))
+        }
+        Err(_) => return,
+    };
+    for seq in from..=to {
+        match st.get_raw_message(seq).await {
+            Ok(m) => record(seen, seq, &m.payload),
+            Err(_) => return,
+        }
+    }
+}
+
+/// Keeps a consumer at the audit's next unread sequence so the purge stays
+/// below it, replacing it every 5 s (a new one before the old one goes),
+/// and fills any gap the reading consumer left.
+async fn hold(st: jetstream::stream::Stream, seen: Arc<Mutex<Audited>>) {
+    let mut current: Option<String> = None;
+    for n in 0u64.. {
+        let next = seen.lock().map(|a| a.contiguous + 1).unwrap_or(1);
+        let name = format!("{AUDITOR}-hold-{n}");
+        let made = st
+            .create_consumer(consumer::pull::Config {
+                durable_name: Some(name.clone()),
+                deliver_policy: match next {
+                    0 | 1 => consumer::DeliverPolicy::All,
+                    n => consumer::DeliverPolicy::ByStartSequence { start_sequence: n },
+                },
+                ack_policy: consumer::AckPolicy::Explicit,
+                ..Default::default()
+            })
+            .await;
+        if made.is_ok() {
+            if let Some(old) = current.replace(name) {
+                let _ = st.delete_consumer(&old).await;
+            }
+        }
+        let above = seen
+            .lock()
+            .ok()
+            .and_then(|a| a.above.iter().next().copied());
+        if let Some(end) = above {
+            fill_gap(&st, &seen, end).await;
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
     }
 }
 

@@ -213,3 +213,91 @@ fn a_running_node_cut_off_while_the_stream_was_purged_past_it_rebuilds_itself() 
         assert_converged(&[&a, &b], &issued).await
     });
 }
+
+/// Regression (a report failed on a 503 while listing snapshots): right
+/// after a fault, a 3-server cluster answered an object-store lookup with
+/// "JetStream system temporarily unavailable" (503), and listing the
+/// snapshots failed at once. Here the server the client uses is cut off
+/// from the other two; the listing must wait for the cut to heal.
+#[test]
+fn listing_snapshots_rides_out_a_server_cut_off_from_the_cluster() {
+    use atomik_nats_tools::harness::server::Cluster;
+    run(180, async {
+        let dir = tempfile::tempdir()?;
+        let cluster = Cluster::start(dir.path(), &common::binary(), "u", "p").await?;
+        let conn = ConnOptions {
+            url: format!("nats://127.0.0.1:{}", cluster.ports()[0]),
+            user: Some("u".into()),
+            password: Some("p".into()),
+            ..ConnOptions::default()
+        };
+        let js = jetstream::new(conn.connect().await?);
+        let store = SnapshotStore::open(&js, T, 3).await?;
+        assert!(store.list().await?.is_empty());
+        for p in cluster.links_of(0) {
+            p.set(LinkMode::Cut);
+        }
+        // The routes drop after 3 missed pings (1 s apart).
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let listing = tokio::spawn(async move { store.list().await });
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        for p in cluster.links_of(0) {
+            p.set(LinkMode::Pass);
+        }
+        let listed = listing.await??;
+        assert!(listed.is_empty(), "{listed:?}");
+        Ok(())
+    });
+}
+
+/// Regression (the cluster audit missed messages a purge passed): the
+/// audit's reading consumer alone held the purge, and in runs with consumer
+/// leader changes its state let a purge pass messages the audit had not
+/// received. The audit's hold is a separate consumer at its next unread
+/// sequence: with the reading consumer gone, the purge still stops there.
+#[test]
+fn the_audit_holds_the_purge_without_its_reading_consumer() {
+    use atomik_nats::purge::{ReaderPositions, readers};
+    use atomik_nats_tools::oracle::Audit;
+    let server = NatsServer::start("");
+    run(60, async {
+        let js = jetstream::new(ConnOptions::plain(server.url()).connect().await?);
+        let audit = Audit::start(&js, T, 1).await?;
+        for i in 0..20u8 {
+            js.publish(stream::subject(T), vec![i].into())
+                .await?
+                .await?;
+        }
+        audit.reach(20).await;
+        let st = js.get_stream(stream::stream_name(T)).await?;
+        // Wait until, beside the reading consumer, a hold stands at 21.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let r = readers(
+                &st,
+                Duration::from_secs(60),
+                &mut ReaderPositions::default(),
+            )
+            .await?;
+            if r.iter().filter(|r| r.active && r.needs == 21).count() >= 2 {
+                break;
+            }
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "no hold at 21: {r:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        // The reading consumer's state is what failed: remove it.
+        st.delete_consumer("atomik-audit").await?;
+        let r = readers(
+            &st,
+            Duration::from_secs(60),
+            &mut ReaderPositions::default(),
+        )
+        .await?;
+        let floor = r.iter().filter(|r| r.active).map(|r| r.needs).min();
+        assert!(floor.is_some_and(|f| f <= 21), "{r:?}");
+        Ok(())
+    });
+}

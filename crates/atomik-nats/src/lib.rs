@@ -34,6 +34,7 @@ pub mod conn;
 pub mod identity;
 mod node;
 mod publisher;
+pub mod purge;
 mod reader;
 pub mod snapshot;
 mod state;

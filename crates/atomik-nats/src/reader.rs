@@ -221,12 +221,11 @@ async fn pump(ctx: &mut Ctx, mut sub: async_nats::Subscriber, next: &mut u64) ->
             Ok(Some(m)) => m,
         };
         if let Some(status) = m.status {
-            // Heartbeats and flow-control requests; a flow-control request
-            // (or a stalled-consumer heartbeat) carries a reply to answer.
-            if let Some(reply) = m.reply.filter(|_| status.as_u16() == 100) {
-                let _ = ctx.client.publish(reply, Bytes::new()).await;
-            } else if status.as_u16() != 100 {
+            if status.as_u16() != 100 {
                 return Exit::Resubscribe(format!("consumer status {status}"));
+            }
+            if let Some(reply) = flow_control_reply(&m) {
+                let _ = ctx.client.publish(reply, Bytes::new()).await;
             }
             continue;
         }
@@ -259,6 +258,25 @@ async fn pump(ctx: &mut Ctx, mut sub: async_nats::Subscriber, next: &mut u64) ->
     }
 }
 
+/// The header of an idle heartbeat that names a flow-control request the
+/// consumer still waits for.
+const STALLED: &str = "Nats-Consumer-Stalled";
+
+/// Where to answer a status message (code 100), if it asks for an answer.
+/// A flow-control request carries the subject as its reply. An idle
+/// heartbeat carries it in the `Nats-Consumer-Stalled` header when the
+/// consumer still waits for the answer to an earlier request: that answer
+/// was lost (a connection broke, a server was cut off and came back), and
+/// until it arrives the consumer delivers nothing while its heartbeats keep
+/// coming, so the reader would never notice.
+fn flow_control_reply(m: &async_nats::Message) -> Option<async_nats::Subject> {
+    if let Some(reply) = &m.reply {
+        return Some(reply.clone());
+    }
+    let stalled = m.headers.as_ref()?.get(STALLED)?.as_str();
+    (!stalled.is_empty()).then(|| stalled.into())
+}
+
 /// A delivery skipped sequences: report a purge, or resubscribe.
 async fn skipped(ctx: &mut Ctx, wanted: u64, got: u64) -> Exit {
     match ctx.purged_below(wanted).await {
@@ -274,4 +292,57 @@ async fn report_purge(ctx: &mut Ctx, wanted: u64, first: u64) -> Exit {
         return Exit::Closed;
     }
     ctx.restart.recv().await.map_or(Exit::Closed, Exit::Restart)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status_100(reply: Option<&str>, headers: &[(&str, &str)]) -> async_nats::Message {
+        let mut h = async_nats::HeaderMap::new();
+        for (k, v) in headers {
+            h.insert(*k, *v);
+        }
+        async_nats::Message {
+            subject: "_INBOX.reader".into(),
+            reply: reply.map(Into::into),
+            payload: Bytes::new(),
+            headers: Some(h),
+            status: Some(async_nats::StatusCode::from_u16(100).expect("status")),
+            description: None,
+            length: 0,
+        }
+    }
+
+    /// Regression (a reader stalled for good after a server cut): a lost
+    /// answer to a flow-control request left the push consumer waiting;
+    /// its idle heartbeats name the request in `Nats-Consumer-Stalled`,
+    /// and the reader ignored them, so a node's `sync` never completed
+    /// although the cluster was healthy.
+    #[test]
+    fn regression_a_stalled_heartbeat_is_answered() {
+        let hb = status_100(
+            None,
+            &[
+                ("Nats-Last-Consumer", "12"),
+                ("Nats-Last-Stream", "40"),
+                (STALLED, "$JS.FC.ATOMIK_t0.x.y"),
+            ],
+        );
+        assert_eq!(
+            flow_control_reply(&hb).as_deref(),
+            Some("$JS.FC.ATOMIK_t0.x.y")
+        );
+    }
+
+    #[test]
+    fn a_flow_control_request_is_answered_and_a_plain_heartbeat_is_not() {
+        let fc = status_100(Some("$JS.FC.ATOMIK_t0.a.b"), &[]);
+        assert_eq!(
+            flow_control_reply(&fc).as_deref(),
+            Some("$JS.FC.ATOMIK_t0.a.b")
+        );
+        let hb = status_100(None, &[("Nats-Last-Consumer", "12")]);
+        assert_eq!(flow_control_reply(&hb), None);
+    }
 }

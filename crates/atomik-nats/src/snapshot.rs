@@ -134,8 +134,18 @@ impl SnapshotStore {
     pub async fn list(&self) -> anyhow::Result<Vec<SnapshotInfo>> {
         let mut out = Vec::new();
         for slot in SLOTS {
-            match self.store.info(slot).await {
-                Ok(i) if !i.deleted => {
+            // A cluster electing a leader answers 503 for a while; that is
+            // no reason to fail a snapshot step, a bootstrap or a report.
+            let what = format!("reading {} in {}", slot, self.bucket);
+            let info = retry_unavailable(&what, || async {
+                match self.store.info(slot).await {
+                    Err(e) if e.kind() == object_store::InfoErrorKind::NotFound => Ok(None),
+                    r => r.map(Some),
+                }
+            })
+            .await?;
+            match info {
+                Some(i) if !i.deleted => {
                     let (Some(n), Some(stream_seq)) =
                         (meta_u64(&i, "n"), meta_u64(&i, "stream_seq"))
                     else {
@@ -149,11 +159,7 @@ impl SnapshotStore {
                         modified: i.modified,
                     });
                 }
-                Ok(_) => {}
-                Err(e) if e.kind() == object_store::InfoErrorKind::NotFound => {}
-                Err(e) => {
-                    return Err(e).with_context(|| format!("reading {} in {}", slot, self.bucket));
-                }
+                _ => {}
             }
         }
         out.sort_by_key(|s| (s.stream_seq, s.n));
@@ -270,122 +276,5 @@ impl SnapshotStore {
             self.js.get_stream(&name)
         })
         .await
-    }
-}
-
-/// Where each reader of the table's stream still needs messages from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Reader {
-    /// The first stream sequence it has not received.
-    pub needs: u64,
-    /// Whether it counts: received a message (or was created) within the grace period.
-    pub active: bool,
-}
-
-/// The stream's consumers and what each still needs. In a cluster the
-/// listing leaves out a consumer whose leader does not answer in time, so
-/// the list is checked against the stream's own consumer count: a short
-/// list is an error (and no purge happens on it).
-pub async fn readers(stream: &Stream, grace: Duration) -> anyhow::Result<Vec<Reader>> {
-    let now = time::OffsetDateTime::now_utc();
-    let recent = |t: Option<time::OffsetDateTime>| t.is_some_and(|t| now - t < grace);
-    let expected = stream.get_info().await?.state.consumer_count;
-    let mut out = Vec::new();
-    let mut list = stream.consumers();
-    while let Some(c) = list.next().await {
-        let c = c?;
-        let start = match c.config.deliver_policy {
-            jetstream::consumer::DeliverPolicy::ByStartSequence { start_sequence } => {
-                start_sequence
-            }
-            _ => 1,
-        };
-        let taken = match c.config.ack_policy {
-            jetstream::consumer::AckPolicy::None => c.delivered.stream_sequence,
-            _ => c.ack_floor.stream_sequence,
-        };
-        let active = c.push_bound
-            || c.num_waiting > 0
-            || recent(c.delivered.last_active)
-            || recent(c.ack_floor.last_active)
-            || recent(Some(c.created));
-        out.push(Reader {
-            needs: (taken + 1).max(start),
-            active,
-        });
-    }
-    anyhow::ensure!(
-        out.len() >= expected,
-        "listed {} of the stream's {expected} consumers; not purging on a partial list",
-        out.len()
-    );
-    Ok(out)
-}
-
-/// The highest sequence that may be purged (everything up to and
-/// including it): the lower of the two retained snapshots' sequences (so
-/// either can still be continued from), lowered to just below what every
-/// active reader still needs. `None` while fewer than two snapshots exist.
-pub fn purge_floor(snapshots: &[SnapshotInfo], readers: &[Reader]) -> Option<u64> {
-    let [a, b] = snapshots else {
-        return None;
-    };
-    let older = if a.stream_seq <= b.stream_seq { a } else { b };
-    let reader_floor = readers
-        .iter()
-        .filter(|r| r.active)
-        .map(|r| r.needs.saturating_sub(1))
-        .min()
-        .unwrap_or(u64::MAX);
-    Some(older.stream_seq.min(reader_floor))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn snap(n: u64, stream_seq: u64) -> SnapshotInfo {
-        SnapshotInfo {
-            slot: SLOTS[(n % 2) as usize],
-            n,
-            stream_seq,
-            size: 1,
-            modified: None,
-        }
-    }
-
-    /// Regression: racing uploads can give the snapshot covering less of
-    /// the stream the higher number; the purge must still stop below it
-    /// (a purge by number removed the tail a bootstrapping node needed).
-    #[test]
-    fn the_purge_goes_by_sequence_not_by_upload_number() {
-        let s = [snap(6, 100), snap(5, 180)];
-        assert_eq!(purge_floor(&s, &[]), Some(100));
-    }
-
-    #[test]
-    fn nothing_is_purged_before_two_snapshots_exist() {
-        assert_eq!(purge_floor(&[], &[]), None);
-        assert_eq!(purge_floor(&[snap(1, 50)], &[]), None);
-    }
-
-    #[test]
-    fn the_purge_stops_below_the_older_snapshot_and_every_active_reader() {
-        let s = [snap(3, 100), snap(4, 180)];
-        assert_eq!(purge_floor(&s, &[]), Some(100));
-        let slow = Reader {
-            needs: 61,
-            active: true,
-        };
-        let gone = Reader {
-            needs: 2,
-            active: false,
-        };
-        assert_eq!(purge_floor(&s, &[slow, gone]), Some(60));
-        let caught_up = Reader {
-            needs: 181,
-            active: true,
-        };
-        assert_eq!(purge_floor(&s, &[caught_up, gone]), Some(100));
     }
 }

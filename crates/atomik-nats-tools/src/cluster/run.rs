@@ -316,8 +316,9 @@ impl Run {
         let t = Instant::now();
         let waits = self.waits.clone();
         let what = format!("waiting for node {} to answer `sync`", i + 1);
+        let tables = self.tables.clone();
         let n = self.node(i)?;
-        waits
+        let r = waits
             .until(&what, async {
                 loop {
                     match n.ask("sync").await {
@@ -326,7 +327,24 @@ impl Run {
                     }
                 }
             })
-            .await?;
+            .await;
+        if let Err(e) = r {
+            // What the node itself says (its reader, its publisher), bounded:
+            // a node stuck in the sync may not answer at all.
+            let mut last = Vec::new();
+            for t in &tables {
+                let line = format!("@{t} status");
+                let ask = n.ask(&line);
+                last.push(
+                    match tokio::time::timeout(Duration::from_secs(5), ask).await {
+                        Ok(Ok(v)) => v,
+                        Ok(Err(e)) => Value::from(format!("status: {e}")),
+                        Err(_) => Value::from("no status within 5 s"),
+                    },
+                );
+            }
+            return Err(e.context(format!("its last status: {}", Value::from(last))));
+        }
         self.sync_ms.push(t.elapsed().as_secs_f64() * 1e3);
         self.book.commit(i);
         Ok(())

@@ -24,7 +24,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::Gate;
 use crate::checkpoint::Checkpoint;
 use crate::config::Retention;
-use crate::snapshot::{SnapshotStore, purge_floor, readers};
+use crate::purge::{ReaderPositions, purge_floor, readers};
+use crate::snapshot::SnapshotStore;
 
 /// Resolves once the job's own updates are acknowledged.
 pub(super) type Acked = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
@@ -54,8 +55,15 @@ pub(super) struct Persister {
     record: Arc<Mutex<Record>>,
 }
 
-/// The snapshot store, locked by the one snapshot step that may run at a time.
-type Store = Arc<tokio::sync::Mutex<SnapshotStore>>;
+/// What the snapshot steps keep between them.
+struct Housekeeping {
+    store: SnapshotStore,
+    /// Where this node saw each stream reader, for the purge.
+    positions: ReaderPositions,
+}
+
+/// Locked by the one snapshot step that may run at a time.
+type Store = Arc<tokio::sync::Mutex<Housekeeping>>;
 
 /// Longest a snapshot step (upload, purge, sweep) may take before it is
 /// abandoned; the next one starts afresh.
@@ -98,7 +106,13 @@ impl Persister {
             path,
             gate,
             stream,
-            retention: retention.map(|(p, s)| (p, Arc::new(tokio::sync::Mutex::new(s)))),
+            retention: retention.map(|(p, store)| {
+                let h = Housekeeping {
+                    store,
+                    positions: ReaderPositions::default(),
+                };
+                (p, Arc::new(tokio::sync::Mutex::new(h)))
+            }),
             busy: busy.clone(),
             record: record.clone(),
         };
@@ -175,12 +189,12 @@ fn retain(ctx: &Ctx, data: Arc<Checkpoint>) {
     let Some((policy, store)) = &ctx.retention else {
         return;
     };
-    let Ok(mut store) = store.clone().try_lock_owned() else {
+    let Ok(mut h) = store.clone().try_lock_owned() else {
         return;
     };
     let (policy, stream, record) = (policy.clone(), ctx.stream.clone(), ctx.record.clone());
     tokio::spawn(async move {
-        let step = retain_once(&stream, &policy, &mut store, &data);
+        let step = retain_once(&stream, &policy, &mut h, &data);
         let r = tokio::time::timeout(STEP_LIMIT, step)
             .await
             .unwrap_or_else(|_| {
@@ -204,9 +218,10 @@ fn retain(ctx: &Ctx, data: Arc<Checkpoint>) {
 async fn retain_once(
     stream: &Stream,
     policy: &Retention,
-    store: &mut SnapshotStore,
+    h: &mut Housekeeping,
     data: &Checkpoint,
 ) -> anyhow::Result<Option<u64>> {
+    let store = &mut h.store;
     let info = stream
         .get_info()
         .await
@@ -227,7 +242,7 @@ async fn retain_once(
     let mut below = info.state.first_sequence;
     if policy.purge {
         let list = store.list().await?;
-        let readers = readers(stream, policy.reader_grace).await?;
+        let readers = readers(stream, policy.reader_grace, &mut h.positions).await?;
         if let Some(floor) = purge_floor(&list, &readers) {
             if floor + 1 > below {
                 stream
