@@ -11,6 +11,7 @@ mod convert;
 mod ffi;
 mod fingerprint;
 mod message;
+#[cfg(feature = "nats")]
 mod nats;
 mod replica;
 mod slot;
@@ -32,8 +33,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<message::DeltaMessage>()?;
     m.add_class::<stream::DeltaStream>()?;
     m.add_class::<sync::SyncCore>()?;
-    m.add_class::<nats::NatsClient>()?;
-    m.add_class::<nats::NatsNode>()?;
     m.add_function(wrap_pyfunction!(context::_context_from_parts, m)?)?;
     m.add_function(wrap_pyfunction!(table::_table_from_parts, m)?)?;
     m.add_function(wrap_pyfunction!(fingerprint::_fingerprint_from_parts, m)?)?;
@@ -43,8 +42,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("WireFormatError", py.get_type::<replica::WireFormatError>())?;
     m.add("ReplicaRefused", py.get_type::<replica::ReplicaRefused>())?;
     m.add("WalError", py.get_type::<sync::WalError>())?;
-    m.add("NatsError", py.get_type::<nats::NatsError>())?;
     m.add("MAX_WIDTH", convert::MAX_WIDTH)?;
     m.add("GIL_RELEASE_THRESHOLD", buffer::DETACH_THRESHOLD)?;
+    #[cfg(feature = "nats")]
+    nats::register(m)?;
     Ok(())
 }

@@ -30,6 +30,13 @@ pyo3::create_exception!(
      a timeout, a refused checkpoint, or a node that was closed."
 );
 
+/// Adds the classes and the exception to the native module.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<NatsClient>()?;
+    m.add_class::<NatsNode>()?;
+    m.add("NatsError", m.py().get_type::<NatsError>())
+}
+
 /// The width of every NATS table: `atomik node` replicates 64-bit contexts.
 const WIDTH: Width = Width {
     bits: 64,
