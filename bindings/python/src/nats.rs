@@ -329,11 +329,14 @@ impl NatsNode {
 
     /// Whether `shutdown` has run.
     #[getter]
-    fn closed(&self) -> bool {
-        self.node
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_none()
+    fn closed(&self, py: Python<'_>) -> bool {
+        // Without the GIL: a shutdown in progress holds the lock until it ends.
+        py.detach(|| {
+            self.node
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_none()
+        })
     }
 
     /// The table (stream) name.
@@ -350,9 +353,11 @@ impl NatsNode {
 
     /// The current sender id (`node_id << 16 | incarnation`); 0 once closed.
     #[getter]
-    fn sender_id(&self) -> u32 {
-        let guard = self.node.read().unwrap_or_else(|p| p.into_inner());
-        guard.as_ref().map_or(0, |n| n.progress().sender)
+    fn sender_id(&self, py: Python<'_>) -> u32 {
+        py.detach(|| {
+            let guard = self.node.read().unwrap_or_else(|p| p.into_inner());
+            guard.as_ref().map_or(0, |n| n.progress().sender)
+        })
     }
 }
 

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 from typing import Iterator
@@ -320,6 +321,25 @@ def test_a_node_cut_from_its_server_times_out_and_still_answers(tmp_path: Path) 
     assert t.get(0) == 0x11
     with pytest.raises(NatsError, match="did not acknowledge"):
         t.sync(timeout=0.5)
+    # The GIL is released while a call waits: this thread keeps running
+    # through every tenth of the second another thread's sync waits.
+    errors: list[BaseException] = []
+    waiter = threading.Thread(target=_expect_timeout, args=(t, 1.0, errors))
+    start = time.monotonic()
+    waiter.start()
+    tenths = set()
+    while waiter.is_alive():
+        tenths.add(int((time.monotonic() - start) * 10))
+    waiter.join()
+    assert len(errors) == 1 and "did not acknowledge" in str(errors[0]), errors
+    assert set(range(1, 9)) <= tenths, sorted(tenths)
     with pytest.raises(NatsError, match="did not acknowledge"):
         t.close(timeout=0.5)
     assert t.closed
+
+
+def _expect_timeout(t: NatsSyncTable, timeout: float, errors: list) -> None:
+    try:
+        t.sync(timeout=timeout)
+    except NatsError as e:
+        errors.append(e)
