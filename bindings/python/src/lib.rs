@@ -11,6 +11,8 @@ mod convert;
 mod ffi;
 mod fingerprint;
 mod message;
+#[cfg(feature = "nats")]
+mod nats;
 mod replica;
 mod slot;
 mod stream;
@@ -42,5 +44,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("WalError", py.get_type::<sync::WalError>())?;
     m.add("MAX_WIDTH", convert::MAX_WIDTH)?;
     m.add("GIL_RELEASE_THRESHOLD", buffer::DETACH_THRESHOLD)?;
+    #[cfg(feature = "nats")]
+    nats::register(m)?;
     Ok(())
 }

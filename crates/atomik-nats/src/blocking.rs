@@ -106,6 +106,14 @@ impl Node {
         self.rt.block_on(self.inner.checkpoint())
     }
 
+    /// [`Node::checkpoint`], failing once `t` passes: a checkpoint waits
+    /// for JetStream to acknowledge every update it holds, which a caller
+    /// cut off from every server would otherwise wait for forever.
+    pub fn checkpoint_within(&self, t: Duration) -> anyhow::Result<()> {
+        self.rt
+            .block_on(within(t, "checkpoint", self.inner.checkpoint()))
+    }
+
     /// The node's counters and health.
     pub fn status(&self) -> anyhow::Result<Status> {
         self.rt.block_on(self.inner.status())
@@ -120,4 +128,22 @@ impl Node {
     pub fn shutdown(self) -> anyhow::Result<()> {
         self.rt.block_on(self.inner.shutdown())
     }
+
+    /// [`Node::shutdown`], failing once `t` passes; the node stops either
+    /// way, without a final checkpoint if it failed.
+    pub fn shutdown_within(self, t: Duration) -> anyhow::Result<()> {
+        let rt = self.rt.clone();
+        rt.block_on(within(t, "final checkpoint", self.inner.shutdown()))
+    }
+}
+
+/// `fut`, or an error once `t` passes.
+async fn within<T>(
+    t: Duration,
+    what: &str,
+    fut: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    tokio::time::timeout(t, fut).await.map_err(|_| {
+        anyhow::anyhow!("{what}: JetStream did not acknowledge the updates it holds within {t:?}")
+    })?
 }

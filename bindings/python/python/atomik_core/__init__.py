@@ -23,7 +23,9 @@ Beyond 0.2.0: ``AtomikTable.accum_many`` and ``Fingerprint`` take any
 buffer-protocol object (bytes, ``array.array``, numpy arrays) and release the
 GIL on large inputs; ``PositionalFingerprint`` sees swapped chunks; ``Replica``
 applies each delta exactly once over an unreliable network, using the wire v1
-frames every other tier of the project speaks.
+frames every other tier of the project speaks. ``NatsTransport`` joins a
+table to a NATS JetStream stream as an ``atomik node`` does (the Rust
+``atomik-nats`` library).
 """
 
 from atomik_core._native import (
@@ -38,6 +40,7 @@ from atomik_core._native import (
     decode_frame,
 )
 from atomik_core.async_transport import AsyncCallbackTransport, AsyncSyncTable
+from atomik_core.nats import NatsError, NatsSyncTable, NatsTransport
 from atomik_core.persistent import PersistentSyncTable
 from atomik_core.stream import DeltaMessage, DeltaStream
 from atomik_core.sync import SyncTable
@@ -57,6 +60,9 @@ __all__ = [
     "CallbackTransport",
     "AsyncCallbackTransport",
     "AsyncSyncTable",
+    "NatsTransport",
+    "NatsSyncTable",
+    "NatsError",
     "PositionalFingerprint",
     "Replica",
     "ReplicaRefused",
