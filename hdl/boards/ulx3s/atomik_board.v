@@ -1107,30 +1107,8 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     // ---- inlined atomik_board$exec ----
     
     
-    // Constant declarations
-    localparam  exec$one5 = 5'b1;
-    localparam  exec$zero5 = 5'b0;
-    localparam  exec$one8 = 8'h1;
-    localparam  exec$zero8 = 8'h0;
-    localparam  exec$status_zero = 64'h0;
-    localparam  exec$status_clean = 64'h80;
-    localparam  exec$job_ack = 2'b0;
-    localparam  exec$job_status = 2'b1;
-    localparam  exec$job_word = 2'b10;
-    localparam  exec$job_byte = 2'b11;
-    
     // Enums
     localparam exec$RxEvent$Nothing = 0;
-    localparam exec$RxEvent$Load = 4;
-    localparam exec$RxEvent$Accum = 5;
-    localparam exec$RxEvent$Status = 7;
-    localparam exec$RxEvent$Reference = 8;
-    localparam exec$ExecState$Idle = 0;
-    localparam exec$ExecState$Fetch = 1;
-    localparam exec$ExecState$Offer = 2;
-    localparam exec$ExecState$Drain = 3;
-    localparam exec$ExecState$CompatOffer = 4;
-    localparam exec$ExecState$CompatWait = 5;
     
     // Stub signals
     reg  [3:0] exec$decide$kind;
@@ -1145,6 +1123,39 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     reg  [1:0] exec$decide$job;
     reg  exec$decide$compat_start;
     reg  [74:0] exec$decide$compat_beat;
+    reg  [2:0] exec$decide$enter;
+    reg  exec$run$clock;
+    reg  exec$run$reset;
+    reg  [3:0] exec$run$rx_kind;
+    reg  [7:0] exec$run$rx_seq;
+    reg  [4:0] exec$run$rx_count;
+    reg  exec$run$rx_bank;
+    reg  [2:0] exec$run$enter;
+    reg  exec$run$event_job_valid;
+    reg  [1:0] exec$run$event_job;
+    reg  [74:0] exec$run$command_beat;
+    reg  [74:0] exec$run$op_rdata;
+    reg  exec$run$s_tready;
+    reg  exec$run$results_idle;
+    reg  exec$run$result_valid;
+    reg  [63:0] exec$run$result_value;
+    reg  exec$run$awaits;
+    reg  [1:0] exec$run$reply_job;
+    reg  [63:0] exec$run$reply_value;
+    reg  exec$run$idle;
+    reg  [4:0] exec$run$op_raddr;
+    reg  exec$run$s_tvalid;
+    reg  [74:0] exec$run$beat;
+    reg  exec$run$start;
+    reg  exec$run$taken;
+    reg  exec$run$waiting;
+    reg  exec$run$commit;
+    reg  [7:0] exec$run$frame_seq;
+    reg  [3:0] exec$run$command;
+    reg  exec$run$job_valid;
+    reg  [1:0] exec$run$job;
+    reg  [2:0] exec$run$job_slot;
+    reg  [63:0] exec$run$job_value;
     reg  exec$results$clock;
     reg  exec$results$reset;
     reg  exec$results$start;
@@ -1163,36 +1174,26 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     reg  [63:0] exec$results$value;
     reg  exec$results$clean;
     reg  [63:0] exec$results$shadow;
-    reg  [2:0] exec$state$d;
-    reg  [2:0] exec$state$q;
-    reg  exec$state$clock;
+    reg  exec$book$clock;
+    reg  exec$book$reset;
+    reg  exec$book$commit;
+    reg  [7:0] exec$book$seq;
+    reg  [4:0] exec$book$nres;
+    reg  exec$book$slot_we;
+    reg  [2:0] exec$book$slot_waddr;
+    reg  [12:0] exec$book$slot_wdata;
+    reg  [7:0] exec$book$expected;
+    reg  [7:0] exec$book$slot_valid;
+    reg  [3:0] exec$reply$command;
+    reg  [63:0] exec$reply$result;
+    reg  [63:0] exec$reply$shadow;
+    reg  exec$reply$clean;
+    reg  exec$reply$awaits;
+    reg  [1:0] exec$reply$job;
+    reg  [63:0] exec$reply$value;
     reg  exec$r_framed$d;
     reg  exec$r_framed$q;
     reg  exec$r_framed$clock;
-    reg  [7:0] exec$r_expected$d;
-    reg  [7:0] exec$r_expected$q;
-    reg  exec$r_expected$clock;
-    reg  [7:0] exec$seq$d;
-    reg  [7:0] exec$seq$q;
-    reg  exec$seq$clock;
-    reg  [4:0] exec$count$d;
-    reg  [4:0] exec$count$q;
-    reg  exec$count$clock;
-    reg  exec$bank$d;
-    reg  exec$bank$q;
-    reg  exec$bank$clock;
-    reg  [4:0] exec$index$d;
-    reg  [4:0] exec$index$q;
-    reg  exec$index$clock;
-    reg  [3:0] exec$compat$d;
-    reg  [3:0] exec$compat$q;
-    reg  exec$compat$clock;
-    reg  [74:0] exec$compat_beat$d;
-    reg  [74:0] exec$compat_beat$q;
-    reg  exec$compat_beat$clock;
-    reg  [7:0] exec$slot_valid$d;
-    reg  [7:0] exec$slot_valid$q;
-    reg  exec$slot_valid$clock;
     
     // Sub module instances
     // ---- inlined atomik_board$exec$decide ----
@@ -1216,6 +1217,9 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     localparam exec$decide$RxEvent$Read = 6;
     localparam exec$decide$RxEvent$Status = 7;
     localparam exec$decide$RxEvent$Reference = 8;
+    localparam exec$decide$ExecState$Idle = 0;
+    localparam exec$decide$ExecState$Fetch = 1;
+    localparam exec$decide$ExecState$CompatOffer = 4;
     
     // Local signals
     reg  [7:0] exec$decide$behind;
@@ -1278,7 +1282,196 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
                 begin
                 end
         endcase
+        exec$decide$enter = exec$decide$ExecState$Idle;
+        if (exec$decide$run_frame) begin
+            exec$decide$enter = exec$decide$ExecState$Fetch;
+        end
+        if (exec$decide$compat_start) begin
+            exec$decide$enter = exec$decide$ExecState$CompatOffer;
+        end
     end
+    
+    // ---- inlined atomik_board$exec$run ----
+    
+    
+    // Constant declarations
+    localparam  exec$run$one5 = 5'b1;
+    localparam  exec$run$zero5 = 5'b0;
+    localparam  exec$run$job_ack = 2'b0;
+    localparam  exec$run$job_status = 2'b1;
+    
+    // Enums
+    localparam exec$run$ExecState$Idle = 0;
+    localparam exec$run$ExecState$Fetch = 1;
+    localparam exec$run$ExecState$Offer = 2;
+    localparam exec$run$ExecState$Drain = 3;
+    localparam exec$run$ExecState$CompatOffer = 4;
+    localparam exec$run$ExecState$CompatWait = 5;
+    
+    // Stub signals
+    reg  [2:0] exec$run$state$d;
+    reg  [2:0] exec$run$state$q;
+    reg  exec$run$state$clock;
+    reg  [7:0] exec$run$seq$d;
+    reg  [7:0] exec$run$seq$q;
+    reg  exec$run$seq$clock;
+    reg  [4:0] exec$run$count$d;
+    reg  [4:0] exec$run$count$q;
+    reg  exec$run$count$clock;
+    reg  exec$run$bank$d;
+    reg  exec$run$bank$q;
+    reg  exec$run$bank$clock;
+    reg  [4:0] exec$run$index$d;
+    reg  [4:0] exec$run$index$q;
+    reg  exec$run$index$clock;
+    reg  [3:0] exec$run$compat$d;
+    reg  [3:0] exec$run$compat$q;
+    reg  exec$run$compat$clock;
+    reg  [74:0] exec$run$compat_beat$d;
+    reg  [74:0] exec$run$compat_beat$q;
+    reg  exec$run$compat_beat$clock;
+    
+    // Sub module instances
+    // ---- inlined atomik_board$exec$run$state ----
+    initial begin
+       exec$run$state$q = 3'h0;
+    end
+    always @(posedge exec$run$state$clock) begin
+       exec$run$state$q <= exec$run$state$d;
+    end
+    // ---- inlined atomik_board$exec$run$seq ----
+    initial begin
+       exec$run$seq$q = 8'h0;
+    end
+    always @(posedge exec$run$seq$clock) begin
+       exec$run$seq$q <= exec$run$seq$d;
+    end
+    // ---- inlined atomik_board$exec$run$count ----
+    initial begin
+       exec$run$count$q = 5'h0;
+    end
+    always @(posedge exec$run$count$clock) begin
+       exec$run$count$q <= exec$run$count$d;
+    end
+    // ---- inlined atomik_board$exec$run$bank ----
+    initial begin
+       exec$run$bank$q = 1'h0;
+    end
+    always @(posedge exec$run$bank$clock) begin
+       exec$run$bank$q <= exec$run$bank$d;
+    end
+    // ---- inlined atomik_board$exec$run$index ----
+    initial begin
+       exec$run$index$q = 5'h0;
+    end
+    always @(posedge exec$run$index$clock) begin
+       exec$run$index$q <= exec$run$index$d;
+    end
+    // ---- inlined atomik_board$exec$run$compat ----
+    initial begin
+       exec$run$compat$q = 4'h0;
+    end
+    always @(posedge exec$run$compat$clock) begin
+       exec$run$compat$q <= exec$run$compat$d;
+    end
+    // ---- inlined atomik_board$exec$run$compat_beat ----
+    initial begin
+       exec$run$compat_beat$q = 75'h0;
+    end
+    always @(posedge exec$run$compat_beat$clock) begin
+       exec$run$compat_beat$q <= exec$run$compat_beat$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        exec$run$state$clock = exec$run$clock;
+        exec$run$seq$clock = exec$run$clock;
+        exec$run$count$clock = exec$run$clock;
+        exec$run$bank$clock = exec$run$clock;
+        exec$run$index$clock = exec$run$clock;
+        exec$run$compat$clock = exec$run$clock;
+        exec$run$compat_beat$clock = exec$run$clock;
+        exec$run$state$d = exec$run$state$q;
+        exec$run$seq$d = exec$run$seq$q;
+        exec$run$count$d = exec$run$count$q;
+        exec$run$bank$d = exec$run$bank$q;
+        exec$run$index$d = exec$run$index$q;
+        exec$run$compat$d = exec$run$compat$q;
+        exec$run$compat_beat$d = exec$run$compat_beat$q;
+        exec$run$start = exec$run$idle & (exec$run$enter == exec$run$ExecState$Fetch);
+        exec$run$taken = exec$run$s_tvalid & exec$run$s_tready;
+        exec$run$commit = (exec$run$state$q == exec$run$ExecState$Drain) & exec$run$results_idle;
+        exec$run$beat = exec$run$op_rdata;
+        exec$run$job_valid = 1'b0;
+        exec$run$job = exec$run$job_status;
+        exec$run$job_slot = exec$run$seq$q[(32'h0)+:(3)];
+        exec$run$job_value = exec$run$result_value;
+        case (exec$run$state$q)
+            exec$run$ExecState$Idle:
+                begin
+                    exec$run$job_valid = exec$run$event_job_valid;
+                    exec$run$job = exec$run$event_job;
+                    exec$run$job_slot = exec$run$rx_seq[(32'h0)+:(3)];
+                    exec$run$seq$d = exec$run$rx_seq;
+                    exec$run$count$d = exec$run$rx_count;
+                    exec$run$bank$d = exec$run$rx_bank;
+                    exec$run$index$d = exec$run$zero5;
+                    exec$run$compat$d = exec$run$rx_kind;
+                    exec$run$compat_beat$d = exec$run$command_beat;
+                    exec$run$state$d = exec$run$enter;
+                end
+            exec$run$ExecState$Fetch:
+                begin
+                    exec$run$state$d = exec$run$ExecState$Offer;
+                    if (exec$run$index$q == exec$run$count$q) begin
+                        exec$run$state$d = exec$run$ExecState$Drain;
+                    end
+                end
+            exec$run$ExecState$Offer:
+                begin
+                    if (exec$run$s_tready) begin
+                        exec$run$index$d = exec$run$index$q + exec$run$one5;
+                        exec$run$state$d = exec$run$ExecState$Fetch;
+                    end
+                end
+            exec$run$ExecState$Drain:
+                begin
+                    if (exec$run$commit) begin
+                        exec$run$job_valid = 1'b1;
+                        exec$run$job = exec$run$job_ack;
+                        exec$run$state$d = exec$run$ExecState$Idle;
+                    end
+                end
+            exec$run$ExecState$CompatOffer:
+                begin
+                    exec$run$beat = exec$run$compat_beat$q;
+                    if (exec$run$s_tready) begin
+                        exec$run$state$d = exec$run$ExecState$Idle;
+                        if (exec$run$awaits) begin
+                            exec$run$state$d = exec$run$ExecState$CompatWait;
+                        end
+                    end
+                end
+            default:
+                begin
+                    if (exec$run$result_valid) begin
+                        exec$run$job_valid = 1'b1;
+                        exec$run$job = exec$run$reply_job;
+                        exec$run$job_value = exec$run$reply_value;
+                        exec$run$state$d = exec$run$ExecState$Idle;
+                    end
+                end
+        endcase
+        if (exec$run$reset) begin
+            exec$run$state$d = exec$run$ExecState$Idle;
+        end
+    end
+    always @(*) exec$run$idle = exec$run$state$q == exec$run$ExecState$Idle;
+    always @(*) exec$run$waiting = exec$run$state$q == exec$run$ExecState$CompatWait;
+    always @(*) exec$run$s_tvalid = (exec$run$state$q == exec$run$ExecState$Offer) | (exec$run$state$q == exec$run$ExecState$CompatOffer);
+    always @(*) exec$run$op_raddr = ({{1{1'b0}}, exec$run$index$q[(32'h0)+:(4)]}) | (({{4{1'b0}}, exec$run$bank$q}) << 32'h4);
+    always @(*) exec$run$frame_seq = exec$run$seq$q;
+    always @(*) exec$run$command = exec$run$compat$q;
     
     // ---- inlined atomik_board$exec$results ----
     
@@ -1380,13 +1573,90 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     always @(*) exec$results$idle = exec$results$pending$q == exec$results$zero5;
     always @(*) exec$results$shadow = exec$results$r_shadow$q;
     
-    // ---- inlined atomik_board$exec$state ----
+    // ---- inlined atomik_board$exec$book ----
+    
+    
+    // Constant declarations
+    localparam  exec$book$one8 = 8'h1;
+    localparam  exec$book$zero8 = 8'h0;
+    
+    // Stub signals
+    reg  [7:0] exec$book$r_expected$d;
+    reg  [7:0] exec$book$r_expected$q;
+    reg  exec$book$r_expected$clock;
+    reg  [7:0] exec$book$r_slot_valid$d;
+    reg  [7:0] exec$book$r_slot_valid$q;
+    reg  exec$book$r_slot_valid$clock;
+    
+    // Sub module instances
+    // ---- inlined atomik_board$exec$book$r_expected ----
     initial begin
-       exec$state$q = 3'h0;
+       exec$book$r_expected$q = 8'h0;
     end
-    always @(posedge exec$state$clock) begin
-       exec$state$q <= exec$state$d;
+    always @(posedge exec$book$r_expected$clock) begin
+       exec$book$r_expected$q <= exec$book$r_expected$d;
     end
+    // ---- inlined atomik_board$exec$book$r_slot_valid ----
+    initial begin
+       exec$book$r_slot_valid$q = 8'h0;
+    end
+    always @(posedge exec$book$r_slot_valid$clock) begin
+       exec$book$r_slot_valid$q <= exec$book$r_slot_valid$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        exec$book$r_expected$clock = exec$book$clock;
+        exec$book$r_slot_valid$clock = exec$book$clock;
+        exec$book$r_expected$d = exec$book$r_expected$q;
+        exec$book$r_slot_valid$d = exec$book$r_slot_valid$q;
+        exec$book$slot_we = exec$book$commit;
+        exec$book$slot_waddr = exec$book$seq[(32'h0)+:(3)];
+        exec$book$slot_wdata = ({{5{1'b0}}, exec$book$seq}) | (({{8{1'b0}}, exec$book$nres}) << 32'h8);
+        if (exec$book$commit) begin
+            exec$book$r_slot_valid$d = exec$book$r_slot_valid$q | (exec$book$one8 << exec$book$seq[(32'h0)+:(3)]);
+            exec$book$r_expected$d = exec$book$r_expected$q + exec$book$one8;
+        end
+        if (exec$book$reset) begin
+            exec$book$r_expected$d = exec$book$zero8;
+            exec$book$r_slot_valid$d = exec$book$zero8;
+        end
+    end
+    always @(*) exec$book$expected = exec$book$r_expected$q;
+    always @(*) exec$book$slot_valid = exec$book$r_slot_valid$q;
+    
+    // ---- inlined atomik_board$exec$reply ----
+    
+    
+    // Constant declarations
+    localparam  exec$reply$status_zero = 64'h0;
+    localparam  exec$reply$status_clean = 64'h80;
+    localparam  exec$reply$job_word = 2'b10;
+    localparam  exec$reply$job_byte = 2'b11;
+    
+    // Enums
+    localparam exec$reply$RxEvent$Load = 4;
+    localparam exec$reply$RxEvent$Accum = 5;
+    localparam exec$reply$RxEvent$Status = 7;
+    localparam exec$reply$RxEvent$Reference = 8;
+    
+    // Update code
+    always @(*) begin
+        exec$reply$awaits = (exec$reply$command != exec$reply$RxEvent$Load) & (exec$reply$command != exec$reply$RxEvent$Accum);
+        exec$reply$job = exec$reply$job_word;
+        exec$reply$value = exec$reply$result;
+        if (exec$reply$command == exec$reply$RxEvent$Reference) begin
+            exec$reply$value = exec$reply$result ^ exec$reply$shadow;
+        end
+        if (exec$reply$command == exec$reply$RxEvent$Status) begin
+            exec$reply$job = exec$reply$job_byte;
+            exec$reply$value = exec$reply$status_zero;
+            if (exec$reply$clean) begin
+                exec$reply$value = exec$reply$status_clean;
+            end
+        end
+    end
+    
     // ---- inlined atomik_board$exec$r_framed ----
     initial begin
        exec$r_framed$q = 1'h0;
@@ -1394,203 +1664,76 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     always @(posedge exec$r_framed$clock) begin
        exec$r_framed$q <= exec$r_framed$d;
     end
-    // ---- inlined atomik_board$exec$r_expected ----
-    initial begin
-       exec$r_expected$q = 8'h0;
-    end
-    always @(posedge exec$r_expected$clock) begin
-       exec$r_expected$q <= exec$r_expected$d;
-    end
-    // ---- inlined atomik_board$exec$seq ----
-    initial begin
-       exec$seq$q = 8'h0;
-    end
-    always @(posedge exec$seq$clock) begin
-       exec$seq$q <= exec$seq$d;
-    end
-    // ---- inlined atomik_board$exec$count ----
-    initial begin
-       exec$count$q = 5'h0;
-    end
-    always @(posedge exec$count$clock) begin
-       exec$count$q <= exec$count$d;
-    end
-    // ---- inlined atomik_board$exec$bank ----
-    initial begin
-       exec$bank$q = 1'h0;
-    end
-    always @(posedge exec$bank$clock) begin
-       exec$bank$q <= exec$bank$d;
-    end
-    // ---- inlined atomik_board$exec$index ----
-    initial begin
-       exec$index$q = 5'h0;
-    end
-    always @(posedge exec$index$clock) begin
-       exec$index$q <= exec$index$d;
-    end
-    // ---- inlined atomik_board$exec$compat ----
-    initial begin
-       exec$compat$q = 4'h0;
-    end
-    always @(posedge exec$compat$clock) begin
-       exec$compat$q <= exec$compat$d;
-    end
-    // ---- inlined atomik_board$exec$compat_beat ----
-    initial begin
-       exec$compat_beat$q = 75'h0;
-    end
-    always @(posedge exec$compat_beat$clock) begin
-       exec$compat_beat$q <= exec$compat_beat$d;
-    end
-    // ---- inlined atomik_board$exec$slot_valid ----
-    initial begin
-       exec$slot_valid$q = 8'h0;
-    end
-    always @(posedge exec$slot_valid$clock) begin
-       exec$slot_valid$q <= exec$slot_valid$d;
-    end
     
     // Update code
     always @(*) begin
-        exec$state$clock = exec$clock;
         exec$r_framed$clock = exec$clock;
-        exec$r_expected$clock = exec$clock;
-        exec$seq$clock = exec$clock;
-        exec$count$clock = exec$clock;
-        exec$bank$clock = exec$clock;
-        exec$index$clock = exec$clock;
-        exec$compat$clock = exec$clock;
-        exec$compat_beat$clock = exec$clock;
-        exec$slot_valid$clock = exec$clock;
-        exec$state$d = exec$state$q;
         exec$r_framed$d = exec$r_framed$q;
-        exec$r_expected$d = exec$r_expected$q;
-        exec$seq$d = exec$seq$q;
-        exec$count$d = exec$count$q;
-        exec$bank$d = exec$bank$q;
-        exec$index$d = exec$index$q;
-        exec$compat$d = exec$compat$q;
-        exec$compat_beat$d = exec$compat_beat$q;
-        exec$slot_valid$d = exec$slot_valid$q;
+        exec$run$clock = exec$clock;
         exec$results$clock = exec$clock;
-        exec$results$reset = exec$reset;
-        exec$results$m_tvalid = exec$m_tvalid;
-        exec$results$m_tdata = exec$m_tdata;
-        exec$results$start = 1'b0;
-        exec$results$taken = 1'b0;
-        exec$s_tvalid = 1'b0;
-        exec$s_tdata = ({{53{1'b0}}, exec$op_rdata});
-        exec$results$beat = exec$op_rdata;
-        exec$job_valid = 1'b0;
-        exec$job = exec$job_status;
-        exec$job_slot = exec$seq$q[(32'h0)+:(3)];
-        exec$job_value = exec$results$value;
-        exec$slot_we = 1'b0;
-        exec$slot_wdata = ({{5{1'b0}}, exec$seq$q}) | (({{8{1'b0}}, exec$results$nres}) << 32'h8);
+        exec$book$clock = exec$clock;
         exec$decide$kind = exec$rx_kind;
         exec$decide$seq = exec$rx_seq;
         exec$decide$value = exec$rx_value;
-        exec$overrun = (exec$rx_kind != exec$RxEvent$Nothing) & (exec$state$q != exec$ExecState$Idle);
-        case (exec$state$q)
-            exec$ExecState$Idle:
-                begin
-                    exec$r_framed$d = exec$decide$framed_next;
-                    exec$job_valid = exec$decide$job_valid;
-                    exec$job = exec$decide$job;
-                    exec$job_slot = exec$rx_seq[(32'h0)+:(3)];
-                    exec$seq$d = exec$rx_seq;
-                    exec$count$d = exec$rx_count;
-                    exec$bank$d = exec$rx_bank;
-                    exec$index$d = exec$zero5;
-                    exec$compat$d = exec$rx_kind;
-                    exec$compat_beat$d = exec$decide$compat_beat;
-                    exec$results$start = exec$decide$run_frame;
-                    if (exec$decide$run_frame) begin
-                        exec$state$d = exec$ExecState$Fetch;
-                    end
-                    if (exec$decide$compat_start) begin
-                        exec$state$d = exec$ExecState$CompatOffer;
-                    end
-                end
-            exec$ExecState$Fetch:
-                begin
-                    exec$state$d = exec$ExecState$Offer;
-                    if (exec$index$q == exec$count$q) begin
-                        exec$state$d = exec$ExecState$Drain;
-                    end
-                end
-            exec$ExecState$Offer:
-                begin
-                    exec$s_tvalid = 1'b1;
-                    if (exec$s_tready) begin
-                        exec$results$taken = 1'b1;
-                        exec$index$d = exec$index$q + exec$one5;
-                        exec$state$d = exec$ExecState$Fetch;
-                    end
-                end
-            exec$ExecState$Drain:
-                begin
-                    if (exec$results$idle) begin
-                        exec$slot_we = 1'b1;
-                        exec$slot_valid$d = exec$slot_valid$q | (exec$one8 << exec$seq$q[(32'h0)+:(3)]);
-                        exec$job_valid = 1'b1;
-                        exec$job = exec$job_ack;
-                        exec$r_expected$d = exec$r_expected$q + exec$one8;
-                        exec$state$d = exec$ExecState$Idle;
-                    end
-                end
-            exec$ExecState$CompatOffer:
-                begin
-                    exec$s_tvalid = 1'b1;
-                    exec$s_tdata = ({{53{1'b0}}, exec$compat_beat$q});
-                    exec$results$beat = exec$compat_beat$q;
-                    if (exec$s_tready) begin
-                        exec$results$taken = 1'b1;
-                        exec$state$d = exec$ExecState$CompatWait;
-                        if ((exec$compat$q == exec$RxEvent$Load) | (exec$compat$q == exec$RxEvent$Accum)) begin
-                            exec$state$d = exec$ExecState$Idle;
-                        end
-                    end
-                end
-            default:
-                begin
-                    if (exec$results$compat_valid) begin
-                        exec$job_valid = 1'b1;
-                        exec$job = exec$job_word;
-                        exec$state$d = exec$ExecState$Idle;
-                        if (exec$compat$q == exec$RxEvent$Reference) begin
-                            exec$job_value = exec$results$value ^ exec$results$shadow;
-                        end
-                        if (exec$compat$q == exec$RxEvent$Status) begin
-                            exec$job = exec$job_byte;
-                            exec$job_value = exec$status_zero;
-                            if (exec$results$clean) begin
-                                exec$job_value = exec$status_clean;
-                            end
-                        end
-                    end
-                end
-        endcase
-        if (exec$reset) begin
-            exec$state$d = exec$ExecState$Idle;
-            exec$r_framed$d = 1'b0;
-            exec$r_expected$d = exec$zero8;
-            exec$slot_valid$d = exec$zero8;
+        exec$decide$expected = exec$book$expected;
+        exec$decide$slot_valid = exec$book$slot_valid;
+        exec$run$reset = exec$reset;
+        exec$run$rx_kind = exec$rx_kind;
+        exec$run$rx_seq = exec$rx_seq;
+        exec$run$rx_count = exec$rx_count;
+        exec$run$rx_bank = exec$rx_bank;
+        exec$run$enter = exec$decide$enter;
+        exec$run$event_job_valid = exec$decide$job_valid;
+        exec$run$event_job = exec$decide$job;
+        exec$run$command_beat = exec$decide$compat_beat;
+        exec$run$op_rdata = exec$op_rdata;
+        exec$run$s_tready = exec$s_tready;
+        exec$run$results_idle = exec$results$idle;
+        exec$run$result_valid = exec$results$compat_valid;
+        exec$run$result_value = exec$results$value;
+        exec$run$awaits = exec$reply$awaits;
+        exec$run$reply_job = exec$reply$job;
+        exec$run$reply_value = exec$reply$value;
+        exec$reply$command = exec$run$command;
+        exec$reply$result = exec$results$value;
+        exec$reply$shadow = exec$results$shadow;
+        exec$reply$clean = exec$results$clean;
+        exec$results$reset = exec$reset;
+        exec$results$m_tvalid = exec$m_tvalid;
+        exec$results$m_tdata = exec$m_tdata;
+        exec$results$slot = exec$run$frame_seq[(32'h0)+:(3)];
+        exec$results$start = exec$run$start;
+        exec$results$taken = exec$run$taken;
+        exec$results$compat = exec$run$waiting;
+        exec$results$beat = exec$run$beat;
+        exec$book$reset = exec$reset;
+        exec$book$commit = exec$run$commit;
+        exec$book$seq = exec$run$frame_seq;
+        exec$book$nres = exec$results$nres;
+        if (exec$run$idle) begin
+            exec$r_framed$d = exec$decide$framed_next;
         end
+        if (exec$reset) begin
+            exec$r_framed$d = 1'b0;
+        end
+        exec$op_raddr = exec$run$op_raddr;
+        exec$s_tvalid = exec$run$s_tvalid;
+        exec$s_tdata = ({{53{1'b0}}, exec$run$beat});
         exec$reply_we = exec$results$reply_we;
         exec$reply_waddr = exec$results$reply_waddr;
         exec$reply_wdata = exec$results$reply_wdata;
+        exec$slot_we = exec$book$slot_we;
+        exec$slot_waddr = exec$book$slot_waddr;
+        exec$slot_wdata = exec$book$slot_wdata;
+        exec$job_valid = exec$run$job_valid;
+        exec$job = exec$run$job;
+        exec$job_slot = exec$run$job_slot;
+        exec$job_value = exec$run$job_value;
+        exec$expected = exec$book$expected;
+        exec$overrun = (exec$rx_kind != exec$RxEvent$Nothing) & ~exec$run$idle;
     end
-    always @(*) exec$results$slot = exec$seq$q[(32'h0)+:(3)];
-    always @(*) exec$results$compat = exec$state$q == exec$ExecState$CompatWait;
-    always @(*) exec$op_raddr = ({{1{1'b0}}, exec$index$q[(32'h0)+:(4)]}) | (({{4{1'b0}}, exec$bank$q}) << 32'h4);
-    always @(*) exec$slot_waddr = exec$seq$q[(32'h0)+:(3)];
-    always @(*) exec$decide$expected = exec$r_expected$q;
     always @(*) exec$decide$framed = exec$r_framed$q;
-    always @(*) exec$decide$slot_valid = exec$slot_valid$q;
     always @(*) exec$framed = exec$r_framed$q;
-    always @(*) exec$expected = exec$r_expected$q;
     
     // ---- inlined atomik_board$tx ----
     
