@@ -47,7 +47,7 @@ pub(crate) enum ExecState {
 /// The executor: [`Dispatch`] decides what an event asks, [`Sequencer`]
 /// runs it, [`ResultCollector`] takes the results, [`AckBook`] records the
 /// applied frames and [`CompatReply`] words a compatible-mode reply.
-#[derive(LogicBlock, Debug)]
+#[derive(LogicBlock, Default, Debug)]
 pub(crate) struct LinkExec {
     /// Clock.
     pub clock: Signal<In, Clock>,
@@ -109,46 +109,6 @@ pub(crate) struct LinkExec {
     book: AckBook,
     reply: CompatReply,
     r_framed: DFF<Bit>,
-}
-
-impl Default for LinkExec {
-    fn default() -> Self {
-        Self {
-            clock: Default::default(),
-            reset: Default::default(),
-            rx_kind: Default::default(),
-            rx_seq: Default::default(),
-            rx_count: Default::default(),
-            rx_bank: Default::default(),
-            rx_value: Default::default(),
-            op_raddr: Default::default(),
-            op_rdata: Default::default(),
-            s_tvalid: Default::default(),
-            s_tready: Default::default(),
-            s_tdata: Default::default(),
-            m_tvalid: Default::default(),
-            m_tdata: Default::default(),
-            reply_we: Default::default(),
-            reply_waddr: Default::default(),
-            reply_wdata: Default::default(),
-            slot_we: Default::default(),
-            slot_waddr: Default::default(),
-            slot_wdata: Default::default(),
-            job_valid: Default::default(),
-            job: Default::default(),
-            job_slot: Default::default(),
-            job_value: Default::default(),
-            framed: Default::default(),
-            expected: Default::default(),
-            overrun: Default::default(),
-            decide: Dispatch::default(),
-            run: Sequencer::default(),
-            results: ResultCollector::default(),
-            book: AckBook::default(),
-            reply: CompatReply::default(),
-            r_framed: Default::default(),
-        }
-    }
 }
 
 impl Logic for LinkExec {
