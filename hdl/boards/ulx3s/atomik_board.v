@@ -1739,8 +1739,6 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     
     
     // Constant declarations
-    localparam  tx$one5 = 5'b1;
-    localparam  tx$zero5 = 5'b0;
     localparam  tx$len4 = 4'h4;
     localparam  tx$len9 = 4'h9;
     
@@ -1751,10 +1749,6 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     localparam tx$TxState$Send = 3;
     localparam tx$TxState$Fetch = 4;
     localparam tx$TxState$FetchWait = 5;
-    localparam tx$After$Header = 0;
-    localparam tx$After$Result = 1;
-    localparam tx$After$Fields = 2;
-    localparam tx$After$Done = 3;
     
     // Stub signals
     reg  tx$queue$clock;
@@ -1769,6 +1763,9 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     reg  [2:0] tx$queue$slot;
     reg  [63:0] tx$queue$value;
     reg  tx$queue$overflow;
+    reg  [1:0] tx$queue$taken_job;
+    reg  [2:0] tx$queue$taken_slot;
+    reg  [63:0] tx$queue$taken_value;
     reg  tx$shifter$clock;
     reg  tx$shifter$reset;
     reg  tx$shifter$load;
@@ -1785,24 +1782,6 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     reg  [2:0] tx$state$d;
     reg  [2:0] tx$state$q;
     reg  tx$state$clock;
-    reg  [1:0] tx$after$d;
-    reg  [1:0] tx$after$q;
-    reg  tx$after$clock;
-    reg  [1:0] tx$kind$d;
-    reg  [1:0] tx$kind$q;
-    reg  tx$kind$clock;
-    reg  [2:0] tx$slot$d;
-    reg  [2:0] tx$slot$q;
-    reg  tx$slot$clock;
-    reg  [63:0] tx$value$d;
-    reg  [63:0] tx$value$q;
-    reg  tx$value$clock;
-    reg  [4:0] tx$index$d;
-    reg  [4:0] tx$index$q;
-    reg  tx$index$clock;
-    reg  [4:0] tx$nres$d;
-    reg  [4:0] tx$nres$q;
-    reg  tx$nres$clock;
     reg  [1:0] tx$start$kind;
     reg  [63:0] tx$start$value;
     reg  [12:0] tx$start$slot_rdata;
@@ -1812,9 +1791,15 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     reg  [3:0] tx$start$len;
     reg  tx$start$frame;
     reg  [1:0] tx$start$after;
-    
-    // Local signals
-    reg  [4:0] tx$next_index;
+    reg  tx$parts$clock;
+    reg  tx$parts$started;
+    reg  [1:0] tx$parts$first;
+    reg  [4:0] tx$parts$nres;
+    reg  tx$parts$result;
+    reg  tx$parts$sent;
+    reg  [3:0] tx$parts$index;
+    reg  tx$parts$close;
+    reg  [2:0] tx$parts$state;
     
     // Sub module instances
     // ---- inlined atomik_board$tx$queue ----
@@ -1832,6 +1817,15 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     reg  [3:0] tx$queue$ram$write_address;
     reg  [68:0] tx$queue$ram$write_data;
     reg  tx$queue$ram$write_enable;
+    reg  [1:0] tx$queue$r_job$d;
+    reg  [1:0] tx$queue$r_job$q;
+    reg  tx$queue$r_job$clock;
+    reg  [2:0] tx$queue$r_slot$d;
+    reg  [2:0] tx$queue$r_slot$q;
+    reg  tx$queue$r_slot$clock;
+    reg  [63:0] tx$queue$r_value$d;
+    reg  [63:0] tx$queue$r_value$q;
+    reg  tx$queue$r_value$clock;
     reg  [4:0] tx$queue$wptr$d;
     reg  [4:0] tx$queue$wptr$q;
     reg  tx$queue$wptr$clock;
@@ -1852,6 +1846,27 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
        end
        tx$queue$ram$read_data <= tx$queue$ram$mem[tx$queue$ram$read_address];
     end
+    // ---- inlined atomik_board$tx$queue$r_job ----
+    initial begin
+       tx$queue$r_job$q = 2'h0;
+    end
+    always @(posedge tx$queue$r_job$clock) begin
+       tx$queue$r_job$q <= tx$queue$r_job$d;
+    end
+    // ---- inlined atomik_board$tx$queue$r_slot ----
+    initial begin
+       tx$queue$r_slot$q = 3'h0;
+    end
+    always @(posedge tx$queue$r_slot$clock) begin
+       tx$queue$r_slot$q <= tx$queue$r_slot$d;
+    end
+    // ---- inlined atomik_board$tx$queue$r_value ----
+    initial begin
+       tx$queue$r_value$q = 64'h0;
+    end
+    always @(posedge tx$queue$r_value$clock) begin
+       tx$queue$r_value$q <= tx$queue$r_value$d;
+    end
     // ---- inlined atomik_board$tx$queue$wptr ----
     initial begin
        tx$queue$wptr$q = 5'h0;
@@ -1871,8 +1886,14 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     always @(*) begin
         tx$queue$wptr$clock = tx$queue$clock;
         tx$queue$rptr$clock = tx$queue$clock;
+        tx$queue$r_job$clock = tx$queue$clock;
+        tx$queue$r_slot$clock = tx$queue$clock;
+        tx$queue$r_value$clock = tx$queue$clock;
         tx$queue$wptr$d = tx$queue$wptr$q;
         tx$queue$rptr$d = tx$queue$rptr$q;
+        tx$queue$r_job$d = tx$queue$r_job$q;
+        tx$queue$r_slot$d = tx$queue$r_slot$q;
+        tx$queue$r_value$d = tx$queue$r_value$q;
         tx$queue$ram$clock = tx$queue$clock;
         tx$queue$ram$write_enable = tx$queue$push & ~tx$queue$full;
         tx$queue$ram$write_data = ({{5{1'b0}}, tx$queue$push_value}) | (({{66{1'b0}}, tx$queue$push_slot}) << 32'h40) | (({{67{1'b0}}, tx$queue$push_job}) << 32'h43);
@@ -1885,6 +1906,9 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
         end
         if (tx$queue$pop) begin
             tx$queue$rptr$d = tx$queue$rptr$q + tx$queue$one5;
+            tx$queue$r_job$d = tx$queue$job;
+            tx$queue$r_slot$d = tx$queue$slot;
+            tx$queue$r_value$d = tx$queue$value;
         end
         if (tx$queue$reset) begin
             tx$queue$wptr$d = tx$queue$zero5;
@@ -1895,6 +1919,9 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     always @(*) tx$queue$empty = tx$queue$wptr$q == tx$queue$rptr$q;
     always @(*) tx$queue$ram$write_address = tx$queue$wptr$q[(32'h0)+:(4)];
     always @(*) tx$queue$ram$read_address = tx$queue$rptr$q[(32'h0)+:(4)];
+    always @(*) tx$queue$taken_job = tx$queue$r_job$q;
+    always @(*) tx$queue$taken_slot = tx$queue$r_slot$q;
+    always @(*) tx$queue$taken_value = tx$queue$r_value$q;
     
     // ---- inlined atomik_board$tx$shifter ----
     
@@ -2043,48 +2070,6 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     always @(posedge tx$state$clock) begin
        tx$state$q <= tx$state$d;
     end
-    // ---- inlined atomik_board$tx$after ----
-    initial begin
-       tx$after$q = 2'h0;
-    end
-    always @(posedge tx$after$clock) begin
-       tx$after$q <= tx$after$d;
-    end
-    // ---- inlined atomik_board$tx$kind ----
-    initial begin
-       tx$kind$q = 2'h0;
-    end
-    always @(posedge tx$kind$clock) begin
-       tx$kind$q <= tx$kind$d;
-    end
-    // ---- inlined atomik_board$tx$slot ----
-    initial begin
-       tx$slot$q = 3'h0;
-    end
-    always @(posedge tx$slot$clock) begin
-       tx$slot$q <= tx$slot$d;
-    end
-    // ---- inlined atomik_board$tx$value ----
-    initial begin
-       tx$value$q = 64'h0;
-    end
-    always @(posedge tx$value$clock) begin
-       tx$value$q <= tx$value$d;
-    end
-    // ---- inlined atomik_board$tx$index ----
-    initial begin
-       tx$index$q = 5'h0;
-    end
-    always @(posedge tx$index$clock) begin
-       tx$index$q <= tx$index$d;
-    end
-    // ---- inlined atomik_board$tx$nres ----
-    initial begin
-       tx$nres$q = 5'h0;
-    end
-    always @(posedge tx$nres$clock) begin
-       tx$nres$q <= tx$nres$d;
-    end
     // ---- inlined atomik_board$tx$start ----
     
     
@@ -2128,46 +2113,139 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
         end
     end
     
+    // ---- inlined atomik_board$tx$parts ----
+    
+    
+    // Constant declarations
+    localparam  tx$parts$one5 = 5'b1;
+    localparam  tx$parts$zero5 = 5'b0;
+    
+    // Enums
+    localparam tx$parts$After$Header = 0;
+    localparam tx$parts$After$Result = 1;
+    localparam tx$parts$After$Fields = 2;
+    localparam tx$parts$After$Done = 3;
+    localparam tx$parts$TxState$Idle = 0;
+    localparam tx$parts$TxState$Send = 3;
+    localparam tx$parts$TxState$Fetch = 4;
+    
+    // Stub signals
+    reg  [1:0] tx$parts$after$d;
+    reg  [1:0] tx$parts$after$q;
+    reg  tx$parts$after$clock;
+    reg  [4:0] tx$parts$r_index$d;
+    reg  [4:0] tx$parts$r_index$q;
+    reg  tx$parts$r_index$clock;
+    reg  [4:0] tx$parts$r_nres$d;
+    reg  [4:0] tx$parts$r_nres$q;
+    reg  tx$parts$r_nres$clock;
+    
+    // Local signals
+    reg  [4:0] tx$parts$next_index;
+    
+    // Sub module instances
+    // ---- inlined atomik_board$tx$parts$after ----
+    initial begin
+       tx$parts$after$q = 2'h0;
+    end
+    always @(posedge tx$parts$after$clock) begin
+       tx$parts$after$q <= tx$parts$after$d;
+    end
+    // ---- inlined atomik_board$tx$parts$r_index ----
+    initial begin
+       tx$parts$r_index$q = 5'h0;
+    end
+    always @(posedge tx$parts$r_index$clock) begin
+       tx$parts$r_index$q <= tx$parts$r_index$d;
+    end
+    // ---- inlined atomik_board$tx$parts$r_nres ----
+    initial begin
+       tx$parts$r_nres$q = 5'h0;
+    end
+    always @(posedge tx$parts$r_nres$clock) begin
+       tx$parts$r_nres$q <= tx$parts$r_nres$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        tx$parts$after$clock = tx$parts$clock;
+        tx$parts$r_index$clock = tx$parts$clock;
+        tx$parts$r_nres$clock = tx$parts$clock;
+        tx$parts$after$d = tx$parts$after$q;
+        tx$parts$r_index$d = tx$parts$r_index$q;
+        tx$parts$r_nres$d = tx$parts$r_nres$q;
+        tx$parts$state = tx$parts$TxState$Send;
+        case (tx$parts$after$q)
+            tx$parts$After$Header:
+                begin
+                    tx$parts$state = tx$parts$TxState$Fetch;
+                end
+            tx$parts$After$Result:
+                begin
+                    tx$parts$state = tx$parts$TxState$Fetch;
+                    if (tx$parts$sent) begin
+                        tx$parts$r_index$d = tx$parts$next_index;
+                    end
+                end
+            tx$parts$After$Fields:
+                begin
+                end
+            default:
+                begin
+                    tx$parts$state = tx$parts$TxState$Idle;
+                end
+        endcase
+        tx$parts$close = (tx$parts$after$q == tx$parts$After$Fields) | ((tx$parts$after$q == tx$parts$After$Header) & (tx$parts$r_nres$q == tx$parts$zero5)) | ((tx$parts$after$q == tx$parts$After$Result) & (tx$parts$next_index == tx$parts$r_nres$q));
+        if (tx$parts$close) begin
+            tx$parts$state = tx$parts$TxState$Send;
+            if (tx$parts$sent) begin
+                tx$parts$after$d = tx$parts$After$Done;
+            end
+        end
+        if (tx$parts$started) begin
+            tx$parts$after$d = tx$parts$first;
+            tx$parts$r_nres$d = tx$parts$nres;
+            tx$parts$r_index$d = tx$parts$zero5;
+        end
+        if (tx$parts$result) begin
+            tx$parts$after$d = tx$parts$After$Result;
+        end
+    end
+    always @(*) tx$parts$next_index = tx$parts$r_index$q + tx$parts$one5;
+    always @(*) tx$parts$index = tx$parts$r_index$q[(32'h0)+:(4)];
+    
     
     // Update code
     always @(*) begin
         tx$state$clock = tx$clock;
-        tx$after$clock = tx$clock;
-        tx$kind$clock = tx$clock;
-        tx$slot$clock = tx$clock;
-        tx$value$clock = tx$clock;
-        tx$index$clock = tx$clock;
-        tx$nres$clock = tx$clock;
         tx$state$d = tx$state$q;
-        tx$after$d = tx$after$q;
-        tx$kind$d = tx$kind$q;
-        tx$slot$d = tx$slot$q;
-        tx$value$d = tx$value$q;
-        tx$index$d = tx$index$q;
-        tx$nres$d = tx$nres$q;
         tx$queue$clock = tx$clock;
         tx$shifter$clock = tx$clock;
+        tx$parts$clock = tx$clock;
         tx$queue$reset = tx$reset;
         tx$queue$push = tx$job_valid;
         tx$queue$push_job = tx$job;
         tx$queue$push_slot = tx$job_slot;
         tx$queue$push_value = tx$job_value;
-        tx$queue$pop = 1'b0;
         tx$overflow = tx$queue$overflow;
         tx$shifter$reset = tx$reset;
         tx$shifter$uart_ready = tx$uart_ready;
         tx$uart_data = tx$shifter$uart_data;
         tx$uart_start = tx$shifter$uart_start;
         tx$shifter$load = 1'b0;
-        tx$shifter$crc_reset = 1'b0;
         tx$shifter$crc_on = 1'b1;
-        tx$shifter$skip_first = 1'b0;
         tx$shifter$len = tx$len4;
         tx$shifter$data = ({{40{1'b0}}, tx$shifter$crc});
         tx$slot_raddr = tx$queue$slot;
+        tx$reply_raddr = ({{3{1'b0}}, tx$parts$index}) | (({{4{1'b0}}, tx$queue$taken_slot}) << 32'h4);
+        tx$start$kind = tx$queue$taken_job;
+        tx$start$value = tx$queue$taken_value;
         tx$start$slot_rdata = tx$slot_rdata;
         tx$start$expected = tx$expected;
         tx$start$framed = tx$framed;
+        tx$parts$first = tx$start$after;
+        tx$parts$nres = tx$slot_rdata[(32'h8)+:(5)];
+        tx$parts$sent = (tx$state$q == tx$TxState$Send) & tx$shifter$done;
         case (tx$state$q)
             tx$TxState$Idle:
                 begin
@@ -2177,10 +2255,6 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
                 end
             tx$TxState$Load:
                 begin
-                    tx$queue$pop = 1'b1;
-                    tx$kind$d = tx$queue$job;
-                    tx$slot$d = tx$queue$slot;
-                    tx$value$d = tx$queue$value;
                     tx$state$d = tx$TxState$Begin;
                 end
             tx$TxState$Begin:
@@ -2189,40 +2263,14 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
                     tx$shifter$data = tx$start$data;
                     tx$shifter$len = tx$start$len;
                     tx$shifter$crc_on = tx$start$frame;
-                    tx$shifter$skip_first = 1'b1;
-                    tx$shifter$crc_reset = 1'b1;
-                    tx$after$d = tx$start$after;
-                    tx$nres$d = tx$slot_rdata[(32'h8)+:(5)];
-                    tx$index$d = tx$zero5;
                     tx$state$d = tx$TxState$Send;
                 end
             tx$TxState$Send:
                 begin
                     if (tx$shifter$done) begin
-                        case (tx$after$q)
-                            tx$After$Header:
-                                begin
-                                    tx$state$d = tx$TxState$Fetch;
-                                end
-                            tx$After$Result:
-                                begin
-                                    tx$index$d = tx$next_index;
-                                    tx$state$d = tx$TxState$Fetch;
-                                end
-                            tx$After$Fields:
-                                begin
-                                end
-                            default:
-                                begin
-                                    tx$state$d = tx$TxState$Idle;
-                                end
-                        endcase
-                        if ((tx$after$q == tx$After$Fields) | ((tx$after$q == tx$After$Header) & (tx$nres$q == tx$zero5)) | ((tx$after$q == tx$After$Result) & (tx$next_index == tx$nres$q))) begin
-                            tx$shifter$load = 1'b1;
-                            tx$shifter$crc_on = 1'b0;
-                            tx$after$d = tx$After$Done;
-                            tx$state$d = tx$TxState$Send;
-                        end
+                        tx$state$d = tx$parts$state;
+                        tx$shifter$load = tx$parts$close;
+                        tx$shifter$crc_on = ~tx$parts$close;
                     end
                 end
             tx$TxState$Fetch:
@@ -2234,7 +2282,6 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
                     tx$shifter$load = 1'b1;
                     tx$shifter$data = ({{7{1'b0}}, tx$reply_rdata});
                     tx$shifter$len = tx$len9;
-                    tx$after$d = tx$After$Result;
                     tx$state$d = tx$TxState$Send;
                 end
         endcase
@@ -2242,10 +2289,11 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
             tx$state$d = tx$TxState$Idle;
         end
     end
-    always @(*) tx$reply_raddr = ({{3{1'b0}}, tx$index$q[(32'h0)+:(4)]}) | (({{4{1'b0}}, tx$slot$q}) << 32'h4);
-    always @(*) tx$next_index = tx$index$q + tx$one5;
-    always @(*) tx$start$kind = tx$kind$q;
-    always @(*) tx$start$value = tx$value$q;
+    always @(*) tx$queue$pop = tx$state$q == tx$TxState$Load;
+    always @(*) tx$shifter$crc_reset = tx$state$q == tx$TxState$Begin;
+    always @(*) tx$shifter$skip_first = tx$state$q == tx$TxState$Begin;
+    always @(*) tx$parts$started = tx$state$q == tx$TxState$Begin;
+    always @(*) tx$parts$result = tx$state$q == tx$TxState$FetchWait;
     
     // ---- inlined atomik_board$axis ----
     
