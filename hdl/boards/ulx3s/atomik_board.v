@@ -549,18 +549,11 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     localparam  rx$frame$fields$eight = 4'h8;
     localparam  rx$frame$fields$zero5 = 5'b0;
     localparam  rx$frame$fields$zero64 = 64'h0;
-    localparam  rx$frame$fields$max_ops = 8'h10;
-    localparam  rx$frame$fields$zero8 = 8'h0;
-    localparam  rx$frame$fields$hello = 8'h80;
-    localparam  rx$frame$fields$close = 8'h81;
     localparam  rx$frame$fields$op_load = 3'b0;
     localparam  rx$frame$fields$op_accum = 3'b1;
     localparam  rx$frame$fields$op_swap = 3'b11;
     
     // Enums
-    localparam rx$frame$fields$RxEvent$Frame = 1;
-    localparam rx$frame$fields$RxEvent$Hello = 2;
-    localparam rx$frame$fields$RxEvent$Close = 3;
     localparam rx$frame$fields$Field$Seq = 0;
     localparam rx$frame$fields$Field$Count = 1;
     localparam rx$frame$fields$Field$Code = 2;
@@ -595,6 +588,11 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     reg  [3:0] rx$frame$fields$left$d;
     reg  [3:0] rx$frame$fields$left$q;
     reg  rx$frame$fields$left$clock;
+    reg  [7:0] rx$frame$fields$header$seq;
+    reg  [7:0] rx$frame$fields$header$count;
+    reg  [3:0] rx$frame$fields$header$kind;
+    reg  rx$frame$fields$header$empty;
+    reg  rx$frame$fields$header$bad;
     
     // Local signals
     reg  [4:0] rx$frame$fields$next_index;
@@ -667,6 +665,38 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     always @(posedge rx$frame$fields$left$clock) begin
        rx$frame$fields$left$q <= rx$frame$fields$left$d;
     end
+    // ---- inlined atomik_board$rx$frame$fields$header ----
+    
+    
+    // Constant declarations
+    localparam  rx$frame$fields$header$zero8 = 8'h0;
+    localparam  rx$frame$fields$header$max_ops = 8'h10;
+    localparam  rx$frame$fields$header$hello = 8'h80;
+    localparam  rx$frame$fields$header$close = 8'h81;
+    
+    // Enums
+    localparam rx$frame$fields$header$RxEvent$Frame = 1;
+    localparam rx$frame$fields$header$RxEvent$Hello = 2;
+    localparam rx$frame$fields$header$RxEvent$Close = 3;
+    
+    // Update code
+    always @(*) begin
+        rx$frame$fields$header$kind = rx$frame$fields$header$RxEvent$Frame;
+        rx$frame$fields$header$empty = rx$frame$fields$header$count == rx$frame$fields$header$zero8;
+        rx$frame$fields$header$bad = rx$frame$fields$header$count > rx$frame$fields$header$max_ops;
+        if (rx$frame$fields$header$empty) begin
+            if (rx$frame$fields$header$seq == rx$frame$fields$header$hello) begin
+                rx$frame$fields$header$kind = rx$frame$fields$header$RxEvent$Hello;
+            end
+            else if (rx$frame$fields$header$seq == rx$frame$fields$header$close) begin
+                rx$frame$fields$header$kind = rx$frame$fields$header$RxEvent$Close;
+            end
+            else if (rx$frame$fields$header$seq[32'h7]) begin
+                rx$frame$fields$header$bad = 1'b1;
+            end
+        end
+    end
+    
     
     // Update code
     always @(*) begin
@@ -694,6 +724,7 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
         rx$frame$fields$complete = 1'b0;
         rx$frame$fields$op_data = rx$frame$fields$zero64;
         rx$frame$fields$op_addr = rx$frame$fields$addr$q;
+        rx$frame$fields$header$count = rx$frame$fields$byte;
         if (rx$frame$fields$take) begin
             case (rx$frame$fields$field$q)
                 rx$frame$fields$Field$Seq:
@@ -704,23 +735,10 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
                 rx$frame$fields$Field$Count:
                     begin
                         rx$frame$fields$r_count$d = rx$frame$fields$byte[(32'h0)+:(5)];
-                        rx$frame$fields$r_kind$d = rx$frame$fields$RxEvent$Frame;
+                        rx$frame$fields$r_kind$d = rx$frame$fields$header$kind;
                         rx$frame$fields$field$d = rx$frame$fields$Field$Code;
-                        if (rx$frame$fields$byte == rx$frame$fields$zero8) begin
-                            rx$frame$fields$last = 1'b1;
-                            if (rx$frame$fields$r_seq$q == rx$frame$fields$hello) begin
-                                rx$frame$fields$r_kind$d = rx$frame$fields$RxEvent$Hello;
-                            end
-                            else if (rx$frame$fields$r_seq$q == rx$frame$fields$close) begin
-                                rx$frame$fields$r_kind$d = rx$frame$fields$RxEvent$Close;
-                            end
-                            else if (rx$frame$fields$r_seq$q[32'h7]) begin
-                                rx$frame$fields$bad = 1'b1;
-                            end
-                        end
-                        else if (rx$frame$fields$byte > rx$frame$fields$max_ops) begin
-                            rx$frame$fields$bad = 1'b1;
-                        end
+                        rx$frame$fields$last = rx$frame$fields$header$empty;
+                        rx$frame$fields$bad = rx$frame$fields$header$bad;
                     end
                 rx$frame$fields$Field$Code:
                     begin
@@ -765,6 +783,7 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
         rx$frame$fields$op_wdata = ({{11{1'b0}}, rx$frame$fields$op_data}) | (({{67{1'b0}}, rx$frame$fields$op_addr}) << 32'h40) | (({{72{1'b0}}, rx$frame$fields$code$q}) << 32'h48);
     end
     always @(*) rx$frame$fields$next_index = rx$frame$fields$index$q + rx$frame$fields$one5;
+    always @(*) rx$frame$fields$header$seq = rx$frame$fields$r_seq$q;
     always @(*) rx$frame$fields$kind = rx$frame$fields$r_kind$q;
     always @(*) rx$frame$fields$seq = rx$frame$fields$r_seq$q;
     always @(*) rx$frame$fields$count = rx$frame$fields$r_count$q;
