@@ -549,18 +549,11 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     localparam  rx$frame$fields$eight = 4'h8;
     localparam  rx$frame$fields$zero5 = 5'b0;
     localparam  rx$frame$fields$zero64 = 64'h0;
-    localparam  rx$frame$fields$max_ops = 8'h10;
-    localparam  rx$frame$fields$zero8 = 8'h0;
-    localparam  rx$frame$fields$hello = 8'h80;
-    localparam  rx$frame$fields$close = 8'h81;
     localparam  rx$frame$fields$op_load = 3'b0;
     localparam  rx$frame$fields$op_accum = 3'b1;
     localparam  rx$frame$fields$op_swap = 3'b11;
     
     // Enums
-    localparam rx$frame$fields$RxEvent$Frame = 1;
-    localparam rx$frame$fields$RxEvent$Hello = 2;
-    localparam rx$frame$fields$RxEvent$Close = 3;
     localparam rx$frame$fields$Field$Seq = 0;
     localparam rx$frame$fields$Field$Count = 1;
     localparam rx$frame$fields$Field$Code = 2;
@@ -595,6 +588,11 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     reg  [3:0] rx$frame$fields$left$d;
     reg  [3:0] rx$frame$fields$left$q;
     reg  rx$frame$fields$left$clock;
+    reg  [7:0] rx$frame$fields$header$seq;
+    reg  [7:0] rx$frame$fields$header$count;
+    reg  [3:0] rx$frame$fields$header$kind;
+    reg  rx$frame$fields$header$empty;
+    reg  rx$frame$fields$header$bad;
     
     // Local signals
     reg  [4:0] rx$frame$fields$next_index;
@@ -667,6 +665,38 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     always @(posedge rx$frame$fields$left$clock) begin
        rx$frame$fields$left$q <= rx$frame$fields$left$d;
     end
+    // ---- inlined atomik_board$rx$frame$fields$header ----
+    
+    
+    // Constant declarations
+    localparam  rx$frame$fields$header$zero8 = 8'h0;
+    localparam  rx$frame$fields$header$max_ops = 8'h10;
+    localparam  rx$frame$fields$header$hello = 8'h80;
+    localparam  rx$frame$fields$header$close = 8'h81;
+    
+    // Enums
+    localparam rx$frame$fields$header$RxEvent$Frame = 1;
+    localparam rx$frame$fields$header$RxEvent$Hello = 2;
+    localparam rx$frame$fields$header$RxEvent$Close = 3;
+    
+    // Update code
+    always @(*) begin
+        rx$frame$fields$header$kind = rx$frame$fields$header$RxEvent$Frame;
+        rx$frame$fields$header$empty = rx$frame$fields$header$count == rx$frame$fields$header$zero8;
+        rx$frame$fields$header$bad = rx$frame$fields$header$count > rx$frame$fields$header$max_ops;
+        if (rx$frame$fields$header$empty) begin
+            if (rx$frame$fields$header$seq == rx$frame$fields$header$hello) begin
+                rx$frame$fields$header$kind = rx$frame$fields$header$RxEvent$Hello;
+            end
+            else if (rx$frame$fields$header$seq == rx$frame$fields$header$close) begin
+                rx$frame$fields$header$kind = rx$frame$fields$header$RxEvent$Close;
+            end
+            else if (rx$frame$fields$header$seq[32'h7]) begin
+                rx$frame$fields$header$bad = 1'b1;
+            end
+        end
+    end
+    
     
     // Update code
     always @(*) begin
@@ -694,6 +724,7 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
         rx$frame$fields$complete = 1'b0;
         rx$frame$fields$op_data = rx$frame$fields$zero64;
         rx$frame$fields$op_addr = rx$frame$fields$addr$q;
+        rx$frame$fields$header$count = rx$frame$fields$byte;
         if (rx$frame$fields$take) begin
             case (rx$frame$fields$field$q)
                 rx$frame$fields$Field$Seq:
@@ -704,23 +735,10 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
                 rx$frame$fields$Field$Count:
                     begin
                         rx$frame$fields$r_count$d = rx$frame$fields$byte[(32'h0)+:(5)];
-                        rx$frame$fields$r_kind$d = rx$frame$fields$RxEvent$Frame;
+                        rx$frame$fields$r_kind$d = rx$frame$fields$header$kind;
                         rx$frame$fields$field$d = rx$frame$fields$Field$Code;
-                        if (rx$frame$fields$byte == rx$frame$fields$zero8) begin
-                            rx$frame$fields$last = 1'b1;
-                            if (rx$frame$fields$r_seq$q == rx$frame$fields$hello) begin
-                                rx$frame$fields$r_kind$d = rx$frame$fields$RxEvent$Hello;
-                            end
-                            else if (rx$frame$fields$r_seq$q == rx$frame$fields$close) begin
-                                rx$frame$fields$r_kind$d = rx$frame$fields$RxEvent$Close;
-                            end
-                            else if (rx$frame$fields$r_seq$q[32'h7]) begin
-                                rx$frame$fields$bad = 1'b1;
-                            end
-                        end
-                        else if (rx$frame$fields$byte > rx$frame$fields$max_ops) begin
-                            rx$frame$fields$bad = 1'b1;
-                        end
+                        rx$frame$fields$last = rx$frame$fields$header$empty;
+                        rx$frame$fields$bad = rx$frame$fields$header$bad;
                     end
                 rx$frame$fields$Field$Code:
                     begin
@@ -765,6 +783,7 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
         rx$frame$fields$op_wdata = ({{11{1'b0}}, rx$frame$fields$op_data}) | (({{67{1'b0}}, rx$frame$fields$op_addr}) << 32'h40) | (({{72{1'b0}}, rx$frame$fields$code$q}) << 32'h48);
     end
     always @(*) rx$frame$fields$next_index = rx$frame$fields$index$q + rx$frame$fields$one5;
+    always @(*) rx$frame$fields$header$seq = rx$frame$fields$r_seq$q;
     always @(*) rx$frame$fields$kind = rx$frame$fields$r_kind$q;
     always @(*) rx$frame$fields$seq = rx$frame$fields$r_seq$q;
     always @(*) rx$frame$fields$count = rx$frame$fields$r_count$q;
@@ -1107,30 +1126,8 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     // ---- inlined atomik_board$exec ----
     
     
-    // Constant declarations
-    localparam  exec$one5 = 5'b1;
-    localparam  exec$zero5 = 5'b0;
-    localparam  exec$one8 = 8'h1;
-    localparam  exec$zero8 = 8'h0;
-    localparam  exec$status_zero = 64'h0;
-    localparam  exec$status_clean = 64'h80;
-    localparam  exec$job_ack = 2'b0;
-    localparam  exec$job_status = 2'b1;
-    localparam  exec$job_word = 2'b10;
-    localparam  exec$job_byte = 2'b11;
-    
     // Enums
     localparam exec$RxEvent$Nothing = 0;
-    localparam exec$RxEvent$Load = 4;
-    localparam exec$RxEvent$Accum = 5;
-    localparam exec$RxEvent$Status = 7;
-    localparam exec$RxEvent$Reference = 8;
-    localparam exec$ExecState$Idle = 0;
-    localparam exec$ExecState$Fetch = 1;
-    localparam exec$ExecState$Offer = 2;
-    localparam exec$ExecState$Drain = 3;
-    localparam exec$ExecState$CompatOffer = 4;
-    localparam exec$ExecState$CompatWait = 5;
     
     // Stub signals
     reg  [3:0] exec$decide$kind;
@@ -1145,6 +1142,39 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     reg  [1:0] exec$decide$job;
     reg  exec$decide$compat_start;
     reg  [74:0] exec$decide$compat_beat;
+    reg  [2:0] exec$decide$enter;
+    reg  exec$run$clock;
+    reg  exec$run$reset;
+    reg  [3:0] exec$run$rx_kind;
+    reg  [7:0] exec$run$rx_seq;
+    reg  [4:0] exec$run$rx_count;
+    reg  exec$run$rx_bank;
+    reg  [2:0] exec$run$enter;
+    reg  exec$run$event_job_valid;
+    reg  [1:0] exec$run$event_job;
+    reg  [74:0] exec$run$command_beat;
+    reg  [74:0] exec$run$op_rdata;
+    reg  exec$run$s_tready;
+    reg  exec$run$results_idle;
+    reg  exec$run$result_valid;
+    reg  [63:0] exec$run$result_value;
+    reg  exec$run$awaits;
+    reg  [1:0] exec$run$reply_job;
+    reg  [63:0] exec$run$reply_value;
+    reg  exec$run$idle;
+    reg  [4:0] exec$run$op_raddr;
+    reg  exec$run$s_tvalid;
+    reg  [74:0] exec$run$beat;
+    reg  exec$run$start;
+    reg  exec$run$taken;
+    reg  exec$run$waiting;
+    reg  exec$run$commit;
+    reg  [7:0] exec$run$frame_seq;
+    reg  [3:0] exec$run$command;
+    reg  exec$run$job_valid;
+    reg  [1:0] exec$run$job;
+    reg  [2:0] exec$run$job_slot;
+    reg  [63:0] exec$run$job_value;
     reg  exec$results$clock;
     reg  exec$results$reset;
     reg  exec$results$start;
@@ -1163,36 +1193,26 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     reg  [63:0] exec$results$value;
     reg  exec$results$clean;
     reg  [63:0] exec$results$shadow;
-    reg  [2:0] exec$state$d;
-    reg  [2:0] exec$state$q;
-    reg  exec$state$clock;
+    reg  exec$book$clock;
+    reg  exec$book$reset;
+    reg  exec$book$commit;
+    reg  [7:0] exec$book$seq;
+    reg  [4:0] exec$book$nres;
+    reg  exec$book$slot_we;
+    reg  [2:0] exec$book$slot_waddr;
+    reg  [12:0] exec$book$slot_wdata;
+    reg  [7:0] exec$book$expected;
+    reg  [7:0] exec$book$slot_valid;
+    reg  [3:0] exec$reply$command;
+    reg  [63:0] exec$reply$result;
+    reg  [63:0] exec$reply$shadow;
+    reg  exec$reply$clean;
+    reg  exec$reply$awaits;
+    reg  [1:0] exec$reply$job;
+    reg  [63:0] exec$reply$value;
     reg  exec$r_framed$d;
     reg  exec$r_framed$q;
     reg  exec$r_framed$clock;
-    reg  [7:0] exec$r_expected$d;
-    reg  [7:0] exec$r_expected$q;
-    reg  exec$r_expected$clock;
-    reg  [7:0] exec$seq$d;
-    reg  [7:0] exec$seq$q;
-    reg  exec$seq$clock;
-    reg  [4:0] exec$count$d;
-    reg  [4:0] exec$count$q;
-    reg  exec$count$clock;
-    reg  exec$bank$d;
-    reg  exec$bank$q;
-    reg  exec$bank$clock;
-    reg  [4:0] exec$index$d;
-    reg  [4:0] exec$index$q;
-    reg  exec$index$clock;
-    reg  [3:0] exec$compat$d;
-    reg  [3:0] exec$compat$q;
-    reg  exec$compat$clock;
-    reg  [74:0] exec$compat_beat$d;
-    reg  [74:0] exec$compat_beat$q;
-    reg  exec$compat_beat$clock;
-    reg  [7:0] exec$slot_valid$d;
-    reg  [7:0] exec$slot_valid$q;
-    reg  exec$slot_valid$clock;
     
     // Sub module instances
     // ---- inlined atomik_board$exec$decide ----
@@ -1216,6 +1236,9 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     localparam exec$decide$RxEvent$Read = 6;
     localparam exec$decide$RxEvent$Status = 7;
     localparam exec$decide$RxEvent$Reference = 8;
+    localparam exec$decide$ExecState$Idle = 0;
+    localparam exec$decide$ExecState$Fetch = 1;
+    localparam exec$decide$ExecState$CompatOffer = 4;
     
     // Local signals
     reg  [7:0] exec$decide$behind;
@@ -1278,7 +1301,196 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
                 begin
                 end
         endcase
+        exec$decide$enter = exec$decide$ExecState$Idle;
+        if (exec$decide$run_frame) begin
+            exec$decide$enter = exec$decide$ExecState$Fetch;
+        end
+        if (exec$decide$compat_start) begin
+            exec$decide$enter = exec$decide$ExecState$CompatOffer;
+        end
     end
+    
+    // ---- inlined atomik_board$exec$run ----
+    
+    
+    // Constant declarations
+    localparam  exec$run$one5 = 5'b1;
+    localparam  exec$run$zero5 = 5'b0;
+    localparam  exec$run$job_ack = 2'b0;
+    localparam  exec$run$job_status = 2'b1;
+    
+    // Enums
+    localparam exec$run$ExecState$Idle = 0;
+    localparam exec$run$ExecState$Fetch = 1;
+    localparam exec$run$ExecState$Offer = 2;
+    localparam exec$run$ExecState$Drain = 3;
+    localparam exec$run$ExecState$CompatOffer = 4;
+    localparam exec$run$ExecState$CompatWait = 5;
+    
+    // Stub signals
+    reg  [2:0] exec$run$state$d;
+    reg  [2:0] exec$run$state$q;
+    reg  exec$run$state$clock;
+    reg  [7:0] exec$run$seq$d;
+    reg  [7:0] exec$run$seq$q;
+    reg  exec$run$seq$clock;
+    reg  [4:0] exec$run$count$d;
+    reg  [4:0] exec$run$count$q;
+    reg  exec$run$count$clock;
+    reg  exec$run$bank$d;
+    reg  exec$run$bank$q;
+    reg  exec$run$bank$clock;
+    reg  [4:0] exec$run$index$d;
+    reg  [4:0] exec$run$index$q;
+    reg  exec$run$index$clock;
+    reg  [3:0] exec$run$compat$d;
+    reg  [3:0] exec$run$compat$q;
+    reg  exec$run$compat$clock;
+    reg  [74:0] exec$run$compat_beat$d;
+    reg  [74:0] exec$run$compat_beat$q;
+    reg  exec$run$compat_beat$clock;
+    
+    // Sub module instances
+    // ---- inlined atomik_board$exec$run$state ----
+    initial begin
+       exec$run$state$q = 3'h0;
+    end
+    always @(posedge exec$run$state$clock) begin
+       exec$run$state$q <= exec$run$state$d;
+    end
+    // ---- inlined atomik_board$exec$run$seq ----
+    initial begin
+       exec$run$seq$q = 8'h0;
+    end
+    always @(posedge exec$run$seq$clock) begin
+       exec$run$seq$q <= exec$run$seq$d;
+    end
+    // ---- inlined atomik_board$exec$run$count ----
+    initial begin
+       exec$run$count$q = 5'h0;
+    end
+    always @(posedge exec$run$count$clock) begin
+       exec$run$count$q <= exec$run$count$d;
+    end
+    // ---- inlined atomik_board$exec$run$bank ----
+    initial begin
+       exec$run$bank$q = 1'h0;
+    end
+    always @(posedge exec$run$bank$clock) begin
+       exec$run$bank$q <= exec$run$bank$d;
+    end
+    // ---- inlined atomik_board$exec$run$index ----
+    initial begin
+       exec$run$index$q = 5'h0;
+    end
+    always @(posedge exec$run$index$clock) begin
+       exec$run$index$q <= exec$run$index$d;
+    end
+    // ---- inlined atomik_board$exec$run$compat ----
+    initial begin
+       exec$run$compat$q = 4'h0;
+    end
+    always @(posedge exec$run$compat$clock) begin
+       exec$run$compat$q <= exec$run$compat$d;
+    end
+    // ---- inlined atomik_board$exec$run$compat_beat ----
+    initial begin
+       exec$run$compat_beat$q = 75'h0;
+    end
+    always @(posedge exec$run$compat_beat$clock) begin
+       exec$run$compat_beat$q <= exec$run$compat_beat$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        exec$run$state$clock = exec$run$clock;
+        exec$run$seq$clock = exec$run$clock;
+        exec$run$count$clock = exec$run$clock;
+        exec$run$bank$clock = exec$run$clock;
+        exec$run$index$clock = exec$run$clock;
+        exec$run$compat$clock = exec$run$clock;
+        exec$run$compat_beat$clock = exec$run$clock;
+        exec$run$state$d = exec$run$state$q;
+        exec$run$seq$d = exec$run$seq$q;
+        exec$run$count$d = exec$run$count$q;
+        exec$run$bank$d = exec$run$bank$q;
+        exec$run$index$d = exec$run$index$q;
+        exec$run$compat$d = exec$run$compat$q;
+        exec$run$compat_beat$d = exec$run$compat_beat$q;
+        exec$run$start = exec$run$idle & (exec$run$enter == exec$run$ExecState$Fetch);
+        exec$run$taken = exec$run$s_tvalid & exec$run$s_tready;
+        exec$run$commit = (exec$run$state$q == exec$run$ExecState$Drain) & exec$run$results_idle;
+        exec$run$beat = exec$run$op_rdata;
+        exec$run$job_valid = 1'b0;
+        exec$run$job = exec$run$job_status;
+        exec$run$job_slot = exec$run$seq$q[(32'h0)+:(3)];
+        exec$run$job_value = exec$run$result_value;
+        case (exec$run$state$q)
+            exec$run$ExecState$Idle:
+                begin
+                    exec$run$job_valid = exec$run$event_job_valid;
+                    exec$run$job = exec$run$event_job;
+                    exec$run$job_slot = exec$run$rx_seq[(32'h0)+:(3)];
+                    exec$run$seq$d = exec$run$rx_seq;
+                    exec$run$count$d = exec$run$rx_count;
+                    exec$run$bank$d = exec$run$rx_bank;
+                    exec$run$index$d = exec$run$zero5;
+                    exec$run$compat$d = exec$run$rx_kind;
+                    exec$run$compat_beat$d = exec$run$command_beat;
+                    exec$run$state$d = exec$run$enter;
+                end
+            exec$run$ExecState$Fetch:
+                begin
+                    exec$run$state$d = exec$run$ExecState$Offer;
+                    if (exec$run$index$q == exec$run$count$q) begin
+                        exec$run$state$d = exec$run$ExecState$Drain;
+                    end
+                end
+            exec$run$ExecState$Offer:
+                begin
+                    if (exec$run$s_tready) begin
+                        exec$run$index$d = exec$run$index$q + exec$run$one5;
+                        exec$run$state$d = exec$run$ExecState$Fetch;
+                    end
+                end
+            exec$run$ExecState$Drain:
+                begin
+                    if (exec$run$commit) begin
+                        exec$run$job_valid = 1'b1;
+                        exec$run$job = exec$run$job_ack;
+                        exec$run$state$d = exec$run$ExecState$Idle;
+                    end
+                end
+            exec$run$ExecState$CompatOffer:
+                begin
+                    exec$run$beat = exec$run$compat_beat$q;
+                    if (exec$run$s_tready) begin
+                        exec$run$state$d = exec$run$ExecState$Idle;
+                        if (exec$run$awaits) begin
+                            exec$run$state$d = exec$run$ExecState$CompatWait;
+                        end
+                    end
+                end
+            default:
+                begin
+                    if (exec$run$result_valid) begin
+                        exec$run$job_valid = 1'b1;
+                        exec$run$job = exec$run$reply_job;
+                        exec$run$job_value = exec$run$reply_value;
+                        exec$run$state$d = exec$run$ExecState$Idle;
+                    end
+                end
+        endcase
+        if (exec$run$reset) begin
+            exec$run$state$d = exec$run$ExecState$Idle;
+        end
+    end
+    always @(*) exec$run$idle = exec$run$state$q == exec$run$ExecState$Idle;
+    always @(*) exec$run$waiting = exec$run$state$q == exec$run$ExecState$CompatWait;
+    always @(*) exec$run$s_tvalid = (exec$run$state$q == exec$run$ExecState$Offer) | (exec$run$state$q == exec$run$ExecState$CompatOffer);
+    always @(*) exec$run$op_raddr = ({{1{1'b0}}, exec$run$index$q[(32'h0)+:(4)]}) | (({{4{1'b0}}, exec$run$bank$q}) << 32'h4);
+    always @(*) exec$run$frame_seq = exec$run$seq$q;
+    always @(*) exec$run$command = exec$run$compat$q;
     
     // ---- inlined atomik_board$exec$results ----
     
@@ -1380,13 +1592,90 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     always @(*) exec$results$idle = exec$results$pending$q == exec$results$zero5;
     always @(*) exec$results$shadow = exec$results$r_shadow$q;
     
-    // ---- inlined atomik_board$exec$state ----
+    // ---- inlined atomik_board$exec$book ----
+    
+    
+    // Constant declarations
+    localparam  exec$book$one8 = 8'h1;
+    localparam  exec$book$zero8 = 8'h0;
+    
+    // Stub signals
+    reg  [7:0] exec$book$r_expected$d;
+    reg  [7:0] exec$book$r_expected$q;
+    reg  exec$book$r_expected$clock;
+    reg  [7:0] exec$book$r_slot_valid$d;
+    reg  [7:0] exec$book$r_slot_valid$q;
+    reg  exec$book$r_slot_valid$clock;
+    
+    // Sub module instances
+    // ---- inlined atomik_board$exec$book$r_expected ----
     initial begin
-       exec$state$q = 3'h0;
+       exec$book$r_expected$q = 8'h0;
     end
-    always @(posedge exec$state$clock) begin
-       exec$state$q <= exec$state$d;
+    always @(posedge exec$book$r_expected$clock) begin
+       exec$book$r_expected$q <= exec$book$r_expected$d;
     end
+    // ---- inlined atomik_board$exec$book$r_slot_valid ----
+    initial begin
+       exec$book$r_slot_valid$q = 8'h0;
+    end
+    always @(posedge exec$book$r_slot_valid$clock) begin
+       exec$book$r_slot_valid$q <= exec$book$r_slot_valid$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        exec$book$r_expected$clock = exec$book$clock;
+        exec$book$r_slot_valid$clock = exec$book$clock;
+        exec$book$r_expected$d = exec$book$r_expected$q;
+        exec$book$r_slot_valid$d = exec$book$r_slot_valid$q;
+        exec$book$slot_we = exec$book$commit;
+        exec$book$slot_waddr = exec$book$seq[(32'h0)+:(3)];
+        exec$book$slot_wdata = ({{5{1'b0}}, exec$book$seq}) | (({{8{1'b0}}, exec$book$nres}) << 32'h8);
+        if (exec$book$commit) begin
+            exec$book$r_slot_valid$d = exec$book$r_slot_valid$q | (exec$book$one8 << exec$book$seq[(32'h0)+:(3)]);
+            exec$book$r_expected$d = exec$book$r_expected$q + exec$book$one8;
+        end
+        if (exec$book$reset) begin
+            exec$book$r_expected$d = exec$book$zero8;
+            exec$book$r_slot_valid$d = exec$book$zero8;
+        end
+    end
+    always @(*) exec$book$expected = exec$book$r_expected$q;
+    always @(*) exec$book$slot_valid = exec$book$r_slot_valid$q;
+    
+    // ---- inlined atomik_board$exec$reply ----
+    
+    
+    // Constant declarations
+    localparam  exec$reply$status_zero = 64'h0;
+    localparam  exec$reply$status_clean = 64'h80;
+    localparam  exec$reply$job_word = 2'b10;
+    localparam  exec$reply$job_byte = 2'b11;
+    
+    // Enums
+    localparam exec$reply$RxEvent$Load = 4;
+    localparam exec$reply$RxEvent$Accum = 5;
+    localparam exec$reply$RxEvent$Status = 7;
+    localparam exec$reply$RxEvent$Reference = 8;
+    
+    // Update code
+    always @(*) begin
+        exec$reply$awaits = (exec$reply$command != exec$reply$RxEvent$Load) & (exec$reply$command != exec$reply$RxEvent$Accum);
+        exec$reply$job = exec$reply$job_word;
+        exec$reply$value = exec$reply$result;
+        if (exec$reply$command == exec$reply$RxEvent$Reference) begin
+            exec$reply$value = exec$reply$result ^ exec$reply$shadow;
+        end
+        if (exec$reply$command == exec$reply$RxEvent$Status) begin
+            exec$reply$job = exec$reply$job_byte;
+            exec$reply$value = exec$reply$status_zero;
+            if (exec$reply$clean) begin
+                exec$reply$value = exec$reply$status_clean;
+            end
+        end
+    end
+    
     // ---- inlined atomik_board$exec$r_framed ----
     initial begin
        exec$r_framed$q = 1'h0;
@@ -1394,210 +1683,81 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     always @(posedge exec$r_framed$clock) begin
        exec$r_framed$q <= exec$r_framed$d;
     end
-    // ---- inlined atomik_board$exec$r_expected ----
-    initial begin
-       exec$r_expected$q = 8'h0;
-    end
-    always @(posedge exec$r_expected$clock) begin
-       exec$r_expected$q <= exec$r_expected$d;
-    end
-    // ---- inlined atomik_board$exec$seq ----
-    initial begin
-       exec$seq$q = 8'h0;
-    end
-    always @(posedge exec$seq$clock) begin
-       exec$seq$q <= exec$seq$d;
-    end
-    // ---- inlined atomik_board$exec$count ----
-    initial begin
-       exec$count$q = 5'h0;
-    end
-    always @(posedge exec$count$clock) begin
-       exec$count$q <= exec$count$d;
-    end
-    // ---- inlined atomik_board$exec$bank ----
-    initial begin
-       exec$bank$q = 1'h0;
-    end
-    always @(posedge exec$bank$clock) begin
-       exec$bank$q <= exec$bank$d;
-    end
-    // ---- inlined atomik_board$exec$index ----
-    initial begin
-       exec$index$q = 5'h0;
-    end
-    always @(posedge exec$index$clock) begin
-       exec$index$q <= exec$index$d;
-    end
-    // ---- inlined atomik_board$exec$compat ----
-    initial begin
-       exec$compat$q = 4'h0;
-    end
-    always @(posedge exec$compat$clock) begin
-       exec$compat$q <= exec$compat$d;
-    end
-    // ---- inlined atomik_board$exec$compat_beat ----
-    initial begin
-       exec$compat_beat$q = 75'h0;
-    end
-    always @(posedge exec$compat_beat$clock) begin
-       exec$compat_beat$q <= exec$compat_beat$d;
-    end
-    // ---- inlined atomik_board$exec$slot_valid ----
-    initial begin
-       exec$slot_valid$q = 8'h0;
-    end
-    always @(posedge exec$slot_valid$clock) begin
-       exec$slot_valid$q <= exec$slot_valid$d;
-    end
     
     // Update code
     always @(*) begin
-        exec$state$clock = exec$clock;
         exec$r_framed$clock = exec$clock;
-        exec$r_expected$clock = exec$clock;
-        exec$seq$clock = exec$clock;
-        exec$count$clock = exec$clock;
-        exec$bank$clock = exec$clock;
-        exec$index$clock = exec$clock;
-        exec$compat$clock = exec$clock;
-        exec$compat_beat$clock = exec$clock;
-        exec$slot_valid$clock = exec$clock;
-        exec$state$d = exec$state$q;
         exec$r_framed$d = exec$r_framed$q;
-        exec$r_expected$d = exec$r_expected$q;
-        exec$seq$d = exec$seq$q;
-        exec$count$d = exec$count$q;
-        exec$bank$d = exec$bank$q;
-        exec$index$d = exec$index$q;
-        exec$compat$d = exec$compat$q;
-        exec$compat_beat$d = exec$compat_beat$q;
-        exec$slot_valid$d = exec$slot_valid$q;
+        exec$run$clock = exec$clock;
         exec$results$clock = exec$clock;
-        exec$results$reset = exec$reset;
-        exec$results$m_tvalid = exec$m_tvalid;
-        exec$results$m_tdata = exec$m_tdata;
-        exec$results$start = 1'b0;
-        exec$results$taken = 1'b0;
-        exec$s_tvalid = 1'b0;
-        exec$s_tdata = ({{53{1'b0}}, exec$op_rdata});
-        exec$results$beat = exec$op_rdata;
-        exec$job_valid = 1'b0;
-        exec$job = exec$job_status;
-        exec$job_slot = exec$seq$q[(32'h0)+:(3)];
-        exec$job_value = exec$results$value;
-        exec$slot_we = 1'b0;
-        exec$slot_wdata = ({{5{1'b0}}, exec$seq$q}) | (({{8{1'b0}}, exec$results$nres}) << 32'h8);
+        exec$book$clock = exec$clock;
         exec$decide$kind = exec$rx_kind;
         exec$decide$seq = exec$rx_seq;
         exec$decide$value = exec$rx_value;
-        exec$overrun = (exec$rx_kind != exec$RxEvent$Nothing) & (exec$state$q != exec$ExecState$Idle);
-        case (exec$state$q)
-            exec$ExecState$Idle:
-                begin
-                    exec$r_framed$d = exec$decide$framed_next;
-                    exec$job_valid = exec$decide$job_valid;
-                    exec$job = exec$decide$job;
-                    exec$job_slot = exec$rx_seq[(32'h0)+:(3)];
-                    exec$seq$d = exec$rx_seq;
-                    exec$count$d = exec$rx_count;
-                    exec$bank$d = exec$rx_bank;
-                    exec$index$d = exec$zero5;
-                    exec$compat$d = exec$rx_kind;
-                    exec$compat_beat$d = exec$decide$compat_beat;
-                    exec$results$start = exec$decide$run_frame;
-                    if (exec$decide$run_frame) begin
-                        exec$state$d = exec$ExecState$Fetch;
-                    end
-                    if (exec$decide$compat_start) begin
-                        exec$state$d = exec$ExecState$CompatOffer;
-                    end
-                end
-            exec$ExecState$Fetch:
-                begin
-                    exec$state$d = exec$ExecState$Offer;
-                    if (exec$index$q == exec$count$q) begin
-                        exec$state$d = exec$ExecState$Drain;
-                    end
-                end
-            exec$ExecState$Offer:
-                begin
-                    exec$s_tvalid = 1'b1;
-                    if (exec$s_tready) begin
-                        exec$results$taken = 1'b1;
-                        exec$index$d = exec$index$q + exec$one5;
-                        exec$state$d = exec$ExecState$Fetch;
-                    end
-                end
-            exec$ExecState$Drain:
-                begin
-                    if (exec$results$idle) begin
-                        exec$slot_we = 1'b1;
-                        exec$slot_valid$d = exec$slot_valid$q | (exec$one8 << exec$seq$q[(32'h0)+:(3)]);
-                        exec$job_valid = 1'b1;
-                        exec$job = exec$job_ack;
-                        exec$r_expected$d = exec$r_expected$q + exec$one8;
-                        exec$state$d = exec$ExecState$Idle;
-                    end
-                end
-            exec$ExecState$CompatOffer:
-                begin
-                    exec$s_tvalid = 1'b1;
-                    exec$s_tdata = ({{53{1'b0}}, exec$compat_beat$q});
-                    exec$results$beat = exec$compat_beat$q;
-                    if (exec$s_tready) begin
-                        exec$results$taken = 1'b1;
-                        exec$state$d = exec$ExecState$CompatWait;
-                        if ((exec$compat$q == exec$RxEvent$Load) | (exec$compat$q == exec$RxEvent$Accum)) begin
-                            exec$state$d = exec$ExecState$Idle;
-                        end
-                    end
-                end
-            default:
-                begin
-                    if (exec$results$compat_valid) begin
-                        exec$job_valid = 1'b1;
-                        exec$job = exec$job_word;
-                        exec$state$d = exec$ExecState$Idle;
-                        if (exec$compat$q == exec$RxEvent$Reference) begin
-                            exec$job_value = exec$results$value ^ exec$results$shadow;
-                        end
-                        if (exec$compat$q == exec$RxEvent$Status) begin
-                            exec$job = exec$job_byte;
-                            exec$job_value = exec$status_zero;
-                            if (exec$results$clean) begin
-                                exec$job_value = exec$status_clean;
-                            end
-                        end
-                    end
-                end
-        endcase
-        if (exec$reset) begin
-            exec$state$d = exec$ExecState$Idle;
-            exec$r_framed$d = 1'b0;
-            exec$r_expected$d = exec$zero8;
-            exec$slot_valid$d = exec$zero8;
+        exec$decide$expected = exec$book$expected;
+        exec$decide$slot_valid = exec$book$slot_valid;
+        exec$run$reset = exec$reset;
+        exec$run$rx_kind = exec$rx_kind;
+        exec$run$rx_seq = exec$rx_seq;
+        exec$run$rx_count = exec$rx_count;
+        exec$run$rx_bank = exec$rx_bank;
+        exec$run$enter = exec$decide$enter;
+        exec$run$event_job_valid = exec$decide$job_valid;
+        exec$run$event_job = exec$decide$job;
+        exec$run$command_beat = exec$decide$compat_beat;
+        exec$run$op_rdata = exec$op_rdata;
+        exec$run$s_tready = exec$s_tready;
+        exec$run$results_idle = exec$results$idle;
+        exec$run$result_valid = exec$results$compat_valid;
+        exec$run$result_value = exec$results$value;
+        exec$run$awaits = exec$reply$awaits;
+        exec$run$reply_job = exec$reply$job;
+        exec$run$reply_value = exec$reply$value;
+        exec$reply$command = exec$run$command;
+        exec$reply$result = exec$results$value;
+        exec$reply$shadow = exec$results$shadow;
+        exec$reply$clean = exec$results$clean;
+        exec$results$reset = exec$reset;
+        exec$results$m_tvalid = exec$m_tvalid;
+        exec$results$m_tdata = exec$m_tdata;
+        exec$results$slot = exec$run$frame_seq[(32'h0)+:(3)];
+        exec$results$start = exec$run$start;
+        exec$results$taken = exec$run$taken;
+        exec$results$compat = exec$run$waiting;
+        exec$results$beat = exec$run$beat;
+        exec$book$reset = exec$reset;
+        exec$book$commit = exec$run$commit;
+        exec$book$seq = exec$run$frame_seq;
+        exec$book$nres = exec$results$nres;
+        if (exec$run$idle) begin
+            exec$r_framed$d = exec$decide$framed_next;
         end
+        if (exec$reset) begin
+            exec$r_framed$d = 1'b0;
+        end
+        exec$op_raddr = exec$run$op_raddr;
+        exec$s_tvalid = exec$run$s_tvalid;
+        exec$s_tdata = ({{53{1'b0}}, exec$run$beat});
         exec$reply_we = exec$results$reply_we;
         exec$reply_waddr = exec$results$reply_waddr;
         exec$reply_wdata = exec$results$reply_wdata;
+        exec$slot_we = exec$book$slot_we;
+        exec$slot_waddr = exec$book$slot_waddr;
+        exec$slot_wdata = exec$book$slot_wdata;
+        exec$job_valid = exec$run$job_valid;
+        exec$job = exec$run$job;
+        exec$job_slot = exec$run$job_slot;
+        exec$job_value = exec$run$job_value;
+        exec$expected = exec$book$expected;
+        exec$overrun = (exec$rx_kind != exec$RxEvent$Nothing) & ~exec$run$idle;
     end
-    always @(*) exec$results$slot = exec$seq$q[(32'h0)+:(3)];
-    always @(*) exec$results$compat = exec$state$q == exec$ExecState$CompatWait;
-    always @(*) exec$op_raddr = ({{1{1'b0}}, exec$index$q[(32'h0)+:(4)]}) | (({{4{1'b0}}, exec$bank$q}) << 32'h4);
-    always @(*) exec$slot_waddr = exec$seq$q[(32'h0)+:(3)];
-    always @(*) exec$decide$expected = exec$r_expected$q;
     always @(*) exec$decide$framed = exec$r_framed$q;
-    always @(*) exec$decide$slot_valid = exec$slot_valid$q;
     always @(*) exec$framed = exec$r_framed$q;
-    always @(*) exec$expected = exec$r_expected$q;
     
     // ---- inlined atomik_board$tx ----
     
     
     // Constant declarations
-    localparam  tx$one5 = 5'b1;
-    localparam  tx$zero5 = 5'b0;
     localparam  tx$len4 = 4'h4;
     localparam  tx$len9 = 4'h9;
     
@@ -1608,10 +1768,6 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     localparam tx$TxState$Send = 3;
     localparam tx$TxState$Fetch = 4;
     localparam tx$TxState$FetchWait = 5;
-    localparam tx$After$Header = 0;
-    localparam tx$After$Result = 1;
-    localparam tx$After$Fields = 2;
-    localparam tx$After$Done = 3;
     
     // Stub signals
     reg  tx$queue$clock;
@@ -1626,6 +1782,9 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     reg  [2:0] tx$queue$slot;
     reg  [63:0] tx$queue$value;
     reg  tx$queue$overflow;
+    reg  [1:0] tx$queue$taken_job;
+    reg  [2:0] tx$queue$taken_slot;
+    reg  [63:0] tx$queue$taken_value;
     reg  tx$shifter$clock;
     reg  tx$shifter$reset;
     reg  tx$shifter$load;
@@ -1642,24 +1801,6 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     reg  [2:0] tx$state$d;
     reg  [2:0] tx$state$q;
     reg  tx$state$clock;
-    reg  [1:0] tx$after$d;
-    reg  [1:0] tx$after$q;
-    reg  tx$after$clock;
-    reg  [1:0] tx$kind$d;
-    reg  [1:0] tx$kind$q;
-    reg  tx$kind$clock;
-    reg  [2:0] tx$slot$d;
-    reg  [2:0] tx$slot$q;
-    reg  tx$slot$clock;
-    reg  [63:0] tx$value$d;
-    reg  [63:0] tx$value$q;
-    reg  tx$value$clock;
-    reg  [4:0] tx$index$d;
-    reg  [4:0] tx$index$q;
-    reg  tx$index$clock;
-    reg  [4:0] tx$nres$d;
-    reg  [4:0] tx$nres$q;
-    reg  tx$nres$clock;
     reg  [1:0] tx$start$kind;
     reg  [63:0] tx$start$value;
     reg  [12:0] tx$start$slot_rdata;
@@ -1669,9 +1810,15 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     reg  [3:0] tx$start$len;
     reg  tx$start$frame;
     reg  [1:0] tx$start$after;
-    
-    // Local signals
-    reg  [4:0] tx$next_index;
+    reg  tx$parts$clock;
+    reg  tx$parts$started;
+    reg  [1:0] tx$parts$first;
+    reg  [4:0] tx$parts$nres;
+    reg  tx$parts$result;
+    reg  tx$parts$sent;
+    reg  [3:0] tx$parts$index;
+    reg  tx$parts$close;
+    reg  [2:0] tx$parts$state;
     
     // Sub module instances
     // ---- inlined atomik_board$tx$queue ----
@@ -1689,6 +1836,15 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     reg  [3:0] tx$queue$ram$write_address;
     reg  [68:0] tx$queue$ram$write_data;
     reg  tx$queue$ram$write_enable;
+    reg  [1:0] tx$queue$r_job$d;
+    reg  [1:0] tx$queue$r_job$q;
+    reg  tx$queue$r_job$clock;
+    reg  [2:0] tx$queue$r_slot$d;
+    reg  [2:0] tx$queue$r_slot$q;
+    reg  tx$queue$r_slot$clock;
+    reg  [63:0] tx$queue$r_value$d;
+    reg  [63:0] tx$queue$r_value$q;
+    reg  tx$queue$r_value$clock;
     reg  [4:0] tx$queue$wptr$d;
     reg  [4:0] tx$queue$wptr$q;
     reg  tx$queue$wptr$clock;
@@ -1709,6 +1865,27 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
        end
        tx$queue$ram$read_data <= tx$queue$ram$mem[tx$queue$ram$read_address];
     end
+    // ---- inlined atomik_board$tx$queue$r_job ----
+    initial begin
+       tx$queue$r_job$q = 2'h0;
+    end
+    always @(posedge tx$queue$r_job$clock) begin
+       tx$queue$r_job$q <= tx$queue$r_job$d;
+    end
+    // ---- inlined atomik_board$tx$queue$r_slot ----
+    initial begin
+       tx$queue$r_slot$q = 3'h0;
+    end
+    always @(posedge tx$queue$r_slot$clock) begin
+       tx$queue$r_slot$q <= tx$queue$r_slot$d;
+    end
+    // ---- inlined atomik_board$tx$queue$r_value ----
+    initial begin
+       tx$queue$r_value$q = 64'h0;
+    end
+    always @(posedge tx$queue$r_value$clock) begin
+       tx$queue$r_value$q <= tx$queue$r_value$d;
+    end
     // ---- inlined atomik_board$tx$queue$wptr ----
     initial begin
        tx$queue$wptr$q = 5'h0;
@@ -1728,8 +1905,14 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     always @(*) begin
         tx$queue$wptr$clock = tx$queue$clock;
         tx$queue$rptr$clock = tx$queue$clock;
+        tx$queue$r_job$clock = tx$queue$clock;
+        tx$queue$r_slot$clock = tx$queue$clock;
+        tx$queue$r_value$clock = tx$queue$clock;
         tx$queue$wptr$d = tx$queue$wptr$q;
         tx$queue$rptr$d = tx$queue$rptr$q;
+        tx$queue$r_job$d = tx$queue$r_job$q;
+        tx$queue$r_slot$d = tx$queue$r_slot$q;
+        tx$queue$r_value$d = tx$queue$r_value$q;
         tx$queue$ram$clock = tx$queue$clock;
         tx$queue$ram$write_enable = tx$queue$push & ~tx$queue$full;
         tx$queue$ram$write_data = ({{5{1'b0}}, tx$queue$push_value}) | (({{66{1'b0}}, tx$queue$push_slot}) << 32'h40) | (({{67{1'b0}}, tx$queue$push_job}) << 32'h43);
@@ -1742,6 +1925,9 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
         end
         if (tx$queue$pop) begin
             tx$queue$rptr$d = tx$queue$rptr$q + tx$queue$one5;
+            tx$queue$r_job$d = tx$queue$job;
+            tx$queue$r_slot$d = tx$queue$slot;
+            tx$queue$r_value$d = tx$queue$value;
         end
         if (tx$queue$reset) begin
             tx$queue$wptr$d = tx$queue$zero5;
@@ -1752,6 +1938,9 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     always @(*) tx$queue$empty = tx$queue$wptr$q == tx$queue$rptr$q;
     always @(*) tx$queue$ram$write_address = tx$queue$wptr$q[(32'h0)+:(4)];
     always @(*) tx$queue$ram$read_address = tx$queue$rptr$q[(32'h0)+:(4)];
+    always @(*) tx$queue$taken_job = tx$queue$r_job$q;
+    always @(*) tx$queue$taken_slot = tx$queue$r_slot$q;
+    always @(*) tx$queue$taken_value = tx$queue$r_value$q;
     
     // ---- inlined atomik_board$tx$shifter ----
     
@@ -1900,48 +2089,6 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     always @(posedge tx$state$clock) begin
        tx$state$q <= tx$state$d;
     end
-    // ---- inlined atomik_board$tx$after ----
-    initial begin
-       tx$after$q = 2'h0;
-    end
-    always @(posedge tx$after$clock) begin
-       tx$after$q <= tx$after$d;
-    end
-    // ---- inlined atomik_board$tx$kind ----
-    initial begin
-       tx$kind$q = 2'h0;
-    end
-    always @(posedge tx$kind$clock) begin
-       tx$kind$q <= tx$kind$d;
-    end
-    // ---- inlined atomik_board$tx$slot ----
-    initial begin
-       tx$slot$q = 3'h0;
-    end
-    always @(posedge tx$slot$clock) begin
-       tx$slot$q <= tx$slot$d;
-    end
-    // ---- inlined atomik_board$tx$value ----
-    initial begin
-       tx$value$q = 64'h0;
-    end
-    always @(posedge tx$value$clock) begin
-       tx$value$q <= tx$value$d;
-    end
-    // ---- inlined atomik_board$tx$index ----
-    initial begin
-       tx$index$q = 5'h0;
-    end
-    always @(posedge tx$index$clock) begin
-       tx$index$q <= tx$index$d;
-    end
-    // ---- inlined atomik_board$tx$nres ----
-    initial begin
-       tx$nres$q = 5'h0;
-    end
-    always @(posedge tx$nres$clock) begin
-       tx$nres$q <= tx$nres$d;
-    end
     // ---- inlined atomik_board$tx$start ----
     
     
@@ -1985,46 +2132,139 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
         end
     end
     
+    // ---- inlined atomik_board$tx$parts ----
+    
+    
+    // Constant declarations
+    localparam  tx$parts$one5 = 5'b1;
+    localparam  tx$parts$zero5 = 5'b0;
+    
+    // Enums
+    localparam tx$parts$After$Header = 0;
+    localparam tx$parts$After$Result = 1;
+    localparam tx$parts$After$Fields = 2;
+    localparam tx$parts$After$Done = 3;
+    localparam tx$parts$TxState$Idle = 0;
+    localparam tx$parts$TxState$Send = 3;
+    localparam tx$parts$TxState$Fetch = 4;
+    
+    // Stub signals
+    reg  [1:0] tx$parts$after$d;
+    reg  [1:0] tx$parts$after$q;
+    reg  tx$parts$after$clock;
+    reg  [4:0] tx$parts$r_index$d;
+    reg  [4:0] tx$parts$r_index$q;
+    reg  tx$parts$r_index$clock;
+    reg  [4:0] tx$parts$r_nres$d;
+    reg  [4:0] tx$parts$r_nres$q;
+    reg  tx$parts$r_nres$clock;
+    
+    // Local signals
+    reg  [4:0] tx$parts$next_index;
+    
+    // Sub module instances
+    // ---- inlined atomik_board$tx$parts$after ----
+    initial begin
+       tx$parts$after$q = 2'h0;
+    end
+    always @(posedge tx$parts$after$clock) begin
+       tx$parts$after$q <= tx$parts$after$d;
+    end
+    // ---- inlined atomik_board$tx$parts$r_index ----
+    initial begin
+       tx$parts$r_index$q = 5'h0;
+    end
+    always @(posedge tx$parts$r_index$clock) begin
+       tx$parts$r_index$q <= tx$parts$r_index$d;
+    end
+    // ---- inlined atomik_board$tx$parts$r_nres ----
+    initial begin
+       tx$parts$r_nres$q = 5'h0;
+    end
+    always @(posedge tx$parts$r_nres$clock) begin
+       tx$parts$r_nres$q <= tx$parts$r_nres$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        tx$parts$after$clock = tx$parts$clock;
+        tx$parts$r_index$clock = tx$parts$clock;
+        tx$parts$r_nres$clock = tx$parts$clock;
+        tx$parts$after$d = tx$parts$after$q;
+        tx$parts$r_index$d = tx$parts$r_index$q;
+        tx$parts$r_nres$d = tx$parts$r_nres$q;
+        tx$parts$state = tx$parts$TxState$Send;
+        case (tx$parts$after$q)
+            tx$parts$After$Header:
+                begin
+                    tx$parts$state = tx$parts$TxState$Fetch;
+                end
+            tx$parts$After$Result:
+                begin
+                    tx$parts$state = tx$parts$TxState$Fetch;
+                    if (tx$parts$sent) begin
+                        tx$parts$r_index$d = tx$parts$next_index;
+                    end
+                end
+            tx$parts$After$Fields:
+                begin
+                end
+            default:
+                begin
+                    tx$parts$state = tx$parts$TxState$Idle;
+                end
+        endcase
+        tx$parts$close = (tx$parts$after$q == tx$parts$After$Fields) | ((tx$parts$after$q == tx$parts$After$Header) & (tx$parts$r_nres$q == tx$parts$zero5)) | ((tx$parts$after$q == tx$parts$After$Result) & (tx$parts$next_index == tx$parts$r_nres$q));
+        if (tx$parts$close) begin
+            tx$parts$state = tx$parts$TxState$Send;
+            if (tx$parts$sent) begin
+                tx$parts$after$d = tx$parts$After$Done;
+            end
+        end
+        if (tx$parts$started) begin
+            tx$parts$after$d = tx$parts$first;
+            tx$parts$r_nres$d = tx$parts$nres;
+            tx$parts$r_index$d = tx$parts$zero5;
+        end
+        if (tx$parts$result) begin
+            tx$parts$after$d = tx$parts$After$Result;
+        end
+    end
+    always @(*) tx$parts$next_index = tx$parts$r_index$q + tx$parts$one5;
+    always @(*) tx$parts$index = tx$parts$r_index$q[(32'h0)+:(4)];
+    
     
     // Update code
     always @(*) begin
         tx$state$clock = tx$clock;
-        tx$after$clock = tx$clock;
-        tx$kind$clock = tx$clock;
-        tx$slot$clock = tx$clock;
-        tx$value$clock = tx$clock;
-        tx$index$clock = tx$clock;
-        tx$nres$clock = tx$clock;
         tx$state$d = tx$state$q;
-        tx$after$d = tx$after$q;
-        tx$kind$d = tx$kind$q;
-        tx$slot$d = tx$slot$q;
-        tx$value$d = tx$value$q;
-        tx$index$d = tx$index$q;
-        tx$nres$d = tx$nres$q;
         tx$queue$clock = tx$clock;
         tx$shifter$clock = tx$clock;
+        tx$parts$clock = tx$clock;
         tx$queue$reset = tx$reset;
         tx$queue$push = tx$job_valid;
         tx$queue$push_job = tx$job;
         tx$queue$push_slot = tx$job_slot;
         tx$queue$push_value = tx$job_value;
-        tx$queue$pop = 1'b0;
         tx$overflow = tx$queue$overflow;
         tx$shifter$reset = tx$reset;
         tx$shifter$uart_ready = tx$uart_ready;
         tx$uart_data = tx$shifter$uart_data;
         tx$uart_start = tx$shifter$uart_start;
         tx$shifter$load = 1'b0;
-        tx$shifter$crc_reset = 1'b0;
         tx$shifter$crc_on = 1'b1;
-        tx$shifter$skip_first = 1'b0;
         tx$shifter$len = tx$len4;
         tx$shifter$data = ({{40{1'b0}}, tx$shifter$crc});
         tx$slot_raddr = tx$queue$slot;
+        tx$reply_raddr = ({{3{1'b0}}, tx$parts$index}) | (({{4{1'b0}}, tx$queue$taken_slot}) << 32'h4);
+        tx$start$kind = tx$queue$taken_job;
+        tx$start$value = tx$queue$taken_value;
         tx$start$slot_rdata = tx$slot_rdata;
         tx$start$expected = tx$expected;
         tx$start$framed = tx$framed;
+        tx$parts$first = tx$start$after;
+        tx$parts$nres = tx$slot_rdata[(32'h8)+:(5)];
+        tx$parts$sent = (tx$state$q == tx$TxState$Send) & tx$shifter$done;
         case (tx$state$q)
             tx$TxState$Idle:
                 begin
@@ -2034,10 +2274,6 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
                 end
             tx$TxState$Load:
                 begin
-                    tx$queue$pop = 1'b1;
-                    tx$kind$d = tx$queue$job;
-                    tx$slot$d = tx$queue$slot;
-                    tx$value$d = tx$queue$value;
                     tx$state$d = tx$TxState$Begin;
                 end
             tx$TxState$Begin:
@@ -2046,40 +2282,14 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
                     tx$shifter$data = tx$start$data;
                     tx$shifter$len = tx$start$len;
                     tx$shifter$crc_on = tx$start$frame;
-                    tx$shifter$skip_first = 1'b1;
-                    tx$shifter$crc_reset = 1'b1;
-                    tx$after$d = tx$start$after;
-                    tx$nres$d = tx$slot_rdata[(32'h8)+:(5)];
-                    tx$index$d = tx$zero5;
                     tx$state$d = tx$TxState$Send;
                 end
             tx$TxState$Send:
                 begin
                     if (tx$shifter$done) begin
-                        case (tx$after$q)
-                            tx$After$Header:
-                                begin
-                                    tx$state$d = tx$TxState$Fetch;
-                                end
-                            tx$After$Result:
-                                begin
-                                    tx$index$d = tx$next_index;
-                                    tx$state$d = tx$TxState$Fetch;
-                                end
-                            tx$After$Fields:
-                                begin
-                                end
-                            default:
-                                begin
-                                    tx$state$d = tx$TxState$Idle;
-                                end
-                        endcase
-                        if ((tx$after$q == tx$After$Fields) | ((tx$after$q == tx$After$Header) & (tx$nres$q == tx$zero5)) | ((tx$after$q == tx$After$Result) & (tx$next_index == tx$nres$q))) begin
-                            tx$shifter$load = 1'b1;
-                            tx$shifter$crc_on = 1'b0;
-                            tx$after$d = tx$After$Done;
-                            tx$state$d = tx$TxState$Send;
-                        end
+                        tx$state$d = tx$parts$state;
+                        tx$shifter$load = tx$parts$close;
+                        tx$shifter$crc_on = ~tx$parts$close;
                     end
                 end
             tx$TxState$Fetch:
@@ -2091,7 +2301,6 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
                     tx$shifter$load = 1'b1;
                     tx$shifter$data = ({{7{1'b0}}, tx$reply_rdata});
                     tx$shifter$len = tx$len9;
-                    tx$after$d = tx$After$Result;
                     tx$state$d = tx$TxState$Send;
                 end
         endcase
@@ -2099,10 +2308,11 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
             tx$state$d = tx$TxState$Idle;
         end
     end
-    always @(*) tx$reply_raddr = ({{3{1'b0}}, tx$index$q[(32'h0)+:(4)]}) | (({{4{1'b0}}, tx$slot$q}) << 32'h4);
-    always @(*) tx$next_index = tx$index$q + tx$one5;
-    always @(*) tx$start$kind = tx$kind$q;
-    always @(*) tx$start$value = tx$value$q;
+    always @(*) tx$queue$pop = tx$state$q == tx$TxState$Load;
+    always @(*) tx$shifter$crc_reset = tx$state$q == tx$TxState$Begin;
+    always @(*) tx$shifter$skip_first = tx$state$q == tx$TxState$Begin;
+    always @(*) tx$parts$started = tx$state$q == tx$TxState$Begin;
+    always @(*) tx$parts$result = tx$state$q == tx$TxState$FetchWait;
     
     // ---- inlined atomik_board$axis ----
     

@@ -27,8 +27,9 @@ pub(crate) mod job {
     pub(crate) const BYTE: u64 = 3;
 }
 
+/// The executor's states.
 #[derive(Copy, Clone, PartialEq, Eq, Debug, LogicState)]
-enum ExecState {
+pub(crate) enum ExecState {
     /// Waiting for an event.
     Idle,
     /// Reading the next op of the frame from the op RAM.
@@ -43,8 +44,10 @@ enum ExecState {
     CompatWait,
 }
 
-/// The executor.
-#[derive(LogicBlock, Debug)]
+/// The executor: [`Dispatch`] decides what an event asks, [`Sequencer`]
+/// runs it, [`ResultCollector`] takes the results, [`AckBook`] records the
+/// applied frames and [`CompatReply`] words a compatible-mode reply.
+#[derive(LogicBlock, Default, Debug)]
 pub(crate) struct LinkExec {
     /// Clock.
     pub clock: Signal<In, Clock>,
@@ -101,32 +104,167 @@ pub(crate) struct LinkExec {
     /// An event arrived while the previous one was still running (dropped).
     pub overrun: Signal<Out, Bit>,
     decide: Dispatch,
+    run: Sequencer,
     results: ResultCollector,
-    state: DFF<ExecState>,
+    book: AckBook,
+    reply: CompatReply,
     r_framed: DFF<Bit>,
-    r_expected: DFF<Bits<8>>,
+}
+
+impl Logic for LinkExec {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, r_framed);
+        clock!(self, clock, run, results, book);
+        self.decide.kind.next = self.rx_kind.val();
+        self.decide.seq.next = self.rx_seq.val();
+        self.decide.value.next = self.rx_value.val();
+        self.decide.expected.next = self.book.expected.val();
+        self.decide.framed.next = self.r_framed.q.val();
+        self.decide.slot_valid.next = self.book.slot_valid.val();
+        self.run.reset.next = self.reset.val();
+        self.run.rx_kind.next = self.rx_kind.val();
+        self.run.rx_seq.next = self.rx_seq.val();
+        self.run.rx_count.next = self.rx_count.val();
+        self.run.rx_bank.next = self.rx_bank.val();
+        self.run.enter.next = self.decide.enter.val();
+        self.run.event_job_valid.next = self.decide.job_valid.val();
+        self.run.event_job.next = self.decide.job.val();
+        self.run.command_beat.next = self.decide.compat_beat.val();
+        self.run.op_rdata.next = self.op_rdata.val();
+        self.run.s_tready.next = self.s_tready.val();
+        self.run.results_idle.next = self.results.idle.val();
+        self.run.result_valid.next = self.results.compat_valid.val();
+        self.run.result_value.next = self.results.value.val();
+        self.run.awaits.next = self.reply.awaits.val();
+        self.run.reply_job.next = self.reply.job.val();
+        self.run.reply_value.next = self.reply.value.val();
+        self.reply.command.next = self.run.command.val();
+        self.reply.result.next = self.results.value.val();
+        self.reply.shadow.next = self.results.shadow.val();
+        self.reply.clean.next = self.results.clean.val();
+        self.results.reset.next = self.reset.val();
+        self.results.m_tvalid.next = self.m_tvalid.val();
+        self.results.m_tdata.next = self.m_tdata.val();
+        self.results.slot.next = self.run.frame_seq.val().get_bits::<3>(0);
+        self.results.start.next = self.run.start.val();
+        self.results.taken.next = self.run.taken.val();
+        self.results.compat.next = self.run.waiting.val();
+        self.results.beat.next = self.run.beat.val();
+        self.book.reset.next = self.reset.val();
+        self.book.commit.next = self.run.commit.val();
+        self.book.seq.next = self.run.frame_seq.val();
+        self.book.nres.next = self.results.nres.val();
+        // The mode changes only with an event the executor takes.
+        if self.run.idle.val() {
+            self.r_framed.d.next = self.decide.framed_next.val();
+        }
+        if self.reset.val() {
+            self.r_framed.d.next = false;
+        }
+        self.op_raddr.next = self.run.op_raddr.val();
+        self.s_tvalid.next = self.run.s_tvalid.val();
+        self.s_tdata.next = bit_cast::<128, OP_BITS>(self.run.beat.val());
+        self.reply_we.next = self.results.reply_we.val();
+        self.reply_waddr.next = self.results.reply_waddr.val();
+        self.reply_wdata.next = self.results.reply_wdata.val();
+        self.slot_we.next = self.book.slot_we.val();
+        self.slot_waddr.next = self.book.slot_waddr.val();
+        self.slot_wdata.next = self.book.slot_wdata.val();
+        self.job_valid.next = self.run.job_valid.val();
+        self.job.next = self.run.job.val();
+        self.job_slot.next = self.run.job_slot.val();
+        self.job_value.next = self.run.job_value.val();
+        self.framed.next = self.r_framed.q.val();
+        self.expected.next = self.book.expected.val();
+        self.overrun.next = (self.rx_kind.val() != RxEvent::Nothing) & !self.run.idle.val();
+    }
+}
+
+/// The executor's state machine: takes an event when idle, feeds a frame's
+/// ops (from the op RAM) or a compatible-mode command's op to
+/// `atomik_axis`, and says which reply to queue and when.
+#[derive(LogicBlock, Debug)]
+pub(crate) struct Sequencer {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Synchronous reset.
+    pub reset: Signal<In, Bit>,
+    /// The receiver's event.
+    pub rx_kind: Signal<In, RxEvent>,
+    /// Its frame's SEQ.
+    pub rx_seq: Signal<In, Bits<8>>,
+    /// Its frame's op count.
+    pub rx_count: Signal<In, Bits<5>>,
+    /// Its frame's op RAM bank.
+    pub rx_bank: Signal<In, Bit>,
+    /// The state the event asks for ([`Dispatch`]).
+    pub enter: Signal<In, ExecState>,
+    /// The event's own reply (a duplicate's ACK, a STATUS): queue it.
+    pub event_job_valid: Signal<In, Bit>,
+    /// Which (a [`job`] code).
+    pub event_job: Signal<In, Bits<2>>,
+    /// The op beat of a compatible-mode command.
+    pub command_beat: Signal<In, Bits<OP_BITS>>,
+    /// Op RAM read data (a cycle after the address).
+    pub op_rdata: Signal<In, Bits<OP_BITS>>,
+    /// `atomik_axis` takes the op offered.
+    pub s_tready: Signal<In, Bit>,
+    /// No result is owed.
+    pub results_idle: Signal<In, Bit>,
+    /// The command's result arrives.
+    pub result_valid: Signal<In, Bit>,
+    /// A result's value (a reply's value by default).
+    pub result_value: Signal<In, Bits<64>>,
+    /// The command has a reply ([`CompatReply`]).
+    pub awaits: Signal<In, Bit>,
+    /// The command's reply.
+    pub reply_job: Signal<In, Bits<2>>,
+    /// Its value.
+    pub reply_value: Signal<In, Bits<64>>,
+    /// Waiting for an event.
+    pub idle: Signal<Out, Bit>,
+    /// Op RAM read address: `{bank, index}`.
+    pub op_raddr: Signal<Out, Bits<OP_ADDR_BITS>>,
+    /// An op is offered to `atomik_axis`.
+    pub s_tvalid: Signal<Out, Bit>,
+    /// The op beat offered (the op RAM's, or the command's).
+    pub beat: Signal<Out, Bits<OP_BITS>>,
+    /// A frame starts.
+    pub start: Signal<Out, Bit>,
+    /// `beat` is taken this cycle.
+    pub taken: Signal<Out, Bit>,
+    /// Waiting for a compatible-mode command's result.
+    pub waiting: Signal<Out, Bit>,
+    /// Every result of the frame is in: it is applied.
+    pub commit: Signal<Out, Bit>,
+    /// The SEQ of the frame taken last.
+    pub frame_seq: Signal<Out, Bits<8>>,
+    /// The compatible-mode command taken last.
+    pub command: Signal<Out, RxEvent>,
+    /// Queue a reply.
+    pub job_valid: Signal<Out, Bit>,
+    /// Which (a [`job`] code).
+    pub job: Signal<Out, Bits<2>>,
+    /// `Ack`: the slot.
+    pub job_slot: Signal<Out, Bits<3>>,
+    /// `Word`, `Byte`: the value.
+    pub job_value: Signal<Out, Bits<64>>,
+    state: DFF<ExecState>,
     seq: DFF<Bits<8>>,
     count: DFF<Bits<5>>,
     bank: DFF<Bit>,
     index: DFF<Bits<5>>,
     /// The compatible-mode command being run.
     compat: DFF<RxEvent>,
-    compat_beat: DFF<Bits<75>>,
-    /// Slots holding the ACK of an applied frame (none after a reset).
-    slot_valid: DFF<Bits<8>>,
+    compat_beat: DFF<Bits<OP_BITS>>,
     one5: Constant<Bits<5>>,
     zero5: Constant<Bits<5>>,
-    one8: Constant<Bits<8>>,
-    zero8: Constant<Bits<8>>,
-    status_zero: Constant<Bits<64>>,
-    status_clean: Constant<Bits<64>>,
     job_ack: Constant<Bits<2>>,
     job_status: Constant<Bits<2>>,
-    job_word: Constant<Bits<2>>,
-    job_byte: Constant<Bits<2>>,
 }
 
-impl Default for LinkExec {
+impl Default for Sequencer {
     fn default() -> Self {
         Self {
             clock: Default::default(),
@@ -135,108 +273,81 @@ impl Default for LinkExec {
             rx_seq: Default::default(),
             rx_count: Default::default(),
             rx_bank: Default::default(),
-            rx_value: Default::default(),
-            op_raddr: Default::default(),
+            enter: Default::default(),
+            event_job_valid: Default::default(),
+            event_job: Default::default(),
+            command_beat: Default::default(),
             op_rdata: Default::default(),
-            s_tvalid: Default::default(),
             s_tready: Default::default(),
-            s_tdata: Default::default(),
-            m_tvalid: Default::default(),
-            m_tdata: Default::default(),
-            reply_we: Default::default(),
-            reply_waddr: Default::default(),
-            reply_wdata: Default::default(),
-            slot_we: Default::default(),
-            slot_waddr: Default::default(),
-            slot_wdata: Default::default(),
+            results_idle: Default::default(),
+            result_valid: Default::default(),
+            result_value: Default::default(),
+            awaits: Default::default(),
+            reply_job: Default::default(),
+            reply_value: Default::default(),
+            idle: Default::default(),
+            op_raddr: Default::default(),
+            s_tvalid: Default::default(),
+            beat: Default::default(),
+            start: Default::default(),
+            taken: Default::default(),
+            waiting: Default::default(),
+            commit: Default::default(),
+            frame_seq: Default::default(),
+            command: Default::default(),
             job_valid: Default::default(),
             job: Default::default(),
             job_slot: Default::default(),
             job_value: Default::default(),
-            framed: Default::default(),
-            expected: Default::default(),
-            overrun: Default::default(),
-            decide: Dispatch::default(),
-            results: ResultCollector::default(),
             state: Default::default(),
-            r_framed: Default::default(),
-            r_expected: Default::default(),
             seq: Default::default(),
             count: Default::default(),
             bank: Default::default(),
             index: Default::default(),
             compat: Default::default(),
             compat_beat: Default::default(),
-            slot_valid: Default::default(),
             one5: Constant::new(1u64.to_bits()),
             zero5: Constant::new(0u64.to_bits()),
-            one8: Constant::new(1u64.to_bits()),
-            zero8: Constant::new(0u64.to_bits()),
-            status_zero: Constant::new(0u64.to_bits()),
-            status_clean: Constant::new(0x80u64.to_bits()),
             job_ack: Constant::new(job::ACK.to_bits()),
             job_status: Constant::new(job::STATUS.to_bits()),
-            job_word: Constant::new(job::WORD.to_bits()),
-            job_byte: Constant::new(job::BYTE.to_bits()),
         }
     }
 }
 
-impl Logic for LinkExec {
+impl Logic for Sequencer {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, state, r_framed, r_expected, seq, count, bank, index, compat, compat_beat,
-            slot_valid
+            self, clock, state, seq, count, bank, index, compat, compat_beat
         );
-        self.results.clock.next = self.clock.val();
-        self.results.reset.next = self.reset.val();
-        self.results.m_tvalid.next = self.m_tvalid.val();
-        self.results.m_tdata.next = self.m_tdata.val();
-        self.results.slot.next = self.seq.q.val().get_bits::<3>(0);
-        self.results.start.next = false;
-        self.results.taken.next = false;
-        self.results.compat.next = self.state.q.val() == ExecState::CompatWait;
+        self.idle.next = self.state.q.val() == ExecState::Idle;
+        self.waiting.next = self.state.q.val() == ExecState::CompatWait;
+        self.start.next = self.idle.val() & (self.enter.val() == ExecState::Fetch);
+        self.s_tvalid.next = (self.state.q.val() == ExecState::Offer)
+            | (self.state.q.val() == ExecState::CompatOffer);
+        self.taken.next = self.s_tvalid.val() & self.s_tready.val();
+        self.commit.next = (self.state.q.val() == ExecState::Drain) & self.results_idle.val();
         self.op_raddr.next = bit_cast::<OP_ADDR_BITS, 4>(self.index.q.val().get_bits::<4>(0))
             | (bit_cast::<OP_ADDR_BITS, 1>(self.bank.q.val().into()) << 4);
-        self.s_tvalid.next = false;
-        self.s_tdata.next = bit_cast::<128, OP_BITS>(self.op_rdata.val());
-        self.results.beat.next = self.op_rdata.val();
+        self.beat.next = self.op_rdata.val();
+        self.frame_seq.next = self.seq.q.val();
+        self.command.next = self.compat.q.val();
         self.job_valid.next = false;
         self.job.next = self.job_status.val();
         self.job_slot.next = self.seq.q.val().get_bits::<3>(0);
-        self.job_value.next = self.results.value.val();
-        self.slot_we.next = false;
-        self.slot_waddr.next = self.seq.q.val().get_bits::<3>(0);
-        self.slot_wdata.next = bit_cast::<SLOT_BITS, 8>(self.seq.q.val())
-            | (bit_cast::<SLOT_BITS, 5>(self.results.nres.val()) << 8);
-        self.decide.kind.next = self.rx_kind.val();
-        self.decide.seq.next = self.rx_seq.val();
-        self.decide.value.next = self.rx_value.val();
-        self.decide.expected.next = self.r_expected.q.val();
-        self.decide.framed.next = self.r_framed.q.val();
-        self.decide.slot_valid.next = self.slot_valid.q.val();
-        self.overrun.next =
-            (self.rx_kind.val() != RxEvent::Nothing) & (self.state.q.val() != ExecState::Idle);
+        self.job_value.next = self.result_value.val();
         match self.state.q.val() {
             ExecState::Idle => {
-                self.r_framed.d.next = self.decide.framed_next.val();
-                self.job_valid.next = self.decide.job_valid.val();
-                self.job.next = self.decide.job.val();
+                self.job_valid.next = self.event_job_valid.val();
+                self.job.next = self.event_job.val();
                 self.job_slot.next = self.rx_seq.val().get_bits::<3>(0);
                 self.seq.d.next = self.rx_seq.val();
                 self.count.d.next = self.rx_count.val();
                 self.bank.d.next = self.rx_bank.val();
                 self.index.d.next = self.zero5.val();
                 self.compat.d.next = self.rx_kind.val();
-                self.compat_beat.d.next = self.decide.compat_beat.val();
-                self.results.start.next = self.decide.run_frame.val();
-                if self.decide.run_frame.val() {
-                    self.state.d.next = ExecState::Fetch;
-                }
-                if self.decide.compat_start.val() {
-                    self.state.d.next = ExecState::CompatOffer;
-                }
+                self.compat_beat.d.next = self.command_beat.val();
+                self.state.d.next = self.enter.val();
             }
             ExecState::Fetch => {
                 self.state.d.next = ExecState::Offer;
@@ -245,68 +356,178 @@ impl Logic for LinkExec {
                 }
             }
             ExecState::Offer => {
-                self.s_tvalid.next = true;
                 if self.s_tready.val() {
-                    self.results.taken.next = true;
                     self.index.d.next = self.index.q.val() + self.one5.val();
                     self.state.d.next = ExecState::Fetch;
                 }
             }
             ExecState::Drain => {
-                if self.results.idle.val() {
-                    self.slot_we.next = true;
-                    self.slot_valid.d.next = self.slot_valid.q.val()
-                        | (self.one8.val() << self.seq.q.val().get_bits::<3>(0));
+                // The frame is applied: its ACK.
+                if self.commit.val() {
                     self.job_valid.next = true;
                     self.job.next = self.job_ack.val();
-                    self.r_expected.d.next = self.r_expected.q.val() + self.one8.val();
                     self.state.d.next = ExecState::Idle;
                 }
             }
             ExecState::CompatOffer => {
-                self.s_tvalid.next = true;
-                self.s_tdata.next = bit_cast::<128, OP_BITS>(self.compat_beat.q.val());
-                self.results.beat.next = self.compat_beat.q.val();
+                self.beat.next = self.compat_beat.q.val();
                 if self.s_tready.val() {
-                    self.results.taken.next = true;
-                    self.state.d.next = ExecState::CompatWait;
-                    if (self.compat.q.val() == RxEvent::Load)
-                        | (self.compat.q.val() == RxEvent::Accum)
-                    {
-                        self.state.d.next = ExecState::Idle;
+                    self.state.d.next = ExecState::Idle;
+                    if self.awaits.val() {
+                        self.state.d.next = ExecState::CompatWait;
                     }
                 }
             }
             _ => {
                 // CompatWait: the READ's result makes the reply.
-                if self.results.compat_valid.val() {
+                if self.result_valid.val() {
                     self.job_valid.next = true;
-                    self.job.next = self.job_word.val();
+                    self.job.next = self.reply_job.val();
+                    self.job_value.next = self.reply_value.val();
                     self.state.d.next = ExecState::Idle;
-                    if self.compat.q.val() == RxEvent::Reference {
-                        self.job_value.next = self.results.value.val() ^ self.results.shadow.val();
-                    }
-                    if self.compat.q.val() == RxEvent::Status {
-                        self.job.next = self.job_byte.val();
-                        self.job_value.next = self.status_zero.val();
-                        if self.results.clean.val() {
-                            self.job_value.next = self.status_clean.val();
-                        }
-                    }
                 }
             }
         }
         if self.reset.val() {
             self.state.d.next = ExecState::Idle;
-            self.r_framed.d.next = false;
-            self.r_expected.d.next = self.zero8.val();
-            self.slot_valid.d.next = self.zero8.val();
         }
-        self.reply_we.next = self.results.reply_we.val();
-        self.reply_waddr.next = self.results.reply_waddr.val();
-        self.reply_wdata.next = self.results.reply_wdata.val();
-        self.framed.next = self.r_framed.q.val();
+    }
+}
+
+/// The frames applied: EXPECTED, which slots hold an applied frame's ACK,
+/// and each applied frame's `{nres, seq}` into the slot table.
+#[derive(LogicBlock, Debug)]
+pub(crate) struct AckBook {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Synchronous reset: no frame applied, EXPECTED 0.
+    pub reset: Signal<In, Bit>,
+    /// The frame `seq` is applied with `nres` results.
+    pub commit: Signal<In, Bit>,
+    /// Its SEQ.
+    pub seq: Signal<In, Bits<8>>,
+    /// Its number of results.
+    pub nres: Signal<In, Bits<5>>,
+    /// Slot table write: enable.
+    pub slot_we: Signal<Out, Bit>,
+    /// Slot table write: the slot.
+    pub slot_waddr: Signal<Out, Bits<3>>,
+    /// Slot table write: `{nres, seq}`.
+    pub slot_wdata: Signal<Out, Bits<SLOT_BITS>>,
+    /// The SEQ of the next OPS frame to apply.
+    pub expected: Signal<Out, Bits<8>>,
+    /// Slots holding the ACK of an applied frame.
+    pub slot_valid: Signal<Out, Bits<8>>,
+    r_expected: DFF<Bits<8>>,
+    /// Slots holding the ACK of an applied frame (none after a reset).
+    r_slot_valid: DFF<Bits<8>>,
+    one8: Constant<Bits<8>>,
+    zero8: Constant<Bits<8>>,
+}
+
+impl Default for AckBook {
+    fn default() -> Self {
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            commit: Default::default(),
+            seq: Default::default(),
+            nres: Default::default(),
+            slot_we: Default::default(),
+            slot_waddr: Default::default(),
+            slot_wdata: Default::default(),
+            expected: Default::default(),
+            slot_valid: Default::default(),
+            r_expected: Default::default(),
+            r_slot_valid: Default::default(),
+            one8: Constant::new(1u64.to_bits()),
+            zero8: Constant::new(0u64.to_bits()),
+        }
+    }
+}
+
+impl Logic for AckBook {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, r_expected, r_slot_valid);
+        self.slot_we.next = self.commit.val();
+        self.slot_waddr.next = self.seq.val().get_bits::<3>(0);
+        self.slot_wdata.next = bit_cast::<SLOT_BITS, 8>(self.seq.val())
+            | (bit_cast::<SLOT_BITS, 5>(self.nres.val()) << 8);
+        if self.commit.val() {
+            self.r_slot_valid.d.next =
+                self.r_slot_valid.q.val() | (self.one8.val() << self.seq.val().get_bits::<3>(0));
+            self.r_expected.d.next = self.r_expected.q.val() + self.one8.val();
+        }
+        if self.reset.val() {
+            self.r_expected.d.next = self.zero8.val();
+            self.r_slot_valid.d.next = self.zero8.val();
+        }
         self.expected.next = self.r_expected.q.val();
+        self.slot_valid.next = self.r_slot_valid.q.val();
+    }
+}
+
+/// A compatible-mode command's reply (combinational): `R` the value as 8
+/// bytes, `D` the reference (the state XOR context 0's accumulator), `S`
+/// one byte, 0x80 when the accumulator is zero. `L` and `A` have none.
+#[derive(LogicBlock, Debug)]
+pub(crate) struct CompatReply {
+    /// The command.
+    pub command: Signal<In, RxEvent>,
+    /// Its READ's value (the state).
+    pub result: Signal<In, Bits<64>>,
+    /// Context 0's accumulator.
+    pub shadow: Signal<In, Bits<64>>,
+    /// The READ's clean bit: the accumulator is zero.
+    pub clean: Signal<In, Bit>,
+    /// The command has a reply: wait for its READ.
+    pub awaits: Signal<Out, Bit>,
+    /// The reply (a [`job`] code).
+    pub job: Signal<Out, Bits<2>>,
+    /// Its value.
+    pub value: Signal<Out, Bits<64>>,
+    status_zero: Constant<Bits<64>>,
+    status_clean: Constant<Bits<64>>,
+    job_word: Constant<Bits<2>>,
+    job_byte: Constant<Bits<2>>,
+}
+
+impl Default for CompatReply {
+    fn default() -> Self {
+        Self {
+            command: Default::default(),
+            result: Default::default(),
+            shadow: Default::default(),
+            clean: Default::default(),
+            awaits: Default::default(),
+            job: Default::default(),
+            value: Default::default(),
+            status_zero: Constant::new(0u64.to_bits()),
+            status_clean: Constant::new(0x80u64.to_bits()),
+            job_word: Constant::new(job::WORD.to_bits()),
+            job_byte: Constant::new(job::BYTE.to_bits()),
+        }
+    }
+}
+
+impl Logic for CompatReply {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.awaits.next =
+            (self.command.val() != RxEvent::Load) & (self.command.val() != RxEvent::Accum);
+        self.job.next = self.job_word.val();
+        self.value.next = self.result.val();
+        if self.command.val() == RxEvent::Reference {
+            self.value.next = self.result.val() ^ self.shadow.val();
+        }
+        if self.command.val() == RxEvent::Status {
+            self.job.next = self.job_byte.val();
+            self.value.next = self.status_zero.val();
+            if self.clean.val() {
+                self.value.next = self.status_clean.val();
+            }
+        }
     }
 }
 
@@ -337,6 +558,9 @@ pub(crate) struct Dispatch {
     pub compat_start: Signal<Out, Bit>,
     /// The command's op beat (context 0).
     pub compat_beat: Signal<Out, Bits<OP_BITS>>,
+    /// The executor's next state: `Fetch` to run the frame, `CompatOffer`
+    /// to run the command, else `Idle`.
+    pub enter: Signal<Out, ExecState>,
     /// How far the frame's SEQ is behind EXPECTED (modulo 256).
     behind: Signal<Local, Bits<8>>,
     zero8: Constant<Bits<8>>,
@@ -365,6 +589,7 @@ impl Default for Dispatch {
             job: Default::default(),
             compat_start: Default::default(),
             compat_beat: Default::default(),
+            enter: Default::default(),
             behind: Default::default(),
             zero8: Constant::new(0u64.to_bits()),
             window: Constant::new(8u64.to_bits()),
@@ -436,6 +661,13 @@ impl Logic for Dispatch {
                 self.compat_start.next = true;
             }
             _ => {}
+        }
+        self.enter.next = ExecState::Idle;
+        if self.run_frame.val() {
+            self.enter.next = ExecState::Fetch;
+        }
+        if self.compat_start.val() {
+            self.enter.next = ExecState::CompatOffer;
         }
     }
 }

@@ -388,15 +388,12 @@ pub(crate) struct FrameFields {
     op_addr: Signal<Local, Bits<8>>,
     /// The byte completes an op.
     complete: Signal<Local, Bit>,
+    header: HeaderCheck,
     one5: Constant<Bits<5>>,
     one4: Constant<Bits<4>>,
     eight: Constant<Bits<4>>,
     zero5: Constant<Bits<5>>,
     zero64: Constant<Bits<64>>,
-    max_ops: Constant<Bits<8>>,
-    zero8: Constant<Bits<8>>,
-    hello: Constant<Bits<8>>,
-    close: Constant<Bits<8>>,
     op_load: Constant<Bits<3>>,
     op_accum: Constant<Bits<3>>,
     op_swap: Constant<Bits<3>>,
@@ -432,15 +429,12 @@ impl Default for FrameFields {
             op_data: Default::default(),
             op_addr: Default::default(),
             complete: Default::default(),
+            header: HeaderCheck::default(),
             one5: Constant::new(1u64.to_bits()),
             one4: Constant::new(1u64.to_bits()),
             eight: Constant::new(8u64.to_bits()),
             zero5: Constant::new(0u64.to_bits()),
             zero64: Constant::new(0u64.to_bits()),
-            max_ops: Constant::new(16u64.to_bits()),
-            zero8: Constant::new(0u64.to_bits()),
-            hello: Constant::new(0x80u64.to_bits()),
-            close: Constant::new(0x81u64.to_bits()),
             op_load: Constant::new(code(Opcode::Load)),
             op_accum: Constant::new(code(Opcode::Accum)),
             op_swap: Constant::new(code(Opcode::Swap)),
@@ -462,6 +456,8 @@ impl Logic for FrameFields {
         self.complete.next = false;
         self.op_data.next = self.zero64.val();
         self.op_addr.next = self.addr.q.val();
+        self.header.seq.next = self.r_seq.q.val();
+        self.header.count.next = self.byte.val();
         if self.take.val() {
             match self.field.q.val() {
                 Field::Seq => {
@@ -470,21 +466,10 @@ impl Logic for FrameFields {
                 }
                 Field::Count => {
                     self.r_count.d.next = self.byte.val().get_bits::<5>(0);
-                    self.r_kind.d.next = RxEvent::Frame;
+                    self.r_kind.d.next = self.header.kind.val();
                     self.field.d.next = Field::Code;
-                    if self.byte.val() == self.zero8.val() {
-                        // No ops: an empty OPS frame, or a control frame.
-                        self.last.next = true;
-                        if self.r_seq.q.val() == self.hello.val() {
-                            self.r_kind.d.next = RxEvent::Hello;
-                        } else if self.r_seq.q.val() == self.close.val() {
-                            self.r_kind.d.next = RxEvent::Close;
-                        } else if self.r_seq.q.val().get_bit(7) {
-                            self.bad.next = true;
-                        }
-                    } else if self.byte.val() > self.max_ops.val() {
-                        self.bad.next = true;
-                    }
+                    self.last.next = self.header.empty.val();
+                    self.bad.next = self.header.bad.val();
                 }
                 Field::Code => {
                     self.code.d.next = self.byte.val().get_bits::<3>(0);
@@ -534,6 +519,62 @@ impl Logic for FrameFields {
         self.kind.next = self.r_kind.q.val();
         self.seq.next = self.r_seq.q.val();
         self.count.next = self.r_count.q.val();
+    }
+}
+
+/// What a frame's header says (combinational), checked as its COUNT byte
+/// arrives: a control frame (SEQ 0x80 HELLO, 0x81 CLOSE, with no ops), or
+/// an OPS frame (SEQ below 0x80, at most 16 ops).
+#[derive(LogicBlock, Debug)]
+pub(crate) struct HeaderCheck {
+    /// The frame's SEQ byte.
+    pub seq: Signal<In, Bits<8>>,
+    /// Its COUNT byte.
+    pub count: Signal<In, Bits<8>>,
+    /// What the frame is: `Frame`, `Hello` or `Close`.
+    pub kind: Signal<Out, RxEvent>,
+    /// No ops: the CRC follows COUNT.
+    pub empty: Signal<Out, Bit>,
+    /// The header is invalid: an unknown control code, or too many ops.
+    pub bad: Signal<Out, Bit>,
+    zero8: Constant<Bits<8>>,
+    max_ops: Constant<Bits<8>>,
+    hello: Constant<Bits<8>>,
+    close: Constant<Bits<8>>,
+}
+
+impl Default for HeaderCheck {
+    fn default() -> Self {
+        Self {
+            seq: Default::default(),
+            count: Default::default(),
+            kind: Default::default(),
+            empty: Default::default(),
+            bad: Default::default(),
+            zero8: Constant::new(0u64.to_bits()),
+            max_ops: Constant::new(16u64.to_bits()),
+            hello: Constant::new(0x80u64.to_bits()),
+            close: Constant::new(0x81u64.to_bits()),
+        }
+    }
+}
+
+impl Logic for HeaderCheck {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.kind.next = RxEvent::Frame;
+        self.empty.next = self.count.val() == self.zero8.val();
+        self.bad.next = self.count.val() > self.max_ops.val();
+        if self.empty.val() {
+            // No ops: an empty OPS frame, or a control frame.
+            if self.seq.val() == self.hello.val() {
+                self.kind.next = RxEvent::Hello;
+            } else if self.seq.val() == self.close.val() {
+                self.kind.next = RxEvent::Close;
+            } else if self.seq.val().get_bit(7) {
+                self.bad.next = true;
+            }
+        }
     }
 }
 

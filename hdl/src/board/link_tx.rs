@@ -18,8 +18,9 @@ const JOB_BITS: usize = 69;
 const QUEUE_ADDR_BITS: usize = 4;
 
 /// The reply queue: a FIFO in a block RAM (one registered read port).
-/// `data` shows the head one cycle after `empty` went low, and stays until
-/// `pop`. A push into a full queue is dropped and raises `overflow`.
+/// The head shows one cycle after `empty` went low, and stays until `pop`,
+/// which keeps it in `taken_*` (the reply being sent) until the next `pop`.
+/// A push into a full queue is dropped and raises `overflow`.
 #[derive(LogicBlock, Debug)]
 pub(crate) struct JobQueue {
     /// Clock.
@@ -46,7 +47,16 @@ pub(crate) struct JobQueue {
     pub value: Signal<Out, Bits<64>>,
     /// A push was dropped.
     pub overflow: Signal<Out, Bit>,
+    /// The reply popped last: its job code.
+    pub taken_job: Signal<Out, Bits<2>>,
+    /// Its slot.
+    pub taken_slot: Signal<Out, Bits<3>>,
+    /// Its value.
+    pub taken_value: Signal<Out, Bits<64>>,
     ram: StateRam<QUEUE_ADDR_BITS, JOB_BITS>,
+    r_job: DFF<Bits<2>>,
+    r_slot: DFF<Bits<3>>,
+    r_value: DFF<Bits<64>>,
     /// Pointers with a wrap bit: full when they differ only in it.
     wptr: DFF<Bits<5>>,
     rptr: DFF<Bits<5>>,
@@ -71,7 +81,13 @@ impl Default for JobQueue {
             slot: Default::default(),
             value: Default::default(),
             overflow: Default::default(),
+            taken_job: Default::default(),
+            taken_slot: Default::default(),
+            taken_value: Default::default(),
             ram: Default::default(),
+            r_job: Default::default(),
+            r_slot: Default::default(),
+            r_value: Default::default(),
             wptr: Default::default(),
             rptr: Default::default(),
             full: Default::default(),
@@ -85,7 +101,7 @@ impl Default for JobQueue {
 impl Logic for JobQueue {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, wptr, rptr);
+        dff_setup!(self, clock, wptr, rptr, r_job, r_slot, r_value);
         self.ram.clock.next = self.clock.val();
         self.full.next = (self.wptr.q.val() ^ self.rptr.q.val()) == self.wrap.val();
         self.empty.next = self.wptr.q.val() == self.rptr.q.val();
@@ -104,11 +120,17 @@ impl Logic for JobQueue {
         }
         if self.pop.val() {
             self.rptr.d.next = self.rptr.q.val() + self.one5.val();
+            self.r_job.d.next = self.job.val();
+            self.r_slot.d.next = self.slot.val();
+            self.r_value.d.next = self.value.val();
         }
         if self.reset.val() {
             self.wptr.d.next = self.zero5.val();
             self.rptr.d.next = self.zero5.val();
         }
+        self.taken_job.next = self.r_job.q.val();
+        self.taken_slot.next = self.r_slot.q.val();
+        self.taken_value.next = self.r_value.q.val();
     }
 }
 
@@ -215,8 +237,9 @@ impl Logic for ByteShifter {
     }
 }
 
+/// The transmitter's states.
 #[derive(Copy, Clone, PartialEq, Eq, Debug, LogicState)]
-enum TxState {
+pub(crate) enum TxState {
     /// Nothing queued.
     Idle,
     /// The head of the queue is readable: take it.
@@ -231,6 +254,7 @@ enum TxState {
     FetchWait,
 }
 
+/// What follows the bytes being sent.
 #[derive(Copy, Clone, PartialEq, Eq, Debug, LogicState)]
 pub(crate) enum After {
     /// An ACK's header: its results (or its CRC) next.
@@ -281,16 +305,8 @@ pub(crate) struct LinkTx {
     queue: JobQueue,
     shifter: ByteShifter,
     state: DFF<TxState>,
-    after: DFF<After>,
-    kind: DFF<Bits<2>>,
-    slot: DFF<Bits<3>>,
-    value: DFF<Bits<64>>,
-    index: DFF<Bits<5>>,
-    nres: DFF<Bits<5>>,
-    next_index: Signal<Local, Bits<5>>,
     start: ReplyStart,
-    one5: Constant<Bits<5>>,
-    zero5: Constant<Bits<5>>,
+    parts: ReplyParts,
     len4: Constant<Bits<4>>,
     len9: Constant<Bits<4>>,
 }
@@ -317,16 +333,8 @@ impl Default for LinkTx {
             queue: JobQueue::default(),
             shifter: ByteShifter::default(),
             state: Default::default(),
-            after: Default::default(),
-            kind: Default::default(),
-            slot: Default::default(),
-            value: Default::default(),
-            index: Default::default(),
-            nres: Default::default(),
-            next_index: Default::default(),
             start: ReplyStart::default(),
-            one5: Constant::new(1u64.to_bits()),
-            zero5: Constant::new(0u64.to_bits()),
+            parts: ReplyParts::default(),
             len4: Constant::new(4u64.to_bits()),
             len9: Constant::new(9u64.to_bits()),
         }
@@ -336,35 +344,40 @@ impl Default for LinkTx {
 impl Logic for LinkTx {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, state, after, kind, slot, value, index, nres);
-        clock!(self, clock, queue, shifter);
+        dff_setup!(self, clock, state);
+        clock!(self, clock, queue, shifter, parts);
         self.queue.reset.next = self.reset.val();
         self.queue.push.next = self.job_valid.val();
         self.queue.push_job.next = self.job.val();
         self.queue.push_slot.next = self.job_slot.val();
         self.queue.push_value.next = self.job_value.val();
-        self.queue.pop.next = false;
+        self.queue.pop.next = self.state.q.val() == TxState::Load;
         self.overflow.next = self.queue.overflow.val();
         self.shifter.reset.next = self.reset.val();
         self.shifter.uart_ready.next = self.uart_ready.val();
         self.uart_data.next = self.shifter.uart_data.val();
         self.uart_start.next = self.shifter.uart_start.val();
         self.shifter.load.next = false;
-        self.shifter.crc_reset.next = false;
+        // A reply starts: a new CRC, which a frame's SYNC is not part of.
+        self.shifter.crc_reset.next = self.state.q.val() == TxState::Begin;
+        self.shifter.skip_first.next = self.state.q.val() == TxState::Begin;
         self.shifter.crc_on.next = true;
-        self.shifter.skip_first.next = false;
         // By default the CRC itself: four bytes, after the last it covers.
         self.shifter.len.next = self.len4.val();
         self.shifter.data.next = bit_cast::<72, 32>(self.shifter.crc.val());
         self.slot_raddr.next = self.queue.slot.val();
-        self.reply_raddr.next = bit_cast::<REPLY_ADDR_BITS, 4>(self.index.q.val().get_bits::<4>(0))
-            | (bit_cast::<REPLY_ADDR_BITS, 3>(self.slot.q.val()) << 4);
-        self.next_index.next = self.index.q.val() + self.one5.val();
-        self.start.kind.next = self.kind.q.val();
-        self.start.value.next = self.value.q.val();
+        self.reply_raddr.next = bit_cast::<REPLY_ADDR_BITS, 4>(self.parts.index.val())
+            | (bit_cast::<REPLY_ADDR_BITS, 3>(self.queue.taken_slot.val()) << 4);
+        self.start.kind.next = self.queue.taken_job.val();
+        self.start.value.next = self.queue.taken_value.val();
         self.start.slot_rdata.next = self.slot_rdata.val();
         self.start.expected.next = self.expected.val();
         self.start.framed.next = self.framed.val();
+        self.parts.started.next = self.state.q.val() == TxState::Begin;
+        self.parts.first.next = self.start.after.val();
+        self.parts.nres.next = self.slot_rdata.val().get_bits::<5>(8);
+        self.parts.result.next = self.state.q.val() == TxState::FetchWait;
+        self.parts.sent.next = (self.state.q.val() == TxState::Send) & self.shifter.done.val();
         match self.state.q.val() {
             TxState::Idle => {
                 if !self.queue.empty.val() {
@@ -372,10 +385,6 @@ impl Logic for LinkTx {
                 }
             }
             TxState::Load => {
-                self.queue.pop.next = true;
-                self.kind.d.next = self.queue.job.val();
-                self.slot.d.next = self.queue.slot.val();
-                self.value.d.next = self.queue.value.val();
                 self.state.d.next = TxState::Begin;
             }
             TxState::Begin => {
@@ -384,40 +393,14 @@ impl Logic for LinkTx {
                 self.shifter.data.next = self.start.data.val();
                 self.shifter.len.next = self.start.len.val();
                 self.shifter.crc_on.next = self.start.frame.val();
-                self.shifter.skip_first.next = true;
-                self.shifter.crc_reset.next = true;
-                self.after.d.next = self.start.after.val();
-                self.nres.d.next = self.slot_rdata.val().get_bits::<5>(8);
-                self.index.d.next = self.zero5.val();
                 self.state.d.next = TxState::Send;
             }
             TxState::Send => {
                 if self.shifter.done.val() {
-                    match self.after.q.val() {
-                        After::Header => {
-                            self.state.d.next = TxState::Fetch;
-                        }
-                        After::Result => {
-                            self.index.d.next = self.next_index.val();
-                            self.state.d.next = TxState::Fetch;
-                        }
-                        After::Fields => {}
-                        _ => {
-                            self.state.d.next = TxState::Idle;
-                        }
-                    }
-                    // Every result sent (or none to send): the CRC closes the frame.
-                    if (self.after.q.val() == After::Fields)
-                        | ((self.after.q.val() == After::Header)
-                            & (self.nres.q.val() == self.zero5.val()))
-                        | ((self.after.q.val() == After::Result)
-                            & (self.next_index.val() == self.nres.q.val()))
-                    {
-                        self.shifter.load.next = true;
-                        self.shifter.crc_on.next = false;
-                        self.after.d.next = After::Done;
-                        self.state.d.next = TxState::Send;
-                    }
+                    self.state.d.next = self.parts.state.val();
+                    // The CRC closes the frame: four bytes it does not cover.
+                    self.shifter.load.next = self.parts.close.val();
+                    self.shifter.crc_on.next = !self.parts.close.val();
                 }
             }
             TxState::Fetch => {
@@ -428,13 +411,108 @@ impl Logic for LinkTx {
                 self.shifter.load.next = true;
                 self.shifter.data.next = bit_cast::<72, REPLY_BITS>(self.reply_rdata.val());
                 self.shifter.len.next = self.len9.val();
-                self.after.d.next = After::Result;
                 self.state.d.next = TxState::Send;
             }
         }
         if self.reset.val() {
             self.state.d.next = TxState::Idle;
         }
+    }
+}
+
+/// The parts of a reply after its first bytes, in order: an ACK's results,
+/// one by one from the reply RAM, then a frame's CRC.
+#[derive(LogicBlock, Debug)]
+pub(crate) struct ReplyParts {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// A reply's first bytes are loaded: `first` follows them.
+    pub started: Signal<In, Bit>,
+    /// What follows the first bytes.
+    pub first: Signal<In, After>,
+    /// An ACK's number of results (taken with `started`).
+    pub nres: Signal<In, Bits<5>>,
+    /// An ACK's result is loaded.
+    pub result: Signal<In, Bit>,
+    /// The bytes loaded are out: move on (to `state`).
+    pub sent: Signal<In, Bit>,
+    /// The result to send next: its index in the slot's reply RAM rows.
+    pub index: Signal<Out, Bits<4>>,
+    /// Every result is out (or there are none): the CRC closes the frame now.
+    pub close: Signal<Out, Bit>,
+    /// The transmitter's state once the bytes loaded are out.
+    pub state: Signal<Out, TxState>,
+    after: DFF<After>,
+    r_index: DFF<Bits<5>>,
+    r_nres: DFF<Bits<5>>,
+    next_index: Signal<Local, Bits<5>>,
+    one5: Constant<Bits<5>>,
+    zero5: Constant<Bits<5>>,
+}
+
+impl Default for ReplyParts {
+    fn default() -> Self {
+        Self {
+            clock: Default::default(),
+            started: Default::default(),
+            first: Default::default(),
+            nres: Default::default(),
+            result: Default::default(),
+            sent: Default::default(),
+            index: Default::default(),
+            close: Default::default(),
+            state: Default::default(),
+            after: Default::default(),
+            r_index: Default::default(),
+            r_nres: Default::default(),
+            next_index: Default::default(),
+            one5: bits(1),
+            zero5: bits(0),
+        }
+    }
+}
+
+impl Logic for ReplyParts {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, after, r_index, r_nres);
+        self.next_index.next = self.r_index.q.val() + self.one5.val();
+        // A STATUS's fields: the CRC follows them at once.
+        self.state.next = TxState::Send;
+        match self.after.q.val() {
+            After::Header => {
+                self.state.next = TxState::Fetch;
+            }
+            After::Result => {
+                self.state.next = TxState::Fetch;
+                if self.sent.val() {
+                    self.r_index.d.next = self.next_index.val();
+                }
+            }
+            After::Fields => {}
+            _ => {
+                self.state.next = TxState::Idle;
+            }
+        }
+        self.close.next = (self.after.q.val() == After::Fields)
+            | ((self.after.q.val() == After::Header) & (self.r_nres.q.val() == self.zero5.val()))
+            | ((self.after.q.val() == After::Result)
+                & (self.next_index.val() == self.r_nres.q.val()));
+        if self.close.val() {
+            self.state.next = TxState::Send;
+            if self.sent.val() {
+                self.after.d.next = After::Done;
+            }
+        }
+        if self.started.val() {
+            self.after.d.next = self.first.val();
+            self.r_nres.d.next = self.nres.val();
+            self.r_index.d.next = self.zero5.val();
+        }
+        if self.result.val() {
+            self.after.d.next = After::Result;
+        }
+        self.index.next = self.r_index.q.val().get_bits::<4>(0);
     }
 }
 
