@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 use atomik::Opcode;
-use atomik_board::{BoardTable, Compat, DEFAULT_BAUD, Op, Options};
+use atomik_board::scenario::{self, Call, Step};
+use atomik_board::{BoardTable, Compat, DEFAULT_BAUD, Options};
 use atomik_sim::{Design, Kind};
 
 use crate::board_cosim::{self, Server};
@@ -20,7 +21,8 @@ pub(crate) enum BoardCommand {
     /// Random ops through the driver, checked against the core Table.
     Bench(BenchArgs),
     /// Ops from stdin, one per line (`load ADDR VALUE`, `read ADDR`, ...,
-    /// `batch` ... `end`); a `= VALUE` after an op is checked.
+    /// `batch` ... `end`: the format of crates/atomik-board/scenario.txt);
+    /// a `= VALUE [clean|dirty]` after an op is checked.
     Exec(PortArgs),
     /// Co-simulate a board top in Verilator behind a pseudo-terminal.
     Cosim(CosimArgs),
@@ -161,93 +163,62 @@ fn bench(b: &BenchArgs) -> Result<bool> {
     Ok(tally.mismatches == 0 && tally.duplicates_applied == 0)
 }
 
-/// One line of `exec`'s input: an op, and the result it must give.
-fn parse_line(line: &str) -> Result<Option<(Op, Option<u64>)>> {
-    if line.starts_with('#') {
-        return Ok(None);
-    }
-    let (op, expect) = match line.split_once('=') {
-        Some((op, e)) => (op, Some(parse_u64(e.trim())?)),
-        None => (line, None),
-    };
-    let words: Vec<&str> = op.split_whitespace().collect();
-    let num = |i: usize| -> Result<u64> {
-        parse_u64(
-            words
-                .get(i)
-                .with_context(|| format!("`{line}`: missing operand"))?,
-        )
-    };
-    let code = match words.first().copied() {
-        None => return Ok(None),
-        Some("load") => Opcode::Load,
-        Some("accum") => Opcode::Accum,
-        Some("read") => Opcode::Read,
-        Some("swap") => Opcode::Swap,
-        Some("swap_keep") => Opcode::SwapKeep,
-        Some(w) => bail!("`{line}`: unknown op {w}"),
-    };
-    let addr = u8::try_from(num(1)?).with_context(|| format!("`{line}`: address above 255"))?;
-    let data = if atomik_board::codec::has_data(code) {
-        num(2)?
-    } else {
-        0
-    };
-    Ok(Some((Op::new(code, addr, data), expect)))
-}
-
-fn parse_u64(s: &str) -> Result<u64> {
-    match s.strip_prefix("0x") {
-        Some(hex) => u64::from_str_radix(hex, 16),
-        None => s.parse(),
-    }
-    .with_context(|| format!("not a number: {s}"))
-}
-
-/// Ops on stdin; `batch` ... `end` groups ops into one pipelined call.
+/// Ops on stdin in the scenario format (`atomik_board::scenario`): a line
+/// on its own is one single-op call, `batch` ... `end` one pipelined call.
+/// Prints every result; a result that differs from its `= VALUE` fails.
 fn exec(p: &PortArgs) -> Result<bool> {
     let mut t = p.open()?;
     let mut ok = true;
-    let mut group: Option<Vec<(Op, Option<u64>)>> = None;
-    for line in std::io::stdin().lock().lines() {
+    let mut group: Option<Vec<Step>> = None;
+    for (i, line) in std::io::stdin().lock().lines().enumerate() {
         let line = line?;
+        let parse =
+            |l: &str| scenario::parse_step(l).with_context(|| format!("stdin line {}", i + 1));
         match (line.trim(), group.as_mut()) {
             ("batch", None) => group = Some(Vec::new()),
-            ("end", Some(_)) => ok &= run_ops(&mut t, &group.take().unwrap_or_default())?,
-            (l, Some(g)) => g.extend(parse_line(l)?),
-            (l, None) => ok &= run_ops(&mut t, &parse_line(l)?.into_iter().collect::<Vec<_>>())?,
+            ("end", Some(_)) => {
+                ok &= run_call(&mut t, &Call::Batch(group.take().unwrap_or_default()))?
+            }
+            ("batch" | "end", _) => bail!("stdin line {}: unbalanced `{}`", i + 1, line.trim()),
+            (l, Some(g)) => g.extend(parse(l)?),
+            (l, None) => {
+                if let Some(step) = parse(l)? {
+                    ok &= run_call(&mut t, &Call::Single(step))?;
+                }
+            }
         }
+    }
+    if group.is_some() {
+        bail!("stdin ended inside a batch");
     }
     Ok(ok)
 }
 
-/// Runs `ops` in one call, prints each result, checks the expected ones.
-fn run_ops(t: &mut BoardTable, ops: &[(Op, Option<u64>)]) -> Result<bool> {
-    let plain: Vec<Op> = ops.iter().map(|(o, _)| *o).collect();
-    let mut results = t.execute(&plain)?.into_iter();
-    let mut ok = true;
-    for (op, expect) in ops {
-        if !op.code.has_result() {
-            continue;
-        }
+/// Runs one call, prints each result, checks the expected ones.
+fn run_call(t: &mut BoardTable, call: &Call) -> Result<bool> {
+    let results = scenario::run(t, call)?;
+    let verdict = scenario::check(call.steps(), &results);
+    let mut results = results.iter();
+    for step in call.steps().iter().filter(|s| s.op.code.has_result()) {
         let r = results
             .next()
             .context("the board returned too few results")?;
-        let verdict = match expect {
-            Some(e) if *e != r.value => {
-                ok = false;
-                format!("  MISMATCH: expected {e:#018x}")
-            }
-            _ => String::new(),
+        let clean = match step.op.code {
+            Opcode::Read if r.clean => " clean",
+            Opcode::Read => " dirty",
+            _ => "",
         };
         println!(
-            "{} {} = {:#018x}{verdict}",
-            op.code.mnemonic().to_lowercase(),
-            op.addr,
+            "{} {} = {:#018x}{clean}",
+            step.op.code.mnemonic().to_lowercase(),
+            step.op.addr,
             r.value
         );
     }
-    Ok(ok)
+    if let Err(e) = &verdict {
+        println!("MISMATCH: {e}");
+    }
+    Ok(verdict.is_ok())
 }
 
 fn cosim(c: &CosimArgs) -> Result<bool> {
