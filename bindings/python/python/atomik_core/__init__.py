@@ -23,12 +23,19 @@ Beyond 0.2.0: ``AtomikTable.accum_many`` and ``Fingerprint`` take any
 buffer-protocol object (bytes, ``array.array``, numpy arrays) and release the
 GIL on large inputs; ``PositionalFingerprint`` sees swapped chunks; ``Replica``
 applies each delta exactly once over an unreliable network, using the wire v1
-frames every other tier of the project speaks.
+frames every other tier of the project speaks. ``BoardTable(port)`` is the
+table of an FPGA board behind a serial port (docs/board.md), with
+``AtomikTable``'s methods.
 """
 
 from atomik_core._native import (
     AtomikContext,
     AtomikTable,
+    BoardError,
+    BoardProtocolError,
+    BoardReset,
+    BoardTable,
+    BoardTimeout,
     Fingerprint,
     PositionalFingerprint,
     Replica,
@@ -63,4 +70,9 @@ __all__ = [
     "WireFormatError",
     "WalError",
     "decode_frame",
+    "BoardTable",
+    "BoardError",
+    "BoardTimeout",
+    "BoardReset",
+    "BoardProtocolError",
 ]
