@@ -9,6 +9,7 @@ export RUSTDOCFLAGS := "-D warnings"
 import 'formal/formal.just'
 import 'bindings/python/python.just'
 import 'crates/atomik-nats/nats.just'
+import 'hdl/boards/boards.just'
 
 # List the recipes.
 default:
@@ -22,7 +23,7 @@ demo: deps
 
 # Everything CI checks: the NATS tests start their own nats-server.
 [doc("Everything CI checks: format, lints, docs, Rust/C/Python tests, formal proofs")]
-test: deps fmt-check lint doc header-check verilog-check verilog-lint synth-check c-test formal python-lint python-test
+test: deps fmt-check lint doc header-check verilog-check verilog-lint synth-check boards-check fusesoc-lint c-test formal python-lint python-test
     cargo test --workspace --all-targets
     cargo test --workspace --doc
 

@@ -21,7 +21,9 @@
 //   context reads 0 and clean after the sweep.
 //
 // Lanes (NL > 0, `atomik_lane_table`): in each accepted cycle the control
-// op takes effect first, then every valid lane's ACCUM (atomik_context).
+// op takes effect first, then every valid lane's ACCUM (atomik_context):
+// the context's accumulator takes the XOR of this cycle's lane deltas at
+// t (or, LANES_X, the free term lanes_x).
 // The lanes design's own invariants are in lane_spec.sv; TABLE_INV = 0
 // turns off the single-port table's invariants below.
 //
@@ -39,6 +41,13 @@ module atomik_spec #(
     parameter integer LATENCY = 4,  // accept edge -> result cycle
     parameter integer NL = 0,       // ACCUM lanes (0: the single-port table)
     parameter integer TABLE_INV = 1,// check the single-port table's invariants
+    // 1: the lanes' term is `lanes_x`, not the ports' deltas (the control
+    // run of a lanes table proves the properties for every such term;
+    // lane_spec.sv has the argument)
+    parameter integer LANES_X = 0,
+    // 0: P1-P3 are not checked (the table inside atomik_axis during the
+    // search: a trace must break the AXI contract itself)
+    parameter integer PORT_ASSERTS = 1,
     parameter integer LW = NL > 0 ? NL : 1
 ) (
     input wire         clock,
@@ -54,7 +63,9 @@ module atomik_spec #(
     input wire [LW-1:0]   lane_valid, // lanes (tie to 0 when NL = 0)
     input wire [LW*A-1:0] lane_addr,
     input wire [LW*W-1:0] lane_delta,
+    input wire [W-1:0]    lanes_x,    // LANES_X = 1: this cycle's lane term at t
     output wire [A-1:0] tracked,      // lets the bind read memory word `t`
+    output wire [A-1:0] other,        // the second address of a two-address search (else t)
     // ---- the specification's state, for the lanes and AXI checkers ----
     output wire [A+1:0] spec_age,     // cycles since the last reset edge (saturating)
     output wire         spec_swept,   // the reset sweep is over
@@ -67,7 +78,7 @@ module atomik_spec #(
     output wire [LATENCY-1:0]   spec_ex_track,
     output wire [LATENCY-1:0]   spec_ex_clean,
     output wire [LATENCY*W-1:0] spec_ex_state,
-    output wire [W-1:0]         spec_check_mask,  // data bits checked (all but in ATOMIK_BITSLICE)
+    output wire [W-1:0]         spec_data_mask,   // search: the data bits that may be 1
     // ---- internal state of the design, for the invariants only ----
     input wire [W-1:0] peek_mem_r,    // reference memory at `tracked`
     input wire [W-1:0] peek_mem_x,    // state memory (r ^ acc) at `tracked`
@@ -92,15 +103,13 @@ module atomik_spec #(
 
     (* anyconst *) reg [A-1:0] t;
     assign tracked = t;
-    // The data bits the result property checks: all, or (ATOMIK_BITSLICE,
-    // the lanes proof's first step) one arbitrary bit, the same in every check.
-`ifdef ATOMIK_BITSLICE
-    (* anyconst *) reg [$clog2(W)-1:0] check_bit;
-    wire [W-1:0] check_mask = {{W-1{1'b0}}, 1'b1} << check_bit;
+`ifdef ATOMIK_SEARCH_TWO
+    (* anyconst *) reg [A-1:0] u;
+    always @* assume (u != t);
 `else
-    wire [W-1:0] check_mask = {W{1'b1}};
+    wire [A-1:0] u = t;
 `endif
-    assign spec_check_mask = check_mask;
+    assign other = u;
 
     // The block RAMs power up undefined; the contract starts with a reset.
 `ifdef ATOMIK_SEARCH
@@ -111,20 +120,31 @@ module atomik_spec #(
     always @(posedge clock) past_valid <= 1'b1;
 `ifdef ATOMIK_SEARCH
     // Counterexample search only (formal.py's bounded run after a failed
-    // induction). Unrolling the 2^A-cycle reset sweep, or starting from an
+    // proof). Unrolling the 2^A-cycle reset sweep, or starting from an
     // all-zero memory, is too slow for the solver at 256 contexts. So the
     // run starts where the sweep ends, with every register at its initial 0
     // (the design's state after a reset, the sweep and three idle cycles
-    // with inputs 0), word t of both memories 0, and every op and read at
-    // address t. The other words are then never read, so their contents
-    // cannot matter: each trace found is a real run from reset.
-    reg first = 1'b1;
-    always @(posedge clock) first <= 1'b0;
-    always @* begin
-        assume (!reset && addr == t);
-        if (first) assume (peek_mem_r == 0 && peek_mem_x == 0);
-    end
+    // with inputs 0) and the kept memory words 0 (formal.py initialises
+    // them), and every op and read is at address t, or (ATOMIK_SEARCH_TWO)
+    // at t or u. The other words are then never read, so their contents
+    // cannot matter: each trace found is a real run from reset. `reset` is
+    // free: a trace may reset the design again (ops in flight are dropped,
+    // the sweep writes 0 and keeps `ready` low past the search's depth).
+    always @* assume (addr == t || addr == u);
+`ifdef ATOMIK_SEARCH_BIT0
+    // The first search: data words are 0 but for bit 0 (lanes: the bind
+    // applies data_mask to the deltas). Still real runs. The datapath is
+    // bitwise (XOR and selects: bit i of every word depends on bit i of
+    // the inputs only), so a wrong select, forwarding path, address match
+    // or control decision shows in bit 0 as in any bit, and with one data
+    // bit the solver rules out the short traces in seconds, not minutes.
+    wire [W-1:0] data_mask = {{W-1{1'b0}}, 1'b1};
+    always @* assume ((data_in & ~data_mask) == 0);
 `else
+    wire [W-1:0] data_mask = {W{1'b1}};
+`endif
+`else
+    wire [W-1:0] data_mask = {W{1'b1}};
     always @* if (!past_valid) assume (reset);
 `endif
 
@@ -155,6 +175,7 @@ module atomik_spec #(
         lanes_t = 0;
         for (li = 0; li < NL; li = li + 1)
             if (lane_valid[li] && lane_addr[li*A +: A] == t) lanes_t = lanes_t ^ lane_delta[li*W +: W];
+        if (LANES_X) lanes_t = lanes_x;
     end
     atomik_context #(.W(W)) ctx (
         .clock(clock), .reset(reset), .hit(accept && addr == t), .op(op), .data_in(data_in),
@@ -162,6 +183,7 @@ module atomik_spec #(
     );
     assign spec_age = age;
     assign spec_swept = swept;
+    assign spec_data_mask = data_mask;
     assign spec_ref = sh_ref;
     assign spec_acc = sh_acc;
     reg [W-1:0] d1_ref = 0, d1_acc = 0, d2_ref = 0, d2_acc = 0, d3_ref = 0, d3_acc = 0;
@@ -190,20 +212,12 @@ module atomik_spec #(
     wire          due = ex_valid[LATENCY-1];
     wire [W-1:0]  due_state = ex_state[LATENCY*W-1 -: W];
 
-    always @* if (past_valid) begin
+    if (PORT_ASSERTS) always @* if (past_valid) begin
         p1_ready:        assert (ready == (!reset && swept));
         p2_result_valid: assert (result_valid == due);
         if (due && ex_track[LATENCY-1]) begin
-            // ATOMIK_BITSLICE / ATOMIK_CLEAN: the two steps of the lanes
-            // proof (see lane_spec.sv): one bit of the result, then the clean bit.
-`ifdef ATOMIK_CLEAN
-            p3_result:   assume (result == due_state);
-`else
-            p3_result:   assert (((result ^ due_state) & check_mask) == 0);
-`endif
-`ifndef ATOMIK_BITSLICE
+            p3_result:   assert (result == due_state);
             p3_clean:    assert (result_clean == ex_clean[LATENCY-1]);
-`endif
         end
         if (due && !ex_read[LATENCY-1])
             p3_swap_not_clean: assert (!result_clean);

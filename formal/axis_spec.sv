@@ -2,15 +2,24 @@
 // checker (read with `read_verilog -formal -sv`; bind_axis.vh attaches it
 // next to atomik_spec, which checks the table inside the wrapper).
 //
+// DEPTH and LATENCY are the checker's own constants (formal.py passes the
+// design catalogue's `fifo_depth` and `latency`), never the file's: a
+// wrong constant in the design is then a failed property, not a mirror.
+//
 // Ports only, at the AXI level (beats are taken when tvalid && tready):
-//   A1 `m_axis_tvalid` and `m_axis_tdata` hold while `m_axis_tready` is low.
+//   A0 `m_axis_tvalid` is low in every cycle `aresetn` is low, the first
+//      one included (AXI4-Stream: "during reset, TVALID must be driven
+//      LOW"). Checked in every cycle of every run, with no exemption.
+//   A1 `m_axis_tvalid` and `m_axis_tdata` hold while `m_axis_tready` is low
+//      (unless `aresetn` falls, which A0 covers).
 //   A2 `s_axis_tready` is high exactly when the table is out of reset and
 //      its sweep, and fewer than DEPTH results are owed (accepted
 //      READ/SWAP/SWAP_KEEP beats whose result beat was not yet taken). So
 //      with `m_axis_tready` high one op is taken every cycle.
-//   A3 `m_axis_tvalid` is high exactly when some owed result is older than
-//      LATENCY cycles: no result is invented, and none is lost or held back
-//      (it is offered the cycle after the table produces it, until taken).
+//   A3 `m_axis_tvalid` is high exactly when `aresetn` is high and some owed
+//      result was taken LATENCY or more cycles ago: no result is invented,
+//      and none is lost or held back (it is offered LATENCY cycles after
+//      its op beat, until taken).
 //   A4 order and value: the solver may pick any accepted READ/SWAP/SWAP_KEEP
 //      beat at the tracked address `t` (`pick` is a free input, `t` any
 //      constant). The checker counts the result beats owed ahead of it; the
@@ -28,10 +37,10 @@
 module atomik_axis_spec #(
     parameter integer W = 64,
     parameter integer A = 8,
-    parameter integer LATENCY = 4,
-    parameter integer DEPTH = 8,  // result FIFO entries
-    parameter integer CW = 4,     // bits of the owed counters (holds DEPTH)
-    parameter integer PW = 3      // FIFO pointer bits
+    parameter integer LATENCY = 5,  // op beat taken -> its result beat offered
+    parameter integer DEPTH = 8,    // results the wrapper may owe (its FIFO entries)
+    parameter integer PCW = 4,      // bits of the wrapper's counters (peeks only)
+    parameter integer PW = 3        // bits of the wrapper's FIFO pointers (peeks only)
 ) (
     input wire          aclk,
     input wire          aresetn,
@@ -46,24 +55,23 @@ module atomik_axis_spec #(
     input wire [W-1:0]  spec_ref,   // atomik_spec's context t, for j_ctx
     input wire [W-1:0]  spec_acc,
     // ---- internal state of the wrapper, for the invariants only ----
-    input wire [CW-1:0] peek_owed,
-    input wire [CW-1:0] peek_count,
+    input wire [PCW-1:0] peek_owed,
+    input wire [PCW-1:0] peek_count,
     input wire [PW-1:0] peek_wptr,
     input wire [PW-1:0] peek_rptr,
     output wire [PW-1:0] slot,      // FIFO entry that should hold the tracked beat
     input wire [75:0]   peek_slot
 );
     localparam [2:0] READ = 3'd2, SWAP = 3'd3, SWAP_KEEP = 3'd4;
+    // The checker's counters: one bit more than DEPTH needs, so a design
+    // that takes more than DEPTH results is counted, not wrapped.
+    localparam integer CW = $clog2(DEPTH + 1) + 1;
+    localparam integer YW = LATENCY - 1;  // cycles a result spends in the table
 
 `ifdef ATOMIK_SEARCH
+    // Counterexample search (atomik_spec.sv: the table inside it restricts
+    // the op beats' data bits in the first search).
     reg past_valid = 1'b1;
-    // Counterexample search only: one data bit. Restricting inputs keeps
-    // every trace found a real run; one bit still tells states apart (the
-    // datapath is bitwise XOR and muxes), while 64 free bits made the
-    // solver's per-cycle "no violation yet" checks too slow to reach the
-    // 14 cycles a FIFO overflow needs (measured on the overcommit mutant:
-    // not past cycle 10 after 7 min; with one bit it fails at 13 in 34 s).
-    always @* assume (s_tdata[W-1:1] == 0);
 `else
     reg past_valid = 1'b0;
     // As in atomik_spec: the first cycle is a reset (also in the induction
@@ -87,14 +95,14 @@ module atomik_axis_spec #(
     );
 
     // owed: results accepted and not yet taken; young[i]: a result was
-    // accepted i+1 cycles ago (still inside the table for i < LATENCY).
-    reg [CW-1:0]      owed = 0;
-    reg [LATENCY-1:0] young = 0;
-    function automatic [CW-1:0] ones(input [LATENCY-1:0] v);
+    // accepted i+1 cycles ago (not yet offerable: i + 1 < LATENCY).
+    reg [CW-1:0] owed = 0;
+    reg [YW-1:0] young = 0;
+    function automatic [CW-1:0] ones(input [YW-1:0] v);
         integer i;
         begin
             ones = 0;
-            for (i = 0; i < LATENCY; i = i + 1) ones = ones + v[i];
+            for (i = 0; i < YW; i = i + 1) ones = ones + v[i];
         end
     endfunction
     wire [CW-1:0] in_table = ones(young);
@@ -103,7 +111,7 @@ module atomik_axis_spec #(
     (* anyseq *) reg pick;
     reg          tr_on = 0;
     reg [CW-1:0] tr_ahead = 0;
-    reg [3:0]    tr_age = 0;  // cycles since acceptance, saturating at LATENCY + 1
+    reg [4:0]    tr_age = 0;  // cycles since acceptance, saturating at LATENCY
     reg [127:0]  tr_beat = 0;
     wire [127:0] expected = {52'b0, op == READ && ax_acc == 0, op, addr, ax_ref ^ ax_acc};
 
@@ -120,7 +128,7 @@ module atomik_axis_spec #(
                     if (tr_ahead == 0) tr_on <= 0;  // checked by a4_beat below
                     tr_ahead <= tr_ahead - 1'b1;
                 end
-                if (tr_age <= LATENCY) tr_age <= tr_age + 1'b1;
+                if (tr_age < LATENCY) tr_age <= tr_age + 1'b1;
             end else if (pick && s_hs && has_result && addr == t) begin
                 tr_on <= 1;
                 tr_ahead <= owed - m_hs;
@@ -137,11 +145,13 @@ module atomik_axis_spec #(
         held_tdata <= m_tdata;
     end
 
+    // A0 has no past_valid guard: it holds from the very first cycle.
+    always @* if (!aresetn) a0_reset_tvalid: assert (!m_tvalid);
     always @* if (past_valid) begin
-        if (held) a1_stable: assert (m_tvalid && m_tdata == held_tdata);
+        if (held && aresetn) a1_stable: assert (m_tvalid && m_tdata == held_tdata);
         a2_s_tready: assert (s_tready == (aresetn && swept && owed < DEPTH));
         a3_owed:     assert (owed <= DEPTH && owed >= in_table);
-        a3_m_tvalid: assert (m_tvalid == (owed != in_table));
+        a3_m_tvalid: assert (m_tvalid == (aresetn && owed != in_table));
         if (aresetn && tr_on && m_hs && tr_ahead == 0)
             a4_beat: assert (m_tdata == tr_beat);
     end
@@ -155,9 +165,9 @@ module atomik_axis_spec #(
         j_count: assert (peek_count == owed - in_table);
         j_ptr:   assert (peek_wptr - peek_rptr == peek_count[PW-1:0]);
         if (tr_on) begin
-            j_tr_age:  assert (tr_age != 0 && tr_age <= LATENCY + 1);
+            j_tr_age:  assert (tr_age != 0 && tr_age <= LATENCY);
             j_tr_owed: assert (tr_ahead < owed);
-            if (tr_age > LATENCY)
+            if (tr_age >= LATENCY)
                 j_tr_fifo: assert (tr_ahead < peek_count && peek_slot == tr_beat[75:0]);
             else
                 j_tr_table: assert (tr_ahead == peek_count + ones(young >> tr_age));

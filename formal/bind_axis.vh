@@ -3,14 +3,24 @@
 // table$*) gets the single-port table's checker and invariants
 // (bind_state_table.vh through `ATOMIK_T); the AXI ports get
 // atomik_axis_spec, whose peek_* name the wrapper's FIFO registers.
+// `ATOMIK_LATENCY is the table's latency (the catalogue's AXI latency
+// less the cycle a result spends entering the FIFO), `ATOMIK_AXIS_LATENCY
+// and `ATOMIK_FIFO_DEPTH the catalogue's `latency` and `fifo_depth`.
 `define ATOMIK_T(x) table$``x
+`ifdef ATOMIK_SEARCH
+// The search looks for a trace that breaks the AXI contract itself, not
+// only the inner table's properties.
+`define ATOMIK_INNER_SEARCH
+`endif
 `include "bind_state_table.vh"
-wire [2:0] atomik_formal_slot;
+wire [$bits(rptr$q)-1:0] atomik_formal_slot;
 atomik_axis_spec #(
     .W($bits(table$data_in)),
     .A($bits(table$addr)),
-    .LATENCY(`ATOMIK_LATENCY),
-    .DEPTH(depth), .CW($bits(owed$q)), .PW($bits(rptr$q))
+    // The contract's constants, from the design catalogue (formal.py),
+    // not the file's own `depth`: a wrong constant must fail A2.
+    .LATENCY(`ATOMIK_AXIS_LATENCY), .DEPTH(`ATOMIK_FIFO_DEPTH),
+    .PCW($bits(owed$q)), .PW($bits(rptr$q))
 ) atomik_formal_axis (
     .aclk(aclk), .aresetn(aresetn),
     .s_tvalid(s_axis_tvalid), .s_tready(s_axis_tready), .s_tdata(s_axis_tdata),

@@ -1,50 +1,202 @@
-// atomik_lane_inv: strengthening invariants for `atomik_lane_table` (the
-// control port plus NL ACCUM lanes), beside atomik_spec with NL lanes,
-// which states the specification itself (control op first, then the lanes,
-// results exactly LATENCY cycles after acceptance) on the ports only.
+// Checkers for `atomik_lane_table` (the control port plus NL ACCUM lanes),
+// beside atomik_spec with NL lanes, which states the specification itself
+// (control op first, then the lanes; results exactly LATENCY cycles after
+// acceptance) on the ports only.
 //
 // The design stores, per context, the control port's (r, y) in two
 // memories and, per lane, the XOR of every delta that lane ever applied
-// (its bank, stored twice: ram_acc and ram_view). With L = XOR of the
-// banks, the state is y ^ L.
+// (its bank, stored twice: ram_acc for the lane's own read-modify-write,
+// ram_view for the control port). Each lane also computes `view`: its bank
+// at the control op's address, for the op accepted 3 cycles earlier; the
+// control port adds the lanes' views (`control$lane_sum`) and stores
+// y = state ^ L, where L is the XOR of the banks.
 //
-// Ghost history (entry d = 1..D: the value d cycles ago; entry 0: now):
-//   R(d), S(d)  reference and state of context t after every op accepted up
-//               to cycle c-1-d (atomik_spec's, delayed), A = S ^ R;
-//   T(d,i)      lane i's total of deltas at t, same cycles; L(d) = XOR_i T;
-//               Y(d) = S(d) ^ L(d) is what the control memory stores as y;
-//   rst/acc/hit/res/rd(d), op(d), data(d): reset, control op accepted (any
-//               address / at t / with a result / a READ) in cycle c-d;
-//   lacc/lhit/delta(d,i): lane i's delta accepted (any address / at t).
-// The ghost lines are consistent by construction (each entry is the next
-// one after the ops of its cycle: asserted, so induction may use it).
-// The invariants then pin every pipeline register of the design that holds
-// context t (memory words and read registers, S1..F of the control port,
-// S1/E/W/W2 and the control view of every lane) to the ghost value it must
-// hold, so one induction step closes (depth 1): no register is left whose
-// value depends on history the solver cannot see.
+// The proof is compositional (formal.py runs each part as its own sby job;
+// docs/verification.md states the argument):
 //
-// Two runs (formal.py, Kind.steps), because with every data bit in one
-// run the solver does not finish (yices, > 9 min on the 3-lane preset):
-//  1. ATOMIK_BITSLICE: atomik_spec picks one arbitrary bit j (anyconst)
-//     and every data compare below and in P3's result compares bit j only
-//     (LI_EQ); control invariants and P1, P2 are checked whole; the clean
-//     bit (a function of every bit) is left out. j only masks compares:
-//     no register of the design or of the checker depends on it, so the
-//     reachable states are the same for every j, and a pass proves, in
-//     every reachable state, each compare for every bit, i.e. whole.
-//  2. ATOMIK_CLEAN: everything run 1 proved is assumed whole (it holds in
-//     every reachable state, so this only drops unreachable states from
-//     the induction) and result_clean and the invariants about it
-//     (LI_CLEAN) are proven.
-// Run 1 does not assume the design is bitwise: its hypothesis pins bit j
-// only, so if bit j of a pinned register depended on another bit, the
-// solver could choose that bit freely and the induction would fail.
+//   Lane contract, for lane k (atomik_lane_contract, one run per lane):
+//     if a control op was accepted at context t 3 cycles ago and no reset
+//     came since, lane k's view equals T_k(3): the XOR of every delta lane
+//     k accepted at t from the last reset up to 4 cycles ago.
+//   Its premises are the ports and the lane's own logic: the run keeps
+//   lane k and the reset sweep (the cone of influence of its assertions;
+//   formal.py removes the output ports, so the other lanes and the control
+//   pipeline drop out of the model).
+//
+//   Control port (atomik_control_inv, one run): formal.py cuts
+//   `control$lane_sum` from the lanes and makes it a free input; the
+//   checker ASSUMES the lane contracts' conjunction on it (lane_sum ==
+//   L(3) = XOR_k T_k(3) whenever a control op at t is 3 cycles old) and
+//   proves atomik_spec's properties on the ports.
+//
+// Both checkers pin every register that holds context t to a ghost history
+// of the specification (entry d: the value d cycles ago), so one induction
+// step closes (depth 1).
 `default_nettype none
-module atomik_lane_inv #(
+
+// ---------------------------------------------------------------- macros
+// Accepted in cycle c-d and no reset since (age counts cycles since reset).
+`define LI_LIVE(b, dd) ((b) && age > (dd))
+
+// Cycles since the last reset edge (1 in the cycle after it), saturating
+// past the sweep; both checkers keep one, defined as atomik_spec's.
+module atomik_lane_age #(
+    parameter integer A = 8
+) (
+    input wire clock,
+    input wire reset,
+    output reg [A+1:0] age = 0
+);
+    localparam [A+1:0] AGE_MAX = (1 << A) + 8;
+    always @(posedge clock)
+        if (reset) age <= 1;
+        else if (age != AGE_MAX) age <= age + 1'b1;
+endmodule
+
+// ------------------------------------------------------- the lane contract
+module atomik_lane_contract #(
+    parameter integer W = 64,
+    parameter integer A = 8
+) (
+    input wire          clock,
+    input wire          reset,
+    input wire          ready,
+    input wire          op_valid,
+    input wire [A-1:0]  addr,
+    input wire          lane_valid,  // this lane's ports
+    input wire [A-1:0]  lane_addr,
+    input wire [W-1:0]  lane_delta,
+    input wire [A-1:0]  t,
+    // ---- the reset sweep (shared with the control port) ----
+    input wire          sweep_active,
+    input wire [A-1:0]  sweep_next,
+    // ---- the lane: bank memories, read registers, pipeline ----
+    input wire [W-1:0]  mem_acc, mem_view,
+    input wire [W-1:0]  rd_acc, rd_view,
+    input wire          s1_valid, input wire [A-1:0] s1_addr, input wire [W-1:0] s1_delta,
+    input wire          s1_fwd_w_to_e, s1_fwd_w2_to_e, s1_fwd_w2_to_s1,
+    input wire          e_valid, input wire [A-1:0] e_addr, input wire [W-1:0] e_delta, e_base,
+    input wire          e_fwd_w_to_e, e_fwd_w2_to_e,
+    input wire          w_valid, input wire [A-1:0] w_addr, input wire [W-1:0] w_acc, w2_acc,
+    input wire          v1_fwd_w_to_out, v1_fwd_w2_to_out, v1_fwd_w2_to_base,
+    input wire          v2_fwd_w_to_out, v2_fwd_w2_to_out,
+    input wire [W-1:0]  v2_base,
+    input wire [W-1:0]  view          // the contract's subject
+);
+    localparam integer N = 1 << A;
+    localparam integer D = 4;  // history entries: the oldest one read is 4
+    integer d;
+    genvar gd;
+
+    wire [A+1:0] age;
+    atomik_lane_age #(.A(A)) ages (.clock(clock), .reset(reset), .age(age));
+
+    // T(0): the XOR of the deltas this lane accepted at t since the reset.
+    wire lhit_now = ready && lane_valid && lane_addr == t;
+    reg [W-1:0] tot = 0;
+    always @(posedge clock)
+        if (reset) tot <= 0;
+        else if (lhit_now) tot <= tot ^ lane_delta;
+
+    // Ghost history, entry d at [d*W +: W] / bit d (d = 1 ..= D).
+    reg [D:1] g_rst = 0, g_hit = 0, g_lacc = 0, g_lhit = 0;
+    reg [(D+1)*W-1:0] g_delta = 0;
+    reg [D*W-1:0] h_t = 0;
+    reg lwt1 = 0;  // the lane's W wrote t in the previous cycle
+    wire lwt0 = w_valid && w_addr == t;
+    always @(posedge clock) begin
+        g_rst <= {g_rst, reset};
+        g_hit <= {g_hit, op_valid && ready && addr == t};
+        g_lacc <= {g_lacc, ready && lane_valid};
+        g_lhit <= {g_lhit, lhit_now};
+        g_delta[(D+1)*W-1:W] <= {g_delta[D*W-1:W], lane_delta};
+        h_t <= {h_t, tot};
+        lwt1 <= lwt0;
+    end
+    wire [(D+1)*W-1:0] vT = {h_t, tot};
+`define LC_T(d) vT[(d)*W +: W]
+`define LC_DELTA(d) g_delta[(d)*W +: W]
+
+    reg past_valid = 1'b0;
+    always @(posedge clock) past_valid <= 1'b1;
+    // As in atomik_spec, the first cycle is a reset; the checker's own
+    // registers hold their initial values there (the induction step may
+    // start in a state with past_valid = 0 only as the first cycle).
+    always @* if (!past_valid) assume (reset && tot == 0 && g_rst == 0 && g_hit == 0
+        && g_lacc == 0 && g_lhit == 0 && g_delta == 0 && h_t == 0 && !lwt1 && age == 0);
+
+    // ---- the contract ----
+    always @* if (past_valid && `LI_LIVE(g_hit[3], 3))
+        lane_view: assert (view == `LC_T(3));
+
+    // ---- the sweep and the ghost ----
+    always @* if (past_valid) begin
+        lc_age:   assert (age != 0 && age <= N + 8);
+        lc_sweep: assert (sweep_active == (age <= N) && (age > N || sweep_next == age - 1));
+        lc_ready: assert (ready == (!reset && age > N));
+        // The sweep's writes: context age-2, in the cycles of age 2 ..= N+1.
+        if (age >= 2 && age <= N + 1)
+            lc_w_sweep: assert (w_valid && w_addr == age - 2);
+    end
+    for (gd = 0; gd < D; gd = gd + 1) begin : line
+        always @* if (past_valid) begin
+            if (g_rst[gd+1]) assert /* lc_line_rst */ (`LC_T(gd) == 0);
+            else assert /* lc_line */ (`LC_T(gd) == (`LC_T(gd+1)
+                ^ (g_lhit[gd+1] ? `LC_DELTA(gd+1) : {W{1'b0}})));
+            if (age >= gd + 1 && age <= N + 1 + gd) assert /* lc_line_zero */ (`LC_T(gd) == 0);
+        end
+    end
+    for (gd = 1; gd <= D; gd = gd + 1) begin : hist
+        always @* if (past_valid) begin
+            // Nothing is accepted during the sweep.
+            if (age > gd && age <= N + gd) assert /* lc_idle */ (!g_hit[gd] && !g_lacc[gd]);
+            assert /* lc_rst */ ((age != gd || g_rst[gd]) && (!g_rst[gd] || age <= gd));
+            assert /* lc_hit */ (!g_lhit[gd] || g_lacc[gd]);
+        end
+    end
+
+    // ---- the lane's pipeline (delta accepted in cycle b: S1 b+1, E b+2,
+    // W b+3 writing both banks at its end, W2 b+4) ----
+    always @* if (past_valid) begin
+        lc_valid: assert (s1_valid == `LI_LIVE(g_lacc[1], 1) && e_valid == `LI_LIVE(g_lacc[2], 2));
+        lc_at_t:  assert ((s1_valid && s1_addr == t) == `LI_LIVE(g_lhit[1], 1)
+                          && (e_valid && e_addr == t) == `LI_LIVE(g_lhit[2], 2));
+        if (`LI_LIVE(g_lhit[3], 3)) lc_w_at_t: assert (lwt0);
+        if (`LI_LIVE(g_lhit[4], 4)) lc_w2_at_t: assert (lwt1);
+        // The read of cycle c-1 saw the bank of then (entry 4), unless W
+        // wrote t at that same edge (then the W2 forward applies).
+        if (`LI_LIVE(g_lhit[1], 1) && !lwt1) lc_rd: assert (rd_acc == `LC_T(4));
+        if (`LI_LIVE(g_hit[1], 1) && !lwt1) lc_rd_view: assert (rd_view == `LC_T(4));
+        if (`LI_LIVE(g_lhit[1], 1))
+            lc_s1: assert (s1_delta == `LC_DELTA(1)
+                && {s1_fwd_w_to_e, s1_fwd_w2_to_e, s1_fwd_w2_to_s1} == {g_lhit[2], g_lhit[3], lwt1});
+        if (`LI_LIVE(g_lhit[2], 2))
+            lc_e: assert (e_delta == `LC_DELTA(2)
+                && {e_fwd_w_to_e, e_fwd_w2_to_e} == {g_lhit[3], g_lhit[4]}
+                && e_base == `LC_T(4));
+        if (lwt0) lc_w: assert (w_acc == (age <= N + 1 ? {W{1'b0}} : `LC_T(2)));
+        if (lwt1 && age >= 2) lc_w2: assert (w2_acc == (age <= N + 2 ? {W{1'b0}} : `LC_T(3)));
+        // The control port's view of this lane, for a control op at t.
+        if (`LI_LIVE(g_hit[1], 1))
+            lc_v1: assert ({v1_fwd_w_to_out, v1_fwd_w2_to_out, v1_fwd_w2_to_base}
+                           == {g_lhit[2], g_lhit[3], lwt1});
+        if (`LI_LIVE(g_hit[2], 2))
+            lc_v2: assert ({v2_fwd_w_to_out, v2_fwd_w2_to_out} == {g_lhit[3], g_lhit[4]}
+                           && v2_base == `LC_T(4));
+        // Both banks hold every write up to c-4 (entry 3); the sweep
+        // clears t at the end of age t+2.
+        if (age >= t + 3)
+            lc_mem: assert (age <= N + 1 ? mem_acc == 0 && mem_view == 0
+                                        : mem_acc == `LC_T(3) && mem_view == `LC_T(3));
+    end
+`undef LC_T
+`undef LC_DELTA
+endmodule
+
+// ---------------------------------------------- the control port's checker
+module atomik_control_inv #(
     parameter integer W = 64,
     parameter integer A = 8,
-    parameter integer NL = 3,
     parameter integer LATENCY = 6
 ) (
     input wire          clock,
@@ -54,6 +206,7 @@ module atomik_lane_inv #(
     input wire [2:0]    op,
     input wire [A-1:0]  addr,
     input wire [W-1:0]  data_in,
+    input wire [W-1:0]  lanes_x,    // the lanes' term at t this cycle (atomik_spec's)
     input wire [A-1:0]  t,
     input wire [A+1:0]  age,
     input wire [W-1:0]  spec_ref,
@@ -63,76 +216,58 @@ module atomik_lane_inv #(
     input wire [LATENCY-1:0]   spec_ex_track,
     input wire [LATENCY-1:0]   spec_ex_clean,
     input wire [LATENCY*W-1:0] spec_ex_state,
-    input wire [W-1:0]         check_mask,  // atomik_spec's: data bits compared
-    input wire [NL-1:0]   lane_valid,
-    input wire [NL*A-1:0] lane_addr,
-    input wire [NL*W-1:0] lane_delta,
-    // ---- the design: control memories and pipeline ----
+    // ---- the lanes' sum, cut from the lanes by formal.py (a free input) ----
+    input wire [W-1:0]  lane_sum,
+    // ---- the control port: memories and pipeline ----
     input wire [W-1:0] mem_r, mem_y,
-    input wire [W-1:0] rd_r, rd_y,  // the memories' read registers
+    input wire [W-1:0] rd_r, rd_y,   // the memories' read registers
     input wire s1_valid, input wire [A-1:0] s1_addr, input wire [W-1:0] s1_data,
-    input wire s1_h1, s1_h2, s1_h3, s1_h4, s1_h5,
-    input wire s1_take_d, s1_accum, s1_keep, s1_hold_r, s1_read, s1_res,
+    input wire [5:0] s1_flags,      // OpFlags: take_d accum keep hold_r read res, bit 0 first
+    input wire s1_fwd_w_to_e, s1_fwd_w_to_s3, s1_fwd_w_to_s2, s1_fwd_w2_to_s2, s1_fwd_w2_to_s1,
     input wire s2_valid, input wire [A-1:0] s2_addr, input wire [W-1:0] s2_data,
+    input wire [5:0] s2_flags,
     input wire [W-1:0] s2_b_r, s2_b_y,
-    input wire s2_h1, s2_h2, s2_h3, s2_h4,
-    input wire s2_take_d, s2_accum, s2_keep, s2_hold_r, s2_read, s2_res,
+    input wire s2_fwd_w_to_e, s2_fwd_w_to_s3, s2_fwd_w_to_s2, s2_fwd_w2_to_s2,
     input wire s3_valid, input wire [A-1:0] s3_addr, input wire [W-1:0] s3_data,
+    input wire [5:0] s3_flags,
     input wire [W-1:0] s3_b_r, s3_b_y,
-    input wire s3_h1, s3_h2,
-    input wire s3_take_d, s3_accum, s3_keep, s3_hold_r, s3_read, s3_res,
+    input wire s3_fwd_w_to_e, s3_fwd_w_to_s3,
     input wire e_valid, input wire [A-1:0] e_addr, input wire [W-1:0] e_data,
-    input wire [W-1:0] e_b_r, e_b_y, e_b_s, e_l,
-    input wire e_h1, e_s_wr, e_s_br, e_s_wx, e_s_bx, e_s_d, e_k_wy, e_k_by, e_ud, e_ul,
+    input wire [W-1:0] e_base_r, e_base_s, e_base_view, e_lanes,
+    input wire e_fwd_w_to_e,
+    input wire sel_w_r, sel_base_r, sel_w_view, sel_base_view, sel_d,
+    input wire keep_w, keep_base, add_d, add_lanes,
     input wire e_res, e_read,
     input wire w_valid, input wire [A-1:0] w_addr, input wire [W-1:0] w_r, w_y, w2_r, w2_y,
     input wire o_valid, o_read, input wire [W-1:0] o_result, o_acc,
-    input wire f_valid, input wire [W-1:0] f_result, input wire f_clean,
-    // ---- every lane's bank (lane i in bits [i*W +: W] / bit i) ----
-    input wire [NL*W-1:0] l_mem_acc, l_mem_view,
-    input wire [NL*W-1:0] l_rd_acc, l_rd_view,
-    input wire [NL-1:0] l_s1_valid, input wire [NL*A-1:0] l_s1_addr, input wire [NL*W-1:0] l_s1_delta,
-    input wire [NL-1:0] l_s1_h1, l_s1_h2, l_s1_h3,
-    input wire [NL-1:0] l_e_valid, input wire [NL*A-1:0] l_e_addr,
-    input wire [NL*W-1:0] l_e_delta, l_e_base,
-    input wire [NL-1:0] l_e_h1, l_e_h2,
-    input wire [NL-1:0] l_v_g1, l_v_g2, l_v_g3, l_v_h1, l_v_h2,
-    input wire [NL*W-1:0] l_v_base, l_v_out,
-    input wire [NL-1:0] l_w_valid, input wire [NL*A-1:0] l_w_addr,
-    input wire [NL*W-1:0] l_w_acc, l_w2_acc
+    input wire f_valid, input wire [W-1:0] f_result, input wire f_clean
 );
     localparam integer N = 1 << A;
-    localparam integer D = 6;  // history entries: the oldest one read is 6 (S2's base)
+    localparam integer D = 6;  // history entries: the oldest one read is 6
     localparam [2:0] LOAD = 3'd0, ACCUM = 3'd1, READ = 3'd2, SWAP = 3'd3, SWAP_KEEP = 3'd4;
-    integer i, d;
+    genvar gd;
 
-    // ---------------- lane totals at t (now) ----------------
-    reg [NL*W-1:0] tot = 0;
+    // The lanes' term: any value in every cycle, 0 while `ready` is low (as
+    // the XOR of the lane deltas accepted at t is: the real design is the
+    // instance where it is that XOR). L(0) is its XOR since the reset.
+    wire [W-1:0] lanes_now = lanes_x;
+    always @* lanes_x_idle: assume (ready || lanes_x == 0);
+    reg [W-1:0] ltot = 0;
     always @(posedge clock)
-        for (i = 0; i < NL; i = i + 1)
-            if (reset) tot[i*W +: W] <= 0;
-            else if (ready && lane_valid[i] && lane_addr[i*A +: A] == t)
-                tot[i*W +: W] <= tot[i*W +: W] ^ lane_delta[i*W +: W];
+        if (reset) ltot <= 0;
+        else ltot <= ltot ^ lanes_now;
 
     // ---------------- ghost history ----------------
+    // Entry d (1 ..= D) of R, S, L: after every op accepted up to c-1-d;
+    // of rst/acc/hit/res/rd/op/data/lanes: what happened in cycle c-d.
     wire accept = op_valid && ready;
     reg [D:1] g_rst = 0, g_acc = 0, g_hit = 0, g_res = 0, g_rd = 0;
     reg [(D+1)*3-1:0] g_op = 0;     // entry d at [d*3 +: 3]
     reg [(D+1)*W-1:0] g_data = 0;   // entry d at [d*W +: W]
-    reg [D*W-1:0] h_r = 0, h_s = 0; // entry d at [(d-1)*W +: W]
-    reg [D*NL*W-1:0] h_t = 0;       // entry d, lane i at [((d-1)*NL+i)*W +: W]
-    reg [(D+1)*NL-1:0] g_lacc = 0, g_lhit = 0;  // entry d, lane i at [d*NL+i]
-    reg [(D+1)*NL*W-1:0] g_delta = 0;           // entry d, lane i at [(d*NL+i)*W +: W]
-    reg wt1 = 0;                    // control W wrote t in the previous cycle
-    reg [NL-1:0] lwt1 = 0;          // lane W wrote t in the previous cycle
+    reg [(D+1)*W-1:0] g_lanes = 0;  // entry d at [d*W +: W]
+    reg [D*W-1:0] h_r = 0, h_s = 0, h_l = 0;  // entry d at [(d-1)*W +: W]
+    reg wt1 = 0;                    // W wrote t in the previous cycle
     wire wt0 = w_valid && w_addr == t;
-    reg [NL-1:0] lwt0;
-    reg [NL-1:0] lacc_now, lhit_now;
-    always @* for (i = 0; i < NL; i = i + 1) begin
-        lwt0[i] = l_w_valid[i] && l_w_addr[i*A +: A] == t;
-        lacc_now[i] = ready && lane_valid[i];
-        lhit_now[i] = lacc_now[i] && lane_addr[i*A +: A] == t;
-    end
     always @(posedge clock) begin
         g_rst <= {g_rst, reset};
         g_acc <= {g_acc, accept};
@@ -141,284 +276,168 @@ module atomik_lane_inv #(
         g_rd <= {g_rd, accept && op == READ};
         g_op[(D+1)*3-1:3] <= {g_op[D*3-1:3], op};
         g_data[(D+1)*W-1:W] <= {g_data[D*W-1:W], data_in};
+        g_lanes[(D+1)*W-1:W] <= {g_lanes[D*W-1:W], lanes_now};
         h_r <= {h_r, spec_ref};
         h_s <= {h_s, spec_ref ^ spec_acc};
-        h_t <= {h_t, tot};
-        g_lacc[(D+1)*NL-1:NL] <= {g_lacc[D*NL-1:NL], lacc_now};
-        g_lhit[(D+1)*NL-1:NL] <= {g_lhit[D*NL-1:NL], lhit_now};
-        g_delta[(D+1)*NL*W-1:NL*W] <= {g_delta[D*NL*W-1:NL*W], lane_delta};
+        h_l <= {h_l, ltot};
         wt1 <= wt0;
-        lwt1 <= lwt0;
     end
-    // Entry d of each line, d = 0 (now) ..= D.
-    wire [(D+1)*W-1:0]    vR = {h_r, spec_ref};
-    wire [(D+1)*W-1:0]    vS = {h_s, spec_ref ^ spec_acc};
-    wire [(D+1)*NL*W-1:0] vT = {h_t, tot};
-    reg  [(D+1)*W-1:0]    vL, vLanes;  // L(d); XOR of lane deltas at t accepted in c-d
-    always @* begin
-        vL = 0;
-        vLanes = 0;
-        for (d = 0; d <= D; d = d + 1)
-            for (i = 0; i < NL; i = i + 1) begin
-                vL[d*W +: W] = vL[d*W +: W] ^ vT[(d*NL+i)*W +: W];
-                if (d > 0 && g_lhit[d*NL+i])
-                    vLanes[d*W +: W] = vLanes[d*W +: W] ^ g_delta[(d*NL+i)*W +: W];
-            end
-    end
-`define LI_R(d) vR[(d)*W +: W]
-`define LI_S(d) vS[(d)*W +: W]
-`define LI_Y(d) (vS[(d)*W +: W] ^ vL[(d)*W +: W])
-`define LI_A(d) (vS[(d)*W +: W] ^ vR[(d)*W +: W])
-`define LI_L(d) vL[(d)*W +: W]
-`define LI_T(d, i) vT[((d)*NL+(i))*W +: W]
-`define LI_OP(d) g_op[(d)*3 +: 3]
-`define LI_DATA(d) g_data[(d)*W +: W]
-`define LI_LHIT(d, i) g_lhit[(d)*NL+(i)]
-`define LI_DELTA(d, i) g_delta[((d)*NL+(i))*W +: W]
-    // Not flushed: accepted in cycle c-d and no reset since (age > d).
-`define LI_LIVE(b, dd) ((b) && age > (dd))
-    // Data compares: every bit, or only the bits of check_mask (one bit in
-    // ATOMIK_BITSLICE, the first step of the proof; see the top comment).
-`define LI_EQ(x, y) ((((x) ^ (y)) & check_mask) == 0)
-`define LI_EQN(x, y) ((((x) ^ (y)) & {NL{check_mask}}) == 0)
-`ifdef ATOMIK_CLEAN
-    // Second step: everything the first step proved is assumed (it holds in
-    // every reachable state); only the clean bits are checked.
-`define LI_CHECK assume
-`define LI_CLEAN assert
-`else
-`define LI_CHECK assert
-`define LI_CLEAN assert
-`endif
+    wire [(D+1)*W-1:0] vR = {h_r, spec_ref};
+    wire [(D+1)*W-1:0] vS = {h_s, spec_ref ^ spec_acc};
+    wire [(D+1)*W-1:0] vL = {h_l, ltot};
+`define CI_R(d) vR[(d)*W +: W]
+`define CI_S(d) vS[(d)*W +: W]
+`define CI_L(d) vL[(d)*W +: W]
+`define CI_Y(d) (vS[(d)*W +: W] ^ vL[(d)*W +: W])
+`define CI_A(d) (vS[(d)*W +: W] ^ vR[(d)*W +: W])
+`define CI_OP(d) g_op[(d)*3 +: 3]
+`define CI_DATA(d) g_data[(d)*W +: W]
+`define CI_LANES(d) g_lanes[(d)*W +: W]
 
-    // The control op's decode, as the design registers it.
-    function automatic [5:0] decode(input [2:0] o);  // take_d accum keep hold_r read res
-        decode = {o == LOAD || o == SWAP, o == ACCUM, o == SWAP_KEEP,
-                  !(o == LOAD || o == SWAP || o == SWAP_KEEP), o == READ,
-                  o == READ || o == SWAP || o == SWAP_KEEP};
+    // The control op's flags, as OpDecode packs them (bit 0 first): take_d,
+    // accum, keep, hold_r, read, res.
+    function automatic [5:0] decode(input [2:0] o);
+        decode = {o == READ || o == SWAP || o == SWAP_KEEP, o == READ,
+                  !(o == LOAD || o == SWAP || o == SWAP_KEEP), o == SWAP_KEEP,
+                  o == ACCUM, o == LOAD || o == SWAP};
     endfunction
-    wire [5:0] dec4 = decode(`LI_OP(4));  // the op in E (cycle c-4)
+    wire [5:0] dec4 = decode(`CI_OP(4));  // the op in E (cycle c-4)
+    wire take_d4 = dec4[0], accum4 = dec4[1], keep4 = dec4[2], hold_r4 = dec4[3];
 
     reg past_valid = 1'b0;
     always @(posedge clock) past_valid <= 1'b1;
-`ifdef ATOMIK_SEARCH
-    // Counterexample search (see atomik_spec.sv): start after the sweep with
-    // every bank word at t zero; lane deltas go to t only, so no other
-    // (unconstrained) word is ever read.
-    reg first = 1'b1;
-    always @(posedge clock) first <= 1'b0;
-    always @* begin
-        if (first) assume (l_mem_acc == 0 && l_mem_view == 0);
-        for (i = 0; i < NL; i = i + 1) assume (!lane_valid[i] || lane_addr[i*A +: A] == t);
-    end
-`else
-    // As in atomik_spec, the first cycle is a reset. The induction step may
-    // also start in a state with past_valid = 0, which only the first cycle
-    // of a run has: there the checker's own registers hold their initial
-    // values (this restricts the checker, not the design).
-    always @* if (!past_valid) assume (reset && tot == 0 && spec_ref == 0 && spec_acc == 0
-        && g_rst == 0 && g_acc == 0 && g_hit == 0 && g_res == 0 && g_rd == 0 && g_op == 0 && g_data == 0 && h_r == 0
-        && h_s == 0 && h_t == 0 && g_lacc == 0 && g_lhit == 0 && g_delta == 0 && !wt1 && lwt1 == 0);
-    genvar gd, gi;
+    // The first cycle is a reset; the checker's own registers hold their
+    // initial values there (this restricts the checker, not the design).
+    always @* if (!past_valid) assume (reset && ltot == 0 && spec_ref == 0 && spec_acc == 0
+        && g_rst == 0 && g_acc == 0 && g_hit == 0 && g_res == 0 && g_rd == 0 && g_op == 0
+        && g_data == 0 && g_lanes == 0 && h_r == 0 && h_s == 0 && h_l == 0 && !wt1);
+
+    // ---- the lane contracts (proven per lane, atomik_lane_contract) ----
+    always @* if (`LI_LIVE(g_hit[3], 3)) lane_contracts: assume (lane_sum == `CI_L(3));
 
     // ---- the ghost lines: entry d is entry d+1 after the ops of its cycle ----
-    for (gd = 0; gd < D; gd = gd + 1) begin : g_line
-        wire [2:0]   o = `LI_OP(gd+1);
-        wire [W-1:0] dt = `LI_DATA(gd+1);
-        wire [W-1:0] r1 = `LI_R(gd+1), s1 = `LI_S(gd+1);
+    for (gd = 0; gd < D; gd = gd + 1) begin : line
+        wire [2:0]   o = `CI_OP(gd+1);
+        wire [W-1:0] dt = `CI_DATA(gd+1);
+        wire [W-1:0] r1 = `CI_R(gd+1), s1 = `CI_S(gd+1);
         wire         h = g_hit[gd+1];
         wire [W-1:0] r_n = h && (o == LOAD || o == SWAP) ? dt : h && o == SWAP_KEEP ? s1 : r1;
         wire [W-1:0] s_n = (h && (o == LOAD || o == SWAP) ? dt : h && o == ACCUM ? s1 ^ dt : s1)
-                           ^ vLanes[(gd+1)*W +: W];
+                           ^ `CI_LANES(gd+1);
         always @* if (past_valid) begin
-            if (g_rst[gd+1]) begin
-                `LI_CHECK /* l_line_rst */ (`LI_EQ(`LI_R(gd), 0) && `LI_EQ(`LI_S(gd), 0)
-                                    && `LI_EQN(vT[gd*NL*W +: NL*W], 0));
-            end else begin
-                `LI_CHECK /* l_line_r */ (`LI_EQ(`LI_R(gd), r_n));
-                `LI_CHECK /* l_line_s */ (`LI_EQ(`LI_S(gd), s_n));
-            end
+            if (g_rst[gd+1])
+                assert /* ci_line_rst */ (`CI_R(gd) == 0 && `CI_S(gd) == 0
+                                     && `CI_L(gd) == 0);
+            else
+                assert /* ci_line */ (`CI_R(gd) == r_n && `CI_S(gd) == s_n
+                                 && `CI_L(gd) == (`CI_L(gd+1) ^ `CI_LANES(gd+1)));
             if (age >= gd + 1 && age <= N + 1 + gd)
-                `LI_CHECK /* l_line_zero */ (`LI_EQ(`LI_R(gd), 0) && `LI_EQ(`LI_S(gd), 0)
-                                          && `LI_EQN(vT[gd*NL*W +: NL*W], 0));
-        end
-        for (gi = 0; gi < NL; gi = gi + 1) begin : lane
-            always @* if (past_valid && !g_rst[gd+1])
-                `LI_CHECK /* l_line_t */ (`LI_EQ(`LI_T(gd, gi), `LI_T(gd+1, gi)
-                                  ^ (`LI_LHIT(gd+1, gi) ? `LI_DELTA(gd+1, gi) : {W{1'b0}})));
+                assert /* ci_line_zero */ (`CI_R(gd) == 0 && `CI_S(gd) == 0
+                                      && `CI_L(gd) == 0);
         end
     end
-    // Nothing is accepted during the sweep: an op of cycle c-d was
-    // accepted at age > N, so now age > N + d, unless a reset came since.
-    for (gd = 1; gd <= D; gd = gd + 1) begin : g_sweep
-        always @* if (past_valid && age > gd && age <= N + gd)
-            `LI_CHECK /* l_idle */ (!g_acc[gd] && g_lacc[gd*NL +: NL] == 0);
-        // age counts cycles since the last reset (1 in the cycle after it).
-        always @* if (past_valid)
-            `LI_CHECK /* l_rst */ ((age != gd || g_rst[gd]) && (!g_rst[gd] || age <= gd));
-        always @* if (past_valid)
-            `LI_CHECK /* l_hit */ ((!g_hit[gd] || g_acc[gd]) && (!g_res[gd] || g_acc[gd])
-                           && (!g_rd[gd] || g_res[gd])
-                           && (g_lhit[gd*NL +: NL] & ~g_lacc[gd*NL +: NL]) == 0);
-    end
-
-    // ---- atomik_spec's expected results agree with the ghost ----
-    for (gd = 1; gd <= LATENCY; gd = gd + 1) begin : g_ex
+    for (gd = 1; gd <= D; gd = gd + 1) begin : hist
         always @* if (past_valid) begin
-            `LI_CHECK /* l_ex_valid */ (spec_ex_valid[gd-1] == `LI_LIVE(g_res[gd], gd));
+            // Nothing is accepted during the sweep.
+            if (age > gd && age <= N + gd) assert /* ci_idle */ (!g_acc[gd] && `CI_LANES(gd) == 0);
+            assert /* ci_rst */ ((age != gd || g_rst[gd]) && (!g_rst[gd] || age <= gd));
+            assert /* ci_hit */ ((!g_hit[gd] || g_acc[gd]) && (!g_res[gd] || g_acc[gd])
+                            && (!g_rd[gd] || g_res[gd]));
+        end
+    end
+    // ---- atomik_spec's expected results agree with the ghost ----
+    for (gd = 1; gd <= LATENCY; gd = gd + 1) begin : ex
+        always @* if (past_valid) begin
+            assert /* ci_ex_valid */ (spec_ex_valid[gd-1] == `LI_LIVE(g_res[gd], gd));
             if (spec_ex_valid[gd-1]) begin
-                `LI_CHECK /* l_ex_kind */ (spec_ex_read[gd-1] == g_rd[gd]
-                                           && spec_ex_track[gd-1] == g_hit[gd]);
+                assert /* ci_ex_kind */ (spec_ex_read[gd-1] == g_rd[gd] && spec_ex_track[gd-1] == g_hit[gd]);
                 if (spec_ex_track[gd-1]) begin
-                    `LI_CHECK /* l_ex_state */ (`LI_EQ(spec_ex_state[(gd-1)*W +: W], `LI_S(gd)));
-`ifndef ATOMIK_BITSLICE
-                    `LI_CLEAN /* l_ex_clean */ (spec_ex_clean[gd-1] == (g_rd[gd] && `LI_A(gd) == 0));
-`endif
+                    assert /* ci_ex_state */ (spec_ex_state[(gd-1)*W +: W] == `CI_S(gd));
+                    assert /* ci_ex_clean */ (spec_ex_clean[gd-1] == (g_rd[gd] && `CI_A(gd) == 0));
                 end
             end
         end
     end
 
-    // ---- control port: valid bits and result kinds, any address ----
+    // ---- valid bits and result kinds, any address ----
     always @* if (past_valid) begin
-        c_valid: `LI_CHECK (s1_valid == `LI_LIVE(g_acc[1], 1) && s2_valid == `LI_LIVE(g_acc[2], 2)
+        c_valid: assert (s1_valid == `LI_LIVE(g_acc[1], 1) && s2_valid == `LI_LIVE(g_acc[2], 2)
                          && s3_valid == `LI_LIVE(g_acc[3], 3) && e_valid == `LI_LIVE(g_acc[4], 4));
-        c_at_t:  `LI_CHECK ((s1_valid && s1_addr == t) == `LI_LIVE(g_hit[1], 1)
+        c_at_t:  assert ((s1_valid && s1_addr == t) == `LI_LIVE(g_hit[1], 1)
                          && (s2_valid && s2_addr == t) == `LI_LIVE(g_hit[2], 2)
                          && (s3_valid && s3_addr == t) == `LI_LIVE(g_hit[3], 3)
                          && (e_valid && e_addr == t) == `LI_LIVE(g_hit[4], 4));
-        c_res:   `LI_CHECK ((s1_valid && s1_res) == `LI_LIVE(g_res[1], 1)
-                         && (s2_valid && s2_res) == `LI_LIVE(g_res[2], 2)
-                         && (s3_valid && s3_res) == `LI_LIVE(g_res[3], 3)
+        c_res:   assert ((s1_valid && s1_flags[5]) == `LI_LIVE(g_res[1], 1)
+                         && (s2_valid && s2_flags[5]) == `LI_LIVE(g_res[2], 2)
+                         && (s3_valid && s3_flags[5]) == `LI_LIVE(g_res[3], 3)
                          && e_res == `LI_LIVE(g_res[4], 4) && o_valid == `LI_LIVE(g_res[5], 5)
                          && f_valid == `LI_LIVE(g_res[6], 6));
-        c_read:  `LI_CHECK ((s1_valid && s1_read) == `LI_LIVE(g_rd[1], 1)
-                         && (s2_valid && s2_read) == `LI_LIVE(g_rd[2], 2)
-                         && (s3_valid && s3_read) == `LI_LIVE(g_rd[3], 3)
+        c_read:  assert ((s1_valid && s1_flags[4]) == `LI_LIVE(g_rd[1], 1)
+                         && (s2_valid && s2_flags[4]) == `LI_LIVE(g_rd[2], 2)
+                         && (s3_valid && s3_flags[4]) == `LI_LIVE(g_rd[3], 3)
                          && e_read == `LI_LIVE(g_rd[4], 4) && (!o_valid || o_read == g_rd[5])
                          && (!f_valid || g_rd[6] || !f_clean));
-        c_e_idle: `LI_CHECK (e_valid || !(e_s_wr || e_s_br || e_s_wx || e_s_bx || e_s_d
-                                       || e_k_wy || e_k_by || e_ud || e_ul));
-        if (`LI_LIVE(g_hit[5], 5)) c_w_at_t: `LI_CHECK (wt0);
-        if (`LI_LIVE(g_hit[6], 6)) c_w2_at_t: `LI_CHECK (wt1);
+        c_e_idle: assert (e_valid || !(sel_w_r || sel_base_r || sel_w_view || sel_base_view
+                                      || sel_d || keep_w || keep_base || add_d || add_lanes));
+        if (`LI_LIVE(g_hit[5], 5)) c_w_at_t: assert (wt0);
+        if (`LI_LIVE(g_hit[6], 6)) c_w2_at_t: assert (wt1);
         // The sweep's writes: context age-2 from W, in the cycles of age 2 ..= N+1.
-        if (age >= 2 && age <= N + 1) begin
-            c_w_sweep: `LI_CHECK (w_valid && w_addr == age - 2);
-            c_lw_sweep: `LI_CHECK (&l_w_valid);
-            for (i = 0; i < NL; i = i + 1) `LI_CHECK /* c_lw_sweep_addr */ (l_w_addr[i*A +: A] == age - 2);
-        end
+        if (age >= 2 && age <= N + 1) c_w_sweep: assert (w_valid && w_addr == age - 2);
     end
 
-    // ---- control port: the op at t in each stage ----
+    // ---- the op at t in each stage ----
     always @* if (past_valid) begin
         // The read of cycle c-1 saw the memory of then: entry 6 (5 then),
-        // unless W wrote t in that same edge (then S1 forwards W2).
+        // unless W wrote t at that same edge (then S1 forwards W2).
         if (`LI_LIVE(g_hit[1], 1) && !wt1)
-            c_rd: `LI_CHECK (`LI_EQ(rd_r, `LI_R(6)) && `LI_EQ(rd_y, `LI_Y(6)));
+            c_rd: assert (rd_r == `CI_R(6) && rd_y == `CI_Y(6));
         if (`LI_LIVE(g_hit[1], 1))
-            c_s1: `LI_CHECK (`LI_EQ(s1_data, `LI_DATA(1))
-                && {s1_take_d, s1_accum, s1_keep, s1_hold_r, s1_read, s1_res} == decode(`LI_OP(1))
-                && {s1_h1, s1_h2, s1_h3, s1_h4, s1_h5} == {g_hit[2], g_hit[3], g_hit[4], g_hit[5], wt1});
+            c_s1: assert (s1_data == `CI_DATA(1) && s1_flags == decode(`CI_OP(1))
+                && {s1_fwd_w_to_e, s1_fwd_w_to_s3, s1_fwd_w_to_s2, s1_fwd_w2_to_s2, s1_fwd_w2_to_s1}
+                   == {g_hit[2], g_hit[3], g_hit[4], g_hit[5], wt1});
         if (`LI_LIVE(g_hit[2], 2))
-            c_s2: `LI_CHECK (`LI_EQ(s2_data, `LI_DATA(2))
-                && {s2_take_d, s2_accum, s2_keep, s2_hold_r, s2_read, s2_res} == decode(`LI_OP(2))
-                && {s2_h1, s2_h2, s2_h3, s2_h4} == {g_hit[3], g_hit[4], g_hit[5], g_hit[6]}
-                && `LI_EQ(s2_b_r, `LI_R(6)) && `LI_EQ(s2_b_y, `LI_Y(6)));
+            c_s2: assert (s2_data == `CI_DATA(2) && s2_flags == decode(`CI_OP(2))
+                && {s2_fwd_w_to_e, s2_fwd_w_to_s3, s2_fwd_w_to_s2, s2_fwd_w2_to_s2}
+                   == {g_hit[3], g_hit[4], g_hit[5], g_hit[6]}
+                && s2_b_r == `CI_R(6) && s2_b_y == `CI_Y(6));
         if (`LI_LIVE(g_hit[3], 3))
-            c_s3: `LI_CHECK (`LI_EQ(s3_data, `LI_DATA(3))
-                && {s3_take_d, s3_accum, s3_keep, s3_hold_r, s3_read, s3_res} == decode(`LI_OP(3))
-                && {s3_h1, s3_h2} == {g_hit[4], g_hit[5]}
-                && `LI_EQ(s3_b_r, `LI_R(5)) && `LI_EQ(s3_b_y, `LI_Y(5)));
+            c_s3: assert (s3_data == `CI_DATA(3) && s3_flags == decode(`CI_OP(3))
+                && {s3_fwd_w_to_e, s3_fwd_w_to_s3} == {g_hit[4], g_hit[5]}
+                && s3_b_r == `CI_R(5) && s3_b_y == `CI_Y(5));
         if (`LI_LIVE(g_hit[4], 4))
-            c_e: `LI_CHECK (`LI_EQ(e_data, `LI_DATA(4)) && e_h1 == g_hit[5]
-                && `LI_EQ(e_b_r, `LI_R(5)) && `LI_EQ(e_b_y, `LI_Y(5)) && `LI_EQ(e_l, `LI_L(4))
-                && `LI_EQ(e_b_s, `LI_Y(5) ^ `LI_L(4))
-                // dec4: take_d accum keep hold_r read res
-                && {e_s_wr, e_s_br, e_s_wx, e_s_bx, e_s_d} == {g_hit[5] && dec4[2],
-                       !g_hit[5] && dec4[2], g_hit[5] && dec4[3], !g_hit[5] && dec4[3], dec4[5]}
-                && {e_k_wy, e_k_by, e_ud, e_ul} == {g_hit[5] && !dec4[5], !g_hit[5] && !dec4[5],
-                                                    dec4[5] || dec4[4], dec4[5]});
+            c_e: assert (e_data == `CI_DATA(4) && e_fwd_w_to_e == g_hit[5]
+                && e_base_r == `CI_R(5) && e_base_s == `CI_Y(5)
+                && e_lanes == `CI_L(4) && e_base_view == (`CI_Y(5) ^ `CI_L(4))
+                && {sel_w_r, sel_base_r, sel_w_view, sel_base_view, sel_d}
+                   == {g_hit[5] && hold_r4, !g_hit[5] && hold_r4, g_hit[5] && keep4,
+                       !g_hit[5] && keep4, take_d4}
+                && {keep_w, keep_base, add_d, add_lanes}
+                   == {g_hit[5] && !take_d4, !g_hit[5] && !take_d4, take_d4 || accum4, take_d4});
         // W holds the op of cycle c-5 (after it: entry 4), or a sweep write of 0.
         if (wt0)
-            c_w: `LI_CHECK (age <= N + 1 ? `LI_EQ(w_r, 0) && `LI_EQ(w_y, 0)
-                                      : `LI_EQ(w_r, `LI_R(4)) && `LI_EQ(w_y, `LI_Y(4)));
+            c_w: assert (age <= N + 1 ? w_r == 0 && w_y == 0
+                                      : w_r == `CI_R(4) && w_y == `CI_Y(4));
         if (wt1 && age >= 2)
-            c_w2: `LI_CHECK (age <= N + 2 ? `LI_EQ(w2_r, 0) && `LI_EQ(w2_y, 0)
-                                       : `LI_EQ(w2_r, `LI_R(5)) && `LI_EQ(w2_y, `LI_Y(5)));
+            c_w2: assert (age <= N + 2 ? w2_r == 0 && w2_y == 0
+                                       : w2_r == `CI_R(5) && w2_y == `CI_Y(5));
         if (`LI_LIVE(g_res[5], 5) && g_hit[5])
-            c_o: `LI_CHECK (`LI_EQ(o_result, `LI_S(5)) && `LI_EQ(o_acc, `LI_A(5)));
+            c_o: assert (o_result == `CI_S(5) && o_acc == `CI_A(5));
         if (`LI_LIVE(g_res[6], 6) && g_hit[6])
-            c_f: `LI_CHECK (`LI_EQ(f_result, `LI_S(6)));
-`ifndef ATOMIK_BITSLICE
-        if (`LI_LIVE(g_res[6], 6) && g_hit[6])
-            c_f_clean: `LI_CLEAN (f_clean == (g_rd[6] && `LI_A(6) == 0));
-`endif
-        // Memories: every control write up to c-6 (entry 5), every lane write
-        // up to c-4 (entry 3); the sweep clears t at the end of age t+2.
+            c_f: assert (f_result == `CI_S(6) && f_clean == (g_rd[6] && `CI_A(6) == 0));
+        // The memories hold every write up to c-6 (entry 5); the sweep
+        // clears t at the end of age t+2.
         if (age >= t + 3)
-            c_mem: `LI_CHECK (age <= N + 1 ? `LI_EQ(mem_r, 0) && `LI_EQ(mem_y, 0)
-                                        : `LI_EQ(mem_r, `LI_R(5)) && `LI_EQ(mem_y, `LI_Y(5)));
+            c_mem: assert (age <= N + 1 ? mem_r == 0 && mem_y == 0
+                                        : mem_r == `CI_R(5) && mem_y == `CI_Y(5));
     end
-
-    // ---- every lane ----
-    for (gi = 0; gi < NL; gi = gi + 1) begin : l
-        always @* if (past_valid) begin
-            `LI_CHECK /* l_valid */ (l_s1_valid[gi] == `LI_LIVE(g_lacc[1*NL+gi], 1)
-                             && l_e_valid[gi] == `LI_LIVE(g_lacc[2*NL+gi], 2));
-            `LI_CHECK /* l_at_t */ (
-                (l_s1_valid[gi] && l_s1_addr[gi*A +: A] == t) == `LI_LIVE(`LI_LHIT(1, gi), 1)
-                && (l_e_valid[gi] && l_e_addr[gi*A +: A] == t) == `LI_LIVE(`LI_LHIT(2, gi), 2));
-            if (`LI_LIVE(`LI_LHIT(3, gi), 3)) `LI_CHECK /* l_w_at_t */ (lwt0[gi]);
-            if (`LI_LIVE(`LI_LHIT(4, gi), 4)) `LI_CHECK /* l_w2_at_t */ (lwt1[gi]);
-            if (`LI_LIVE(`LI_LHIT(1, gi), 1) && !lwt1[gi])
-                `LI_CHECK /* l_rd */ (`LI_EQ(l_rd_acc[gi*W +: W], `LI_T(4, gi)));
-            if (`LI_LIVE(g_hit[1], 1) && !lwt1[gi])
-                `LI_CHECK /* l_rd_view */ (`LI_EQ(l_rd_view[gi*W +: W], `LI_T(4, gi)));
-            if (`LI_LIVE(`LI_LHIT(1, gi), 1))
-                `LI_CHECK /* l_s1 */ (`LI_EQ(l_s1_delta[gi*W +: W], `LI_DELTA(1, gi))
-                    && {l_s1_h1[gi], l_s1_h2[gi], l_s1_h3[gi]}
-                       == {`LI_LHIT(2, gi), `LI_LHIT(3, gi), lwt1[gi]});
-            if (`LI_LIVE(`LI_LHIT(2, gi), 2))
-                `LI_CHECK /* l_e */ (`LI_EQ(l_e_delta[gi*W +: W], `LI_DELTA(2, gi))
-                    && {l_e_h1[gi], l_e_h2[gi]} == {`LI_LHIT(3, gi), `LI_LHIT(4, gi)}
-                    && `LI_EQ(l_e_base[gi*W +: W], `LI_T(4, gi)));
-            if (lwt0[gi])
-                `LI_CHECK /* l_w */ (`LI_EQ(l_w_acc[gi*W +: W],
-                                            age <= N + 1 ? {W{1'b0}} : `LI_T(2, gi)));
-            if (lwt1[gi] && age >= 2)
-                `LI_CHECK /* l_w2 */ (`LI_EQ(l_w2_acc[gi*W +: W],
-                                             age <= N + 2 ? {W{1'b0}} : `LI_T(3, gi)));
-            // The control port's view of this lane, for its op at t.
-            if (`LI_LIVE(g_hit[1], 1))
-                `LI_CHECK /* l_v1 */ ({l_v_g1[gi], l_v_g2[gi], l_v_g3[gi]}
-                              == {`LI_LHIT(2, gi), `LI_LHIT(3, gi), lwt1[gi]});
-            if (`LI_LIVE(g_hit[2], 2))
-                `LI_CHECK /* l_v2 */ ({l_v_h1[gi], l_v_h2[gi]} == {`LI_LHIT(3, gi), `LI_LHIT(4, gi)}
-                              && `LI_EQ(l_v_base[gi*W +: W], `LI_T(4, gi)));
-            if (`LI_LIVE(g_hit[3], 3))
-                `LI_CHECK /* l_v3 */ (`LI_EQ(l_v_out[gi*W +: W], `LI_T(3, gi)));
-            if (age >= t + 3)
-                `LI_CHECK /* l_mem */ (age <= N + 1
-                    ? `LI_EQ(l_mem_acc[gi*W +: W], 0) && `LI_EQ(l_mem_view[gi*W +: W], 0)
-                    : `LI_EQ(l_mem_acc[gi*W +: W], `LI_T(3, gi))
-                      && `LI_EQ(l_mem_view[gi*W +: W], `LI_T(3, gi)));
-        end
-    end
-`endif
-`undef LI_R
-`undef LI_S
-`undef LI_Y
-`undef LI_A
-`undef LI_L
-`undef LI_T
-`undef LI_OP
-`undef LI_DATA
-`undef LI_LHIT
-`undef LI_DELTA
-`undef LI_LIVE
-`undef LI_EQ
-`undef LI_EQN
-`undef LI_CHECK
-`undef LI_CLEAN
+`undef CI_R
+`undef CI_S
+`undef CI_L
+`undef CI_Y
+`undef CI_A
+`undef CI_OP
+`undef CI_DATA
+`undef CI_LANES
 endmodule
+`undef LI_LIVE
 `default_nettype wire

@@ -26,8 +26,9 @@ groups=(
     "hardware|verilator yosys nextpnr-ice40 icepack iverilog|verilator yosys nextpnr-ice40 fpga-icestorm iverilog"
     "C toolchain|gcc g++ make objdump valgrind pkg-config|gcc g++ make binutils valgrind pkgconf"
     "formal solvers|z3 boolector|z3 boolector"
-    "replication|nats-server openssl|nats-server openssl"
+    "replication|nats-server openssl mkfs.ext2 losetup fstrim mount|nats-server openssl e2fsprogs mount util-linux"
     "syscall tracing|strace|strace"
+    "board programmer|openFPGALoader|openfpgaloader"
 )
 updated=0
 for group in "${groups[@]}"; do

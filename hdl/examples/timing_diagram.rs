@@ -33,6 +33,22 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let (check, svg) = parse_args()?;
+    let target = atomik_codegen::target_dir();
+    std::fs::create_dir_all(&target)?;
+    let vcd = target.join("timing.vcd").display().to_string();
+    let first_op_cycle = simulate(&vcd)?;
+    let text = render(&vcd, first_op_cycle * PERIOD)?;
+    let mode = atomik_codegen::Mode::from_check_flag(check);
+    match atomik_codegen::ensure_file_contents(&svg, text.as_bytes(), mode, "just verilog")? {
+        atomik_codegen::Outcome::UpToDate => println!("{} is up to date", svg.display()),
+        atomik_codegen::Outcome::Written => println!("wrote {} (VCD: {vcd})", svg.display()),
+    }
+    Ok(())
+}
+
+/// `[--check] [OUT.svg]`: whether to compare instead of write, and the SVG.
+fn parse_args() -> Result<(bool, std::path::PathBuf), Box<dyn std::error::Error>> {
     let mut check = false;
     let mut svg = atomik_codegen::workspace_root().join("docs/images/timing.svg");
     for arg in std::env::args().skip(1) {
@@ -47,24 +63,27 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             a => svg = a.into(),
         }
     }
-    let target = atomik_codegen::target_dir();
-    std::fs::create_dir_all(&target)?;
-    let vcd = target.join("timing.vcd").display().to_string();
+    Ok((check, svg))
+}
+
+/// The cycles drawn: LOAD, ACCUM, READ back to back on one address (the
+/// hazard the forwarding resolves), SWAP, then READ of the new epoch.
+fn steps() -> Vec<Step> {
     let idle: Step = (false, Opcode::Load, 0, 0);
-    // LOAD, ACCUM, READ back to back on one address (the hazard the
-    // forwarding resolves), SWAP, then READ of the new epoch.
-    let ops: Vec<Step> = vec![
+    let mut ops = vec![
         (true, Opcode::Load, 3, 0xCAFE_BABE),
         (true, Opcode::Accum, 3, 0xFF),
         (true, Opcode::Read, 3, 0),
         (true, Opcode::Swap, 3, 0x1234),
         (true, Opcode::Read, 3, 0),
-        idle,
-        idle,
-        idle,
-        idle,
-        idle,
     ];
+    ops.extend([idle; 5]);
+    ops
+}
+
+/// Simulates the steps into `vcd`; returns the cycle of the first op.
+fn simulate(vcd: &str) -> Result<u64, Box<dyn std::error::Error>> {
+    let ops = steps();
     let first_op_cycle = Arc::new(Mutex::new(0u64));
     let mark = first_op_cycle.clone();
     let mut sim = Simulation::<Uut>::new();
@@ -98,10 +117,14 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
         sim.done(x)
     });
-    sim.run_to_file(Box::new(Uut::new(Forwarding::ALL)), 2_000, &vcd)
+    sim.run_to_file(Box::new(Uut::new(Forwarding::ALL)), 2_000, vcd)
         .map_err(|e| format!("simulation failed: {e:?}"))?;
+    let cycle = *first_op_cycle.lock().expect("not poisoned");
+    Ok(cycle)
+}
 
-    let start = *first_op_cycle.lock().expect("not poisoned") * PERIOD;
+/// The SVG of the signals shown, from a cycle before `start` (ps).
+fn render(vcd: &str, start: u64) -> Result<String, Box<dyn std::error::Error>> {
     let signals = [
         "uut.clock",
         "uut.ready",
@@ -116,7 +139,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         "uut.result",
         "uut.result_clean",
     ];
-    let traces = TraceCollection::parse(&signals, std::fs::File::open(&vcd)?)?;
+    let traces = TraceCollection::parse(&signals, std::fs::File::open(vcd)?)?;
     let metrics = DisplayMetrics {
         style: VCDStyle::gtkwave(),
         canvas_width: 1600,
@@ -124,11 +147,5 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         max_time: start + 10 * PERIOD,
         ..Default::default()
     };
-    let text = traces.as_svg(&metrics)?.to_string();
-    let mode = atomik_codegen::Mode::from_check_flag(check);
-    match atomik_codegen::ensure_file_contents(&svg, text.as_bytes(), mode, "just verilog")? {
-        atomik_codegen::Outcome::UpToDate => println!("{} is up to date", svg.display()),
-        atomik_codegen::Outcome::Written => println!("wrote {} (VCD: {vcd})", svg.display()),
-    }
-    Ok(())
+    Ok(traces.as_svg(&metrics)?.to_string())
 }

@@ -282,7 +282,10 @@ impl Logic for AtomikAxis {
         // first one included, so the count register alone is not enough.
         self.m_axis_tvalid.next = self.count.q.val().any() & self.aresetn.val();
         self.m_axis_tdata.next = self.fifo.read_data.val();
-        self.pop.next = self.count.q.val().any() & self.aresetn.val() & self.m_axis_tready.val();
+        // No beat leaves during reset (TVALID is low); the reset below
+        // overrides every register `pop` would change, so `pop` itself need
+        // not look at aresetn (which would put it on the credit path).
+        self.pop.next = self.count.q.val().any() & self.m_axis_tready.val();
 
         if self.table.result_valid.val() {
             self.wptr.d.next = self.wptr.q.val() + self.ptr_one.val();

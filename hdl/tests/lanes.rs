@@ -8,20 +8,17 @@
 //! banks must fail.
 #![allow(clippy::cast_possible_truncation)] // addresses are masked to 8 bits
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 
-use atomik::Opcode;
 use atomik_hdl::LANE_LATENCY;
 use atomik_hdl::contract::{self, Checker, LaneAccum, Outputs};
 use atomik_hdl::lane_table::{AtomikLaneTable2, AtomikLaneTable3, AtomikLaneTable16, LaneVariant};
+use common::{OP_ACCUM, OP_LOAD, OP_READ, OP_SWAP, OP_SWAP_KEEP};
 use rust_hdl::prelude::*;
 
 const CONTEXTS: u64 = 256;
-const OP_LOAD: u64 = Opcode::Load as u64;
-const OP_ACCUM: u64 = Opcode::Accum as u64;
-const OP_READ: u64 = Opcode::Read as u64;
-const OP_SWAP: u64 = Opcode::Swap as u64;
-const OP_SWAP_KEEP: u64 = Opcode::SwapKeep as u64;
 
 /// What the testbench drives in one cycle. Ops presented while `ready` is
 /// low are simply not accepted (the model predicts `ready`).

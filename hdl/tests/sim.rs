@@ -5,19 +5,15 @@
 //! READ/SWAP/SWAP_KEEP, `result` and `result_clean`. Mutants with forwarding
 //! removed must fail.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use atomik::Opcode;
 use atomik_hdl::contract::{Checker, Cycle, Inputs, Outputs, junk, width_mask};
 use atomik_hdl::{AtomikStateTable, Forwarding};
+use common::{OP_ACCUM, OP_LOAD, OP_READ, OP_SWAP, OP_SWAP_KEEP};
 use rust_hdl::prelude::*;
-
-const OP_LOAD: u64 = Opcode::Load as u64;
-const OP_ACCUM: u64 = Opcode::Accum as u64;
-const OP_READ: u64 = Opcode::Read as u64;
-const OP_SWAP: u64 = Opcode::Swap as u64;
-const OP_SWAP_KEEP: u64 = Opcode::SwapKeep as u64;
 
 // ---------------------------------------------------------------- stimulus
 

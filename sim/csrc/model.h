@@ -22,8 +22,17 @@
 namespace atomik_sim {
 
 // Port policies: how one cycle's inputs are driven into a model of each
-// kind, and its outputs read back. The table kinds share the control port
-// and its outputs.
+// kind, and its outputs read back. Model<M, P> needs of a policy P: the
+// records P::In and P::Out of one cycle, P::lanes, P::clock(top, level),
+// and drive(top, in) and sample(top, out).
+template <class I, class O, std::size_t N = 0>
+struct PortRecords {
+    using In = I;
+    using Out = O;
+    static constexpr std::size_t lanes = N;
+};
+
+// The table kinds share the clock `clock`, the control port and its outputs.
 template <class M>
 inline void drive_control(M& top, const atomik_sim_in& in) {
     top.reset = in.reset;
@@ -33,13 +42,18 @@ inline void drive_control(M& top, const atomik_sim_in& in) {
     top.data_in = in.data_in;
 }
 
-template <class M>
-inline void sample_control(M& top, atomik_sim_out& out) {
-    out.ready = top.ready;
-    out.result_valid = top.result_valid;
-    out.result_clean = top.result_clean;
-    out.result = top.result;
-}
+template <class I, std::size_t N>
+struct TablePorts : PortRecords<I, atomik_sim_out, N> {
+    template <class M>
+    static void clock(M& top, uint8_t v) { top.clock = v; }
+    template <class M>
+    void sample(M& top, atomik_sim_out& out) {
+        out.ready = top.ready;
+        out.result_valid = top.result_valid;
+        out.result_clean = top.result_clean;
+        out.result = top.result;
+    }
+};
 
 // A packed input port from `n` little-endian bytes (n <= the port's
 // storage): scalar ports (CData .. QData) and wide ports' words, the bytes
@@ -61,16 +75,9 @@ inline void get_le(void* dst, const VlWide<W>& port) {
 }
 
 // atomik_state_table: the control port only.
-struct Plain {
-    using In = atomik_sim_in;
-    using Out = atomik_sim_out;
-    static constexpr std::size_t lanes = 0;
+struct Plain : TablePorts<atomik_sim_in, 0> {
     template <class M>
-    static void clock(M& top, uint8_t v) { top.clock = v; }
-    template <class M>
-    void drive(M& top, const In& in) { drive_control(top, in); }
-    template <class M>
-    void sample(M& top, Out& out) { sample_control(top, out); }
+    void drive(M& top, const atomik_sim_in& in) { drive_control(top, in); }
 };
 
 // Inputs of one cycle of an atomik_lane_table with N lanes (layout
@@ -89,21 +96,14 @@ struct LaneIn {
 
 // atomik_lane_table: the control port and N ACCUM lanes.
 template <std::size_t N>
-struct Lanes {
-    using In = LaneIn<N>;
-    using Out = atomik_sim_out;
-    static constexpr std::size_t lanes = N;
+struct Lanes : TablePorts<LaneIn<N>, N> {
     template <class M>
-    static void clock(M& top, uint8_t v) { top.clock = v; }
-    template <class M>
-    void drive(M& top, const In& in) {
+    void drive(M& top, const LaneIn<N>& in) {
         drive_control(top, in.control);
         top.lane_valid = in.lane_valid;
         put_le(top.lane_addr, in.lane_addr, sizeof in.lane_addr);
         put_le(top.lane_delta, in.lane_delta, sizeof in.lane_delta);
     }
-    template <class M>
-    void sample(M& top, Out& out) { sample_control(top, out); }
 };
 
 // atomik_axis, with an AXI4-Stream source in front of it: a beat that was
@@ -113,10 +113,7 @@ struct Lanes {
 // tvalid low and forgets its beat, as AXI4-Stream asks of a master. The
 // source lives here, not in Rust, because it reacts to s_axis_tready within
 // the cycle; what it drove is reported back in the outputs.
-struct Axis {
-    using In = atomik_sim_axis_in;
-    using Out = atomik_sim_axis_out;
-    static constexpr std::size_t lanes = 0;
+struct Axis : PortRecords<atomik_sim_axis_in, atomik_sim_axis_out> {
     bool pending = false;
     uint8_t s_tvalid = 0;
     uint64_t s_tdata[2] = {0, 0};
@@ -151,10 +148,7 @@ struct Axis {
 };
 
 // atomik_board: a whole board top; its host link is the UART.
-struct Board {
-    using In = atomik_sim_board_in;
-    using Out = atomik_sim_board_out;
-    static constexpr std::size_t lanes = 0;
+struct Board : PortRecords<atomik_sim_board_in, atomik_sim_board_out> {
     template <class M>
     static void clock(M& top, uint8_t v) { top.clk = v; }
     template <class M>

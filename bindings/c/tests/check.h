@@ -14,6 +14,8 @@
  *   CHECK_EQ_MEM(a, b, n)       n bytes
  *   CHECK_STATUS(expr, want)    an atomik_status, printed with its name
  *   CHECK_STATUS_EITHER(expr, a, b)   one of two statuses
+ *   CHECK_CTX(c, ref, acc, count)     an atomik_ctx_t's three fields
+ *   CHECK_EQ_CTX(a, b)          two atomik_ctx_t, field by field
  *
  * The helpers are `static inline` so a TU that does not use one of them
  * does not trip -Wunused-function.
@@ -168,6 +170,17 @@ static inline int check_status2_(int got, int want1, int want2, const char *file
 #define CHECK_EQ_MEM(a, b, n) check_mem_((a), (b), (n), __FILE__, __LINE__, #a, #b)
 #define CHECK_STATUS(expr, want) \
     check_status_((int)(expr), (int)(want), __FILE__, __LINE__, #expr " == " #want)
+
+/* A context's reference, accumulator and delta_count, each checked (and
+ * reported) as CHECK_EQ_U64 would. `c` names a context: it is evaluated once
+ * per field. */
+#define CHECK_CTX(c, ref, acc, count)         \
+    do {                                      \
+        CHECK_EQ_U64((c).reference, ref);     \
+        CHECK_EQ_U64((c).accumulator, acc);   \
+        CHECK_EQ_U64((c).delta_count, count); \
+    } while (0)
+#define CHECK_EQ_CTX(a, b) CHECK_CTX(a, (b).reference, (b).accumulator, (b).delta_count)
 
 /* For behaviour the header leaves open between two codes. */
 #define CHECK_STATUS_EITHER(expr, want1, want2)                                   \

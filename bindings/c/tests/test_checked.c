@@ -329,9 +329,7 @@ static void test_table_checked_ops(void) {
     v = 0;
     CHECK_STATUS(atomik_table_swap_checked(&t, 1, &v), ATOMIK_OK);
     CHECK_EQ_U64(v, 0x1011);
-    CHECK_EQ_U64(t.contexts[1].reference, 0x1011);
-    CHECK_EQ_U64(t.contexts[1].accumulator, 0);
-    CHECK_EQ_U64(t.contexts[1].delta_count, 0);
+    CHECK_CTX(t.contexts[1], 0x1011, 0, 0);
     CHECK_STATUS(atomik_table_accum_checked(&t, 1, 0x1), ATOMIK_OK);
     CHECK_STATUS(atomik_table_swap_checked(&t, 1, NULL), ATOMIK_OK); /* previous optional */
     CHECK_EQ_U64(t.contexts[1].reference, 0x1010);
@@ -342,9 +340,7 @@ static void test_table_checked_ops(void) {
     v = 0;
     CHECK_STATUS(atomik_table_swap_to(&t, 1, 0xAB00, &v), ATOMIK_OK);
     CHECK_EQ_U64(v, 0x101F);
-    CHECK_EQ_U64(t.contexts[1].reference, 0xAB00);
-    CHECK_EQ_U64(t.contexts[1].accumulator, 0);
-    CHECK_EQ_U64(t.contexts[1].delta_count, 0);
+    CHECK_CTX(t.contexts[1], 0xAB00, 0, 0);
     CHECK_STATUS(atomik_table_swap_to(&t, 1, 0xCD00, NULL), ATOMIK_OK);
     CHECK_EQ_U64(atomik_table_read(&t, 1), 0xCD00);
 
@@ -529,9 +525,7 @@ static void test_batch_equals_single_accums(void) {
         atomik_table_accum(&bf.model, bf.addrs[i], bf.deltas[i]);
     }
     for (i = 0; i < BATCH_N; i++) {
-        CHECK_EQ_U64(bf.t.contexts[i].reference, bf.model.contexts[i].reference);
-        CHECK_EQ_U64(bf.t.contexts[i].accumulator, bf.model.contexts[i].accumulator);
-        CHECK_EQ_U64(bf.t.contexts[i].delta_count, bf.model.contexts[i].delta_count);
+        CHECK_EQ_CTX(bf.t.contexts[i], bf.model.contexts[i]);
     }
     /* addresses 0 and N-1 are fine */
     a2[0] = 0;
@@ -615,9 +609,7 @@ static void test_swap_to(void) {
     atomik_accum(&c, 0x01);
     CHECK_STATUS(atomik_swap_to(&c, 0x200, &prev), ATOMIK_OK);
     CHECK_EQ_U64(prev, 0x11);
-    CHECK_EQ_U64(c.reference, 0x200);
-    CHECK_EQ_U64(c.accumulator, 0);
-    CHECK_EQ_U64(c.delta_count, 0);
+    CHECK_CTX(c, 0x200, 0, 0);
     atomik_accum(&c, 0x3);
     CHECK_STATUS(atomik_swap_to(&c, 0x300, NULL), ATOMIK_OK);
     CHECK_EQ_U64(atomik_read(&c), 0x300);
@@ -637,9 +629,7 @@ static void test_merge_checked(void) {
     atomik_accum(&b, 0x011);
     atomik_accum(&b, 0x022);
     CHECK_STATUS(atomik_merge_checked(&a, &b), ATOMIK_OK);
-    CHECK_EQ_U64(a.accumulator, 0x133);
-    CHECK_EQ_U64(a.delta_count, 3);
-    CHECK_EQ_U64(a.reference, 5);
+    CHECK_CTX(a, 5, 0x133, 3);
     CHECK_EQ_U64(b.accumulator, 0x033); /* src unchanged */
 
     /* mismatch: dst unchanged */
@@ -647,9 +637,7 @@ static void test_merge_checked(void) {
     atomik_accum(&b, 0xFFFF);
     saved = a;
     CHECK_STATUS(atomik_merge_checked(&a, &b), ATOMIK_ERR_REFERENCE_MISMATCH);
-    CHECK_EQ_U64(a.reference, saved.reference);
-    CHECK_EQ_U64(a.accumulator, saved.accumulator);
-    CHECK_EQ_U64(a.delta_count, saved.delta_count);
+    CHECK_EQ_CTX(a, saved);
     CHECK_EQ_U64(b.reference, 6);
     CHECK_EQ_U64(b.accumulator, 0xFFFF);
 
@@ -682,9 +670,7 @@ static void test_accum_many(void) {
         atomik_accum(&b, 0xAB);
         CHECK_STATUS(atomik_accum_many(&a, deltas, n), ATOMIK_OK);
         for (i = 0; i < n; i++) atomik_accum(&b, deltas[i]);
-        CHECK_EQ_U64(a.reference, b.reference);
-        CHECK_EQ_U64(a.accumulator, b.accumulator);
-        CHECK_EQ_U64(a.delta_count, b.delta_count);
+        CHECK_EQ_CTX(a, b);
     }
     {
         atomik_ctx_t c;

@@ -47,9 +47,7 @@ static void test_readme_vector(void) {
     atomik_load(&ctx, 0xDEADBEEFCAFEBABEULL);
     atomik_accum(&ctx, 0xFFULL);
     CHECK_EQ_U64(atomik_read(&ctx), 0xDEADBEEFCAFEBA41ULL);
-    CHECK_EQ_U64(ctx.reference, 0xDEADBEEFCAFEBABEULL);
-    CHECK_EQ_U64(ctx.accumulator, 0xFFULL);
-    CHECK_EQ_U64(ctx.delta_count, 1);
+    CHECK_CTX(ctx, 0xDEADBEEFCAFEBABEULL, 0xFFULL, 1);
     CHECK_EQ_INT(atomik_is_clean(&ctx), 0);
     /* Rolling back is accumulating the same delta again. */
     atomik_accum(&ctx, 0xFFULL);
@@ -65,18 +63,14 @@ static void test_ctx_ops(void) {
     uint64_t s;
     memset(&ctx, 0xA5, sizeof ctx);
     atomik_init(&ctx);
-    CHECK_EQ_U64(ctx.reference, 0);
-    CHECK_EQ_U64(ctx.accumulator, 0);
-    CHECK_EQ_U64(ctx.delta_count, 0);
+    CHECK_CTX(ctx, 0, 0, 0);
     CHECK_EQ_U64(atomik_read(&ctx), 0);
     CHECK_EQ_INT(atomik_is_clean(&ctx), 1);
 
     /* LOAD clears the accumulator and the count. */
     atomik_accum(&ctx, 0x1234);
     atomik_load(&ctx, 0x1111);
-    CHECK_EQ_U64(ctx.reference, 0x1111);
-    CHECK_EQ_U64(ctx.accumulator, 0);
-    CHECK_EQ_U64(ctx.delta_count, 0);
+    CHECK_CTX(ctx, 0x1111, 0, 0);
 
     atomik_accum(&ctx, 0x0F0F);
     atomik_accum(&ctx, 0x00FF);
@@ -87,9 +81,7 @@ static void test_ctx_ops(void) {
     /* SWAP (= SWAP_KEEP) returns the state and starts a clean epoch from it. */
     s = atomik_swap(&ctx);
     CHECK_EQ_U64(s, 0x1111 ^ 0x0FF0);
-    CHECK_EQ_U64(ctx.reference, s);
-    CHECK_EQ_U64(ctx.accumulator, 0);
-    CHECK_EQ_U64(ctx.delta_count, 0);
+    CHECK_CTX(ctx, s, 0, 0);
     CHECK_EQ_U64(atomik_read(&ctx), s);
     CHECK_EQ_INT(atomik_is_clean(&ctx), 1);
 
@@ -129,28 +121,20 @@ static void test_merge(void) {
     atomik_accum(&a, 0x02);
     atomik_accum(&b, 0x10);
     atomik_merge(&a, &b);
-    CHECK_EQ_U64(a.accumulator, 0x13);
-    CHECK_EQ_U64(a.delta_count, 3);
-    CHECK_EQ_U64(a.reference, 100);
+    CHECK_CTX(a, 100, 0x13, 3);
     CHECK_EQ_U64(atomik_read(&a), 100 ^ 0x13);
     /* src unchanged */
-    CHECK_EQ_U64(b.accumulator, 0x10);
-    CHECK_EQ_U64(b.delta_count, 1);
-    CHECK_EQ_U64(b.reference, 100);
+    CHECK_CTX(b, 100, 0x10, 1);
 
     /* The compat merge does not compare references (as the original). */
     atomik_load(&b, 999);
     atomik_accum(&b, 0x100);
     atomik_merge(&a, &b);
-    CHECK_EQ_U64(a.reference, 100);
-    CHECK_EQ_U64(a.accumulator, 0x113);
-    CHECK_EQ_U64(a.delta_count, 4);
+    CHECK_CTX(a, 100, 0x113, 4);
 
     /* dst == src is allowed: the accumulator cancels, counts double. */
     atomik_merge(&a, &a);
-    CHECK_EQ_U64(a.accumulator, 0);
-    CHECK_EQ_U64(a.delta_count, 8);
-    CHECK_EQ_U64(a.reference, 100);
+    CHECK_CTX(a, 100, 0, 8);
 
     /* delta counts wrap when added */
     a.delta_count = UINT32_MAX;
@@ -175,9 +159,7 @@ static void test_ctx_null_safety(void) {
     atomik_merge(&ctx, NULL);
     atomik_merge(NULL, &ctx);
     /* ctx survived all of it */
-    CHECK_EQ_U64(ctx.reference, 42);
-    CHECK_EQ_U64(ctx.accumulator, 1);
-    CHECK_EQ_U64(ctx.delta_count, 1);
+    CHECK_CTX(ctx, 42, 1, 1);
 }
 
 /* ---- tables --------------------------------------------------------------- */
@@ -191,9 +173,7 @@ static void test_table_basic(void) {
     CHECK(t.contexts != NULL);
     CHECK_EQ_U64(t.num_contexts, n);
     for (i = 0; i < n; i++) {
-        CHECK_EQ_U64(t.contexts[i].reference, 0);
-        CHECK_EQ_U64(t.contexts[i].accumulator, 0);
-        CHECK_EQ_U64(t.contexts[i].delta_count, 0);
+        CHECK_CTX(t.contexts[i], 0, 0, 0);
         CHECK_EQ_U64(atomik_table_read(&t, i), 0);
     }
     for (i = 0; i < n; i++) {
@@ -208,9 +188,7 @@ static void test_table_basic(void) {
     }
     /* table SWAP is SWAP_KEEP */
     CHECK_EQ_U64(atomik_table_swap(&t, 3), 1003 ^ (3 << 8));
-    CHECK_EQ_U64(t.contexts[3].reference, 1003 ^ (3 << 8));
-    CHECK_EQ_U64(t.contexts[3].accumulator, 0);
-    CHECK_EQ_U64(t.contexts[3].delta_count, 0);
+    CHECK_CTX(t.contexts[3], 1003 ^ (3 << 8), 0, 0);
     CHECK_EQ_U64(atomik_table_read(&t, 3), 1003 ^ (3 << 8));
     /* contexts are independent */
     CHECK_EQ_U64(atomik_table_read(&t, 2), 1002 ^ (2 << 8));
@@ -586,9 +564,7 @@ static void test_table_matches_contexts(void) {
     }
     /* field by field: the struct has 4 bytes of tail padding */
     for (i = 0; i < N; i++) {
-        CHECK_EQ_U64(t.contexts[i].reference, model[i].reference);
-        CHECK_EQ_U64(t.contexts[i].accumulator, model[i].accumulator);
-        CHECK_EQ_U64(t.contexts[i].delta_count, model[i].delta_count);
+        CHECK_EQ_CTX(t.contexts[i], model[i]);
     }
     atomik_table_free(&t);
 }

@@ -71,6 +71,30 @@ static void apply_expect(atomik_replica_t *r, const atomik_msg_t *m, atomik_stat
 #define APPLY_OK(r, m) APPLY(r, m, ATOMIK_OK, ATOMIK_OUTCOME_APPLIED)
 #define APPLY_ERR(r, m, st) APPLY(r, m, st, ATOMIK_OUTCOME_APPLIED) /* outcome unused */
 
+/* A script of local operations (see SEND): LOAD or ACCUM `value` at `addr`. */
+typedef enum { SEND_ACCUM, SEND_LOAD } send_kind_t;
+typedef struct {
+    send_kind_t kind;
+    uint32_t addr;
+    uint64_t value;
+} local_op_t;
+
+/* Runs the `n` operations of `ops` on r, each of which must succeed; m[i]
+ * receives the message of ops[i]. */
+static void send_script(atomik_replica_t *r, const local_op_t *ops, size_t n, atomik_msg_t *m,
+                        int line) {
+    size_t i;
+    for (i = 0; i < n; i++) {
+        atomik_status st = ops[i].kind == SEND_LOAD
+                               ? atomik_replica_load(r, ops[i].addr, ops[i].value, &m[i])
+                               : atomik_replica_accum(r, ops[i].addr, ops[i].value, &m[i]);
+        if (!CHECK_STATUS(st, ATOMIK_OK)) {
+            fprintf(stderr, "    (from test_replica.c:%d; operation %u)\n", line, (unsigned)i);
+        }
+    }
+}
+#define SEND(r, ops, m) send_script((r), (ops), sizeof(ops) / sizeof((ops)[0]), (m), __LINE__)
+
 static size_t gap_count(const atomik_replica_t *r) {
     size_t n = 0x77;
     CHECK_STATUS(atomik_replica_gaps(r, NULL, 0, &n), ATOMIK_OK);
@@ -260,12 +284,15 @@ static void test_local_errors(void) {
 static void test_apply_duplicates_own(void) {
     atomik_replica_t *a = new_replica(1, 4);
     atomik_replica_t *b = new_replica(2, 4);
+    static const local_op_t ops[] = {
+        {SEND_LOAD, 0, 0xAAAA0000},
+        {SEND_ACCUM, 0, 0x00FF},
+        {SEND_ACCUM, 1, 0x1234},
+        {SEND_ACCUM, 0, 0x0F00},
+    };
     atomik_msg_t m[4];
     atomik_replica_stats_t s;
-    CHECK_STATUS(atomik_replica_load(a, 0, 0xAAAA0000, &m[0]), ATOMIK_OK);
-    CHECK_STATUS(atomik_replica_accum(a, 0, 0x00FF, &m[1]), ATOMIK_OK);
-    CHECK_STATUS(atomik_replica_accum(a, 1, 0x1234, &m[2]), ATOMIK_OK);
-    CHECK_STATUS(atomik_replica_accum(a, 0, 0x0F00, &m[3]), ATOMIK_OK);
+    SEND(a, ops, m);
 
     CHECK_EQ_INT(atomik_replica_same_state(a, b), 0);
     APPLY_OK(b, m[0]);
@@ -525,11 +552,14 @@ static void test_future_epoch_and_stale(void) {
     atomik_gap_t g[2];
     size_t n = 0;
     atomik_replica_stats_t s;
-    CHECK_STATUS(atomik_replica_load(a, 0, 0x100, &m[0]), ATOMIK_OK);  /* epoch 1 */
-    CHECK_STATUS(atomik_replica_accum(a, 0, 0x001, &m[1]), ATOMIK_OK); /* epoch 1 */
-    CHECK_STATUS(atomik_replica_load(a, 0, 0x200, &m[2]), ATOMIK_OK);  /* epoch 2 */
-    CHECK_STATUS(atomik_replica_accum(a, 0, 0x002, &m[3]), ATOMIK_OK); /* epoch 2 */
-    CHECK_STATUS(atomik_replica_accum(a, 1, 0x777, &m[4]), ATOMIK_OK); /* epoch 0 */
+    static const local_op_t ops[] = {
+        {SEND_LOAD, 0, 0x100},  /* epoch 1 */
+        {SEND_ACCUM, 0, 0x001}, /* epoch 1 */
+        {SEND_LOAD, 0, 0x200},  /* epoch 2 */
+        {SEND_ACCUM, 0, 0x002}, /* epoch 2 */
+        {SEND_ACCUM, 1, 0x777}, /* epoch 0 */
+    };
+    SEND(a, ops, m);
     CHECK_STATUS(atomik_replica_swap_keep(a, 1, NULL, &m[5]), ATOMIK_OK);
 
     /* an ACCUM before the LOAD of its epoch: refused, not consumed */
@@ -620,11 +650,14 @@ static void test_too_many_senders(void) {
 static void test_message_out_of_range(void) {
     atomik_replica_t *big = new_replica(1, 8);
     atomik_replica_t *small = new_replica(2, 4);
+    static const local_op_t ops[] = {
+        {SEND_ACCUM, 6, 0x66},
+        {SEND_LOAD, 4, 0x44},
+        {SEND_ACCUM, 3, 0x33},
+    };
     atomik_msg_t m[3];
     atomik_replica_stats_t s;
-    CHECK_STATUS(atomik_replica_accum(big, 6, 0x66, &m[0]), ATOMIK_OK);
-    CHECK_STATUS(atomik_replica_load(big, 4, 0x44, &m[1]), ATOMIK_OK);
-    CHECK_STATUS(atomik_replica_accum(big, 3, 0x33, &m[2]), ATOMIK_OK);
+    SEND(big, ops, m);
     APPLY_ERR(small, m[0], ATOMIK_ERR_OUT_OF_RANGE);
     APPLY_ERR(small, m[1], ATOMIK_ERR_OUT_OF_RANGE);
     APPLY_OK(small, m[2]);
@@ -708,12 +741,15 @@ static struct {
 } ab;
 
 static void apply_bytes_setup(void) {
+    static const local_op_t ops[] = {
+        {SEND_LOAD, 2, 0x2000},
+        {SEND_ACCUM, 2, 0x0002},
+        {SEND_ACCUM, 3, 0x0003},
+    };
     int i;
     ab.a = new_replica(1, 4);
     ab.b = new_replica_with(2, 4, 64, 4);
-    CHECK_STATUS(atomik_replica_load(ab.a, 2, 0x2000, &ab.m[0]), ATOMIK_OK);
-    CHECK_STATUS(atomik_replica_accum(ab.a, 2, 0x0002, &ab.m[1]), ATOMIK_OK);
-    CHECK_STATUS(atomik_replica_accum(ab.a, 3, 0x0003, &ab.m[2]), ATOMIK_OK);
+    SEND(ab.a, ops, ab.m);
     for (i = 0; i < 3; i++) {
         CHECK_STATUS(atomik_msg_encode(&ab.m[i], ab.buf + 40 * i, 40, NULL), ATOMIK_OK);
     }

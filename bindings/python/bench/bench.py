@@ -99,24 +99,8 @@ def floor_rows(path: str, n: int, rep: int, vals: list, pairs: list) -> dict:
     }
 
 
-def worker(quick: bool, floor: Optional[str]) -> dict:
-    import array
-    import random
-
-    import atomik_core as ac
-
-    n = 100_000 if quick else 300_000
-    nb = 100_000 if quick else 1_000_000  # pairs per accum_many call
-    rep = 2 if quick else 3
-    rng = random.Random(1)
-    vals = [rng.getrandbits(64) for _ in range(nb)]
-    addrs = [rng.randrange(256) for _ in range(nb)]
-    res: dict = {"version": ac.__version__}
-
+def _context_rows(ac, n: int, rep: int, vn: list) -> dict:
     ctx = ac.AtomikContext(width=64)
-    # The operands, sliced once: slicing inside a timed loop would add the
-    # same copy to every row (and none to the floor's).
-    vn, an = vals[:n], addrs[:n]
 
     def ctx_load() -> None:
         f = ctx.load
@@ -138,14 +122,15 @@ def worker(quick: bool, floor: Optional[str]) -> dict:
         for _ in range(n):
             f()
 
-    res["context.load"] = _best(ctx_load, n, rep)
-    res["context.accum"] = _best(ctx_accum, n, rep)
-    res["context.read"] = _best(ctx_read, n, rep)
-    res["context.swap"] = _best(ctx_swap, n, rep)
+    return {
+        "context.load": _best(ctx_load, n, rep),
+        "context.accum": _best(ctx_accum, n, rep),
+        "context.read": _best(ctx_read, n, rep),
+        "context.swap": _best(ctx_swap, n, rep),
+    }
 
-    table = ac.AtomikTable(num_contexts=256, width=64)
-    pairs = list(zip(addrs[:n], vals[:n]))
 
+def _table_rows(table, n: int, rep: int, pairs: list, an: list) -> dict:
     def t_load() -> None:
         f = table.load
         for a, v in pairs:
@@ -166,11 +151,18 @@ def worker(quick: bool, floor: Optional[str]) -> dict:
         for a in an:
             f(a)
 
-    res["table.load"] = _best(t_load, n, rep)
-    res["table.accum"] = _best(t_accum, n, rep)
-    res["table.read"] = _best(t_read, n, rep)
-    res["table.swap"] = _best(t_swap, n, rep)
+    return {
+        "table.load": _best(t_load, n, rep),
+        "table.accum": _best(t_accum, n, rep),
+        "table.read": _best(t_read, n, rep),
+        "table.swap": _best(t_swap, n, rep),
+    }
 
+
+def _batch_rows(table, n: int, nb: int, rep: int, vals: list, addrs: list) -> dict:
+    import array
+
+    res: dict = {}
     # batch_accum takes a dict, so one call covers at most 256 distinct addresses.
     batches = [dict(zip(range(256), vals[i : i + 256])) for i in range(0, n, 256)]
     total = sum(len(b) for b in batches)
@@ -181,32 +173,37 @@ def worker(quick: bool, floor: Optional[str]) -> dict:
             f(b)
 
     res["table.batch_accum (dict of 256), per pair"] = _best(t_batch, total, rep)
+    if not hasattr(table, "accum_many"):
+        return res
+    abuf = array.array("I", addrs)
+    dbuf = array.array("Q", vals)
+    res["table.accum_many (array, 1M pairs), per pair"] = _best(
+        lambda: table.accum_many(abuf, dbuf), nb, rep
+    )
+    try:
+        import numpy as np
+    except ImportError:
+        return res
+    a_np = np.array(addrs, dtype=np.uint32)
+    d_np = np.array(vals, dtype=np.uint64)
+    res["table.accum_many (numpy, 1M pairs), per pair"] = _best(
+        lambda: table.accum_many(a_np, d_np), nb, rep
+    )
+    return res
 
-    if hasattr(table, "accum_many"):
-        abuf = array.array("I", addrs)
-        dbuf = array.array("Q", vals)
-        res["table.accum_many (array, 1M pairs), per pair"] = _best(
-            lambda: table.accum_many(abuf, dbuf), nb, rep
-        )
-        try:
-            import numpy as np
 
-            a_np = np.array(addrs, dtype=np.uint32)
-            d_np = np.array(vals, dtype=np.uint64)
-            res["table.accum_many (numpy, 1M pairs), per pair"] = _best(
-                lambda: table.accum_many(a_np, d_np), nb, rep
-            )
-        except ImportError:
-            pass
+def _fingerprint_rows(ac, quick: bool) -> dict:
+    import random
 
     mib = random.Random(2).randbytes(1 << 20)
     fp = ac.Fingerprint(width=64)
-    res["Fingerprint(64).load(1 MiB), per call"] = _best(lambda: fp.load(mib), 1, 3 if quick else 5)
+    res = {"Fingerprint(64).load(1 MiB), per call": _best(lambda: fp.load(mib), 1, 3 if quick else 5)}
     fp.load(mib)
     res["Fingerprint(64).update(1 MiB), per call"] = _best(lambda: fp.update(mib), 1, 3 if quick else 5)
+    return res
 
-    ns = n // 5
-    vs = vals[:ns]
+
+def _stream_rows(ac, ns: int, rep: int, vs: list) -> dict:
     a, b = ac.DeltaStream(), ac.DeltaStream()
     a.load(0, 0)
     b.load(0, 0)
@@ -217,7 +214,32 @@ def worker(quick: bool, floor: Optional[str]) -> dict:
             app(acc(0, v))
         a.pending()
 
-    res["DeltaStream accum+apply, per message"] = _best(stream_roundtrip, ns, rep)
+    return {"DeltaStream accum+apply, per message": _best(stream_roundtrip, ns, rep)}
+
+
+def worker(quick: bool, floor: Optional[str]) -> dict:
+    import random
+
+    import atomik_core as ac
+
+    n = 100_000 if quick else 300_000
+    nb = 100_000 if quick else 1_000_000  # pairs per accum_many call
+    rep = 2 if quick else 3
+    rng = random.Random(1)
+    vals = [rng.getrandbits(64) for _ in range(nb)]
+    addrs = [rng.randrange(256) for _ in range(nb)]
+    res: dict = {"version": ac.__version__}
+    # The operands, sliced once: slicing inside a timed loop would add the
+    # same copy to every row (and none to the floor's).
+    vn, an = vals[:n], addrs[:n]
+    pairs = list(zip(an, vn))
+    res.update(_context_rows(ac, n, rep, vn))
+    table = ac.AtomikTable(num_contexts=256, width=64)
+    res.update(_table_rows(table, n, rep, pairs, an))
+    res.update(_batch_rows(table, n, nb, rep, vals, addrs))
+    res.update(_fingerprint_rows(ac, quick))
+    ns = n // 5
+    res.update(_stream_rows(ac, ns, rep, vals[:ns]))
     if floor is not None:
         res.update(floor_rows(floor, n, rep, vals, pairs))
     return res

@@ -226,86 +226,105 @@ def _addr_key(a: Any) -> Any:
     return tuple(a) if isinstance(a, list) else a
 
 
-def run_context(ac: Any, ops: list, out: Callable[[Any], None]) -> None:
-    cs: list = [None] * 4
+def _replay(ops: list, out: Callable[[Any], None], slots: int,
+            new: Callable[..., Any], step: Callable[[Any, list, list], Any]) -> None:
+    """Replays ``ops`` on ``slots`` objects: ``["new", i, *args]`` puts
+    ``new(*args)`` in slot i (a failed constructor leaves the old object);
+    any other ``[kind, i, ...]`` is ``step(objs[i], op, objs)``. Each prints
+    its result, or the type of the exception it raised."""
+    objs: list = [None] * slots
+
+    def run(op: list) -> Any:
+        if op[0] == "new":
+            objs[op[1]] = new(*op[2:])
+            return None
+        return step(objs[op[1]], op, objs)
+
     for op in ops:
-        k, i = op[0], op[1]
-        c = cs[i]
-        if k == "new":
-            def mk(w=op[2], v=op[3]):
-                cs[i] = ac.AtomikContext(width=w, initial_state=v)
-            out(_call(mk))
-        elif k in ("accum", "load", "rollback"):
-            out(_call(lambda: getattr(c, k)(op[2])))
-        elif k == "read":
-            out(_call(c.read))
-        elif k == "swap":
-            out(_call(lambda: c.swap(op[2])))
-        elif k == "merge":
-            out(_call(lambda: c.merge(cs[op[2]])))
-        elif k == "prop":
-            out(_call(lambda: getattr(c, op[2])))
-        elif k == "repr":
-            out(_call(lambda: repr(c)))
-        elif k == "eq":
-            out(_call(lambda: (c == cs[op[2]], c != cs[op[2]])))
+        out(_call(lambda: run(op)))
+
+
+def _context_op(c: Any, op: list, cs: list) -> Any:
+    k = op[0]
+    if k in ("accum", "load", "rollback"):
+        return getattr(c, k)(op[2])
+    if k == "read":
+        return c.read()
+    if k == "swap":
+        return c.swap(op[2])
+    if k == "merge":
+        return c.merge(cs[op[2]])
+    if k == "prop":
+        return getattr(c, op[2])
+    if k == "repr":
+        return repr(c)
+    if k == "eq":
+        return (c == cs[op[2]], c != cs[op[2]])
+    raise ValueError(k)
+
+
+def run_context(ac: Any, ops: list, out: Callable[[Any], None]) -> None:
+    def new(w: Any, v: Any) -> Any:
+        return ac.AtomikContext(width=w, initial_state=v)
+
+    _replay(ops, out, 4, new, _context_op)
+
+
+def _table_op(t: Any, op: list, _ts: list) -> Any:
+    k = op[0]
+    if k in ("accum", "load"):
+        return getattr(t, k)(op[2], op[3])
+    if k == "read":
+        return t.read(op[2])
+    if k == "swap":
+        return t.swap(op[2], op[3])
+    if k == "batch":
+        return t.batch_accum({a: d for a, d in op[2]})
+    if k == "snapshot":
+        return t.snapshot()
+    if k == "repr":
+        return repr(t)
+    if k == "ctx_accum":
+        return t.context(op[2]).accum(op[3])
+    if k == "ctx_repr":
+        return repr(t.context(op[2]))
+    raise ValueError(k)
 
 
 def run_table(ac: Any, ops: list, out: Callable[[Any], None]) -> None:
-    ts: list = [None] * 2
-    for op in ops:
-        k, i = op[0], op[1]
-        t = ts[i]
-        if k == "new":
-            def mk(n=op[2], w=op[3]):
-                ts[i] = ac.AtomikTable(num_contexts=n, width=w)
-            out(_call(mk))
-        elif k in ("accum", "load"):
-            out(_call(lambda: getattr(t, k)(op[2], op[3])))
-        elif k == "read":
-            out(_call(lambda: t.read(op[2])))
-        elif k == "swap":
-            out(_call(lambda: t.swap(op[2], op[3])))
-        elif k == "batch":
-            out(_call(lambda: t.batch_accum({a: d for a, d in op[2]})))
-        elif k == "snapshot":
-            out(_call(t.snapshot))
-        elif k == "repr":
-            out(_call(lambda: repr(t)))
-        elif k == "ctx_accum":
-            out(_call(lambda: t.context(op[2]).accum(op[3])))
-        elif k == "ctx_repr":
-            out(_call(lambda: repr(t.context(op[2]))))
+    def new(n: Any, w: Any) -> Any:
+        return ac.AtomikTable(num_contexts=n, width=w)
+
+    _replay(ops, out, 2, new, _table_op)
 
 
 def run_stream(ac: Any, ops: list, out: Callable[[Any], None]) -> None:
-    ss: list = [None] * 3
     msgs: list = []
-    for op in ops:
-        k, s = op[0], op[1]
-        st = ss[s]
-        if k == "new":
-            ss[s] = ac.DeltaStream(width=op[2])
-            out(["ok", None])
-        elif k == "load":
-            out(_call(lambda: st.load(_addr_key(op[2]), op[3])))
-        elif k == "accum":
-            def acc():
-                m = st.accum(_addr_key(op[2]), op[3])
-                msgs.append(m)
-                return repr(m)
-            out(_call(acc))
-        elif k == "apply":
-            out(_call(lambda: st.apply(msgs[op[2]])))
-        elif k == "apply_raw":
-            m = ac.DeltaMessage(_addr_key(op[2]), op[3], op[4], op[5])
-            out(_call(lambda: st.apply(m)))
-        elif k == "read":
-            out(_call(lambda: st.read(_addr_key(op[2]))))
-        elif k == "pending":
-            out(_call(lambda: [repr(m) for m in st.pending()]))
-        elif k == "contexts":
-            out(_call(lambda: [(repr(a), repr(c)) for a, c in st.contexts()]))
+
+    def step(st: Any, op: list, _ss: list) -> Any:
+        k = op[0]
+        if k == "load":
+            return st.load(_addr_key(op[2]), op[3])
+        if k == "accum":
+            m = st.accum(_addr_key(op[2]), op[3])
+            msgs.append(m)
+            return repr(m)
+        if k == "apply":
+            return st.apply(msgs[op[2]])
+        if k == "apply_raw":
+            return st.apply(ac.DeltaMessage(_addr_key(op[2]), op[3], op[4], op[5]))
+        if k == "read":
+            return st.read(_addr_key(op[2]))
+        if k == "pending":
+            return [repr(m) for m in st.pending()]
+        if k == "contexts":
+            return [(repr(a), repr(c)) for a, c in st.contexts()]
+        raise ValueError(k)
+
+    def new(w: Any) -> Any:
+        return ac.DeltaStream(width=w)
+
+    _replay(ops, out, 3, new, step)
 
 
 def _mkdata(spec: list) -> Any:
@@ -314,25 +333,26 @@ def _mkdata(spec: list) -> Any:
     return {"bytes": b, "bytearray": bytearray(b), "memoryview": memoryview(b)}[kind]
 
 
+def _fingerprint_op(f: Any, op: list, _fs: list) -> Any:
+    k = op[0]
+    if k in ("load", "update"):
+        return getattr(f, k)(_mkdata(op[2]))
+    if k == "delta_chunk":
+        return f.accumulate_delta(op[2], op[3])
+    if k == "prop":
+        return getattr(f, op[2])
+    if k == "reset":
+        return f.reset()
+    if k == "repr":
+        return repr(f)
+    raise ValueError(k)
+
+
 def run_fingerprint(ac: Any, ops: list, out: Callable[[Any], None]) -> None:
-    fs: list = [None] * 3
-    for op in ops:
-        k, i = op[0], op[1]
-        f = fs[i]
-        if k == "new":
-            def mk(w=op[2]):
-                fs[i] = ac.Fingerprint(width=w)
-            out(_call(mk))
-        elif k in ("load", "update"):
-            out(_call(lambda: getattr(f, k)(_mkdata(op[2]))))
-        elif k == "delta_chunk":
-            out(_call(lambda: f.accumulate_delta(op[2], op[3])))
-        elif k == "prop":
-            out(_call(lambda: getattr(f, op[2])))
-        elif k == "reset":
-            out(_call(f.reset))
-        elif k == "repr":
-            out(_call(lambda: repr(f)))
+    def new(w: Any) -> Any:
+        return ac.Fingerprint(width=w)
+
+    _replay(ops, out, 3, new, _fingerprint_op)
 
 
 RUNNERS = {
@@ -343,22 +363,32 @@ RUNNERS = {
 }
 
 
-def main(argv: list[str]) -> int:
+def replay_all(ac: Any, all_ops: dict, out: Callable[[Any], None]) -> None:
+    for kind in CLASSES:
+        RUNNERS[kind](ac, all_ops[kind], out)
+
+
+def _line(r: Any) -> str:
+    """A result as the JSON line the tests compare."""
+    return json.dumps(["ok", _j(r[1])] if r[0] == "ok" else r)
+
+
+def cli(argv: list[str], usage: str, replay: Callable[[Any, Any, Callable[[Any], None]], None]) -> int:
+    """A driver's command line, ``run OPS.json``: replays the operations in
+    OPS.json against the ``atomik_core`` this interpreter imports and prints
+    one JSON line per result."""
     if len(argv) != 3 or argv[1] != "run":
-        print(__doc__, file=sys.stderr)
+        print(usage, file=sys.stderr)
         return 2
     import atomik_core
 
     with open(argv[2]) as fh:
-        all_ops = json.load(fh)
+        ops = json.load(fh)
     lines: list[str] = []
-    for kind in CLASSES:
-        def out(r: Any, kind: str = kind) -> None:
-            lines.append(json.dumps(["ok", _j(r[1])] if r[0] == "ok" else r))
-        RUNNERS[kind](atomik_core, all_ops[kind], out)
+    replay(atomik_core, ops, lambda r: lines.append(_line(r)))
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(cli(sys.argv, __doc__, replay_all))

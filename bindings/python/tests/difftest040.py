@@ -18,13 +18,12 @@ receive window (1024) are made, and a reopened log's seqs are not compared.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import random
 import sys
 from typing import Any, Callable
 
-from difftest import _call, _j, _value, _width
+from difftest import _call, _value, _width, cli
 
 TABLES = 3
 
@@ -294,19 +293,5 @@ def replay(ac: Any, ops: list, out: Callable[[Any], None]) -> None:
             out(_call(lambda: run_table(w, op)))
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 3 or argv[1] != "run":
-        print(__doc__, file=sys.stderr)
-        return 2
-    import atomik_core
-
-    with open(argv[2]) as fh:
-        ops = json.load(fh)
-    lines: list[str] = []
-    replay(atomik_core, ops, lambda r: lines.append(json.dumps(["ok", _j(r[1])] if r[0] == "ok" else r)))
-    sys.stdout.write("\n".join(lines) + "\n")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(cli(sys.argv, __doc__, replay))

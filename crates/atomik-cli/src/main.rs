@@ -54,12 +54,12 @@ enum Command {
     /// A board's table over its serial port, or a board top co-simulated behind a pty.
     #[command(subcommand)]
     Board(board::BoardCommand),
-    /// Run one replication node over NATS JetStream (updates on stdin).
-    Node(atomik_nats::cli_node::NodeArgs),
-    /// 3 NATS servers + 3 nodes on loopback, random traffic and faults, oracle check.
-    Cluster(atomik_nats::cluster::ClusterArgs),
+    /// Run one replication node serving one or more tables over NATS JetStream (updates on stdin).
+    Node(atomik_nats_tools::cli_node::NodeArgs),
+    /// 3 NATS servers + node processes on loopback, random traffic, process/network/disk faults, oracle check.
+    Cluster(atomik_nats_tools::cluster::ClusterArgs),
     /// Delta replication vs full values through NATS KV: throughput, latency, bytes.
-    BenchNats(atomik_nats::bench::BenchArgs),
+    BenchNats(atomik_nats_tools::bench::BenchArgs),
 }
 
 /// Prints an error the way clap does and returns the failure exit code.
@@ -149,9 +149,9 @@ fn main() -> ExitCode {
             Ok(false) => ExitCode::FAILURE,
             Err(e) => report(Err(e)),
         },
-        Command::Node(args) => report(atomik_nats::cli_node::run(&args)),
-        Command::BenchNats(args) => report(atomik_nats::bench::run(&args)),
-        Command::Cluster(args) => match atomik_nats::cluster::run(&args) {
+        Command::Node(args) => report(atomik_nats_tools::cli_node::run(&args)),
+        Command::BenchNats(args) => report(atomik_nats_tools::bench::run(&args)),
+        Command::Cluster(args) => match atomik_nats_tools::cluster::run(&args) {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::FAILURE,
             Err(e) => report(Err(e)),

@@ -41,6 +41,17 @@ pub struct atomik_gap_t {
     pub end: u64,
 }
 
+impl atomik_gap_t {
+    /// The run `seqs` of missing sequence numbers from `sender`.
+    fn new(sender: u32, seqs: core::ops::Range<u64>) -> Self {
+        atomik_gap_t {
+            sender,
+            first: seqs.start,
+            end: seqs.end,
+        }
+    }
+}
+
 /// Counters of what a replica did with the messages it was given.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -227,6 +238,29 @@ unsafe fn read_replica(
     status(|| f(unsafe { atomik_replica_t::from_const(r) }?))
 }
 
+/// Writes what `f` reads from the replica behind the `const` handle `r`
+/// into `*out`, a required output (NULL is `ATOMIK_ERR_NULL`).
+///
+/// # Safety
+/// `r` must be NULL or a live handle, not changed concurrently; `out` NULL
+/// or writable.
+unsafe fn read_into<T>(
+    r: *const atomik_replica_t,
+    out: *mut T,
+    f: impl FnOnce(&Replica<u64>) -> Result<T, atomik_status>,
+) -> atomik_status {
+    // SAFETY: caller contract.
+    unsafe {
+        read_replica(r, |rep| {
+            if out.is_null() {
+                return Err(ATOMIK_ERR_NULL);
+            }
+            put(out, f(rep)?);
+            Ok(())
+        })
+    }
+}
+
 /// A local operation: runs `f`, then writes the previous state (for swaps)
 /// into `*previous` and the message to broadcast into `*msg`, either if not NULL.
 ///
@@ -249,6 +283,20 @@ unsafe fn local_op(
     }
 }
 
+/// A local operation with no previous state to report (ACCUM, LOAD): runs
+/// `f`, then writes the message to broadcast into `*msg` if not NULL.
+///
+/// # Safety
+/// `r` must be NULL or a live handle; `msg` NULL or writable.
+unsafe fn local_msg(
+    r: *mut atomik_replica_t,
+    msg: *mut atomik_msg_t,
+    f: impl FnOnce(&mut Replica<u64>) -> Result<DeltaMsg<u64>, ReplicaError>,
+) -> atomik_status {
+    // SAFETY: forwarded caller contract.
+    unsafe { local_op(r, core::ptr::null_mut(), msg, |rep| Ok((0, f(rep)?))) }
+}
+
 /// ACCUM locally; `*msg` (if not NULL) receives the message to broadcast.
 ///
 /// # Safety
@@ -261,11 +309,7 @@ pub unsafe extern "C" fn atomik_replica_accum(
     msg: *mut atomik_msg_t,
 ) -> atomik_status {
     // SAFETY: forwarded caller contract.
-    unsafe {
-        local_op(r, core::ptr::null_mut(), msg, |rep| {
-            Ok((0, rep.accum(addr as usize, delta)?))
-        })
-    }
+    unsafe { local_msg(r, msg, |rep| rep.accum(addr as usize, delta)) }
 }
 
 /// LOAD locally, starting a new epoch; `*msg` receives the message to broadcast.
@@ -280,11 +324,7 @@ pub unsafe extern "C" fn atomik_replica_load(
     msg: *mut atomik_msg_t,
 ) -> atomik_status {
     // SAFETY: forwarded caller contract.
-    unsafe {
-        local_op(r, core::ptr::null_mut(), msg, |rep| {
-            Ok((0, rep.load(addr as usize, value)?))
-        })
-    }
+    unsafe { local_msg(r, msg, |rep| rep.load(addr as usize, value)) }
 }
 
 /// SWAP locally to `new_reference`: `*previous` receives the old state and
@@ -335,16 +375,10 @@ pub unsafe extern "C" fn atomik_replica_read(
 ) -> atomik_status {
     // SAFETY: caller contract.
     unsafe {
-        read_replica(r, |rep| {
-            if out.is_null() {
-                return Err(ATOMIK_ERR_NULL);
-            }
-            let v = rep
-                .table()
+        read_into(r, out, |rep| {
+            rep.table()
                 .read(addr as usize)
-                .map_err(|_| ATOMIK_ERR_OUT_OF_RANGE)?;
-            put(out, v);
-            Ok(())
+                .map_err(|_| ATOMIK_ERR_OUT_OF_RANGE)
         })
     }
 }
@@ -368,11 +402,24 @@ pub unsafe extern "C" fn atomik_replica_apply(
     unsafe {
         with_replica(r, |rep| {
             let m = msg.as_ref().ok_or(ATOMIK_ERR_NULL)?.to_core()?;
-            let o = rep.apply(&m).map_err(replica_status)?;
-            put(result, outcome(o));
-            Ok(())
+            apply_to(rep, &m, result)
         })
     }
+}
+
+/// Applies `m` to `rep`; `*result` (if not NULL) receives what happened.
+///
+/// # Safety
+/// `result` must be NULL or writable.
+unsafe fn apply_to(
+    rep: &mut Replica<u64>,
+    m: &DeltaMsg<u64>,
+    result: *mut atomik_outcome,
+) -> Result<(), atomik_status> {
+    let o = rep.apply(m).map_err(replica_status)?;
+    // SAFETY: caller contract.
+    unsafe { put(result, outcome(o)) };
+    Ok(())
 }
 
 /// Decodes the v1 frame at the start of `buf[..len]` and applies it.
@@ -400,9 +447,7 @@ pub unsafe extern "C" fn atomik_replica_apply_bytes(
             let b = bytes(buf.cast(), len)?;
             let (m, n) = decode_frame(b);
             put(consumed, n);
-            let o = rep.apply(&m?).map_err(replica_status)?;
-            put(result, outcome(o));
-            Ok(())
+            apply_to(rep, &m?, result)
         })
     }
 }
@@ -423,11 +468,7 @@ pub unsafe extern "C" fn atomik_replica_gaps(
     // SAFETY: caller contract.
     unsafe {
         read_replica(r, |rep| {
-            let gaps = rep.gaps_iter().map(|g| atomik_gap_t {
-                sender: g.sender,
-                first: g.seqs.start,
-                end: g.seqs.end,
-            });
+            let gaps = rep.gaps_iter().map(|g| atomik_gap_t::new(g.sender, g.seqs));
             copy_out(gaps, out, cap, count)
         })
     }
@@ -451,11 +492,9 @@ pub unsafe extern "C" fn atomik_replica_missing(
     // SAFETY: caller contract.
     unsafe {
         read_replica(r, |rep| {
-            let gaps = rep.missing_iter(sender, sent).map(|s| atomik_gap_t {
-                sender,
-                first: s.start,
-                end: s.end,
-            });
+            let gaps = rep
+                .missing_iter(sender, sent)
+                .map(|seqs| atomik_gap_t::new(sender, seqs));
             copy_out(gaps, out, cap, count)
         })
     }
@@ -495,10 +534,8 @@ unsafe fn copy_out<T>(
 /// `r` must be NULL or a live handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn atomik_replica_expected(r: *const atomik_replica_t, sender: u32) -> u64 {
-    guard(0, || {
-        // SAFETY: caller contract.
-        unsafe { atomik_replica_t::from_const(r) }.map_or(0, |r| r.expected(sender))
-    })
+    // SAFETY: caller contract.
+    unsafe { count_of(r, |r| r.expected(sender)) }
 }
 
 /// The seq of this replica's next own message (= messages sent so far). NULL: 0.
@@ -507,9 +544,19 @@ pub unsafe extern "C" fn atomik_replica_expected(r: *const atomik_replica_t, sen
 /// `r` must be NULL or a live handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn atomik_replica_next_seq(r: *const atomik_replica_t) -> u64 {
+    // SAFETY: caller contract.
+    unsafe { count_of(r, Replica::next_seq) }
+}
+
+/// `f` of the replica behind the `const` handle `r`; 0 for NULL (and for a
+/// caught panic), so the count needs no status.
+///
+/// # Safety
+/// `r` must be NULL or a live handle, not changed concurrently.
+unsafe fn count_of(r: *const atomik_replica_t, f: impl FnOnce(&Replica<u64>) -> u64) -> u64 {
     guard(0, || {
         // SAFETY: caller contract.
-        unsafe { atomik_replica_t::from_const(r) }.map_or(0, |r| r.next_seq())
+        unsafe { atomik_replica_t::from_const(r) }.map_or(0, f)
     })
 }
 
@@ -547,21 +594,14 @@ pub unsafe extern "C" fn atomik_replica_stats(
 ) -> atomik_status {
     // SAFETY: caller contract.
     unsafe {
-        read_replica(r, |rep| {
-            if out.is_null() {
-                return Err(ATOMIK_ERR_NULL);
-            }
+        read_into(r, out, |rep| {
             let s = rep.stats();
-            put(
-                out,
-                atomik_replica_stats_t {
-                    applied: s.applied,
-                    duplicates: s.duplicates,
-                    stale: s.stale,
-                    refused: s.refused,
-                },
-            );
-            Ok(())
+            Ok(atomik_replica_stats_t {
+                applied: s.applied,
+                duplicates: s.duplicates,
+                stale: s.stale,
+                refused: s.refused,
+            })
         })
     }
 }

@@ -11,6 +11,9 @@
 //! `fsync`, `rename` over the old one, `fsync` of the directory. A torn or
 //! corrupted file fails the length or checksum test and is refused with
 //! [`CheckpointError`]; the stream, not the checkpoint, is the source of truth.
+//!
+//! The same bytes, uploaded to the table's object store, are a snapshot
+//! (see [`crate::snapshot`]).
 
 use std::fs::{self, File};
 use std::io::Write as _;
@@ -40,14 +43,18 @@ pub struct Checkpoint {
     pub pending: Vec<DeltaMsg<W>>,
 }
 
-/// Why a checkpoint file cannot be used.
+/// Why a checkpoint file cannot be used or written.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
-    /// Reading or writing failed.
-    #[error("checkpoint {path}: {source}")]
+    /// Reading or writing failed; a failed write leaves the previous
+    /// checkpoint in place (the new one is renamed over it only once fsynced).
+    #[error("checkpoint {path}: {step} failed: {source}")]
     Io {
         /// The file.
         path: PathBuf,
+        /// What was being done: `read`, `create temp file`, `write`,
+        /// `fsync`, `rename`, `fsync directory`.
+        step: &'static str,
         /// The I/O error.
         source: std::io::Error,
     },
@@ -180,19 +187,29 @@ impl Checkpoint {
     }
 
     /// Writes atomically: temp file, fsync, rename, fsync of the directory.
+    /// On any failure the temp file is removed (best effort) and the
+    /// previous checkpoint, if any, is untouched, so a full, read-only or
+    /// failing disk never leaves a file that loads with wrong contents.
     pub fn save(&self, path: &Path) -> Result<(), CheckpointError> {
-        let io = |source| CheckpointError::Io {
-            path: path.to_owned(),
-            source,
-        };
-        let dir = path.parent().unwrap_or(Path::new("."));
         let tmp = path.with_extension("tmp");
-        let mut f = File::create(&tmp).map_err(io)?;
-        f.write_all(&self.encode()).map_err(io)?;
-        f.sync_all().map_err(io)?;
-        drop(f);
-        fs::rename(&tmp, path).map_err(io)?;
-        File::open(dir).and_then(|d| d.sync_all()).map_err(io)
+        let r = write_synced(&tmp, &self.encode());
+        let r = r.and_then(|()| fs::rename(&tmp, path).map_err(|e| ("rename", e)));
+        let r = r.and_then(|()| {
+            let dir = path.parent().unwrap_or(Path::new("."));
+            File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| ("fsync directory", e))
+        });
+        r.map_err(|(step, source)| {
+            if step != "fsync directory" {
+                let _ = fs::remove_file(&tmp);
+            }
+            CheckpointError::Io {
+                path: path.to_owned(),
+                step,
+                source,
+            }
+        })
     }
 
     /// Loads a checkpoint; `Ok(None)` when there is none yet.
@@ -207,10 +224,18 @@ impl Checkpoint {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(CheckpointError::Io {
                 path: path.to_owned(),
+                step: "read",
                 source,
             }),
         }
     }
+}
+
+/// Creates `tmp`, writes `bytes` and fsyncs it, naming the step that failed.
+fn write_synced(tmp: &Path, bytes: &[u8]) -> Result<(), (&'static str, std::io::Error)> {
+    let mut f = File::create(tmp).map_err(|e| ("create temp file", e))?;
+    f.write_all(bytes).map_err(|e| ("write", e))?;
+    f.sync_all().map_err(|e| ("fsync", e))
 }
 
 fn encode_snapshot(b: &mut Out, s: &ReplicaSnapshot<W>) {

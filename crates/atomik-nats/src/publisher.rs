@@ -1,113 +1,150 @@
 //! Batching publisher: v1 frames into NATS messages, acknowledged by JetStream.
 //!
-//! Frames are appended to a buffer that is published as one NATS message when
-//! it holds `batch` frames or its first frame is `linger` old. Every message
-//! carries a `Nats-Msg-Id` of `<sender>-<first seq>`, so a batch re-published
-//! after a lost acknowledgement is dropped by JetStream's duplicate window
-//! (and would be dropped by the receivers' replicas anyway).
+//! The node appends frames with [`Publisher::push`], which never waits for
+//! the network: a node cut off from every server keeps taking local
+//! updates. A batch is closed ([`Publisher::seal`]) when it is full, when
+//! the node has nothing else queued (linger 0, the default: no added
+//! latency), or when its first frame has waited the configured linger.
+//! Closed batches go to one task that publishes them in order and keeps
+//! every acknowledgement in flight at once. Each batch carries a
+//! `Nats-Msg-Id` of `<sender>-<first seq>`, so a batch re-published after a
+//! lost acknowledgement is dropped by JetStream's duplicate window (and by
+//! the replicas' dedup beyond it).
 //!
-//! Acknowledgements are awaited in publish order by a separate task, which
-//! re-publishes a batch whose acknowledgement failed (server killed, leader
-//! election) until it succeeds or [`MAX_ATTEMPTS`] are used up. The node only
-//! writes a checkpoint once every own message it holds is acknowledged, so a
-//! checkpoint never contains an update that the stream does not.
+//! A batch whose acknowledgement fails (server killed, leader election,
+//! partition) is re-published until it succeeds, with a growing pause up
+//! to 2 s; the last error is visible in the node's status meanwhile. The
+//! node bounds how many frames may wait unacknowledged and refuses local
+//! updates beyond that with a clear error.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, context::Publish};
 use atomik::wire::DeltaMsg;
 use bytes::Bytes;
+use futures_util::StreamExt as _;
+use futures_util::stream::FuturesOrdered;
 use tokio::sync::{mpsc, watch};
 
 use crate::stream::{FRAME_LEN, W};
 
-/// Publish attempts per batch before the node gives up (about a minute).
-pub(crate) const MAX_ATTEMPTS: u32 = 60;
+/// Batches whose acknowledgement may be outstanding at once.
+const MAX_IN_FLIGHT: usize = 4096;
 
 /// Where the acknowledgements stand.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct AckState {
     /// Every own seq below this is in the stream.
     pub(crate) through: u64,
-    /// Set when a batch could not be published at all.
-    pub(crate) error: Option<String>,
+    /// Why the oldest unacknowledged batch is being re-published, if it is.
+    pub(crate) retrying: Option<String>,
 }
 
-struct InFlight {
-    ack: jetstream::context::PublishAckFuture,
+/// A closed batch.
+struct Batch {
     payload: Bytes,
     id: String,
     end_seq: u64,
 }
 
-/// Buffers frames and publishes them in batches.
+/// Buffers frames and hands closed batches to the publishing task.
+#[derive(Debug)]
 pub(crate) struct Publisher {
-    js: jetstream::Context,
-    subject: String,
     buf: Vec<u8>,
     first_seq: u64,
     opened: Option<Instant>,
     batch: usize,
     linger: Duration,
-    /// One past the last own seq handed to NATS.
+    /// One past the last own seq handed to the publishing task.
     sent_through: u64,
-    acks: mpsc::Sender<InFlight>,
+    /// One past the last own seq pushed (sent or still in `buf`).
+    pushed_through: u64,
+    max_unacked: u64,
+    tx: mpsc::UnboundedSender<Batch>,
     acked: watch::Receiver<AckState>,
-    /// NATS messages published (first attempts).
-    pub(crate) messages: u64,
+    /// NATS messages (batches) closed so far.
+    pub(crate) batches: u64,
+}
+
+impl std::fmt::Debug for Batch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Batch({}, {} bytes)", self.id, self.payload.len())
+    }
 }
 
 impl Publisher {
+    /// A publisher for `subject` whose next own seq is `next_seq`.
     pub(crate) fn new(
         js: jetstream::Context,
         subject: String,
-        batch: usize,
-        linger: Duration,
+        (batch, linger, max_unacked): (usize, Duration, u64),
         next_seq: u64,
     ) -> Self {
-        let (tx, rx) = mpsc::channel(1024);
+        let (tx, rx) = mpsc::unbounded_channel();
         let (acked_tx, acked) = watch::channel(AckState {
             through: next_seq,
-            error: None,
+            retrying: None,
         });
-        tokio::spawn(ack_loop(js.clone(), subject.clone(), rx, acked_tx));
+        tokio::spawn(publish_loop(js, subject, rx, acked_tx));
         Publisher {
-            js,
-            subject,
             buf: Vec::with_capacity(batch.max(1) * FRAME_LEN),
             first_seq: next_seq,
             opened: None,
             batch: batch.max(1),
             linger,
             sent_through: next_seq,
-            acks: tx,
+            pushed_through: next_seq,
+            max_unacked,
+            tx,
             acked,
-            messages: 0,
+            batches: 0,
         }
     }
 
-    /// Queues one own message; publishes when the batch is full.
-    pub(crate) async fn push(&mut self, msg: &DeltaMsg<W>) -> anyhow::Result<()> {
+    /// Whether `n` more frames fit under the unacknowledged bound.
+    pub(crate) fn check_room(&self, n: usize) -> anyhow::Result<()> {
+        let waiting = self.pushed_through - self.acked.borrow().through;
+        if waiting + n as u64 > self.max_unacked {
+            let why = self.acked.borrow().retrying.clone();
+            anyhow::bail!(
+                "{waiting} updates wait for JetStream's acknowledgement (limit {}); refusing more \
+                 until the stream is reachable again{}",
+                self.max_unacked,
+                why.map(|w| format!(" (last error: {w})"))
+                    .unwrap_or_default()
+            );
+        }
+        Ok(())
+    }
+
+    /// Queues one own message; closes the batch when it is full.
+    pub(crate) fn push(&mut self, msg: &DeltaMsg<W>) {
         if self.buf.is_empty() {
             self.first_seq = msg.seq;
             self.opened = Some(Instant::now());
         }
         self.buf.extend_from_slice(msg.encode().as_bytes());
+        self.pushed_through = msg.seq + 1;
         if self.buf.len() >= self.batch * FRAME_LEN {
-            self.send().await?;
+            self.seal();
         }
-        Ok(())
     }
 
-    /// When the open batch is due (its linger elapsed).
+    /// When the open batch must be closed at the latest, if one is open.
     pub(crate) fn due(&self) -> Option<Instant> {
         self.opened.map(|t| t + self.linger)
     }
 
-    /// Publishes the open batch, if any.
-    pub(crate) async fn send(&mut self) -> anyhow::Result<()> {
+    /// Whether the open batch may be closed now that the node is idle.
+    pub(crate) fn idle_flush(&self) -> bool {
+        self.linger.is_zero() && !self.buf.is_empty()
+    }
+
+    /// Closes the open batch, if any, and hands it to the publishing task.
+    pub(crate) fn seal(&mut self) {
         if self.buf.is_empty() {
-            return Ok(());
+            return;
         }
         let payload = Bytes::from(std::mem::replace(
             &mut self.buf,
@@ -115,49 +152,47 @@ impl Publisher {
         ));
         let frames = (payload.len() / FRAME_LEN) as u64;
         let id = format!("{:x}-{}", sender_of(&payload), self.first_seq);
-        let ack = publish(&self.js, &self.subject, &payload, &id).await?;
         self.opened = None;
         self.sent_through = self.first_seq + frames;
-        self.messages += 1;
-        self.acks
-            .send(InFlight {
-                ack,
-                payload,
-                id,
-                end_seq: self.sent_through,
-            })
-            .await
-            .map_err(|_| anyhow::anyhow!("publish acknowledgement task stopped"))
+        self.batches += 1;
+        // The task only stops with the runtime; a send error then is moot.
+        let _ = self.tx.send(Batch {
+            payload,
+            id,
+            end_seq: self.sent_through,
+        });
     }
 
-    /// Publishes the open batch and waits until every own message is acknowledged.
-    pub(crate) async fn flush(&mut self) -> anyhow::Result<()> {
-        self.send().await?;
-        self.acked_through_sent().await
-    }
-
-    /// A future, independent of `self`, that resolves once every own message
-    /// handed to NATS so far is acknowledged (or publishing failed for good).
-    pub(crate) fn acked_through_sent(
-        &self,
-    ) -> impl std::future::Future<Output = anyhow::Result<()>> + Send + 'static {
-        let target = self.sent_through;
-        let mut acked = self.acked.clone();
-        async move {
-            let st = acked
-                .wait_for(|s| s.through >= target || s.error.is_some())
-                .await
-                .map_err(|_| anyhow::anyhow!("publish acknowledgement task stopped"))?;
-            match &st.error {
-                Some(e) => anyhow::bail!("publishing failed: {e}"),
-                None => Ok(()),
-            }
-        }
+    /// One past the last own seq handed to the publishing task.
+    pub(crate) fn sent_through(&self) -> u64 {
+        self.sent_through
     }
 
     /// The acknowledgement state.
     pub(crate) fn acked(&self) -> AckState {
         self.acked.borrow().clone()
+    }
+
+    /// Changes of the acknowledgement state.
+    pub(crate) fn watch(&self) -> watch::Receiver<AckState> {
+        self.acked.clone()
+    }
+
+    /// A future, independent of `self`, that resolves once every own seq
+    /// below `target` is acknowledged. It waits as long as that takes
+    /// (re-publishing never gives up); callers bound it.
+    pub(crate) fn acked_through(
+        &self,
+        target: u64,
+    ) -> impl std::future::Future<Output = anyhow::Result<()>> + Send + 'static {
+        let mut acked = self.acked.clone();
+        async move {
+            acked
+                .wait_for(|s| s.through >= target)
+                .await
+                .map(drop)
+                .map_err(|_| anyhow::anyhow!("the publishing task stopped"))
+        }
     }
 }
 
@@ -169,43 +204,69 @@ fn sender_of(payload: &Bytes) -> u32 {
 async fn publish(
     js: &jetstream::Context,
     subject: &str,
-    payload: &Bytes,
-    id: &str,
+    b: &Batch,
 ) -> anyhow::Result<jetstream::context::PublishAckFuture> {
-    let p = Publish::build().payload(payload.clone()).message_id(id);
+    let p = Publish::build()
+        .payload(b.payload.clone())
+        .message_id(&b.id);
     Ok(js.send_publish(subject.to_owned(), p).await?)
 }
 
-/// Awaits acknowledgements in order, re-publishing failed batches.
-async fn ack_loop(
+/// Awaits the acknowledgement of `b`, re-publishing it until JetStream
+/// stores it; returns its end seq.
+async fn until_acked(
     js: jetstream::Context,
-    subject: String,
-    mut rx: mpsc::Receiver<InFlight>,
-    tx: watch::Sender<AckState>,
-) {
-    while let Some(f) = rx.recv().await {
-        let mut ack = Some(f.ack);
-        let mut attempt = 1;
-        loop {
-            let r = match ack.take() {
-                Some(a) => a.await.map(|_| ()).map_err(anyhow::Error::from),
-                None => match publish(&js, &subject, &f.payload, &f.id).await {
-                    Ok(a) => a.await.map(|_| ()).map_err(anyhow::Error::from),
-                    Err(e) => Err(e),
-                },
-            };
-            match r {
-                Ok(()) => break,
-                Err(e) if attempt >= MAX_ATTEMPTS => {
-                    tx.send_modify(|s| s.error = Some(format!("batch {}: {e}", f.id)));
-                    return;
-                }
-                Err(_) => {
-                    attempt += 1;
-                    tokio::time::sleep(Duration::from_millis(250)).await;
-                }
+    subject: Arc<str>,
+    b: Batch,
+    first: Option<jetstream::context::PublishAckFuture>,
+    state: Arc<watch::Sender<AckState>>,
+) -> u64 {
+    let mut ack = first;
+    let mut pause = Duration::from_millis(100);
+    loop {
+        let r = match ack.take() {
+            Some(a) => a.await.map(drop).map_err(anyhow::Error::from),
+            None => match publish(&js, &subject, &b).await {
+                Ok(a) => a.await.map(drop).map_err(anyhow::Error::from),
+                Err(e) => Err(e),
+            },
+        };
+        match r {
+            Ok(()) => return b.end_seq,
+            Err(e) => {
+                state.send_modify(|s| s.retrying = Some(format!("batch {}: {e}", b.id)));
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
             }
         }
-        tx.send_modify(|s| s.through = f.end_seq);
+    }
+}
+
+/// Publishes batches in order and completes their acknowledgements in
+/// order, with every acknowledgement in flight at once.
+async fn publish_loop(
+    js: jetstream::Context,
+    subject: String,
+    mut rx: mpsc::UnboundedReceiver<Batch>,
+    state: watch::Sender<AckState>,
+) {
+    let state = Arc::new(state);
+    let subject: Arc<str> = subject.into();
+    let mut in_flight = FuturesOrdered::new();
+    let mut open = true;
+    while open || !in_flight.is_empty() {
+        tokio::select! {
+            b = rx.recv(), if open && in_flight.len() < MAX_IN_FLIGHT => match b {
+                Some(b) => {
+                    let first = publish(&js, &subject, &b).await.ok();
+                    in_flight.push_back(until_acked(js.clone(), subject.clone(), b, first, state.clone()));
+                }
+                None => open = false,
+            },
+            Some(end) = in_flight.next() => state.send_modify(|s| {
+                s.through = end;
+                s.retrying = None;
+            }),
+        }
     }
 }

@@ -3320,7 +3320,7 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
         axis$fifo$write_clean = axis$table$result_clean;
         axis$m_axis_tvalid = |axis$count$q & axis$aresetn;
         axis$m_axis_tdata = axis$fifo$read_data;
-        axis$pop = |axis$count$q & axis$aresetn & axis$m_axis_tready;
+        axis$pop = |axis$count$q & axis$m_axis_tready;
         if (axis$table$result_valid) begin
             axis$wptr$d = axis$wptr$q + axis$ptr_one;
         end

@@ -1227,7 +1227,7 @@ module atomik_axis(aclk,aresetn,s_axis_tvalid,s_axis_tready,s_axis_tdata,m_axis_
         fifo$write_clean = table$result_clean;
         m_axis_tvalid = |count$q & aresetn;
         m_axis_tdata = fifo$read_data;
-        pop = |count$q & aresetn & m_axis_tready;
+        pop = |count$q & m_axis_tready;
         if (table$result_valid) begin
             wptr$d = wptr$q + ptr_one;
         end

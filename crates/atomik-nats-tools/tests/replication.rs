@@ -1,5 +1,6 @@
 //! Replication through a real nats-server: convergence, redelivery, reorder,
-//! restarts, checkpoints, epoch changes, credentials.
+//! restarts, checkpoints, epoch changes, credentials. Tables are checked
+//! against the updates the test issued.
 
 mod common;
 
@@ -7,9 +8,9 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 use atomik::wire::DeltaMsg;
-use atomik_nats::node::Recovery;
-use atomik_nats::{ConnArgs, Node, NodeConfig, Op, oracle, stream};
-use common::{NatsServer, run};
+use atomik_nats::{ConnOptions as ConnArgs, Node, NodeConfig, Op, Recovery, stream};
+use atomik_nats_tools::oracle;
+use common::{Issued, NatsServer, run};
 
 const T: &str = "t1";
 
@@ -35,17 +36,29 @@ fn random_ops(rng: &mut fastrand::Rng, n: usize) -> Vec<Op> {
         .collect()
 }
 
-/// Syncs every node twice (so each sees the others' last messages) and
-/// checks that all equal the independent oracle over the stream.
-async fn assert_converged(url: &str, nodes: &[&Node]) -> anyhow::Result<Vec<u64>> {
+/// Syncs every node twice (so each sees the others' last messages), checks
+/// that the stream holds exactly the issued updates and that every node
+/// equals the oracle over them.
+async fn assert_converged(url: &str, nodes: &[&Node], issued: &Issued) -> anyhow::Result<Vec<u64>> {
     for _ in 0..2 {
         for n in nodes {
             n.sync().await?;
         }
     }
     let js = jetstream::new(ConnArgs::plain(url).connect().await?);
-    let contents = oracle::read_stream(&js, T, Duration::from_secs(20)).await?;
-    let want = oracle::expected(&contents.msgs, 16);
+    let audited = oracle::read_stream(&js, T, Duration::from_secs(20)).await?;
+    assert_eq!(
+        oracle::phantoms(&issued.0, &audited),
+        0,
+        "the stream holds updates nobody issued"
+    );
+    let ids = issued.0.keys().copied().collect();
+    assert_eq!(
+        oracle::lost(&ids, &audited),
+        0,
+        "issued updates missing from the stream"
+    );
+    let want = issued.expected(16);
     for (i, n) in nodes.iter().enumerate() {
         assert_eq!(n.dump().await?, want, "node {i} differs from the oracle");
     }
@@ -54,11 +67,10 @@ async fn assert_converged(url: &str, nodes: &[&Node]) -> anyhow::Result<Vec<u64>
 
 #[test]
 fn three_nodes_converge_under_concurrent_traffic() {
-    let Some(s) = NatsServer::start("") else {
-        return;
-    };
+    let s = NatsServer::start("");
     let url = s.url();
     run(60, async move {
+        let mut issued = Issued::default();
         let d = tempfile::tempdir()?;
         let nodes = [
             node(&url, 1, d.path()).await?,
@@ -68,10 +80,10 @@ fn three_nodes_converge_under_concurrent_traffic() {
         let mut rng = fastrand::Rng::with_seed(7);
         for _ in 0..20 {
             for n in &nodes {
-                n.ops(random_ops(&mut rng, 50)).await?;
+                issued.add(&n.ops(random_ops(&mut rng, 50)).await?);
             }
         }
-        let want = assert_converged(&url, &[&nodes[0], &nodes[1], &nodes[2]]).await?;
+        let want = assert_converged(&url, &[&nodes[0], &nodes[1], &nodes[2]], &issued).await?;
         assert!(want.iter().any(|&v| v != 0));
         let st = nodes[0].status().await?;
         assert_eq!(st.sent, 1000);
@@ -95,9 +107,7 @@ async fn publish_raw(url: &str, msgs: &[DeltaMsg<u64>]) -> anyhow::Result<()> {
 
 #[test]
 fn redelivered_and_reordered_frames_apply_once() {
-    let Some(s) = NatsServer::start("") else {
-        return;
-    };
+    let s = NatsServer::start("");
     let url = s.url();
     run(60, async move {
         let d = tempfile::tempdir()?;
@@ -127,25 +137,24 @@ fn redelivered_and_reordered_frames_apply_once() {
 
 #[test]
 fn restart_resumes_without_loss_or_double_apply() {
-    let Some(s) = NatsServer::start("") else {
-        return;
-    };
+    let s = NatsServer::start("");
     let url = s.url();
     run(90, async move {
+        let mut issued = Issued::default();
         let d = tempfile::tempdir()?;
         let mut rng = fastrand::Rng::with_seed(11);
         let a = node(&url, 1, d.path()).await?;
         let b = node(&url, 2, d.path()).await?;
-        b.ops(random_ops(&mut rng, 300)).await?;
-        a.ops(random_ops(&mut rng, 300)).await?;
+        issued.add(&b.ops(random_ops(&mut rng, 300)).await?);
+        issued.add(&a.ops(random_ops(&mut rng, 300)).await?);
         a.sync().await?;
         a.checkpoint().await?;
         // Updates after the checkpoint, published, then a crash: they must
         // come back from the stream.
-        a.ops(random_ops(&mut rng, 300)).await?;
+        issued.add(&a.ops(random_ops(&mut rng, 300)).await?);
         a.sync().await?;
         a.abort();
-        b.ops(random_ops(&mut rng, 300)).await?;
+        issued.add(&b.ops(random_ops(&mut rng, 300)).await?);
         let a = node(&url, 1, d.path()).await?;
         let st = a.status().await?;
         assert!(
@@ -154,12 +163,12 @@ fn restart_resumes_without_loss_or_double_apply() {
             st.recovery
         );
         assert_eq!(st.sender, (1 << 16) | 1, "second incarnation of node 1");
-        a.ops(random_ops(&mut rng, 100)).await?;
-        assert_converged(&url, &[&a, &b]).await?;
+        issued.add(&a.ops(random_ops(&mut rng, 100)).await?);
+        assert_converged(&url, &[&a, &b], &issued).await?;
         // A clean restart as well.
         a.shutdown().await?;
         let a = node(&url, 1, d.path()).await?;
-        assert_converged(&url, &[&a, &b]).await?;
+        assert_converged(&url, &[&a, &b], &issued).await?;
         Ok(())
     });
 }
@@ -177,19 +186,18 @@ fn corrupt(path: &std::path::Path, torn: bool) {
 
 #[test]
 fn corrupt_or_torn_checkpoint_is_refused_and_stream_recovers() {
-    let Some(s) = NatsServer::start("") else {
-        return;
-    };
+    let s = NatsServer::start("");
     let url = s.url();
     run(90, async move {
+        let mut issued = Issued::default();
         let d = tempfile::tempdir()?;
         let mut rng = fastrand::Rng::with_seed(5);
         let b = node(&url, 2, d.path()).await?;
         for torn in [false, true] {
             let a = node(&url, 1, d.path()).await?;
-            a.ops(random_ops(&mut rng, 200)).await?;
-            b.ops(random_ops(&mut rng, 200)).await?;
-            let before = assert_converged(&url, &[&a, &b]).await?;
+            issued.add(&a.ops(random_ops(&mut rng, 200)).await?);
+            issued.add(&b.ops(random_ops(&mut rng, 200)).await?);
+            let before = assert_converged(&url, &[&a, &b], &issued).await?;
             let sender = a.status().await?.sender;
             a.shutdown().await?;
             let path = d.path().join("n1").join(format!("{T}.ckpt"));
@@ -200,15 +208,17 @@ fn corrupt_or_torn_checkpoint_is_refused_and_stream_recovers() {
             assert!(err.contains("corrupt") && err.contains("refusing"), "{err}");
             let a = node(&url, 1, d.path()).await?;
             let st = a.status().await?;
-            assert!(
-                matches!(&st.recovery, Recovery::RefusedCheckpoint(m) if m.contains("corrupt")),
-                "{:?}",
-                st.recovery
+            assert_eq!(
+                st.recovery,
+                Recovery::Fresh,
+                "no snapshot yet: the whole stream"
             );
+            let why = st.refused_checkpoint.unwrap_or_default();
+            assert!(why.contains("corrupt") && why.contains("refusing"), "{why}");
             assert!(st.sender > sender, "a new incarnation after the replay");
             assert_eq!(a.dump().await?, before);
-            a.ops(random_ops(&mut rng, 50)).await?;
-            assert_converged(&url, &[&a, &b]).await?;
+            issued.add(&a.ops(random_ops(&mut rng, 50)).await?);
+            assert_converged(&url, &[&a, &b], &issued).await?;
             a.shutdown().await?;
         }
         Ok(())
@@ -217,24 +227,25 @@ fn corrupt_or_torn_checkpoint_is_refused_and_stream_recovers() {
 
 #[test]
 fn node_down_through_a_load_epoch_change_catches_up() {
-    let Some(s) = NatsServer::start("") else {
-        return;
-    };
+    let s = NatsServer::start("");
     let url = s.url();
     run(60, async move {
+        let mut issued = Issued::default();
         let d = tempfile::tempdir()?;
         let a = node(&url, 1, d.path()).await?;
         let b = node(&url, 2, d.path()).await?;
-        a.ops(vec![Op::Accum(3, 0xF0), Op::Accum(4, 1)]).await?;
-        assert_converged(&url, &[&a, &b]).await?;
+        issued.add(&a.ops(vec![Op::Accum(3, 0xF0), Op::Accum(4, 1)]).await?);
+        assert_converged(&url, &[&a, &b], &issued).await?;
         b.shutdown().await?;
         // While b is down: a new epoch on context 3, deltas in it, more on 4.
-        a.ops(vec![
-            Op::Load(3, 0x1234),
-            Op::Accum(3, 0x0F),
-            Op::Accum(4, 2),
-        ])
-        .await?;
+        issued.add(
+            &a.ops(vec![
+                Op::Load(3, 0x1234),
+                Op::Accum(3, 0x0F),
+                Op::Accum(4, 2),
+            ])
+            .await?,
+        );
         a.sync().await?;
         let b = node(&url, 2, d.path()).await?;
         b.sync().await?;
@@ -246,9 +257,9 @@ fn node_down_through_a_load_epoch_change_catches_up() {
         );
         assert_eq!(t[4], 3);
         // Two concurrent LOADs: the higher epoch stamp wins on both nodes.
-        b.ops(vec![Op::Load(5, 0xB)]).await?;
-        a.ops(vec![Op::Load(5, 0xA)]).await?;
-        assert_converged(&url, &[&a, &b]).await?;
+        issued.add(&b.ops(vec![Op::Load(5, 0xB)]).await?);
+        issued.add(&a.ops(vec![Op::Load(5, 0xA)]).await?);
+        assert_converged(&url, &[&a, &b], &issued).await?;
         Ok(())
     });
 }
@@ -256,9 +267,7 @@ fn node_down_through_a_load_epoch_change_catches_up() {
 #[test]
 fn wrong_credentials_give_a_clear_error() {
     let auth = "authorization { user: atomik, password: s3cret-pw }";
-    let Some(s) = NatsServer::start(auth) else {
-        return;
-    };
+    let s = NatsServer::start(auth);
     let url = s.url();
     run(30, async move {
         let mut args = ConnArgs::plain(&url);
@@ -296,9 +305,7 @@ fn nkey_auth_connects_with_the_seed_and_refuses_a_wrong_key() {
         "authorization {{ users = [ {{ nkey: {} }} ] }}",
         user.public_key()
     );
-    let Some(s) = NatsServer::start(&auth) else {
-        return;
-    };
+    let s = NatsServer::start(&auth);
     let url = s.url();
     run(60, async move {
         let d = tempfile::tempdir()?;
@@ -400,10 +407,8 @@ fn tls_with_the_right_ca_connects_and_without_it_fails_clearly() {
         p("server.pem"),
         p("server.key")
     );
-    let Some(s) = NatsServer::start(&tls) else {
-        return;
-    };
-    let url = format!("tls://127.0.0.1:{}", s.port);
+    let s = NatsServer::start(&tls);
+    let url = format!("tls://127.0.0.1:{}", s.port());
     run(30, async move {
         let mut args = ConnArgs::plain(&url);
         let err = args.connect().await.unwrap_err().to_string();

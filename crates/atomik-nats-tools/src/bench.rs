@@ -25,9 +25,10 @@ use async_nats::jetstream::{self, context::Publish, kv};
 use futures_util::StreamExt as _;
 use tokio::sync::watch;
 
-use crate::cluster::{Server, percentile, tempfile_dir};
-use crate::conn::ConnArgs;
-use crate::node::{Node, NodeConfig, Op};
+use atomik_nats::{ConnOptions as ConnArgs, Node, NodeConfig, Op};
+
+use crate::harness::server::Server;
+use crate::harness::tempdir as tempfile_dir;
 
 /// Arguments of `atomik bench-nats`.
 #[derive(Debug, clap::Args)]
@@ -50,8 +51,8 @@ pub struct BenchArgs {
     /// Frames per NATS message on the delta path.
     #[arg(long, default_value_t = 4096)]
     pub batch: usize,
-    /// Longest wait, in microseconds, for a delta batch to fill.
-    #[arg(long, default_value_t = 1000)]
+    /// Longest wait, in microseconds, for a delta batch to fill (0: send when idle).
+    #[arg(long, default_value_t = 0)]
     pub linger_us: u64,
     /// Checkpoint interval of both nodes in milliseconds (the node's default).
     #[arg(long, default_value_t = 1000)]
@@ -62,6 +63,17 @@ pub struct BenchArgs {
 }
 
 const CONTEXTS: usize = 256;
+
+/// The `q` quantile (nearest rank) of `v`; 0 for an empty sample.
+pub fn percentile(v: &mut [f64], q: f64) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let i = ((v.len() as f64 * q).ceil() as usize).clamp(1, v.len()) - 1;
+    v[i]
+}
 const TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Result of one path.
@@ -72,6 +84,9 @@ struct PathResult {
     p50_ms: f64,
     p99_ms: f64,
     achieved_rate: f64,
+    /// Deltas only: p50 and p99 until the publishing node had JetStream's
+    /// acknowledgement (the store's part of the end-to-end latency).
+    acked: Option<(f64, f64)>,
 }
 
 impl PathResult {
@@ -84,6 +99,7 @@ impl PathResult {
             p50_ms: percentile(lat, 0.5),
             p99_ms: percentile(lat, 0.99),
             achieved_rate,
+            acked: None,
         }
     }
 }
@@ -95,37 +111,48 @@ fn updates(n: u64, seed: u64) -> Vec<(usize, u64)> {
         .collect()
 }
 
-/// Sends chunks of `rate/1000` updates every millisecond for `secs` while a
-/// task times each chunk until `progress` (updates received) reaches it.
-/// Returns the chunk latencies in ms and the achieved send rate.
+/// Sends chunks of `rate/1000` updates every millisecond for `secs` while
+/// one task per `progress` receiver times each chunk until that receiver
+/// (a running count) reaches it. Returns the chunk latencies in ms, one
+/// list per receiver, and the achieved send rate.
 async fn paced<F, Fut>(
     rate: u64,
     secs: u64,
-    progress: watch::Receiver<u64>,
+    progress: Vec<watch::Receiver<u64>>,
     mut send: F,
-) -> anyhow::Result<(Vec<f64>, f64)>
+) -> anyhow::Result<(Vec<Vec<f64>>, f64)>
 where
     F: FnMut(Vec<(usize, u64)>) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
     let per_tick = (rate / 1000).max(1);
     let ups = updates(per_tick * secs * 1000, 99);
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let base = *progress.borrow();
-    let timer = tokio::spawn(latencies(progress, rx));
+    let mut chunks = Vec::new();
+    let mut timers = Vec::new();
+    for p in progress {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        chunks.push((tx, *p.borrow()));
+        timers.push(tokio::spawn(latencies(p, rx)));
+    }
     let mut tick = tokio::time::interval(Duration::from_millis(1));
     let t0 = Instant::now();
-    let mut total = base;
+    let mut total = 0;
     for c in ups.chunks(usize::try_from(per_tick)?) {
         tick.tick().await;
         let t = Instant::now();
         send(c.to_vec()).await?;
         total += c.len() as u64;
-        tx.send((t, total))?;
+        for (tx, base) in &chunks {
+            tx.send((t, base + total))?;
+        }
     }
-    let rate = (total - base) as f64 / t0.elapsed().as_secs_f64();
-    drop(tx);
-    Ok((timer.await??, rate))
+    let rate = total as f64 / t0.elapsed().as_secs_f64();
+    drop(chunks);
+    let mut out = Vec::new();
+    for t in timers {
+        out.push(t.await??);
+    }
+    Ok((out, rate))
 }
 
 /// Times each (send time, cumulative count) chunk until `progress` reaches it.
@@ -157,6 +184,19 @@ fn accums(c: &[(usize, u64)]) -> Vec<Op> {
     c.iter().map(|&(a, d)| Op::Accum(a, d)).collect()
 }
 
+/// A running count derived from a node's progress (for [`paced`]).
+fn count(n: &Node, f: fn(&atomik_nats::Progress) -> u64) -> watch::Receiver<u64> {
+    let mut p = n.progress();
+    let (tx, rx) = watch::channel(f(&p.borrow()));
+    tokio::spawn(async move {
+        while p.changed().await.is_ok() {
+            let v = f(&p.borrow_and_update());
+            tx.send_replace(v);
+        }
+    });
+    rx
+}
+
 async fn delta_path(
     url: &str,
     args: &BenchArgs,
@@ -175,14 +215,7 @@ async fn delta_path(
     };
     let a = Node::start(ca.clone(), cfg(1, "a")).await?;
     let b = Node::start(cb, cfg(2, "b")).await?;
-    let (ptx, mut prx) = watch::channel(0u64);
-    let mut bp = b.progress();
-    tokio::spawn(async move {
-        while bp.changed().await.is_ok() {
-            let applied = bp.borrow_and_update().applied;
-            ptx.send_replace(applied);
-        }
-    });
+    let mut applied = count(&b, |p| p.applied);
     let stats = ca.statistics();
     let out0 = stats.out_bytes.load(Ordering::Relaxed);
     let ups = updates(args.updates, 7);
@@ -190,17 +223,22 @@ async fn delta_path(
     for c in ups.chunks(8192) {
         a.ops(accums(c)).await?;
     }
-    wait_for(&mut prx, args.updates).await?;
+    wait_for(&mut applied, args.updates).await?;
     let secs = t0.elapsed().as_secs_f64();
     let bytes = stats.out_bytes.load(Ordering::Relaxed) - out0;
-    let (mut lat, achieved_rate) = paced(args.rate, args.seconds, prx.clone(), |c| {
+    // Every earlier update acknowledged, so both counts start level.
+    a.sync().await?;
+    let progress = vec![count(&a, |p| p.acked), applied];
+    let (mut lat, achieved_rate) = paced(args.rate, args.seconds, progress, |c| {
         let a = &a;
         async move { a.ops(accums(&c)).await.map(drop) }
     })
     .await?;
     a.shutdown().await?;
     b.shutdown().await?;
-    Ok(PathResult::new(args, secs, bytes, &mut lat, achieved_rate))
+    let mut r = PathResult::new(args, secs, bytes, &mut lat[1], achieved_rate);
+    r.acked = Some((percentile(&mut lat[0], 0.5), percentile(&mut lat[0], 0.99)));
+    Ok(r)
 }
 
 /// Publishes full values to the bucket's subjects, acks awaited by a task.
@@ -293,14 +331,16 @@ async fn kv_path(url: &str, args: &BenchArgs) -> anyhow::Result<PathResult> {
     let secs = t0.elapsed().as_secs_f64();
     let bytes = stats.out_bytes.load(Ordering::Relaxed) - out0;
     let w = std::sync::Arc::new(tokio::sync::Mutex::new(w));
-    let (mut lat, achieved_rate) = paced(args.rate, args.seconds, prx.clone(), |c| {
+    let (mut lat, achieved_rate) = paced(args.rate, args.seconds, vec![prx.clone()], |c| {
         let w = w.clone();
         async move { w.lock().await.put(&c).await }
     })
     .await?;
     drop(w);
     acker.await??;
-    Ok(PathResult::new(args, secs, bytes, &mut lat, achieved_rate))
+    Ok(PathResult::new(
+        args, secs, bytes, &mut lat[0], achieved_rate,
+    ))
 }
 
 /// The latency floor of this machine at the moment of the run: the same
@@ -321,7 +361,7 @@ async fn core_floor(url: &str, args: &BenchArgs) -> anyhow::Result<(f64, f64)> {
             ptx.send_replace(n);
         }
     });
-    let (mut lat, _) = paced(args.rate, args.seconds, prx, |chunk| {
+    let (mut lat, _) = paced(args.rate, args.seconds, vec![prx], |chunk| {
         let (c, subject) = (c.clone(), subject.clone());
         async move {
             let values: Vec<u8> = chunk.iter().flat_map(|&(_, v)| v.to_le_bytes()).collect();
@@ -330,26 +370,23 @@ async fn core_floor(url: &str, args: &BenchArgs) -> anyhow::Result<(f64, f64)> {
         }
     })
     .await?;
-    Ok((percentile(&mut lat, 0.5), percentile(&mut lat, 0.99)))
+    Ok((percentile(&mut lat[0], 0.5), percentile(&mut lat[0], 0.99)))
 }
 
 /// Runs `atomik bench-nats`.
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
+    crate::args::runtime()?.block_on(async {
         let dir = tempfile_dir("bench")?;
         let server = match &args.nats {
             Some(_) => None,
-            None => Some(Server::single(&dir, &args.nats_server)?),
+            None => Some(Server::single(&dir, &args.nats_server, "")?),
         };
         let url = args
             .nats
             .clone()
             .or_else(|| server.as_ref().map(Server::url))
             .unwrap_or_default();
+        let load0 = crate::harness::load_average();
         let r = async {
             Ok::<_, anyhow::Error>((
                 delta_path(&url, args, &dir).await?,
@@ -361,12 +398,19 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         drop(server);
         let _ = std::fs::remove_dir_all(&dir);
         let (d, k, floor) = r?;
-        report(args, &d, &k, floor);
+        report(args, &d, &k, floor, [load0, crate::harness::load_average()]);
         Ok(())
     })
 }
 
-fn report(args: &BenchArgs, d: &PathResult, k: &PathResult, floor: (f64, f64)) {
+/// The report as one JSON object.
+fn report_json(
+    args: &BenchArgs,
+    d: &PathResult,
+    k: &PathResult,
+    floor: (f64, f64),
+    load: [Option<f64>; 2],
+) -> serde_json::Value {
     let j = |p: &PathResult| {
         serde_json::json!({
             "updates_per_second": p.per_second,
@@ -376,25 +420,40 @@ fn report(args: &BenchArgs, d: &PathResult, k: &PathResult, floor: (f64, f64)) {
             "achieved_offered_rate": p.achieved_rate,
         })
     };
-    let v = serde_json::json!({
+    let mut deltas = j(d);
+    if let Some((p50, p99)) = d.acked {
+        deltas["acked_p50_latency_ms"] = p50.into();
+        deltas["acked_p99_latency_ms"] = p99.into();
+    }
+    serde_json::json!({
         "updates": args.updates,
         "offered_rate": args.rate,
         "batch": args.batch,
         "linger_us": args.linger_us,
         "checkpoint_ms": args.checkpoint_ms,
-        "deltas": j(d),
+        "deltas": deltas,
         "kv_full_values": j(k),
         "core_nats_floor": {"p50_latency_ms": floor.0, "p99_latency_ms": floor.1},
         "throughput_ratio": d.per_second / k.per_second,
         "bytes_ratio_kv_over_deltas": k.bytes_per_update / d.bytes_per_update,
-    });
+        "load_1min_before_after": load,
+    })
+}
+
+fn report(
+    args: &BenchArgs,
+    d: &PathResult,
+    k: &PathResult,
+    floor: (f64, f64),
+    load: [Option<f64>; 2],
+) {
     if args.json {
-        println!("{v}");
+        println!("{}", report_json(args, d, k, floor, load));
         return;
     }
     println!(
-        "atomik bench-nats: {} updates, latency at {} updates/s offered, one nats-server",
-        args.updates, args.rate
+        "atomik bench-nats: {} updates, latency at {} updates/s offered, one nats-server, load {:?} -> {:?}",
+        args.updates, args.rate, load[0], load[1]
     );
     println!(
         "{:<28} {:>16} {:>16} {:>10}",
@@ -408,14 +467,16 @@ fn report(args: &BenchArgs, d: &PathResult, k: &PathResult, floor: (f64, f64)) {
         k.per_second,
         d.per_second / k.per_second,
     );
-    row(
-        "bytes on the wire / update",
-        d.bytes_per_update,
-        k.bytes_per_update,
-        k.bytes_per_update / d.bytes_per_update,
-    );
+    let (db, kb) = (d.bytes_per_update, k.bytes_per_update);
+    row("bytes on the wire / update", db, kb, kb / db);
     row("p50 latency ms", d.p50_ms, k.p50_ms, k.p50_ms / d.p50_ms);
     row("p99 latency ms", d.p99_ms, k.p99_ms, k.p99_ms / d.p99_ms);
+    if let Some((p50, p99)) = d.acked {
+        println!(
+            "{:<28} {p50:>16.1} {p99:>16.1}   (deltas: until the publisher had the ack)",
+            "acked p50 / p99 ms"
+        );
+    }
     println!(
         "{:<28} {:>16.1} {:>16.1}   (latency floor: core NATS pub/sub, same chunks, same run)",
         "core NATS p50 / p99 ms", floor.0, floor.1
