@@ -1,7 +1,9 @@
 //! `atomik board`: talk to a board over its serial port (`ping`, `bench`,
-//! `exec`), or co-simulate one behind a pseudo-terminal (`cosim`).
+//! `exec`), co-simulate one behind a pseudo-terminal (`cosim`), or load the
+//! bitstream `just boards` built into it (`flash`).
 
 use std::io::BufRead;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
@@ -11,6 +13,7 @@ use atomik_board::{BoardTable, Compat, DEFAULT_BAUD, Options};
 use atomik_sim::{Design, Kind};
 
 use crate::board_cosim::{self, Server};
+use crate::board_flash;
 use crate::board_pty::LineOptions;
 
 /// `atomik board ...`.
@@ -26,6 +29,22 @@ pub(crate) enum BoardCommand {
     Exec(PortArgs),
     /// Co-simulate a board top in Verilator behind a pseudo-terminal.
     Cosim(CosimArgs),
+    /// Load the bitstream `just boards` built into the board (openFPGALoader).
+    Flash(FlashArgs),
+}
+
+/// Options of `atomik board flash`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct FlashArgs {
+    /// The board: tangnano9k, icebreaker or ulx3s.
+    board: String,
+    /// Where `just boards` put the board's bitstream and build.json
+    /// (default: target/boards/BOARD in this binary's workspace).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Print the command instead of running it.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 /// Where the board is.
@@ -122,7 +141,31 @@ pub(crate) fn run(cmd: &BoardCommand) -> Result<bool> {
         BoardCommand::Bench(b) => bench(b),
         BoardCommand::Exec(p) => exec(p),
         BoardCommand::Cosim(c) => cosim(c),
+        BoardCommand::Flash(f) => flash(f),
     }
+}
+
+/// Runs (or with `--dry-run` prints) the openFPGALoader command of the
+/// board's build record; returns whether the loader succeeded.
+fn flash(f: &FlashArgs) -> Result<bool> {
+    let dir = f.dir.clone().unwrap_or_else(|| {
+        atomik_codegen::workspace_root()
+            .join("target/boards")
+            .join(&f.board)
+    });
+    let mut cmd = board_flash::command(&f.board, &dir)?;
+    if f.dry_run {
+        let words: Vec<String> = std::iter::once(cmd.get_program())
+            .chain(cmd.get_args())
+            .map(|w| w.to_string_lossy().into_owned())
+            .collect();
+        println!("{}", words.join(" "));
+        return Ok(true);
+    }
+    let status = cmd.status().context(
+        "running openFPGALoader (Debian package openfpgaloader; `just deps` installs it)",
+    )?;
+    Ok(status.success())
 }
 
 fn ping(p: &PortArgs) -> Result<()> {

@@ -204,3 +204,67 @@ fn atomik_board_exec_fails_on_a_wrong_result_and_a_bad_line() {
         assert!(all.contains(expect), "{input:?}: {all}");
     }
 }
+
+/// A fresh directory under the system's temporary directory.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("atomik-cli-flash-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `atomik board flash ARGS...`: (success, stdout, stderr).
+fn flash(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(ATOMIK)
+        .args(["board", "flash"])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `--dry-run` prints the openFPGALoader command of the build record
+/// `just boards` writes, and runs nothing.
+#[test]
+fn board_flash_dry_run_prints_the_loader_command_of_the_build_record() {
+    let dir = scratch("ulx3s");
+    let record =
+        r#"{"board": "ulx3s", "loader": "ulx3s", "bitstream": "atomik_board.bit", "sha256": "00"}"#;
+    std::fs::write(dir.join("build.json"), record).unwrap();
+    std::fs::write(dir.join("atomik_board.bit"), b"bits").unwrap();
+    let d = dir.to_str().unwrap();
+    let (ok, stdout, stderr) = flash(&["ulx3s", "--dir", d, "--dry-run"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        stdout,
+        format!("openFPGALoader -b ulx3s {d}/atomik_board.bit\n")
+    );
+}
+
+#[test]
+fn board_flash_without_a_build_record_says_to_run_just_boards() {
+    let dir = scratch("tangnano9k");
+    let (ok, stdout, stderr) = flash(&["tangnano9k", "--dir", dir.to_str().unwrap(), "--dry-run"]);
+    assert!(!ok);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("no build record") && stderr.contains("just boards"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn board_flash_refuses_an_unknown_board_with_the_list() {
+    for board in ["de10nano", "board_sim"] {
+        let (ok, _, stderr) = flash(&[board, "--dry-run"]);
+        assert!(!ok, "{board}");
+        assert!(
+            stderr.contains("tangnano9k, icebreaker, ulx3s"),
+            "{board}: {stderr}"
+        );
+    }
+}
