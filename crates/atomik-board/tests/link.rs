@@ -163,40 +163,6 @@ fn statuses_counted_off_as_stale_after_a_go_back_do_not_stall_the_link() {
     assert_eq!(line.board.ops_run, ops.len() as u64, "every op once");
 }
 
-/// A frame the board applied whose ACK was lost is resent as the shortest
-/// frame with its SEQ: the board repeats the held ACK without looking at
-/// the ops, and a short frame crosses a noisy line far more often.
-#[test]
-fn a_lost_ack_is_fetched_with_the_shortest_frame() {
-    for seq_base in [0u8, 0x7F] {
-        let mut line = ModelLine::new(6, 0.0, 0.0);
-        let mut t = BoardTable::over(line, fast()).unwrap();
-        // Move the board's EXPECTED to seq_base with empty calls... by
-        // single ops, each one frame.
-        for _ in 0..seq_base {
-            t.accum(0, 1).unwrap();
-        }
-        line = std::mem::replace(t.link_mut().transport_mut(), ModelLine::new(0, 0.0, 0.0));
-        // The reply to the next frame (SEQ seq_base) is lost; the frame after
-        // it proves it applied.
-        line.drop_replies = vec![line.sends + 1];
-        *t.link_mut().transport_mut() = line;
-        let ops: Vec<Op> = (0..32u8).map(Op::swap_keep).collect();
-        let got = t.execute(&ops).unwrap();
-        assert_eq!(got.len(), 32);
-        let line = t.link_mut().transport_mut();
-        let fetch = line.sent.last().unwrap();
-        let expect_len = if seq_base < 0x80 { 7 } else { 9 };
-        assert_eq!(fetch.len(), expect_len, "{fetch:02x?}");
-        assert_eq!(fetch[1], seq_base, "the fetch names the frame");
-        assert_eq!(
-            line.board.ops_run,
-            u64::from(seq_base) + 32,
-            "every op once"
-        );
-    }
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(16))]
 

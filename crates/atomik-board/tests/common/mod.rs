@@ -190,10 +190,6 @@ pub struct ModelLine {
     pub reset_after_sends: Option<u64>,
     /// Sends (1-based) lost whole on the way to the board.
     pub drop_sends: Vec<u64>,
-    /// Sends (1-based) whose reply is lost whole on the way back.
-    pub drop_replies: Vec<u64>,
-    /// Every send, as the driver wrote it.
-    pub sent: Vec<Vec<u8>>,
     pub sends: u64,
 }
 
@@ -206,8 +202,6 @@ impl ModelLine {
             inbox: VecDeque::new(),
             reset_after_sends: None,
             drop_sends: Vec::new(),
-            drop_replies: Vec::new(),
-            sent: Vec::new(),
             sends: 0,
         }
     }
@@ -216,7 +210,6 @@ impl ModelLine {
 impl Transport for ModelLine {
     fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.sends += 1;
-        self.sent.push(bytes.to_vec());
         if self.reset_after_sends == Some(self.sends) {
             self.board.reset();
         }
@@ -226,9 +219,6 @@ impl Transport for ModelLine {
         let wire = self.down.carry(bytes);
         let mut reply = Vec::new();
         self.board.receive(&wire, &mut reply);
-        if self.drop_replies.contains(&self.sends) {
-            return Ok(());
-        }
         let wire = self.up.carry(&reply);
         self.inbox.extend(wire);
         Ok(())
