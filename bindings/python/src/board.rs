@@ -49,10 +49,9 @@ const WIDTH_BITS: u32 = 64;
 fn board_err(e: Error) -> PyErr {
     let msg = e.to_string();
     match e {
-        Error::AddrOutOfRange { addr } => PyIndexError::new_err(format!(
-            "address {addr} out of range [0, {}]",
-            CONTEXTS - 1
-        )),
+        Error::AddrOutOfRange { addr } => {
+            PyIndexError::new_err(format!("address {addr} out of range [0, {}]", CONTEXTS - 1))
+        }
         Error::Timeout { .. } => BoardTimeout::new_err(msg),
         Error::BoardReset { .. } => BoardReset::new_err(msg),
         Error::Protocol(_) | Error::Version { .. } | Error::ShortReply { .. } => {
@@ -92,9 +91,9 @@ impl BoardTable {
     }
 
     fn lock(&self) -> PyResult<MutexGuard<'_, Option<Driver>>> {
-        self.board
-            .lock()
-            .map_err(|_| BoardError::new_err("an earlier call on this board failed inside the driver"))
+        self.board.lock().map_err(|_| {
+            BoardError::new_err("an earlier call on this board failed inside the driver")
+        })
     }
 }
 
@@ -150,7 +149,9 @@ impl BoardTable {
         let timeout = Duration::try_from_secs_f64(timeout)
             .ok()
             .filter(|t| !t.is_zero())
-            .ok_or_else(|| PyValueError::new_err(format!("timeout must be > 0 s, got {timeout}")))?;
+            .ok_or_else(|| {
+                PyValueError::new_err(format!("timeout must be > 0 s, got {timeout}"))
+            })?;
         if baud == 0 {
             return Err(PyValueError::new_err("baud must be > 0"));
         }
@@ -169,13 +170,23 @@ impl BoardTable {
     }
 
     /// LOAD: set the state at `addr`, clear its accumulator.
-    fn load(&self, py: Python<'_>, addr: &Bound<'_, PyAny>, initial_state: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn load(
+        &self,
+        py: Python<'_>,
+        addr: &Bound<'_, PyAny>,
+        initial_state: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
         let (a, v) = (address(addr, CONTEXTS)?, word(initial_state)?);
         self.with(py, |b| b.load(a, v))
     }
 
     /// ACCUM: XOR `delta` into the accumulator at `addr`.
-    fn accum(&self, py: Python<'_>, addr: &Bound<'_, PyAny>, delta: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn accum(
+        &self,
+        py: Python<'_>,
+        addr: &Bound<'_, PyAny>,
+        delta: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
         let (a, d) = (address(addr, CONTEXTS)?, self::delta(delta)?);
         self.with(py, |b| b.accum(a, d))
     }
@@ -256,13 +267,11 @@ impl BoardTable {
             )));
         }
         let (ab, db) = (a.bytes(), d.bytes());
-        let pairs: Vec<(Option<usize>, u64, i128)> = with_kind!(a.kind, |A| with_kind!(
-            d.kind,
-            |D| elems::<A>(ab)
+        let pairs: Vec<(Option<usize>, u64, i128)> =
+            with_kind!(a.kind, |A| with_kind!(d.kind, |D| elems::<A>(ab)
                 .zip(elems::<D>(db))
                 .map(|(a, d)| (a.index(), d.wrapping_u64(), a.wide()))
-                .collect()
-        ));
+                .collect()));
         if let Some(&(_, _, wide)) = pairs
             .iter()
             .find(|(i, _, _)| i.is_none_or(|i| i >= CONTEXTS))

@@ -45,7 +45,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("BoardError", py.get_type::<board::BoardError>())?;
     m.add("BoardTimeout", py.get_type::<board::BoardTimeout>())?;
     m.add("BoardReset", py.get_type::<board::BoardReset>())?;
-    m.add("BoardProtocolError", py.get_type::<board::BoardProtocolError>())?;
+    m.add(
+        "BoardProtocolError",
+        py.get_type::<board::BoardProtocolError>(),
+    )?;
     m.add("MAX_WIDTH", convert::MAX_WIDTH)?;
     m.add("GIL_RELEASE_THRESHOLD", buffer::DETACH_THRESHOLD)?;
     Ok(())
