@@ -170,6 +170,9 @@ def test_atomiktable_methods_give_atomiktables_results(pty_path: str) -> None:
     with BoardTable(pty_path, SIM_BAUD, timeout=TIMEOUT) as board:
         assert (board.num_contexts, board.width) == (local.num_contexts, local.width)
         assert (board.port, board.baud) == (pty_path, SIM_BAUD)
+        # The board serves the whole module: the scenario left context 1
+        # (the `True` address below) set. Start the local table's there too.
+        local.load(1, board.read(1))
         for t in (local, board):
             # values are masked to 64 bits like AtomikTable's
             t.load(20, (1 << 64) + 7)
