@@ -40,9 +40,11 @@ deps:
     bash tools/deps.sh
 
 # Examples and pkg-config consumers too, against a release build of libatomik_core.
+# test_board starts the co-simulated board: the `atomik` binary of `cargo test`'s profile.
 [doc("C library tests: C99 and C++17; static, shared, ASan+UBSan, valgrind")]
 c-test:
     cargo build --release -q -p atomik-ffi
+    cargo build -q -p atomik-cli
     make -C bindings/c -j2 check
 
 # Regenerate bindings/c/atomik_core.h from crates/atomik-ffi (cbindgen).

@@ -50,7 +50,42 @@ typedef struct atomik_table_t atomik_table_t;
 /**
  * Number of defined status codes (one past the largest).
  */
-#define ATOMIK_STATUS_COUNT 19
+#define ATOMIK_STATUS_COUNT 25
+
+/**
+ * Contexts of a board's table.
+ */
+#define ATOMIK_BOARD_CONTEXTS 256
+
+/**
+ * The baud of every board's bitstream unless built otherwise.
+ */
+#define ATOMIK_BOARD_DEFAULT_BAUD 115200
+
+/**
+ * `atomik_board_op_t.code`: LOAD `data` into `addr`.
+ */
+#define ATOMIK_OP_LOAD 0
+
+/**
+ * `atomik_board_op_t.code`: ACCUM `data` into `addr`.
+ */
+#define ATOMIK_OP_ACCUM 1
+
+/**
+ * `atomik_board_op_t.code`: READ `addr` (one result).
+ */
+#define ATOMIK_OP_READ 2
+
+/**
+ * `atomik_board_op_t.code`: SWAP `addr` to the new reference `data` (one result).
+ */
+#define ATOMIK_OP_SWAP 3
+
+/**
+ * `atomik_board_op_t.code`: SWAP_KEEP `addr` (one result).
+ */
+#define ATOMIK_OP_SWAP_KEEP 4
 
 /**
  * Bytes of one v1 message carrying a 64-bit value.
@@ -176,7 +211,42 @@ typedef enum {
      * object involved is memory-safe but its contents are unspecified.
      */
     ATOMIK_ERR_INTERNAL = 18,
+    /**
+     * A board's serial port could not be opened or configured.
+     */
+    ATOMIK_ERR_BOARD_OPEN = 19,
+    /**
+     * Reading or writing a board's serial port failed.
+     */
+    ATOMIK_ERR_BOARD_IO = 20,
+    /**
+     * The board made no progress for the handle's timeout. The ops in
+     * flight stay queued: the next call resends them first, and the board
+     * still applies each at most once.
+     */
+    ATOMIK_ERR_BOARD_TIMEOUT = 21,
+    /**
+     * The board was reset (button, power, or closed by another program):
+     * its table is cleared and the ops in flight were lost, not applied.
+     * The next call starts a new session.
+     */
+    ATOMIK_ERR_BOARD_RESET = 22,
+    /**
+     * The board sent a well-formed reply that contradicts the link protocol.
+     */
+    ATOMIK_ERR_BOARD_PROTOCOL = 23,
+    /**
+     * The board speaks another version of the link protocol.
+     */
+    ATOMIK_ERR_BOARD_VERSION = 24,
 } atomik_status;
+
+/**
+ * An open board. Create with `atomik_board_open`, release with
+ * `atomik_board_close` (exactly once). Not thread-safe: use one handle per
+ * thread or lock around it, and one program per serial port.
+ */
+typedef struct atomik_board_t atomik_board_t;
 
 /**
  * An opaque replica of a table of 64-bit contexts. Create with
@@ -184,6 +254,38 @@ typedef enum {
  * Not thread-safe: use one handle per thread or lock around it.
  */
 typedef struct atomik_replica_t atomik_replica_t;
+
+/**
+ * One op of a batch (`atomik_board_execute`).
+ */
+typedef struct {
+    /**
+     * `ATOMIK_OP_LOAD` .. `ATOMIK_OP_SWAP_KEEP`.
+     */
+    uint32_t code;
+    /**
+     * The context, 0 to 255.
+     */
+    uint32_t addr;
+    /**
+     * LOAD value, ACCUM delta or SWAP's new reference; ignored otherwise.
+     */
+    uint64_t data;
+} atomik_board_op_t;
+
+/**
+ * The result of a READ, SWAP or SWAP_KEEP of a batch.
+ */
+typedef struct {
+    /**
+     * The state when the op ran (for the swaps: before the swap).
+     */
+    uint64_t value;
+    /**
+     * READ: 1 if the accumulator was zero, else 0. Always 0 for the swaps.
+     */
+    int clean;
+} atomik_board_result_t;
 
 /**
  * One context: reference, accumulator of XOR deltas, and the number of
@@ -326,6 +428,147 @@ uint32_t atomik_version(void);
  * The library's version as a static NUL-terminated string, e.g. "0.1.0".
  */
 const char *atomik_version_string(void);
+
+/**
+ * Opens the serial port `path` (`/dev/ttyUSB0`, or the path that
+ * `atomik board cosim BOARD --pty` prints) at `baud` (the bitstream's:
+ * `ATOMIK_BOARD_DEFAULT_BAUD` unless it was built otherwise) and says
+ * HELLO: the board enters framed mode. `*out` receives the handle, or NULL
+ * on error (`ATOMIK_ERR_BOARD_OPEN`: no such port or no permission;
+ * `ATOMIK_ERR_BOARD_TIMEOUT`: nothing answered). Calls give up after 5
+ * seconds without progress (see `atomik_board_set_timeout`).
+ *
+ * # Safety
+ * `path` must be NULL or a NUL-terminated string; `out` NULL or writable.
+ */
+atomik_status atomik_board_open(const char *path, uint32_t baud, atomik_board_t **out);
+
+/**
+ * Completes the ops in flight, returns the board to compatible mode
+ * (CLOSE) and releases the handle, which must not be used afterwards. The
+ * handle is released even when the board does not answer (the status then
+ * says why). NULL: `ATOMIK_ERR_NULL`, no effect.
+ *
+ * # Safety
+ * `b` must be NULL or a handle from `atomik_board_open` not yet closed.
+ */
+atomik_status atomik_board_close(atomik_board_t *b);
+
+/**
+ * Sets how long every later call waits without progress before it
+ * returns `ATOMIK_ERR_BOARD_TIMEOUT` (milliseconds, at least 1). The ops
+ * of a call that timed out stay queued: the next call resends them first,
+ * and the board still applies each at most once.
+ *
+ * # Safety
+ * `b` must be NULL or a live handle.
+ */
+atomik_status atomik_board_set_timeout(atomik_board_t *b, uint32_t timeout_ms);
+
+/**
+ * LOAD `value` into context `addr` (0 to 255).
+ *
+ * # Safety
+ * `b` must be NULL or a live handle.
+ */
+atomik_status atomik_board_load(atomik_board_t *b, uint32_t addr, uint64_t value);
+
+/**
+ * ACCUM `delta` into context `addr`.
+ *
+ * # Safety
+ * `b` must be NULL or a live handle.
+ */
+atomik_status atomik_board_accum(atomik_board_t *b, uint32_t addr, uint64_t delta);
+
+/**
+ * READ context `addr` into `*out` (required).
+ *
+ * # Safety
+ * `b` must be NULL or a live handle; `out` NULL or writable.
+ */
+atomik_status atomik_board_read(atomik_board_t *b, uint32_t addr, uint64_t *out);
+
+/**
+ * READ context `addr`: `*value` (required) receives its state and
+ * `*clean` (if not NULL) 1 if its accumulator is zero, else 0.
+ *
+ * # Safety
+ * `b` must be NULL or a live handle; `value` and `clean` NULL or writable.
+ */
+atomik_status atomik_board_read_clean(atomik_board_t *b,
+                                      uint32_t addr,
+                                      uint64_t *value,
+                                      int *clean);
+
+/**
+ * SWAP context `addr` to `new_reference`: `*previous` (if not NULL)
+ * receives the state before the swap.
+ *
+ * # Safety
+ * `b` must be NULL or a live handle; `previous` NULL or writable.
+ */
+atomik_status atomik_board_swap(atomik_board_t *b,
+                                uint32_t addr,
+                                uint64_t new_reference,
+                                uint64_t *previous);
+
+/**
+ * SWAP_KEEP context `addr`: `*previous` (if not NULL) receives its state,
+ * which becomes the new reference.
+ *
+ * # Safety
+ * `b` must be NULL or a live handle; `previous` NULL or writable.
+ */
+atomik_status atomik_board_swap_keep(atomik_board_t *b, uint32_t addr, uint64_t *previous);
+
+/**
+ * Runs `ops[..count]` in order, pipelined across frames (many frames in
+ * flight), each exactly once. `results[..*results_len]` receives one
+ * result per READ, SWAP and SWAP_KEEP, in op order. Checked before anything
+ * is sent: a code that is no `ATOMIK_OP_*` is `ATOMIK_ERR_INVALID_ARGUMENT`,
+ * an address above 255 `ATOMIK_ERR_OUT_OF_RANGE`, and fewer than the
+ * needed results in `results_cap` `ATOMIK_ERR_BUFFER_TOO_SMALL` (with the
+ * number needed in `*results_len`). `count == 0` is a no-op (the arrays
+ * may then be NULL); `results_len` may be NULL.
+ *
+ * # Safety
+ * `b` must be NULL or a live handle; `ops` NULL or valid for `count`
+ * elements; `results` NULL or writable for `results_cap` elements;
+ * `results_len` NULL or writable.
+ */
+atomik_status atomik_board_execute(atomik_board_t *b,
+                                   const atomik_board_op_t *ops,
+                                   size_t count,
+                                   atomik_board_result_t *results,
+                                   size_t results_cap,
+                                   size_t *results_len);
+
+/**
+ * ACCUM `deltas[i]` into context `addrs[i]` for `i < count`, pipelined.
+ * All or nothing for bad addresses: one above 255 fails the call with
+ * `ATOMIK_ERR_OUT_OF_RANGE` before anything is sent. `count == 0` is a
+ * no-op (the arrays may then be NULL).
+ *
+ * # Safety
+ * `b` must be NULL or a live handle; `addrs` and `deltas` NULL or valid
+ * for `count` elements.
+ */
+atomik_status atomik_board_accum_batch(atomik_board_t *b,
+                                       const uint32_t *addrs,
+                                       const uint64_t *deltas,
+                                       size_t count);
+
+/**
+ * Reads every context: `out[i]` receives the state of context `i` for
+ * `i < 256` (`out_len` must be at least `ATOMIK_BOARD_CONTEXTS`, else
+ * `ATOMIK_ERR_BUFFER_TOO_SMALL`).
+ *
+ * # Safety
+ * `b` must be NULL or a live handle; `out` NULL or writable for `out_len`
+ * elements.
+ */
+atomik_status atomik_board_read_all(atomik_board_t *b, uint64_t *out, size_t out_len);
 
 /**
  * Like `atomik_table_init`, but a zero size is `ATOMIK_ERR_ZERO_SIZE`,

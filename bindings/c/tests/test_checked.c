@@ -93,8 +93,14 @@ static void test_status_values(void) {
     CHECK_EQ_INT(ATOMIK_ERR_TOO_MANY_SENDERS, 16);
     CHECK_EQ_INT(ATOMIK_ERR_EPOCH_EXHAUSTED, 17);
     CHECK_EQ_INT(ATOMIK_ERR_INTERNAL, 18);
-    CHECK_EQ_INT(ATOMIK_STATUS_COUNT, 19);
-    CHECK_EQ_INT(ATOMIK_STATUS_COUNT, ATOMIK_ERR_INTERNAL + 1);
+    CHECK_EQ_INT(ATOMIK_ERR_BOARD_OPEN, 19);
+    CHECK_EQ_INT(ATOMIK_ERR_BOARD_IO, 20);
+    CHECK_EQ_INT(ATOMIK_ERR_BOARD_TIMEOUT, 21);
+    CHECK_EQ_INT(ATOMIK_ERR_BOARD_RESET, 22);
+    CHECK_EQ_INT(ATOMIK_ERR_BOARD_PROTOCOL, 23);
+    CHECK_EQ_INT(ATOMIK_ERR_BOARD_VERSION, 24);
+    CHECK_EQ_INT(ATOMIK_STATUS_COUNT, 25);
+    CHECK_EQ_INT(ATOMIK_STATUS_COUNT, ATOMIK_ERR_BOARD_VERSION + 1);
     CHECK_EQ_SIZE(sizeof(atomik_status), sizeof(int));
     CHECK_EQ_INT(ATOMIK_OUTCOME_APPLIED, 0);
     CHECK_EQ_INT(ATOMIK_OUTCOME_DUPLICATE, 1);
@@ -128,6 +134,12 @@ static void test_status_str(void) {
         "too many senders",
         "epoch counter exhausted",
         "internal error in libatomik_core (a caught panic)",
+        "cannot open the board's serial port",
+        "board serial port I/O failed",
+        "no reply from the board; the next call resends the ops in flight, none is applied twice",
+        "the board was reset: its table is cleared and the ops in flight were lost",
+        "the board violated the link protocol",
+        "the board speaks another link protocol version",
     };
     static const int unknown[] = {-1, ATOMIK_STATUS_COUNT, ATOMIK_STATUS_COUNT + 1, 100,
                                   INT_MAX, INT_MIN, -19};

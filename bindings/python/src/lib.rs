@@ -5,6 +5,7 @@
 //! what is plainest in Python: the 0.4.0 sync API's thin wrappers and
 //! transports over the native sync core.
 
+mod board;
 mod buffer;
 mod context;
 mod convert;
@@ -33,6 +34,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<message::DeltaMessage>()?;
     m.add_class::<stream::DeltaStream>()?;
     m.add_class::<sync::SyncCore>()?;
+    m.add_class::<board::BoardTable>()?;
     m.add_function(wrap_pyfunction!(context::_context_from_parts, m)?)?;
     m.add_function(wrap_pyfunction!(table::_table_from_parts, m)?)?;
     m.add_function(wrap_pyfunction!(fingerprint::_fingerprint_from_parts, m)?)?;
@@ -42,6 +44,13 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("WireFormatError", py.get_type::<replica::WireFormatError>())?;
     m.add("ReplicaRefused", py.get_type::<replica::ReplicaRefused>())?;
     m.add("WalError", py.get_type::<sync::WalError>())?;
+    m.add("BoardError", py.get_type::<board::BoardError>())?;
+    m.add("BoardTimeout", py.get_type::<board::BoardTimeout>())?;
+    m.add("BoardReset", py.get_type::<board::BoardReset>())?;
+    m.add(
+        "BoardProtocolError",
+        py.get_type::<board::BoardProtocolError>(),
+    )?;
     m.add("MAX_WIDTH", convert::MAX_WIDTH)?;
     m.add("GIL_RELEASE_THRESHOLD", buffer::DETACH_THRESHOLD)?;
     #[cfg(feature = "nats")]

@@ -8,7 +8,8 @@
 //!   recovery; every op applied exactly once), single ops and pipelined
 //!   batches, with typed [`Error`]s and timeouts;
 //! - [`Compat`]: the original project's byte commands on context 0;
-//! - [`codec`]: the frames as bytes, shared with the co-simulation.
+//! - [`codec`]: the frames as bytes, shared with the co-simulation;
+//! - [`scenario`]: the ops and results every face of the driver is tested with.
 //!
 //! ```no_run
 //! use atomik_board::{BoardTable, Op, Options, DEFAULT_BAUD};
@@ -27,6 +28,7 @@ pub mod codec;
 pub mod compat;
 mod error;
 pub mod link;
+pub mod scenario;
 mod table;
 pub mod transport;
 

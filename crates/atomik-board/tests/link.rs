@@ -126,6 +126,43 @@ fn one_lost_frame_costs_one_resend_of_the_window() {
     assert_eq!(s.frames_retransmitted, 7, "{s:?}");
 }
 
+/// Regression (the co-simulation at a 10⁻³ bit error rate stalled): a go-back
+/// expects STATUS replies from the frames after the lost one that were
+/// already on their way, and counts them off. When the line lost those too,
+/// the resent frames' STATUS replies were counted off in their place, and
+/// with no round trip measured (every frame had been resent) the driver sat
+/// out a retransmission timeout doubling to `max_rto` while the board was
+/// answering. Now the first reply to a burst sent with nothing in flight is
+/// a round trip, and a STATUS counted off as stale resends the window after
+/// the measured timeout if nothing completes.
+#[test]
+fn statuses_counted_off_as_stale_after_a_go_back_do_not_stall_the_link() {
+    let mut line = ModelLine::new(5, 0.0, 0.0);
+    // Sends: HELLO, HELLO, frames 0..7 (3..10): frames 0..3 lost, so the
+    // board answers 4..7 with STATUS(0). The go-back resends 0..7 (11..18):
+    // 0..5 lost again, and the two fresh STATUS(0) replies are counted off
+    // as stale with the three old ones.
+    line.drop_sends = (3..=6).chain(11..=16).collect();
+    let opts = Options {
+        // Longer than `timeout`: waiting it out is the stall.
+        initial_rto: Duration::from_secs(30),
+        max_rto: Duration::from_secs(30),
+        timeout: Duration::from_secs(5),
+        ..fast()
+    };
+    let mut t = BoardTable::over(line, opts).unwrap();
+    let ops: Vec<Op> = (0..16 * 8)
+        .map(|i| Op::accum((i % 200) as u8, i as u64))
+        .collect();
+    t.execute(&ops).expect("no stall");
+    let s = t.stats();
+    // Two recoveries: the first go-back, then a second one (a go-back or a
+    // timeout of the measured round trip, whichever comes first).
+    assert!(s.go_backs >= 1 && s.go_backs + s.timeouts >= 2, "{s:?}");
+    let line = t.link_mut().transport_mut();
+    assert_eq!(line.board.ops_run, ops.len() as u64, "every op once");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(16))]
 

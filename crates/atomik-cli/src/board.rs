@@ -1,15 +1,19 @@
 //! `atomik board`: talk to a board over its serial port (`ping`, `bench`,
-//! `exec`), or co-simulate one behind a pseudo-terminal (`cosim`).
+//! `exec`), co-simulate one behind a pseudo-terminal (`cosim`), or load the
+//! bitstream `just boards` built into it (`flash`).
 
 use std::io::BufRead;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 use atomik::Opcode;
-use atomik_board::{BoardTable, Compat, DEFAULT_BAUD, Op, Options};
+use atomik_board::scenario::{self, Call, Step};
+use atomik_board::{BoardTable, Compat, DEFAULT_BAUD, Options};
 use atomik_sim::{Design, Kind};
 
 use crate::board_cosim::{self, Server};
+use crate::board_flash;
 use crate::board_pty::LineOptions;
 
 /// `atomik board ...`.
@@ -20,10 +24,27 @@ pub(crate) enum BoardCommand {
     /// Random ops through the driver, checked against the core Table.
     Bench(BenchArgs),
     /// Ops from stdin, one per line (`load ADDR VALUE`, `read ADDR`, ...,
-    /// `batch` ... `end`); a `= VALUE` after an op is checked.
+    /// `batch` ... `end`: the format of crates/atomik-board/scenario.txt);
+    /// a `= VALUE [clean|dirty]` after an op is checked.
     Exec(PortArgs),
     /// Co-simulate a board top in Verilator behind a pseudo-terminal.
     Cosim(CosimArgs),
+    /// Load the bitstream `just boards` built into the board (openFPGALoader).
+    Flash(FlashArgs),
+}
+
+/// Options of `atomik board flash`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct FlashArgs {
+    /// The board: tangnano9k, icebreaker or ulx3s.
+    board: String,
+    /// Where `just boards` put the board's bitstream and build.json
+    /// (default: target/boards/BOARD in this binary's workspace).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Print the command instead of running it.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 /// Where the board is.
@@ -120,7 +141,31 @@ pub(crate) fn run(cmd: &BoardCommand) -> Result<bool> {
         BoardCommand::Bench(b) => bench(b),
         BoardCommand::Exec(p) => exec(p),
         BoardCommand::Cosim(c) => cosim(c),
+        BoardCommand::Flash(f) => flash(f),
     }
+}
+
+/// Runs (or with `--dry-run` prints) the openFPGALoader command of the
+/// board's build record; returns whether the loader succeeded.
+fn flash(f: &FlashArgs) -> Result<bool> {
+    let dir = f.dir.clone().unwrap_or_else(|| {
+        atomik_codegen::workspace_root()
+            .join("target/boards")
+            .join(&f.board)
+    });
+    let mut cmd = board_flash::command(&f.board, &dir)?;
+    if f.dry_run {
+        let words: Vec<String> = std::iter::once(cmd.get_program())
+            .chain(cmd.get_args())
+            .map(|w| w.to_string_lossy().into_owned())
+            .collect();
+        println!("{}", words.join(" "));
+        return Ok(true);
+    }
+    let status = cmd.status().context(
+        "running openFPGALoader (Debian package openfpgaloader; `just deps` installs it)",
+    )?;
+    Ok(status.success())
 }
 
 fn ping(p: &PortArgs) -> Result<()> {
@@ -161,93 +206,62 @@ fn bench(b: &BenchArgs) -> Result<bool> {
     Ok(tally.mismatches == 0 && tally.duplicates_applied == 0)
 }
 
-/// One line of `exec`'s input: an op, and the result it must give.
-fn parse_line(line: &str) -> Result<Option<(Op, Option<u64>)>> {
-    if line.starts_with('#') {
-        return Ok(None);
-    }
-    let (op, expect) = match line.split_once('=') {
-        Some((op, e)) => (op, Some(parse_u64(e.trim())?)),
-        None => (line, None),
-    };
-    let words: Vec<&str> = op.split_whitespace().collect();
-    let num = |i: usize| -> Result<u64> {
-        parse_u64(
-            words
-                .get(i)
-                .with_context(|| format!("`{line}`: missing operand"))?,
-        )
-    };
-    let code = match words.first().copied() {
-        None => return Ok(None),
-        Some("load") => Opcode::Load,
-        Some("accum") => Opcode::Accum,
-        Some("read") => Opcode::Read,
-        Some("swap") => Opcode::Swap,
-        Some("swap_keep") => Opcode::SwapKeep,
-        Some(w) => bail!("`{line}`: unknown op {w}"),
-    };
-    let addr = u8::try_from(num(1)?).with_context(|| format!("`{line}`: address above 255"))?;
-    let data = if atomik_board::codec::has_data(code) {
-        num(2)?
-    } else {
-        0
-    };
-    Ok(Some((Op::new(code, addr, data), expect)))
-}
-
-fn parse_u64(s: &str) -> Result<u64> {
-    match s.strip_prefix("0x") {
-        Some(hex) => u64::from_str_radix(hex, 16),
-        None => s.parse(),
-    }
-    .with_context(|| format!("not a number: {s}"))
-}
-
-/// Ops on stdin; `batch` ... `end` groups ops into one pipelined call.
+/// Ops on stdin in the scenario format (`atomik_board::scenario`): a line
+/// on its own is one single-op call, `batch` ... `end` one pipelined call.
+/// Prints every result; a result that differs from its `= VALUE` fails.
 fn exec(p: &PortArgs) -> Result<bool> {
     let mut t = p.open()?;
     let mut ok = true;
-    let mut group: Option<Vec<(Op, Option<u64>)>> = None;
-    for line in std::io::stdin().lock().lines() {
+    let mut group: Option<Vec<Step>> = None;
+    for (i, line) in std::io::stdin().lock().lines().enumerate() {
         let line = line?;
+        let parse =
+            |l: &str| scenario::parse_step(l).with_context(|| format!("stdin line {}", i + 1));
         match (line.trim(), group.as_mut()) {
             ("batch", None) => group = Some(Vec::new()),
-            ("end", Some(_)) => ok &= run_ops(&mut t, &group.take().unwrap_or_default())?,
-            (l, Some(g)) => g.extend(parse_line(l)?),
-            (l, None) => ok &= run_ops(&mut t, &parse_line(l)?.into_iter().collect::<Vec<_>>())?,
+            ("end", Some(_)) => {
+                ok &= run_call(&mut t, &Call::Batch(group.take().unwrap_or_default()))?
+            }
+            ("batch" | "end", _) => bail!("stdin line {}: unbalanced `{}`", i + 1, line.trim()),
+            (l, Some(g)) => g.extend(parse(l)?),
+            (l, None) => {
+                if let Some(step) = parse(l)? {
+                    ok &= run_call(&mut t, &Call::Single(step))?;
+                }
+            }
         }
+    }
+    if group.is_some() {
+        bail!("stdin ended inside a batch");
     }
     Ok(ok)
 }
 
-/// Runs `ops` in one call, prints each result, checks the expected ones.
-fn run_ops(t: &mut BoardTable, ops: &[(Op, Option<u64>)]) -> Result<bool> {
-    let plain: Vec<Op> = ops.iter().map(|(o, _)| *o).collect();
-    let mut results = t.execute(&plain)?.into_iter();
-    let mut ok = true;
-    for (op, expect) in ops {
-        if !op.code.has_result() {
-            continue;
-        }
+/// Runs one call, prints each result, checks the expected ones.
+fn run_call(t: &mut BoardTable, call: &Call) -> Result<bool> {
+    let results = scenario::run(t, call)?;
+    let verdict = scenario::check(call.steps(), &results);
+    let mut results = results.iter();
+    for step in call.steps().iter().filter(|s| s.op.code.has_result()) {
         let r = results
             .next()
             .context("the board returned too few results")?;
-        let verdict = match expect {
-            Some(e) if *e != r.value => {
-                ok = false;
-                format!("  MISMATCH: expected {e:#018x}")
-            }
-            _ => String::new(),
+        let clean = match step.op.code {
+            Opcode::Read if r.clean => " clean",
+            Opcode::Read => " dirty",
+            _ => "",
         };
         println!(
-            "{} {} = {:#018x}{verdict}",
-            op.code.mnemonic().to_lowercase(),
-            op.addr,
+            "{} {} = {:#018x}{clean}",
+            step.op.code.mnemonic().to_lowercase(),
+            step.op.addr,
             r.value
         );
     }
-    Ok(ok)
+    if let Err(e) = &verdict {
+        println!("MISMATCH: {e}");
+    }
+    Ok(verdict.is_ok())
 }
 
 fn cosim(c: &CosimArgs) -> Result<bool> {

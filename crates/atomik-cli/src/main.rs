@@ -4,6 +4,7 @@
 mod bench;
 mod board;
 mod board_cosim;
+mod board_flash;
 mod board_pty;
 mod cosim;
 mod demo;

@@ -1,15 +1,17 @@
 //! The co-simulated board link (`atomik board cosim`, the committed
 //! `board_sim` top at 8 clocks per UART bit): compatible mode, framed mode,
-//! framed mode with line errors, and the shared scenario through the Rust
-//! driver and `atomik board exec`, each against the pty server.
+//! framed mode with line errors, and the shared scenario
+//! (crates/atomik-board/scenario.txt, which the C and Python faces run too)
+//! through the Rust driver and `atomik board exec`, each against the pty
+//! server.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 
-use atomik_board::{BoardTable, Op, OpResult, Options};
+use atomik_board::scenario::{self, SCENARIO};
+use atomik_board::{BoardTable, Options};
 
 const ATOMIK: &str = env!("CARGO_BIN_EXE_atomik");
-const SCENARIO: &str = include_str!("../../atomik-board/scenario.txt");
 /// `board_sim`'s baud (the catalogue's SIM_BOARD).
 const BAUD: u32 = 3_375_000;
 
@@ -85,75 +87,35 @@ impl Drop for PtyServer {
     }
 }
 
-/// The scenario's ops, grouped into calls, with the expected results.
-fn scenario() -> Vec<Vec<(Op, Option<u64>)>> {
-    let num = |s: &str| match s.strip_prefix("0x") {
-        Some(h) => u64::from_str_radix(h, 16).unwrap(),
-        None => s.parse().unwrap(),
-    };
-    let mut calls = Vec::new();
-    let mut group: Option<Vec<_>> = None;
-    for line in SCENARIO.lines().map(str::trim) {
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        match line {
-            "batch" => group = Some(Vec::new()),
-            "end" => calls.push(group.take().unwrap()),
-            _ => {
-                let (op, expect) = match line.split_once('=') {
-                    Some((o, e)) => (o, Some(num(e.trim()))),
-                    None => (line, None),
-                };
-                let w: Vec<&str> = op.split_whitespace().collect();
-                let addr = u8::try_from(num(w[1])).unwrap();
-                let op = match w[0] {
-                    "load" => Op::load(addr, num(w[2])),
-                    "accum" => Op::accum(addr, num(w[2])),
-                    "read" => Op::read(addr),
-                    "swap" => Op::swap(addr, num(w[2])),
-                    "swap_keep" => Op::swap_keep(addr),
-                    other => panic!("unknown op {other}"),
-                };
-                match group.as_mut() {
-                    Some(g) => g.push((op, expect)),
-                    None => calls.push(vec![(op, expect)]),
-                }
-            }
-        }
-    }
-    calls
-}
-
-/// The Rust face: the driver opens the pty path as it would /dev/ttyUSB0.
+/// The Rust face: the driver opens the pty path as it would /dev/ttyUSB0
+/// and runs the shared scenario, a line on its own through the single-op
+/// method it names, a batch through `execute`.
 #[test]
 fn the_rust_driver_passes_the_scenario_against_the_pty() {
     let server = PtyServer::start();
     let mut t = BoardTable::open(&server.path, BAUD, Options::default()).unwrap();
     let mut checked = 0;
-    for call in scenario() {
-        let ops: Vec<Op> = call.iter().map(|(o, _)| *o).collect();
-        let results: Vec<OpResult> = t.execute(&ops).unwrap();
-        let mut results = results.iter();
-        for (op, expect) in &call {
-            if op.code.has_result() {
-                let r = results.next().unwrap();
-                if let Some(e) = expect {
-                    assert_eq!(r.value, *e, "{op:?}");
-                    checked += 1;
-                }
-            }
-        }
+    for call in scenario::parse(SCENARIO).unwrap() {
+        let got = scenario::run(&mut t, &call).unwrap();
+        scenario::check(call.steps(), &got).unwrap();
+        checked += call.steps().iter().filter(|s| s.expect.is_some()).count();
     }
-    assert!(checked >= 15, "{checked}");
-    // The single-op calls and the clean flag.
-    t.load(9, 5).unwrap();
-    assert!(t.is_clean(9).unwrap());
-    t.accum(9, 3).unwrap();
-    let r = t.read_clean(9).unwrap();
-    assert_eq!((r.value, r.clean), (6, false));
-    assert_eq!(t.swap(9, 1).unwrap(), 6);
-    assert_eq!(t.swap_keep(9).unwrap(), 1);
+    assert!(checked >= 25, "{checked}");
+    // The calls the scenario does not name: read, is_clean, accum_many, read_all.
+    assert_eq!(t.read(1).unwrap(), 0xF5);
+    assert!(!t.is_clean(1).unwrap());
+    t.accum_many(&[(9, 1), (9, 2), (10, 4)]).unwrap();
+    let all = t.read_all().unwrap();
+    assert_eq!((all[1], all[9], all[10]), (0xF5, 3, 4));
+    assert!(matches!(
+        t.accum_many(&[(11, 1), (256, 1)]),
+        Err(atomik_board::Error::AddrOutOfRange { addr: 256 })
+    ));
+    assert_eq!(
+        t.read(11).unwrap(),
+        0,
+        "nothing of a refused batch was sent"
+    );
     assert_eq!(t.close().unwrap().mode, atomik_board::Mode::Compatible);
 }
 
@@ -189,5 +151,120 @@ fn atomik_board_exec_passes_the_scenario_against_the_pty() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!stdout.contains("MISMATCH"), "{stdout}");
-    assert_eq!(stdout.lines().count(), 17, "{stdout}");
+    let results = scenario::parse(SCENARIO)
+        .unwrap()
+        .iter()
+        .flat_map(|c| c.steps().to_vec())
+        .filter(|s| s.op.code.has_result())
+        .count();
+    assert_eq!(stdout.lines().count(), results, "{stdout}");
+    assert!(
+        stdout.contains("read 0 = 0xdeadbeefcafeba41 dirty"),
+        "{stdout}"
+    );
+}
+
+/// `exec` fails on a result that differs from the one written, and on a
+/// line that is not an op.
+#[test]
+fn atomik_board_exec_fails_on_a_wrong_result_and_a_bad_line() {
+    let server = PtyServer::start();
+    for (input, expect) in [
+        ("load 40 5\nread 40 = 6\n", "MISMATCH"),
+        ("load 40 5\nread 40 = 5 dirty\n", "MISMATCH"),
+        ("frob 40\n", "unknown op"),
+        ("batch\nread 40\n", "inside a batch"),
+    ] {
+        let mut exec = Command::new(ATOMIK)
+            .args([
+                "board",
+                "exec",
+                "--port",
+                &server.path,
+                "--baud",
+                &BAUD.to_string(),
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        exec.stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = exec.wait_with_output().unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.status.success(), "{input:?}: {all}");
+        assert!(all.contains(expect), "{input:?}: {all}");
+    }
+}
+
+/// A fresh directory under the system's temporary directory.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("atomik-cli-flash-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `atomik board flash ARGS...`: (success, stdout, stderr).
+fn flash(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(ATOMIK)
+        .args(["board", "flash"])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `--dry-run` prints the openFPGALoader command of the build record
+/// `just boards` writes, and runs nothing.
+#[test]
+fn board_flash_dry_run_prints_the_loader_command_of_the_build_record() {
+    let dir = scratch("ulx3s");
+    let record =
+        r#"{"board": "ulx3s", "loader": "ulx3s", "bitstream": "atomik_board.bit", "sha256": "00"}"#;
+    std::fs::write(dir.join("build.json"), record).unwrap();
+    std::fs::write(dir.join("atomik_board.bit"), b"bits").unwrap();
+    let d = dir.to_str().unwrap();
+    let (ok, stdout, stderr) = flash(&["ulx3s", "--dir", d, "--dry-run"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        stdout,
+        format!("openFPGALoader -b ulx3s {d}/atomik_board.bit\n")
+    );
+}
+
+#[test]
+fn board_flash_without_a_build_record_says_to_run_just_boards() {
+    let dir = scratch("tangnano9k");
+    let (ok, stdout, stderr) = flash(&["tangnano9k", "--dir", dir.to_str().unwrap(), "--dry-run"]);
+    assert!(!ok);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("no build record") && stderr.contains("just boards"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn board_flash_refuses_an_unknown_board_with_the_list() {
+    for board in ["de10nano", "board_sim"] {
+        let (ok, _, stderr) = flash(&[board, "--dry-run"]);
+        assert!(!ok, "{board}");
+        assert!(
+            stderr.contains("tangnano9k, icebreaker, ulx3s"),
+            "{board}: {stderr}"
+        );
+    }
 }

@@ -8,7 +8,8 @@
 //!   would have crashed (NULL pointers) these functions do nothing or return 0;
 //! * the **checked API**: every function that can fail returns an
 //!   [`atomik_status`]; batches, SWAP to a new reference, the position-aware
-//!   fingerprint, wire messages and replicas.
+//!   fingerprint, wire messages and replicas; and board handles, the table
+//!   of an FPGA board behind a serial port (`atomik_board_*`).
 //!
 //! No panic crosses the boundary: every export runs inside a `catch_unwind` guard, which
 //! turns a panic (a bug in this library) into `ATOMIK_ERR_INTERNAL` or the
@@ -22,6 +23,7 @@
 
 #[cfg(test)]
 mod alloc_tests;
+mod board;
 mod checked;
 mod compat;
 mod fingerprint;
@@ -34,6 +36,7 @@ use core::ffi::c_int;
 use core::panic::AssertUnwindSafe;
 use std::ffi::c_char;
 
+pub use board::*;
 pub use checked::*;
 pub use compat::*;
 pub use fingerprint::*;
@@ -83,10 +86,26 @@ pub enum atomik_status {
     /// An internal error (a caught panic): a bug in libatomik_core. The
     /// object involved is memory-safe but its contents are unspecified.
     ATOMIK_ERR_INTERNAL = 18,
+    /// A board's serial port could not be opened or configured.
+    ATOMIK_ERR_BOARD_OPEN = 19,
+    /// Reading or writing a board's serial port failed.
+    ATOMIK_ERR_BOARD_IO = 20,
+    /// The board made no progress for the handle's timeout. The ops in
+    /// flight stay queued: the next call resends them first, and the board
+    /// still applies each at most once.
+    ATOMIK_ERR_BOARD_TIMEOUT = 21,
+    /// The board was reset (button, power, or closed by another program):
+    /// its table is cleared and the ops in flight were lost, not applied.
+    /// The next call starts a new session.
+    ATOMIK_ERR_BOARD_RESET = 22,
+    /// The board sent a well-formed reply that contradicts the link protocol.
+    ATOMIK_ERR_BOARD_PROTOCOL = 23,
+    /// The board speaks another version of the link protocol.
+    ATOMIK_ERR_BOARD_VERSION = 24,
 }
 
 /// Number of defined status codes (one past the largest).
-pub const ATOMIK_STATUS_COUNT: u32 = 19;
+pub const ATOMIK_STATUS_COUNT: u32 = 25;
 
 /// Gives every [`atomik_status`] its message and builds, from that one
 /// list, `atomik_status::ALL`, `atomik_status::message` and
@@ -131,6 +150,12 @@ status_messages! {
     ATOMIK_ERR_TOO_MANY_SENDERS => c"too many senders",
     ATOMIK_ERR_EPOCH_EXHAUSTED => c"epoch counter exhausted",
     ATOMIK_ERR_INTERNAL => c"internal error in libatomik_core (a caught panic)",
+    ATOMIK_ERR_BOARD_OPEN => c"cannot open the board's serial port",
+    ATOMIK_ERR_BOARD_IO => c"board serial port I/O failed",
+    ATOMIK_ERR_BOARD_TIMEOUT => c"no reply from the board; the next call resends the ops in flight, none is applied twice",
+    ATOMIK_ERR_BOARD_RESET => c"the board was reset: its table is cleared and the ops in flight were lost",
+    ATOMIK_ERR_BOARD_PROTOCOL => c"the board violated the link protocol",
+    ATOMIK_ERR_BOARD_VERSION => c"the board speaks another link protocol version",
 }
 
 // The codes are dense from 0, so `ALL[code]` is the code with that value.
@@ -278,7 +303,7 @@ mod tests {
     /// header compare against these numbers.
     #[test]
     fn status_values_are_unchanged() {
-        let expected: [(atomik_status, c_int); 19] = [
+        let expected: [(atomik_status, c_int); 25] = [
             (ATOMIK_OK, 0),
             (ATOMIK_ERR_NULL, 1),
             (ATOMIK_ERR_OUT_OF_RANGE, 2),
@@ -298,6 +323,12 @@ mod tests {
             (ATOMIK_ERR_TOO_MANY_SENDERS, 16),
             (ATOMIK_ERR_EPOCH_EXHAUSTED, 17),
             (ATOMIK_ERR_INTERNAL, 18),
+            (ATOMIK_ERR_BOARD_OPEN, 19),
+            (ATOMIK_ERR_BOARD_IO, 20),
+            (ATOMIK_ERR_BOARD_TIMEOUT, 21),
+            (ATOMIK_ERR_BOARD_RESET, 22),
+            (ATOMIK_ERR_BOARD_PROTOCOL, 23),
+            (ATOMIK_ERR_BOARD_VERSION, 24),
         ];
         assert_eq!(atomik_status::ALL.len(), expected.len());
         for (status, value) in expected {
@@ -336,7 +367,7 @@ mod tests {
             let s = unsafe { std::ffi::CStr::from_ptr(atomik_status_str(code)) };
             assert_eq!(s.to_str().unwrap(), "unknown status code");
         }
-        assert_eq!(ATOMIK_ERR_INTERNAL as u32 + 1, ATOMIK_STATUS_COUNT);
+        assert_eq!(ATOMIK_ERR_BOARD_VERSION as u32 + 1, ATOMIK_STATUS_COUNT);
     }
 
     #[test]

@@ -153,7 +153,7 @@ pub unsafe extern "C" fn atomik_replica_new_with(
 
 /// `Box::into_raw(Box::new(v))`, except that running out of memory gives
 /// `None` (and drops `v`) instead of aborting the process.
-fn try_box<T>(v: T) -> Option<*mut T> {
+pub(crate) fn try_box<T>(v: T) -> Option<*mut T> {
     let layout = std::alloc::Layout::new::<T>();
     // atomik_replica_t is never zero-sized, and `alloc` forbids a zero size.
     const { assert!(core::mem::size_of::<T>() > 0) };

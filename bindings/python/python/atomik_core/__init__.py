@@ -25,12 +25,18 @@ GIL on large inputs; ``PositionalFingerprint`` sees swapped chunks; ``Replica``
 applies each delta exactly once over an unreliable network, using the wire v1
 frames every other tier of the project speaks. ``NatsTransport`` joins a
 table to a NATS JetStream stream as an ``atomik node`` does (the Rust
-``atomik-nats`` library).
+``atomik-nats`` library). ``BoardTable(port)`` is the table of an FPGA
+board behind a serial port (docs/board.md), with ``AtomikTable``'s methods.
 """
 
 from atomik_core._native import (
     AtomikContext,
     AtomikTable,
+    BoardError,
+    BoardProtocolError,
+    BoardReset,
+    BoardTable,
+    BoardTimeout,
     Fingerprint,
     PositionalFingerprint,
     Replica,
@@ -69,4 +75,9 @@ __all__ = [
     "WireFormatError",
     "WalError",
     "decode_frame",
+    "BoardTable",
+    "BoardError",
+    "BoardTimeout",
+    "BoardReset",
+    "BoardProtocolError",
 ]
