@@ -75,23 +75,48 @@ pub(super) fn faster_or_slower(a: f64, b: f64) -> (f64, &'static str) {
 mod tests {
     use super::*;
 
-    // The allocator statistics are process-wide, so this must stay the only
-    // test in the `atomik` binary: a second test thread's allocations would
-    // land in the region.
+    /// Net bytes of `f` as `heap_bytes` counts them, from the first of up
+    /// to 50 tries that `accept`s: the allocator statistics are
+    /// process-wide, so another test thread's allocations can land in a
+    /// region (the `atomik` binary's unit tests run in parallel). A
+    /// counting error, unlike that noise, is in every try.
+    fn settled(
+        f: impl Fn() -> (usize, usize),
+        accept: impl Fn(usize, usize) -> bool,
+    ) -> Vec<(usize, usize)> {
+        let mut tries = Vec::new();
+        for _ in 0..50 {
+            let (got, want) = f();
+            tries.push((got, want));
+            if accept(got, want) {
+                break;
+            }
+        }
+        tries
+    }
+
     #[test]
     fn heap_bytes_counts_live_capacity_once() {
         // Regression (found while writing `atomik bench`, before the first
         // commit): realloc growth was counted twice, once in bytes_allocated
         // and again in bytes_reallocated, doubling the delta log's memory.
-        let (v, bytes) = heap_bytes(|| {
-            let mut v: Vec<u64> = Vec::new();
-            for i in 0..10_000 {
-                v.push(i);
-            }
-            v
-        });
-        assert_eq!(bytes, v.capacity() * 8);
-        let (_, freed) = heap_bytes(|| drop(vec![0u8; 4096]));
-        assert_eq!(freed, 0);
+        let grow = || {
+            let (v, bytes) = heap_bytes(|| {
+                let mut v: Vec<u64> = Vec::new();
+                for i in 0..10_000 {
+                    v.push(i);
+                }
+                v
+            });
+            (bytes, v.capacity() * 8)
+        };
+        let tries = settled(grow, |got, want| got == want);
+        assert!(
+            tries.iter().any(|&(g, w)| g == w),
+            "bytes, capacity: {tries:?}"
+        );
+        let freed = || (heap_bytes(|| drop(vec![0u8; 4096])).1, 0);
+        let tries = settled(freed, |got, want| got == want);
+        assert!(tries.iter().any(|&(g, w)| g == w), "bytes left: {tries:?}");
     }
 }
