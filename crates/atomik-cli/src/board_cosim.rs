@@ -217,11 +217,8 @@ pub(crate) fn compat(c: &mut Compat, ops: u64, batch: usize, seed: u64) -> Resul
 /// Bytes of replies the compatible-mode client lets the board owe at once.
 /// The original's protocol has no flow control: a burst of `R` commands
 /// (1 byte each, 8 bytes of reply) outruns the board's transmitter, and a
-/// board can only queue so many replies. One reply owed at a time: with 32
-/// bytes owed, `board_sim` (8 cycles per UART bit) lost commands in 3 runs
-/// of 4 (`8 of 32 reply bytes`); with 8 it still failed once in 2 test
-/// runs. The cause in the board is not yet found.
-const COMPAT_REPLY_BYTES: usize = 8;
+/// board can only queue so many replies.
+const COMPAT_REPLY_BYTES: usize = 32;
 
 /// `c.run(cmds)` in pieces that owe at most [`COMPAT_REPLY_BYTES`].
 fn run_paced(c: &mut Compat, cmds: &[Command]) -> Result<Vec<u64>> {
