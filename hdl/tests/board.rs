@@ -77,7 +77,7 @@ fn run(script: Vec<Exchange>) -> Vec<Vec<u8>> {
         let mut x = sim.init()?;
         let mut line = Line::default();
         // Power-on reset, then the table's clearing sweep.
-        for _ in 0..1_000 {
+        for _ in 0..atomik_hdl::board::READY_CYCLES {
             x.uart_rx.next = true;
             wait_clock_cycle!(sim, clk, x);
         }

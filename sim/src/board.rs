@@ -1,8 +1,10 @@
 //! A board top in Verilator behind its UART: bytes in, bytes out, in
 //! simulated time. The host side of the line is a [`UartTx`] driving
 //! `uart_rx` and a [`UartRx`] decoding `uart_tx`, each through its own
-//! [`LineNoise`]; time advances only when [`BoardBridge::run`] is called,
-//! one clock cycle of the board at a time.
+//! [`LineNoise`]; after the board's power-up, time advances only when
+//! [`BoardBridge::run`] is called, one clock cycle of the board at a time.
+
+use atomik_hdl::board::READY_CYCLES;
 
 use crate::uart::{LineNoise, UartRx, UartTx, cycles_per_bit};
 use crate::verilated::{BoardPortsIn, BoardPortsOut, Model};
@@ -56,9 +58,25 @@ pub struct BoardBridge {
 }
 
 impl BoardBridge {
-    /// The board `model` with a clean line; `noise_rate` inversions per
-    /// bit-time on each line (0: none), from `seed`.
+    /// The board `model`, powered up and ready for commands, with a clean
+    /// line; `noise_rate` inversions per bit-time on each line (0: none),
+    /// from `seed`.
+    ///
+    /// A real board is configured and out of reset long before a program
+    /// opens its port, so the bridge runs the board through its power-on
+    /// reset and the table's clearing sweep ([`READY_CYCLES`]) before it
+    /// returns, with the line idle. Without that, a host that wrote at
+    /// once lost its first commands to the reset.
     pub fn new(model: Model, timing: BoardTiming, noise_rate: f64, seed: u64) -> Self {
+        let mut bridge = Self::unpowered(model, timing, noise_rate, seed);
+        let mut received = Vec::new();
+        bridge.run(READY_CYCLES, &mut received);
+        debug_assert!(received.is_empty(), "the board spoke while in reset");
+        bridge
+    }
+
+    /// The bridge at cycle 0, the board not yet out of reset.
+    fn unpowered(model: Model, timing: BoardTiming, noise_rate: f64, seed: u64) -> Self {
         let cpb = cycles_per_bit(timing.clock_hz, timing.baud);
         BoardBridge {
             model,

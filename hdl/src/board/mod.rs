@@ -25,6 +25,18 @@ const STRETCH_BITS: usize = 20;
 /// (its top bit, bit 24, is the LED).
 const HEART_BITS: usize = 25;
 
+/// Cycles after configuration (or after the button is released) that the
+/// power-on reset holds the board: its 8-bit counter counts up to 255.
+pub const POWER_ON_RESET_CYCLES: u64 = 255;
+
+/// Cycles after configuration before the board takes commands: the
+/// power-on reset, then the table's sweep that clears each of its
+/// contexts, one per cycle, plus a few cycles of pipeline. A command that
+/// arrives before this waits for the table; a second one that completes
+/// meanwhile is dropped (there is no flow control in compatible mode), so
+/// a host must not talk to a board this young (at 27 MHz, 19 µs).
+pub const READY_CYCLES: u64 = POWER_ON_RESET_CYCLES + crate::DEFAULT_CONTEXTS as u64 + 16;
+
 /// The top of a board with `N` LEDs: power-on and button reset, UART, the
 /// link engine, `atomik_axis` and its table.
 ///
@@ -95,7 +107,7 @@ impl<const N: usize> AtomikBoard<N> {
             btn_sync1: Default::default(),
             btn_sync2: Default::default(),
             reset: Default::default(),
-            por_done: Constant::new(0xFFu64.to_bits()),
+            por_done: Constant::new(POWER_ON_RESET_CYCLES.to_bits()),
             one8: Constant::new(1u64.to_bits()),
             button_active_low: Constant::new(board.button_active_low),
             led_invert: Constant::new(invert.to_bits()),
