@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod clock;
 pub mod codec;
 pub mod compat;
 mod error;
@@ -32,6 +33,7 @@ pub mod scenario;
 mod table;
 pub mod transport;
 
+pub use clock::{Clock, WallClock};
 pub use codec::{Mode, Op, OpResult, Status};
 pub use compat::{Command, Compat};
 pub use error::{Error, Result};

@@ -20,7 +20,10 @@
 //!   cleared and the frames in flight are reported lost, never as applied.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::clock::{Clock, WallClock};
 
 use crate::codec::{
     self, Control, MAX_OPS, Mode, Op, OpResult, Reply, ReplyDeframer, Status, VERSION, WINDOW,
@@ -46,6 +49,8 @@ pub struct Options {
     pub inter_byte: Duration,
     /// Frames in flight (at most the board's window, at most 8).
     pub window: usize,
+    /// What every timer above runs on (the wall clock on a real port).
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Default for Options {
@@ -57,6 +62,7 @@ impl Default for Options {
             max_rto: Duration::from_secs(3),
             inter_byte: Duration::from_millis(50),
             window: WINDOW,
+            clock: Arc::new(WallClock::new()),
         }
     }
 }
@@ -105,8 +111,8 @@ struct Flight {
     ticket: u64,
     ops: usize,
     results: usize,
-    first_tx: Instant,
-    last_tx: Instant,
+    first_tx: Duration,
+    last_tx: Duration,
     transmissions: u32,
     /// The board applied it (an ACK or STATUS after it proved so).
     applied: bool,
@@ -139,12 +145,17 @@ struct Session {
     /// answer to the resent frames (the old frames whose replies it was
     /// taken for can have been lost on the line), so the window is resent
     /// if nothing completes by then. See [`Link::on_recovery`].
-    recovery: Option<Instant>,
+    recovery: Option<Duration>,
     /// When frames were sent with none in flight, and nothing resent since:
     /// the first reply after it answers one of them, so the time to it is a
     /// round trip (of the first frame that arrived). On a line that loses
     /// most frames, few ACKs answer a frame sent once (Karn's samples).
-    probe: Option<Instant>,
+    probe: Option<Duration>,
+    /// When an ACK last completed a frame not completed before: the
+    /// retransmission timer restarts then (RFC 6298 §5.3), so a frame
+    /// queued behind others is timed from the progress before it, not
+    /// from when it was written.
+    restarted: Duration,
     rto: Duration,
     srtt: Option<(f64, f64)>,
     next_ticket: u64,
@@ -159,6 +170,8 @@ pub struct Link<T: Transport> {
     session: Option<Session>,
     stats: Stats,
     rx: Vec<u8>,
+    /// When the last byte arrived (for the inter-byte timeout).
+    last_rx: Duration,
     /// Results of frames completed during the current `execute`, by ticket.
     completed: Vec<(u64, Vec<OpResult>)>,
 }
@@ -179,8 +192,14 @@ impl<T: Transport> Link<T> {
             session: None,
             stats: Stats::default(),
             rx: vec![0; 4096],
+            last_rx: Duration::ZERO,
             completed: Vec::new(),
         }
+    }
+
+    /// Now, on the link's clock.
+    fn now(&self) -> Duration {
+        self.opts.clock.now()
     }
 
     /// The counters so far.
@@ -218,7 +237,7 @@ impl<T: Transport> Link<T> {
         self.io.discard_input()?;
         self.dec = ReplyDeframer::new();
         let mut previous: Option<Status> = None;
-        let start = Instant::now();
+        let start = self.now();
         loop {
             let status = self.control(Control::Hello, start)?;
             if status.version != VERSION {
@@ -247,7 +266,7 @@ impl<T: Transport> Link<T> {
             self.execute(&[])?;
         }
         self.session = None;
-        let start = Instant::now();
+        let start = self.now();
         loop {
             let status = self.control(Control::Close, start)?;
             if status.mode == Mode::Compatible {
@@ -271,6 +290,7 @@ impl<T: Transport> Link<T> {
             stale: None,
             recovery: None,
             probe: None,
+            restarted: Duration::ZERO,
             rto: self.opts.initial_rto,
             srtt: None,
             next_ticket: 0,
@@ -279,22 +299,23 @@ impl<T: Transport> Link<T> {
 
     /// Sends a control frame until a STATUS arrives (ACKs still on their
     /// way are dropped); gives up after the timeout, counted from `start`.
-    fn control(&mut self, control: Control, start: Instant) -> Result<Status> {
+    fn control(&mut self, control: Control, start: Duration) -> Result<Status> {
         let mut frame = Vec::new();
         codec::encode_control(control, &mut frame);
         loop {
             self.send(&frame)?;
-            let deadline = Instant::now() + self.opts.initial_rto;
-            while Instant::now() < deadline {
-                let wait = deadline.saturating_duration_since(Instant::now());
+            let deadline = self.now() + self.opts.initial_rto;
+            while self.now() < deadline {
+                let wait = deadline.saturating_sub(self.now());
                 if let Some(Reply::Status(s)) = self.receive(wait)? {
                     self.stats.statuses += 1;
                     return Ok(s);
                 }
             }
-            if start.elapsed() >= self.opts.timeout {
+            let waited = self.now().saturating_sub(start);
+            if waited >= self.opts.timeout {
                 return Err(Error::Timeout {
-                    waited: start.elapsed(),
+                    waited,
                     pending_frames: 0,
                 });
             }
@@ -319,7 +340,7 @@ impl<T: Transport> Link<T> {
             results: vec![None; chunks.len()],
         };
         let mut next = 0;
-        let mut progress = Instant::now();
+        let mut progress = self.now();
         loop {
             while next < chunks.len() && self.has_room() {
                 self.send_new(chunks[next], first + next as u64)?;
@@ -330,12 +351,13 @@ impl<T: Transport> Link<T> {
                 break;
             }
             if self.step()? {
-                progress = Instant::now();
+                progress = self.now();
             }
             self.collect(&mut batch);
-            if progress.elapsed() >= self.opts.timeout {
+            let waited = self.now().saturating_sub(progress);
+            if waited >= self.opts.timeout {
                 return Err(Error::Timeout {
-                    waited: progress.elapsed(),
+                    waited,
                     pending_frames: self.session.as_ref().map_or(0, |s| s.flight.len()),
                 });
             }
@@ -365,12 +387,12 @@ impl<T: Transport> Link<T> {
     }
 
     fn send_new(&mut self, ops: &[Op], ticket: u64) -> Result<()> {
+        let now = self.now();
         let s = self.session.as_mut().expect("checked by has_room");
         let seq = s.next_seq;
         let mut bytes = Vec::with_capacity(codec::MAX_FRAME_LEN);
         codec::encode_ops(seq, ops, &mut bytes)
             .map_err(|e| Error::Protocol(format!("cannot frame ops: {e}")))?;
-        let now = Instant::now();
         if s.flight.is_empty() {
             s.probe = Some(now);
         }
@@ -401,13 +423,14 @@ impl<T: Transport> Link<T> {
     fn step(&mut self) -> Result<bool> {
         let deadline = self.oldest_deadline();
         let recovery = self.session.as_ref().and_then(|s| s.recovery);
+        let now = self.now();
+        // A wait on the port is wall-clock time; on a slower clock the
+        // loop simply comes round again before the deadline.
         let wait = deadline
             .into_iter()
             .chain(recovery)
             .min()
-            .map_or(self.opts.inter_byte, |d| {
-                d.saturating_duration_since(Instant::now())
-            })
+            .map_or(self.opts.inter_byte, |d| d.saturating_sub(now))
             .clamp(Duration::from_millis(1), Duration::from_millis(100));
         let reply = self.receive(wait)?;
         let before = self.completed.len();
@@ -416,8 +439,12 @@ impl<T: Transport> Link<T> {
             Some(Reply::Status(status)) => self.on_status(&status)?,
             None => {}
         }
-        let now = Instant::now();
-        if deadline.is_some_and(|d| now >= d) {
+        // The timers as the reply left them: a reply read late (the host
+        // was descheduled while it waited in the port) that completes the
+        // oldest frame must not also fire that frame's timer.
+        let now = self.now();
+        let recovery = self.session.as_ref().and_then(|s| s.recovery);
+        if self.oldest_deadline().is_some_and(|d| now >= d) {
             self.on_timeout()?;
         } else if recovery.is_some_and(|r| now >= r) {
             self.on_recovery()?;
@@ -427,10 +454,10 @@ impl<T: Transport> Link<T> {
     }
 
     /// When the oldest incomplete frame's retransmission timer expires.
-    fn oldest_deadline(&self) -> Option<Instant> {
+    fn oldest_deadline(&self) -> Option<Duration> {
         let s = self.session.as_ref()?;
         let oldest = s.flight.iter().find(|f| !f.complete())?;
-        Some(oldest.last_tx + s.rto)
+        Some(oldest.last_tx.max(s.restarted) + s.rto)
     }
 
     /// The next frame from the board, waiting up to `wait` for bytes. A
@@ -439,14 +466,15 @@ impl<T: Transport> Link<T> {
         if let Some(reply) = self.dec.next_frame() {
             return Ok(Some(reply));
         }
-        let started = Instant::now();
         let n = self.io.recv(&mut self.rx, wait)?;
+        let now = self.now();
         if n > 0 {
+            self.last_rx = now;
             self.stats.bytes_received += n as u64;
             self.dec.push(&self.rx[..n]);
             return Ok(self.dec.next_frame());
         }
-        if started.elapsed() >= self.opts.inter_byte {
+        if now.saturating_sub(self.last_rx) >= self.opts.inter_byte {
             while self.dec.flush_partial() {
                 if let Some(reply) = self.dec.next_frame() {
                     return Ok(Some(reply));
@@ -469,10 +497,11 @@ impl<T: Transport> Link<T> {
     /// late and the timeouts fire again. In the co-simulation at a 10⁻⁴ bit
     /// error rate that made 8 times the timeouts of whole resends.)
     fn resend(&mut self, index: usize) -> Result<()> {
+        let now = self.now();
         let s = self.session.as_mut().expect("a session");
         s.probe = None;
         let f = &mut s.flight[index];
-        f.last_tx = Instant::now();
+        f.last_tx = now;
         f.transmissions += 1;
         self.stats.frames_retransmitted += 1;
         self.stats.bytes_sent += f.bytes.len() as u64;
@@ -482,6 +511,7 @@ impl<T: Transport> Link<T> {
 
     fn on_ack(&mut self, seq: u8, results: Vec<OpResult>) -> Result<()> {
         self.stats.acks += 1;
+        let now = self.now();
         let Some(s) = self.session.as_mut() else {
             return Ok(());
         };
@@ -512,13 +542,14 @@ impl<T: Transport> Link<T> {
             Some(_) => self.stats.conflicting_acks += 1,
             None => {
                 // Karn: only a frame sent once gives an unambiguous sample.
-                sample = (f.transmissions == 1).then(|| f.first_tx.elapsed());
+                sample = (f.transmissions == 1).then(|| now.saturating_sub(f.first_tx));
                 f.acked = Some(results);
+                s.restarted = now;
             }
         }
         f.applied = true;
         let last_tx = f.last_tx;
-        if let Some(sample) = sample.or_else(|| s.probe.map(|p| p.elapsed())) {
+        if let Some(sample) = sample.or_else(|| s.probe.map(|p| now.saturating_sub(p))) {
             sample_rtt(s, sample, &self.opts);
         }
         s.probe = None;
@@ -537,6 +568,7 @@ impl<T: Transport> Link<T> {
 
     fn on_status(&mut self, status: &Status) -> Result<()> {
         self.stats.statuses += 1;
+        let now = self.now();
         let Some(s) = self.session.as_mut() else {
             return Ok(());
         };
@@ -552,7 +584,7 @@ impl<T: Transport> Link<T> {
             return Err(self.lose_session(Error::BoardReset { lost_ops }));
         }
         if let Some(p) = s.probe.take() {
-            sample_rtt(s, p.elapsed(), &self.opts);
+            sample_rtt(s, now.saturating_sub(p), &self.opts);
         }
         s.frontier = status.expected;
         for f in s.flight.iter_mut().take(applied) {
@@ -564,7 +596,7 @@ impl<T: Transport> Link<T> {
             match &mut s.stale {
                 Some((e, n)) if *e == status.expected && *n > 0 => {
                     *n -= 1;
-                    let by = Instant::now() + rto_base(s, &self.opts);
+                    let by = now + rto_base(s, &self.opts);
                     s.recovery.get_or_insert(by);
                     return Ok(());
                 }

@@ -4,10 +4,13 @@
 
 mod common;
 
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use atomik::{Opcode, Table};
-use atomik_board::{BoardTable, Error, Op, Options};
+use atomik_board::{BoardTable, Clock, Error, Op, Options, Transport};
 use common::ModelLine;
 use proptest::prelude::*;
 
@@ -175,4 +178,64 @@ proptest! {
                                                  batch in 16usize..300) {
         check(ModelLine::new(seed, ber, drop), &ops(seed, 800), batch);
     }
+}
+
+/// A clock the test moves by hand.
+#[derive(Debug, Default)]
+struct HandClock(AtomicU64);
+
+impl Clock for HandClock {
+    fn now(&self) -> Duration {
+        Duration::from_nanos(self.0.load(Ordering::Relaxed))
+    }
+}
+
+/// The model line; every frame written moves the clock 1 s on, as if
+/// the host were descheduled right after each write while the replies
+/// waited in the port.
+struct SlowHost {
+    line: ModelLine,
+    clock: Arc<HandClock>,
+}
+
+impl Transport for SlowHost {
+    fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.line.send(bytes)?;
+        self.clock.0.fetch_add(1_000_000_000, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
+        self.line.recv(buf, timeout)
+    }
+
+    fn discard_input(&mut self) -> io::Result<()> {
+        self.line.discard_input()
+    }
+}
+
+/// Regression: the driver checked the oldest frame's timer against the
+/// deadline it computed before reading the reply. A reply read after that
+/// deadline (the host descheduled while it waited in the port) completed
+/// the frame and still fired its timer: a spurious timeout that resent the
+/// rest of the window.
+#[test]
+fn a_reply_read_late_does_not_fire_the_timer_of_the_frame_it_completes() {
+    let clock = Arc::new(HandClock::default());
+    let opts = Options {
+        timeout: Duration::from_secs(60),
+        clock: clock.clone(),
+        ..Options::default()
+    };
+    let io = SlowHost {
+        line: ModelLine::new(1, 0.0, 0.0),
+        clock,
+    };
+    let mut t = BoardTable::over(io, opts).expect("HELLO");
+    let calls = ops(11, 64);
+    t.execute(&calls).expect("the ops");
+    let s = t.stats();
+    assert_eq!(s.frames_sent, 4);
+    assert_eq!(s.timeouts, 0, "{s:?}");
+    assert_eq!(s.frames_retransmitted, 0, "{s:?}");
 }

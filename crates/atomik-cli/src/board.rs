@@ -187,8 +187,9 @@ fn ping(p: &PortArgs) -> Result<()> {
 fn bench(b: &BenchArgs) -> Result<bool> {
     let mut t = b.port.open()?;
     let started = Instant::now();
-    let tally = board_cosim::framed(&mut t, b.ops, b.batch, b.seed)?;
+    let (mut tally, oracle) = board_cosim::framed(&mut t, b.ops, b.batch, b.seed)?;
     let secs = started.elapsed().as_secs_f64();
+    board_cosim::check_final(&mut t, &oracle, &mut tally)?;
     let s = t.stats();
     #[allow(clippy::cast_precision_loss)]
     let rate = tally.ops as f64 / secs;
@@ -291,12 +292,16 @@ fn cosim(c: &CosimArgs) -> Result<bool> {
         let tally = board_cosim::compat(&mut client, c.ops, c.batch, c.seed)?;
         (tally, server.cycle() - start, None)
     } else {
-        let mut t = BoardTable::open(&path, baud, board_cosim::driver_options())?;
+        let opts = board_cosim::cosim_options(&server, c.board)?;
+        let mut t = BoardTable::open(&path, baud, opts)?;
         let start = server.cycle();
-        let tally = board_cosim::framed(&mut t, c.ops, c.batch, c.seed).inspect_err(|_| {
-            eprintln!("driver: {:?}", t.stats());
-        })?;
-        (tally, server.cycle() - start, Some(t.stats()))
+        let run = board_cosim::framed(&mut t, c.ops, c.batch, c.seed);
+        let cycles = server.cycle() - start;
+        let (mut tally, oracle) = run.inspect_err(|_| eprintln!("driver: {:?}", t.stats()))?;
+        let stats = t.stats();
+        board_cosim::check_final(&mut t, &oracle, &mut tally)
+            .inspect_err(|_| eprintln!("driver: {:?}", t.stats()))?;
+        (tally, cycles, Some(stats))
     };
     let served = server.stop()?;
     let report = board_cosim::report(&board_cosim::Outcome {

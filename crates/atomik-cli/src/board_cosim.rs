@@ -13,7 +13,7 @@ use atomik_board::{BoardTable, Command, Compat, Op, Options};
 use atomik_sim::Design;
 use serde_json::json;
 
-use crate::board_pty::{LineOptions, ServerReport, Shared, serve};
+use crate::board_pty::{LineOptions, ServerReport, Shared, SimClock, serve};
 
 /// The context whose SWAPs number the frames (see [`framed`]).
 const CANARY: u8 = 255;
@@ -44,9 +44,17 @@ impl Server {
         })
     }
 
-    /// Cycles simulated so far.
+    /// Cycles of link time so far: simulated, plus quiescent waits.
     pub(crate) fn cycle(&self) -> u64 {
-        self.shared.cycle.load(Ordering::Relaxed)
+        self.shared.time.load(Ordering::Relaxed)
+    }
+
+    /// The driver's clock for this server: its link time.
+    pub(crate) fn clock(&self, design: Design) -> Result<Arc<SimClock>> {
+        Ok(Arc::new(SimClock {
+            shared: Arc::clone(&self.shared),
+            clock_hz: crate::board_pty::timing(design)?.clock_hz,
+        }))
     }
 
     /// Stops the server; returns what it did.
@@ -101,10 +109,14 @@ fn random_op(rng: &mut fastrand::Rng) -> Op {
 /// Framed mode: `ops` random ops in calls of `batch`, each frame ending
 /// with a SWAP of the canary context to the frame's number, so its result
 /// is the previous frame's number. A frame run twice returns its own
-/// number there (a duplicate application, measured); the driver also
-/// counts ACKs for completed frames whose results changed. Every result,
-/// and at the end every context, is compared with the core `Table`.
-pub(crate) fn framed(t: &mut BoardTable, ops: u64, batch: usize, seed: u64) -> Result<Tally> {
+/// number there (a duplicate application, measured). Every result is
+/// compared with the core `Table`, which is returned for [`check_final`].
+pub(crate) fn framed(
+    t: &mut BoardTable,
+    ops: u64,
+    batch: usize,
+    seed: u64,
+) -> Result<(Tally, Table<u64>)> {
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut oracle = Table::<u64>::new(256)?;
     let mut tally = Tally::default();
@@ -126,6 +138,18 @@ pub(crate) fn framed(t: &mut BoardTable, ops: u64, batch: usize, seed: u64) -> R
         tally.ops += call.len() as u64;
         tally.payload_bytes += call.iter().map(|o| o.encoded_len() as u64).sum::<u64>();
     }
+    Ok((tally, oracle))
+}
+
+/// After [`framed`]: every context of the board against the `oracle`, and
+/// the ACKs for completed frames whose results changed (the driver counts
+/// them) as duplicates applied. Not part of a run's measured time: its
+/// READs are a check, not the workload.
+pub(crate) fn check_final(
+    t: &mut BoardTable,
+    oracle: &Table<u64>,
+    tally: &mut Tally,
+) -> Result<()> {
     let board = t.read_all()?;
     for (addr, &value) in board.iter().enumerate() {
         let want = oracle.read(addr)?;
@@ -134,7 +158,7 @@ pub(crate) fn framed(t: &mut BoardTable, ops: u64, batch: usize, seed: u64) -> R
         }
     }
     tally.duplicates_applied += t.stats().conflicting_acks;
-    Ok(tally)
+    Ok(())
 }
 
 fn check_results(
@@ -236,8 +260,19 @@ fn run_paced(c: &mut Compat, cmds: &[Command]) -> Result<Vec<u64>> {
     Ok(out)
 }
 
-/// Driver options for a co-simulated line: the simulation runs slower
-/// than real time, so the timeouts are generous.
+/// Driver options for `atomik board cosim`'s own runs: a real board's
+/// defaults, every timer on the server's link time.
+pub(crate) fn cosim_options(server: &Server, design: Design) -> Result<Options> {
+    Ok(Options {
+        clock: server.clock(design)?,
+        ..Options::default()
+    })
+}
+
+/// Driver options for a port opened by path, which may be a co-simulated
+/// board served by another process (`--pty`): the timers run on the wall
+/// clock there and the simulation is slower than real time, so they are
+/// generous.
 pub(crate) fn driver_options() -> Options {
     Options {
         timeout: Duration::from_secs(60),
@@ -295,6 +330,7 @@ pub(crate) fn report(o: &Outcome<'_>) -> Result<serde_json::Value> {
         "frames_retransmitted": driver.map_or(0, |s| s.frames_retransmitted),
         "duplicates_applied": tally.duplicates_applied,
         "duplicate_acks": driver.map(|s| s.duplicate_acks),
+        "conflicting_acks": driver.map(|s| s.conflicting_acks),
         "go_backs": driver.map(|s| s.go_backs),
         "timeouts": driver.map(|s| s.timeouts),
         "bytes_sent": driver.map(|s| s.bytes_sent),
@@ -306,6 +342,7 @@ pub(crate) fn report(o: &Outcome<'_>) -> Result<serde_json::Value> {
         "server_cycles": server.cycles,
         "server_sim_seconds": server.seconds,
         "idle_waits": server.idle_waits,
+        "idle_seconds": server.idle_cycles as f64 / timing.clock_hz as f64,
         "wall_seconds": started.elapsed().as_secs_f64(),
     }))
 }

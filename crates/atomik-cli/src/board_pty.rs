@@ -6,7 +6,9 @@
 //! or was on it within the last [`IDLE_BYTES`] byte-times (so a partial
 //! frame meets the board's inter-byte timeout); after that the board is
 //! quiescent and the server sleeps until the host writes again, without
-//! simulating the wait. `host_latency_us` delays every byte from the host
+//! simulating the wait. Time still passes for the host then: the server
+//! counts the wait, at the board's clock rate, into the link time that
+//! [`SimClock`] gives the driver's timers. `host_latency_us` delays every byte from the host
 //! and every byte to the host by that much simulated time (a USB round
 //! trip is twice it).
 
@@ -47,6 +49,30 @@ pub(crate) struct Shared {
     pub stop: AtomicBool,
     /// Cycles simulated so far.
     pub cycle: AtomicU64,
+    /// Link time in cycles: the simulated ones plus the quiescent waits.
+    pub time: AtomicU64,
+}
+
+/// The link time of a co-simulated board, for the driver's timers: the
+/// simulated time, plus the time the server waited for the host while the
+/// board was quiescent (which it does not simulate). It advances at the
+/// simulation's speed while the line is busy, at wall-clock speed while the
+/// board is quiescent, and never stands still.
+#[derive(Debug)]
+pub(crate) struct SimClock {
+    pub shared: Arc<Shared>,
+    pub clock_hz: u64,
+}
+
+impl atomik_board::Clock for SimClock {
+    fn now(&self) -> Duration {
+        let cycles = self.shared.time.load(Ordering::Relaxed);
+        let secs = cycles / self.clock_hz;
+        let rest = cycles % self.clock_hz;
+        // rest < clock_hz, so rest * 1e9 / clock_hz < 1e9 fits in u32.
+        let nanos = u32::try_from(rest * 1_000_000_000 / self.clock_hz).unwrap_or(0);
+        Duration::new(secs, nanos)
+    }
 }
 
 /// What the server did.
@@ -57,6 +83,8 @@ pub(crate) struct ServerReport {
     pub seconds: f64,
     /// Times the server stopped simulating a quiescent board to wait.
     pub idle_waits: u64,
+    /// Cycles of link time spent in those waits (not simulated).
+    pub idle_cycles: u64,
 }
 
 /// The board's timing from the catalogue.
@@ -126,16 +154,21 @@ pub(crate) fn serve(
         up: VecDeque::new(),
         received: Vec::new(),
         idle_waits: 0,
+        idle_cycles: 0,
+        clock_hz: bridge.timing().clock_hz,
     };
     while !shared.stop.load(Ordering::Relaxed) {
         server.step(&mut bridge)?;
         shared.cycle.store(bridge.cycle(), Ordering::Relaxed);
+        let time = bridge.cycle() + server.idle_cycles;
+        shared.time.store(time, Ordering::Relaxed);
     }
     Ok(ServerReport {
         line: bridge.stats(),
         cycles: bridge.cycle(),
         seconds: bridge.seconds(),
         idle_waits: server.idle_waits,
+        idle_cycles: server.idle_cycles,
     })
 }
 
@@ -148,6 +181,8 @@ struct Server {
     up: VecDeque<(u64, u8)>,
     received: Vec<(u64, u8)>,
     idle_waits: u64,
+    idle_cycles: u64,
+    clock_hz: u64,
 }
 
 impl Server {
@@ -220,8 +255,17 @@ impl Server {
         }
     }
 
-    /// Sleeps until the host writes (or 20 ms pass).
+    /// Sleeps until the host writes (or 20 ms pass); the wait counts as
+    /// link time.
     fn wait_for_host(&mut self) -> Result<()> {
+        let started = std::time::Instant::now();
+        let waited = self.poll_host();
+        let nanos = started.elapsed().as_nanos() * u128::from(self.clock_hz) / 1_000_000_000;
+        self.idle_cycles += u64::try_from(nanos).unwrap_or(u64::MAX);
+        waited
+    }
+
+    fn poll_host(&mut self) -> Result<()> {
         let mut fds = [PollFd::new(self.master.as_raw_fd(), PollFlags::POLLIN)];
         let n = poll(&mut fds, 20).context("poll")?;
         let hangup = fds[0]
