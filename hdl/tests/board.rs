@@ -262,7 +262,8 @@ fn reply_frames(mut bytes: &[u8]) -> Vec<Vec<u8>> {
     frames
 }
 
-/// The frames of the torn-ACK scenarios, with the replies the protocol
+/// The frames of the scenarios around a slot of the reply store still in
+/// use, with the replies the protocol
 /// requires: two frames of LOADs (contexts 0..32), frame 2 with 16 READs
 /// (an ACK of 152 bytes), frames 3..=9 without ops (they arrive quickly),
 /// frame 10 (the slot of frame 2) with an ACCUM on context 16, which shows
@@ -376,4 +377,29 @@ fn a_first_ack_is_not_torn_by_a_host_that_breaks_the_window() {
     assert_eq!(replies[0], status(0, true));
     assert_eq!(replies[1..3], sc.acks[0..2]);
     sc.check(&replies[3], &replies[4], &replies[5]);
+}
+
+/// A retransmission whose ACK still waits in the board's reply queue is
+/// answered by that ACK: the board queues no second copy behind it (which
+/// would only hold the line to the host and the frame's slot longer).
+#[test]
+fn a_retransmission_whose_ack_still_waits_gets_no_second_copy() {
+    let sc = TornScenario::new();
+    let ex = |send: Vec<u8>, reply_len, quiet| Exchange {
+        send,
+        reply_len,
+        quiet,
+    };
+    // Frame 2's first ACK is being sent when the second copy arrives, so
+    // its ACK is queued; that one still waits when the third arrives.
+    let replies = run(vec![
+        ex(frame(&[0x80, 0]), 11, 4),
+        ex(sc.frames[0].clone(), sc.acks[0].len(), 4),
+        ex(sc.frames[1].clone(), sc.acks[1].len(), 4),
+        // Long enough for three copies (they would end at byte-time 495).
+        ex(sc.burst([2, 2, 2]), 0, 420),
+    ]);
+    assert_eq!(replies[1..3], sc.acks[0..2]);
+    assert_eq!(reply_frames(&replies[3]), vec![sc.acks[2].clone(); 2]);
+    assert_eq!(reply_frames(&replies[3]).concat(), replies[3]);
 }
