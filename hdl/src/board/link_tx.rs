@@ -172,7 +172,7 @@ impl Logic for JobQueue {
 pub(crate) struct AckSlots {
     /// Clock.
     pub clock: Signal<In, Clock>,
-    /// Synchronous reset (the queue's): none.
+    /// Synchronous reset (with the queue's): no ACK owed.
     pub reset: Signal<In, Bit>,
     /// An ACK enters the queue.
     pub queued: Signal<In, Bit>,
@@ -191,8 +191,9 @@ pub(crate) struct AckSlots {
     r_waiting: DFF<Bits<8>>,
     r_sending: DFF<Bit>,
     r_sending_slot: DFF<Bits<3>>,
-    /// The slot bit that `queued` sets, and the one that `started` clears.
+    /// The slot bit that `queued` sets.
     added: Signal<Local, Bits<8>>,
+    /// The slot bit that `started` clears.
     removed: Signal<Local, Bits<8>>,
     one8: Constant<Bits<8>>,
     zero8: Constant<Bits<8>>,
