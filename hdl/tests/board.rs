@@ -241,3 +241,165 @@ fn framed_mode_applies_each_frame_once_and_repeats_its_ack() {
     assert_eq!(replies[8], status(2, false));
     assert_eq!(replies[9], 7u64.to_be_bytes().to_vec());
 }
+
+/// Splits the board's reply bytes into frames (ACK or STATUS, by their
+/// length fields); a partial frame at the end is left out.
+fn reply_frames(mut bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut frames = Vec::new();
+    while bytes.len() >= 4 {
+        assert_eq!(bytes[0], 0xA5, "a reply starts with SYNC: {bytes:02x?}");
+        let len = match bytes[1] {
+            0x01 => 8 + 9 * usize::from(bytes[3]),
+            0x02 => 11,
+            kind => panic!("a reply of unknown KIND {kind:#04x}"),
+        };
+        if bytes.len() < len {
+            break;
+        }
+        frames.push(bytes[..len].to_vec());
+        bytes = &bytes[len..];
+    }
+    frames
+}
+
+/// The frames of the scenarios around a slot of the reply store still in
+/// use, with the replies the protocol
+/// requires: two frames of LOADs (contexts 0..32), frame 2 with 16 READs
+/// (an ACK of 152 bytes), frames 3..=9 without ops (they arrive quickly),
+/// frame 10 (the slot of frame 2) with an ACCUM on context 16, which shows
+/// if it is applied twice, and 15 READs of other values, and frame 11,
+/// which reads context 16 back.
+struct TornScenario {
+    frames: Vec<Vec<u8>>,
+    acks: Vec<Vec<u8>>,
+}
+
+impl TornScenario {
+    fn new() -> Self {
+        let mut table = Table::<u64>::new(256).unwrap();
+        let value = |c: u8| 0x0123_4567_89AB_CDEFu64.rotate_left(u32::from(c)) ^ u64::from(c);
+        let loads = |base: u8| -> Vec<_> {
+            (base..base + 16)
+                .map(|c| (Opcode::Load, c, value(c)))
+                .collect()
+        };
+        let mut ops: Vec<Vec<(Opcode, u8, u64)>> = vec![loads(0), loads(16)];
+        ops.push((0..16).map(|c| (Opcode::Read, c, 0)).collect());
+        ops.extend((3..=9).map(|_| Vec::new()));
+        let mut tenth = vec![(Opcode::Accum, 16, 0x0D0D)];
+        tenth.extend((16..31).map(|c| (Opcode::Read, c, 0)));
+        ops.push(tenth);
+        ops.push(vec![(Opcode::Read, 16, 0)]);
+        let (frames, acks) = ops
+            .iter()
+            .enumerate()
+            .map(|(seq, ops)| ops_frame(u8::try_from(seq).unwrap(), ops, &mut table))
+            .unzip();
+        Self { frames, acks }
+    }
+
+    /// Frames `seqs`, back to back.
+    fn burst(&self, seqs: impl IntoIterator<Item = usize>) -> Vec<u8> {
+        seqs.into_iter()
+            .flat_map(|s| self.frames[s].iter().copied())
+            .collect()
+    }
+
+    /// Checks the replies to the burst that ends with frame 10 (sent while
+    /// frame 2's ACK was still on its way out) and to frame 10 sent again,
+    /// then frame 11.
+    fn check(&self, burst: &[u8], resent: &[u8], read_back: &[u8]) {
+        let got = reply_frames(burst);
+        for ack in got.iter().filter(|f| f[1] == 0x01 && f[2] == 2) {
+            assert_eq!(
+                ack, &self.acks[2],
+                "an ACK of frame 2 is torn: the board applied frame 10 into \
+                 frame 2's slot while that ACK was still to be sent"
+            );
+        }
+        // Frame 10 must wait: a STATUS sends the host back to it.
+        let mut want: Vec<Vec<u8>> = (2..=9).map(|s| self.acks[s].clone()).collect();
+        want.push(status(10, true));
+        assert_eq!(got, want, "the replies to the burst");
+        assert_eq!(reply_frames(burst).concat(), burst, "whole frames only");
+        // Sent again, it is applied, once: frame 11 reads its ACCUM once.
+        assert_eq!(resent, self.acks[10]);
+        assert_eq!(read_back, self.acks[11]);
+    }
+}
+
+/// Regression: the board read a repeated ACK (a retransmitted frame already
+/// applied) from its reply store when it sent it, so a frame applied
+/// meanwhile into the same slot (SEQ + 8) tore it: the repeat carried part
+/// of the newer frame's results under the old SEQ. Here the host keeps the
+/// window (frame 2's first ACK is in before frame 10 goes out) and resends
+/// frame 2 once more just before frames 3 to 10.
+#[test]
+fn a_repeated_ack_is_not_torn_by_the_frame_after_the_window() {
+    let sc = TornScenario::new();
+    let ex = |send: Vec<u8>, reply_len, quiet| Exchange {
+        send,
+        reply_len,
+        quiet,
+    };
+    let replies = run(vec![
+        ex(frame(&[0x80, 0]), 11, 4),
+        ex(sc.frames[0].clone(), sc.acks[0].len(), 4),
+        ex(sc.frames[1].clone(), sc.acks[1].len(), 4),
+        ex(sc.frames[2].clone(), sc.acks[2].len(), 4),
+        ex(sc.burst([2, 3, 4, 5, 6, 7, 8, 9, 10]), 0, 300),
+        ex(sc.frames[10].clone(), sc.acks[10].len(), 4),
+        ex(sc.frames[11].clone(), sc.acks[11].len(), 4),
+    ]);
+    assert_eq!(replies[0], status(0, true));
+    assert_eq!(replies[1..4], sc.acks[0..3]);
+    sc.check(&replies[4], &replies[5], &replies[6]);
+}
+
+/// The same tear, of a first ACK: a host that breaks the window sends
+/// frame 10 before it has frame 2's ACK.
+#[test]
+fn a_first_ack_is_not_torn_by_a_host_that_breaks_the_window() {
+    let sc = TornScenario::new();
+    let ex = |send: Vec<u8>, reply_len, quiet| Exchange {
+        send,
+        reply_len,
+        quiet,
+    };
+    let replies = run(vec![
+        ex(frame(&[0x80, 0]), 11, 4),
+        ex(sc.frames[0].clone(), sc.acks[0].len(), 4),
+        ex(sc.frames[1].clone(), sc.acks[1].len(), 4),
+        ex(sc.burst(2..=10), 0, 300),
+        ex(sc.frames[10].clone(), sc.acks[10].len(), 4),
+        ex(sc.frames[11].clone(), sc.acks[11].len(), 4),
+    ]);
+    assert_eq!(replies[0], status(0, true));
+    assert_eq!(replies[1..3], sc.acks[0..2]);
+    sc.check(&replies[3], &replies[4], &replies[5]);
+}
+
+/// A retransmission whose ACK still waits in the board's reply queue is
+/// answered by that ACK: the board queues no second copy behind it (which
+/// would only hold the line to the host and the frame's slot longer).
+#[test]
+fn a_retransmission_whose_ack_still_waits_gets_no_second_copy() {
+    let sc = TornScenario::new();
+    let ex = |send: Vec<u8>, reply_len, quiet| Exchange {
+        send,
+        reply_len,
+        quiet,
+    };
+    // Frame 2's first ACK is being sent when the second copy arrives, so
+    // its ACK is queued; that one still waits when the third arrives.
+    let replies = run(vec![
+        ex(frame(&[0x80, 0]), 11, 4),
+        ex(sc.frames[0].clone(), sc.acks[0].len(), 4),
+        ex(sc.frames[1].clone(), sc.acks[1].len(), 4),
+        // Long enough for three copies (they would end at byte-time 495).
+        ex(sc.burst([2, 2, 2]), 0, 420),
+    ]);
+    assert_eq!(replies[1..3], sc.acks[0..2]);
+    assert_eq!(reply_frames(&replies[3]), vec![sc.acks[2].clone(); 2]);
+    assert_eq!(reply_frames(&replies[3]).concat(), replies[3]);
+}

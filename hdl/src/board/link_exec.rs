@@ -63,6 +63,11 @@ pub(crate) struct LinkExec {
     pub rx_bank: Signal<In, Bit>,
     /// Its compatible-mode value.
     pub rx_value: Signal<In, Bits<64>>,
+    /// Bit k: an ACK of slot k waits in the transmitter's queue.
+    pub ack_waiting: Signal<In, Bits<8>>,
+    /// Bit k: an ACK of slot k waits or is being sent: slot k must not
+    /// change.
+    pub ack_owed: Signal<In, Bits<8>>,
     /// Op RAM read address.
     pub op_raddr: Signal<Out, Bits<OP_ADDR_BITS>>,
     /// Op RAM read data (a cycle after the address).
@@ -122,6 +127,8 @@ impl Logic for LinkExec {
         self.decide.expected.next = self.book.expected.val();
         self.decide.framed.next = self.r_framed.q.val();
         self.decide.slot_valid.next = self.book.slot_valid.val();
+        self.decide.ack_waiting.next = self.ack_waiting.val();
+        self.decide.ack_owed.next = self.ack_owed.val();
         self.run.reset.next = self.reset.val();
         self.run.rx_kind.next = self.rx_kind.val();
         self.run.rx_seq.next = self.rx_seq.val();
@@ -546,6 +553,10 @@ pub(crate) struct Dispatch {
     pub framed: Signal<In, Bit>,
     /// Slots holding the ACK of an applied frame.
     pub slot_valid: Signal<In, Bits<8>>,
+    /// Bit k: an ACK of slot k waits in the transmitter's queue.
+    pub ack_waiting: Signal<In, Bits<8>>,
+    /// Bit k: an ACK of slot k waits or is being sent.
+    pub ack_owed: Signal<In, Bits<8>>,
     /// The mode after the event.
     pub framed_next: Signal<Out, Bit>,
     /// Run the frame's ops: its SEQ is EXPECTED.
@@ -563,6 +574,8 @@ pub(crate) struct Dispatch {
     pub enter: Signal<Out, ExecState>,
     /// How far the frame's SEQ is behind EXPECTED (modulo 256).
     behind: Signal<Local, Bits<8>>,
+    /// The frame's slot of the reply store.
+    slot: Signal<Local, Bits<3>>,
     zero8: Constant<Bits<8>>,
     window: Constant<Bits<8>>,
     op_load: Constant<Bits<OP_BITS>>,
@@ -583,6 +596,8 @@ impl Default for Dispatch {
             expected: Default::default(),
             framed: Default::default(),
             slot_valid: Default::default(),
+            ack_waiting: Default::default(),
+            ack_owed: Default::default(),
             framed_next: Default::default(),
             run_frame: Default::default(),
             job_valid: Default::default(),
@@ -591,6 +606,7 @@ impl Default for Dispatch {
             compat_beat: Default::default(),
             enter: Default::default(),
             behind: Default::default(),
+            slot: Default::default(),
             zero8: Constant::new(0u64.to_bits()),
             window: Constant::new(8u64.to_bits()),
             op_load: beat(Opcode::Load),
@@ -606,6 +622,7 @@ impl Logic for Dispatch {
     #[hdl_gen]
     fn update(&mut self) {
         self.behind.next = self.expected.val() - self.seq.val();
+        self.slot.next = self.seq.val().get_bits::<3>(0);
         self.framed_next.next = self.framed.val();
         self.run_frame.next = false;
         self.job_valid.next = false;
@@ -614,23 +631,26 @@ impl Logic for Dispatch {
         self.compat_beat.next = self.op_read.val();
         match self.kind.val() {
             RxEvent::Frame => {
-                // Compatible mode runs no OPS frame: a STATUS (MODE 0) tells
-                // the host the board was reset under it.
+                // A STATUS by default. Compatible mode runs no OPS frame: a
+                // STATUS (MODE 0) tells the host the board was reset under it.
+                self.job_valid.next = true;
                 if self.framed.val() & (self.behind.val() == self.zero8.val()) {
-                    self.run_frame.next = true;
-                } else {
-                    // One of the last 8 frames, whose ACK the board holds:
-                    // that ACK again; else a STATUS.
-                    self.job_valid.next = true;
-                    if self.framed.val()
-                        & (self.behind.val() <= self.window.val())
-                        & self
-                            .slot_valid
-                            .val()
-                            .get_bit(self.seq.val().get_bits::<3>(0).index())
-                    {
-                        self.job.next = self.job_ack.val();
+                    // Run it, unless an ACK still to be sent reads the slot
+                    // it would write (the frame 8 before's): the STATUS,
+                    // queued behind that ACK, sends the host back to it.
+                    if !self.ack_owed.val().get_bit(self.slot.val().index()) {
+                        self.run_frame.next = true;
+                        self.job_valid.next = false;
                     }
+                } else if self.framed.val()
+                    & (self.behind.val() <= self.window.val())
+                    & self.slot_valid.val().get_bit(self.slot.val().index())
+                {
+                    // One of the last 8 frames, whose ACK the board holds:
+                    // that ACK again, unless it still waits in the queue
+                    // (it answers this retransmission too).
+                    self.job.next = self.job_ack.val();
+                    self.job_valid.next = !self.ack_waiting.val().get_bit(self.slot.val().index());
                 }
             }
             RxEvent::Hello => {

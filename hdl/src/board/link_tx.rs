@@ -20,7 +20,9 @@ const QUEUE_ADDR_BITS: usize = 4;
 /// The reply queue: a FIFO in a block RAM (one registered read port).
 /// The head shows one cycle after `empty` went low, and stays until `pop`,
 /// which keeps it in `taken_*` (the reply being sent) until the next `pop`.
-/// A push into a full queue is dropped and raises `overflow`.
+/// A push into a full queue is dropped and raises `overflow`. It also
+/// tells which slots of the reply store its ACKs still have to read
+/// ([`AckSlots`]).
 #[derive(LogicBlock, Debug)]
 pub(crate) struct JobQueue {
     /// Clock.
@@ -37,6 +39,9 @@ pub(crate) struct JobQueue {
     pub push_value: Signal<In, Bits<64>>,
     /// Remove the head.
     pub pop: Signal<In, Bit>,
+    /// The reply taken last has read all it sends from the reply store and
+    /// the slot table (its CRC is loaded).
+    pub taken_read: Signal<In, Bit>,
     /// Nothing queued.
     pub empty: Signal<Out, Bit>,
     /// The head's job code (see the block's docs for when it is valid).
@@ -53,7 +58,13 @@ pub(crate) struct JobQueue {
     pub taken_slot: Signal<Out, Bits<3>>,
     /// Its value.
     pub taken_value: Signal<Out, Bits<64>>,
+    /// Bit k: an ACK of slot k waits in the queue.
+    pub ack_waiting: Signal<Out, Bits<8>>,
+    /// Bit k: an ACK of slot k waits in the queue or is being sent, so
+    /// slot k's results and `{nres, seq}` must not change.
+    pub ack_owed: Signal<Out, Bits<8>>,
     ram: StateRam<QUEUE_ADDR_BITS, JOB_BITS>,
+    acks: AckSlots,
     r_job: DFF<Bits<2>>,
     r_slot: DFF<Bits<3>>,
     r_value: DFF<Bits<64>>,
@@ -64,6 +75,7 @@ pub(crate) struct JobQueue {
     one5: Constant<Bits<5>>,
     zero5: Constant<Bits<5>>,
     wrap: Constant<Bits<5>>,
+    job_ack: Constant<Bits<2>>,
 }
 
 impl Default for JobQueue {
@@ -76,6 +88,7 @@ impl Default for JobQueue {
             push_slot: Default::default(),
             push_value: Default::default(),
             pop: Default::default(),
+            taken_read: Default::default(),
             empty: Default::default(),
             job: Default::default(),
             slot: Default::default(),
@@ -84,7 +97,10 @@ impl Default for JobQueue {
             taken_job: Default::default(),
             taken_slot: Default::default(),
             taken_value: Default::default(),
+            ack_waiting: Default::default(),
+            ack_owed: Default::default(),
             ram: Default::default(),
+            acks: Default::default(),
             r_job: Default::default(),
             r_slot: Default::default(),
             r_value: Default::default(),
@@ -94,6 +110,7 @@ impl Default for JobQueue {
             one5: Constant::new(1u64.to_bits()),
             zero5: Constant::new(0u64.to_bits()),
             wrap: Constant::new(16u64.to_bits()),
+            job_ack: bits(job::ACK),
         }
     }
 }
@@ -131,6 +148,112 @@ impl Logic for JobQueue {
         self.taken_job.next = self.r_job.q.val();
         self.taken_slot.next = self.r_slot.q.val();
         self.taken_value.next = self.r_value.q.val();
+        // Which slots the queue's ACKs still have to read.
+        self.acks.clock.next = self.clock.val();
+        self.acks.reset.next = self.reset.val();
+        self.acks.queued.next =
+            self.ram.write_enable.val() & (self.push_job.val() == self.job_ack.val());
+        self.acks.queued_slot.next = self.push_slot.val();
+        self.acks.started.next = self.pop.val() & (self.job.val() == self.job_ack.val());
+        self.acks.started_slot.next = self.slot.val();
+        self.acks.read.next = self.taken_read.val();
+        self.ack_waiting.next = self.acks.waiting.val();
+        self.ack_owed.next = self.acks.owed.val();
+    }
+}
+
+/// Which slots of the reply store an ACK still has to read: one waits in
+/// the reply queue, or is being sent. The executor applies no frame into
+/// such a slot (docs/board.md, "Exactly once"). It queues no ACK of a slot
+/// whose ACK still waits (that one answers the retransmission too), so one
+/// bit per slot counts the waiting ACKs exactly; the transmitter sends one
+/// reply at a time.
+#[derive(LogicBlock, Debug)]
+pub(crate) struct AckSlots {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Synchronous reset (with the queue's): no ACK owed.
+    pub reset: Signal<In, Bit>,
+    /// An ACK enters the queue.
+    pub queued: Signal<In, Bit>,
+    /// Its slot.
+    pub queued_slot: Signal<In, Bits<3>>,
+    /// An ACK leaves the queue: the transmitter starts it.
+    pub started: Signal<In, Bit>,
+    /// Its slot.
+    pub started_slot: Signal<In, Bits<3>>,
+    /// The reply being sent has read all it sends from the slot.
+    pub read: Signal<In, Bit>,
+    /// Bit k: an ACK of slot k waits in the queue.
+    pub waiting: Signal<Out, Bits<8>>,
+    /// Bit k: an ACK of slot k waits or is being sent.
+    pub owed: Signal<Out, Bits<8>>,
+    r_waiting: DFF<Bits<8>>,
+    r_sending: DFF<Bit>,
+    r_sending_slot: DFF<Bits<3>>,
+    /// The slot bit that `queued` sets.
+    added: Signal<Local, Bits<8>>,
+    /// The slot bit that `started` clears.
+    removed: Signal<Local, Bits<8>>,
+    one8: Constant<Bits<8>>,
+    zero8: Constant<Bits<8>>,
+}
+
+impl Default for AckSlots {
+    fn default() -> Self {
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            queued: Default::default(),
+            queued_slot: Default::default(),
+            started: Default::default(),
+            started_slot: Default::default(),
+            read: Default::default(),
+            waiting: Default::default(),
+            owed: Default::default(),
+            r_waiting: Default::default(),
+            r_sending: Default::default(),
+            r_sending_slot: Default::default(),
+            added: Default::default(),
+            removed: Default::default(),
+            one8: bits(1),
+            zero8: bits(0),
+        }
+    }
+}
+
+impl Logic for AckSlots {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, r_waiting, r_sending, r_sending_slot);
+        self.added.next = self.zero8.val();
+        if self.queued.val() {
+            self.added.next = self.one8.val() << self.queued_slot.val();
+        }
+        self.removed.next = self.zero8.val();
+        if self.started.val() {
+            self.removed.next = self.one8.val() << self.started_slot.val();
+        }
+        self.r_waiting.d.next = (self.r_waiting.q.val() & !self.removed.val()) | self.added.val();
+        // The ACK being sent holds its slot from the cycle it leaves the
+        // queue (the slot table is read then) until its last result is read.
+        if self.read.val() {
+            self.r_sending.d.next = false;
+        }
+        if self.started.val() {
+            self.r_sending.d.next = true;
+            self.r_sending_slot.d.next = self.started_slot.val();
+        }
+        if self.reset.val() {
+            self.r_waiting.d.next = self.zero8.val();
+            self.r_sending.d.next = false;
+        }
+        self.waiting.next = self.r_waiting.q.val();
+        self.owed.next = self.r_waiting.q.val();
+        if self.r_sending.q.val() {
+            self.owed.next =
+                self.r_waiting.q.val() | (self.one8.val() << self.r_sending_slot.q.val());
+        }
     }
 }
 
@@ -302,6 +425,11 @@ pub(crate) struct LinkTx {
     pub uart_start: Signal<Out, Bit>,
     /// A reply was dropped: the queue was full.
     pub overflow: Signal<Out, Bit>,
+    /// Bit k: an ACK of slot k waits in the queue.
+    pub ack_waiting: Signal<Out, Bits<8>>,
+    /// Bit k: an ACK of slot k waits or is being sent: slot k must not
+    /// change.
+    pub ack_owed: Signal<Out, Bits<8>>,
     queue: JobQueue,
     shifter: ByteShifter,
     state: DFF<TxState>,
@@ -330,6 +458,8 @@ impl Default for LinkTx {
             uart_data: Default::default(),
             uart_start: Default::default(),
             overflow: Default::default(),
+            ack_waiting: Default::default(),
+            ack_owed: Default::default(),
             queue: JobQueue::default(),
             shifter: ByteShifter::default(),
             state: Default::default(),
@@ -353,11 +483,14 @@ impl Logic for LinkTx {
         self.queue.push_value.next = self.job_value.val();
         self.queue.pop.next = self.state.q.val() == TxState::Load;
         self.overflow.next = self.queue.overflow.val();
+        self.ack_waiting.next = self.queue.ack_waiting.val();
+        self.ack_owed.next = self.queue.ack_owed.val();
         self.shifter.reset.next = self.reset.val();
         self.shifter.uart_ready.next = self.uart_ready.val();
         self.uart_data.next = self.shifter.uart_data.val();
         self.uart_start.next = self.shifter.uart_start.val();
         self.shifter.load.next = false;
+        self.queue.taken_read.next = false;
         // A reply starts: a new CRC, which a frame's SYNC is not part of.
         self.shifter.crc_reset.next = self.state.q.val() == TxState::Begin;
         self.shifter.skip_first.next = self.state.q.val() == TxState::Begin;
@@ -398,8 +531,9 @@ impl Logic for LinkTx {
             TxState::Send => {
                 if self.shifter.done.val() {
                     self.state.d.next = self.parts.state.val();
-                    // The CRC closes the frame: four bytes it does not cover.
+                    // The CRC, 4 bytes it does not cover; the rest is read.
                     self.shifter.load.next = self.parts.close.val();
+                    self.queue.taken_read.next = self.parts.close.val();
                     self.shifter.crc_on.next = !self.parts.close.val();
                 }
             }

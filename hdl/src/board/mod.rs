@@ -152,6 +152,8 @@ impl<const N: usize> Logic for AtomikBoard<N> {
         self.exec.rx_count.next = self.rx.count.val();
         self.exec.rx_bank.next = self.rx.bank.val();
         self.exec.rx_value.next = self.rx.value.val();
+        self.exec.ack_waiting.next = self.tx.ack_waiting.val();
+        self.exec.ack_owed.next = self.tx.ack_owed.val();
         self.axis.s_axis_tvalid.next = self.exec.s_tvalid.val();
         self.axis.s_axis_tdata.next = self.exec.s_tdata.val();
         self.exec.s_tready.next = self.axis.s_axis_tready.val();

@@ -54,6 +54,8 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     reg  [4:0] exec$rx_count;
     reg  exec$rx_bank;
     reg  [63:0] exec$rx_value;
+    reg  [7:0] exec$ack_waiting;
+    reg  [7:0] exec$ack_owed;
     reg  [4:0] exec$op_raddr;
     reg  [74:0] exec$op_rdata;
     reg  exec$s_tvalid;
@@ -90,6 +92,8 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     reg  [7:0] tx$uart_data;
     reg  tx$uart_start;
     reg  tx$overflow;
+    reg  [7:0] tx$ack_waiting;
+    reg  [7:0] tx$ack_owed;
     reg  axis$aclk;
     reg  axis$aresetn;
     reg  axis$s_axis_tvalid;
@@ -1136,6 +1140,8 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     reg  [7:0] exec$decide$expected;
     reg  exec$decide$framed;
     reg  [7:0] exec$decide$slot_valid;
+    reg  [7:0] exec$decide$ack_waiting;
+    reg  [7:0] exec$decide$ack_owed;
     reg  exec$decide$framed_next;
     reg  exec$decide$run_frame;
     reg  exec$decide$job_valid;
@@ -1242,10 +1248,12 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     
     // Local signals
     reg  [7:0] exec$decide$behind;
+    reg  [2:0] exec$decide$slot;
     
     // Update code
     always @(*) begin
         exec$decide$behind = exec$decide$expected - exec$decide$seq;
+        exec$decide$slot = exec$decide$seq[(32'h0)+:(3)];
         exec$decide$framed_next = exec$decide$framed;
         exec$decide$run_frame = 1'b0;
         exec$decide$job_valid = 1'b0;
@@ -1255,14 +1263,16 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
         case (exec$decide$kind)
             exec$decide$RxEvent$Frame:
                 begin
+                    exec$decide$job_valid = 1'b1;
                     if (exec$decide$framed & (exec$decide$behind == exec$decide$zero8)) begin
-                        exec$decide$run_frame = 1'b1;
-                    end
-                    else begin
-                        exec$decide$job_valid = 1'b1;
-                        if (exec$decide$framed & (exec$decide$behind <= exec$decide$window) & exec$decide$slot_valid[exec$decide$seq[(32'h0)+:(3)]]) begin
-                            exec$decide$job = exec$decide$job_ack;
+                        if (~exec$decide$ack_owed[exec$decide$slot]) begin
+                            exec$decide$run_frame = 1'b1;
+                            exec$decide$job_valid = 1'b0;
                         end
+                    end
+                    else if (exec$decide$framed & (exec$decide$behind <= exec$decide$window) & exec$decide$slot_valid[exec$decide$slot]) begin
+                        exec$decide$job = exec$decide$job_ack;
+                        exec$decide$job_valid = ~exec$decide$ack_waiting[exec$decide$slot];
                     end
                 end
             exec$decide$RxEvent$Hello:
@@ -1696,6 +1706,8 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
         exec$decide$value = exec$rx_value;
         exec$decide$expected = exec$book$expected;
         exec$decide$slot_valid = exec$book$slot_valid;
+        exec$decide$ack_waiting = exec$ack_waiting;
+        exec$decide$ack_owed = exec$ack_owed;
         exec$run$reset = exec$reset;
         exec$run$rx_kind = exec$rx_kind;
         exec$run$rx_seq = exec$rx_seq;
@@ -1777,6 +1789,7 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     reg  [2:0] tx$queue$push_slot;
     reg  [63:0] tx$queue$push_value;
     reg  tx$queue$pop;
+    reg  tx$queue$taken_read;
     reg  tx$queue$empty;
     reg  [1:0] tx$queue$job;
     reg  [2:0] tx$queue$slot;
@@ -1785,6 +1798,8 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     reg  [1:0] tx$queue$taken_job;
     reg  [2:0] tx$queue$taken_slot;
     reg  [63:0] tx$queue$taken_value;
+    reg  [7:0] tx$queue$ack_waiting;
+    reg  [7:0] tx$queue$ack_owed;
     reg  tx$shifter$clock;
     reg  tx$shifter$reset;
     reg  tx$shifter$load;
@@ -1828,6 +1843,7 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     localparam  tx$queue$one5 = 5'b1;
     localparam  tx$queue$zero5 = 5'b0;
     localparam  tx$queue$wrap = 5'b10000;
+    localparam  tx$queue$job_ack = 2'b0;
     
     // Stub signals
     reg  tx$queue$ram$clock;
@@ -1836,6 +1852,15 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
     reg  [3:0] tx$queue$ram$write_address;
     reg  [68:0] tx$queue$ram$write_data;
     reg  tx$queue$ram$write_enable;
+    reg  tx$queue$acks$clock;
+    reg  tx$queue$acks$reset;
+    reg  tx$queue$acks$queued;
+    reg  [2:0] tx$queue$acks$queued_slot;
+    reg  tx$queue$acks$started;
+    reg  [2:0] tx$queue$acks$started_slot;
+    reg  tx$queue$acks$read;
+    reg  [7:0] tx$queue$acks$waiting;
+    reg  [7:0] tx$queue$acks$owed;
     reg  [1:0] tx$queue$r_job$d;
     reg  [1:0] tx$queue$r_job$q;
     reg  tx$queue$r_job$clock;
@@ -1865,6 +1890,86 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
        end
        tx$queue$ram$read_data <= tx$queue$ram$mem[tx$queue$ram$read_address];
     end
+    // ---- inlined atomik_board$tx$queue$acks ----
+    
+    
+    // Constant declarations
+    localparam  tx$queue$acks$one8 = 8'h1;
+    localparam  tx$queue$acks$zero8 = 8'h0;
+    
+    // Stub signals
+    reg  [7:0] tx$queue$acks$r_waiting$d;
+    reg  [7:0] tx$queue$acks$r_waiting$q;
+    reg  tx$queue$acks$r_waiting$clock;
+    reg  tx$queue$acks$r_sending$d;
+    reg  tx$queue$acks$r_sending$q;
+    reg  tx$queue$acks$r_sending$clock;
+    reg  [2:0] tx$queue$acks$r_sending_slot$d;
+    reg  [2:0] tx$queue$acks$r_sending_slot$q;
+    reg  tx$queue$acks$r_sending_slot$clock;
+    
+    // Local signals
+    reg  [7:0] tx$queue$acks$added;
+    reg  [7:0] tx$queue$acks$removed;
+    
+    // Sub module instances
+    // ---- inlined atomik_board$tx$queue$acks$r_waiting ----
+    initial begin
+       tx$queue$acks$r_waiting$q = 8'h0;
+    end
+    always @(posedge tx$queue$acks$r_waiting$clock) begin
+       tx$queue$acks$r_waiting$q <= tx$queue$acks$r_waiting$d;
+    end
+    // ---- inlined atomik_board$tx$queue$acks$r_sending ----
+    initial begin
+       tx$queue$acks$r_sending$q = 1'h0;
+    end
+    always @(posedge tx$queue$acks$r_sending$clock) begin
+       tx$queue$acks$r_sending$q <= tx$queue$acks$r_sending$d;
+    end
+    // ---- inlined atomik_board$tx$queue$acks$r_sending_slot ----
+    initial begin
+       tx$queue$acks$r_sending_slot$q = 3'h0;
+    end
+    always @(posedge tx$queue$acks$r_sending_slot$clock) begin
+       tx$queue$acks$r_sending_slot$q <= tx$queue$acks$r_sending_slot$d;
+    end
+    
+    // Update code
+    always @(*) begin
+        tx$queue$acks$r_waiting$clock = tx$queue$acks$clock;
+        tx$queue$acks$r_sending$clock = tx$queue$acks$clock;
+        tx$queue$acks$r_sending_slot$clock = tx$queue$acks$clock;
+        tx$queue$acks$r_waiting$d = tx$queue$acks$r_waiting$q;
+        tx$queue$acks$r_sending$d = tx$queue$acks$r_sending$q;
+        tx$queue$acks$r_sending_slot$d = tx$queue$acks$r_sending_slot$q;
+        tx$queue$acks$added = tx$queue$acks$zero8;
+        if (tx$queue$acks$queued) begin
+            tx$queue$acks$added = tx$queue$acks$one8 << tx$queue$acks$queued_slot;
+        end
+        tx$queue$acks$removed = tx$queue$acks$zero8;
+        if (tx$queue$acks$started) begin
+            tx$queue$acks$removed = tx$queue$acks$one8 << tx$queue$acks$started_slot;
+        end
+        tx$queue$acks$r_waiting$d = (tx$queue$acks$r_waiting$q & ~tx$queue$acks$removed) | tx$queue$acks$added;
+        if (tx$queue$acks$read) begin
+            tx$queue$acks$r_sending$d = 1'b0;
+        end
+        if (tx$queue$acks$started) begin
+            tx$queue$acks$r_sending$d = 1'b1;
+            tx$queue$acks$r_sending_slot$d = tx$queue$acks$started_slot;
+        end
+        if (tx$queue$acks$reset) begin
+            tx$queue$acks$r_waiting$d = tx$queue$acks$zero8;
+            tx$queue$acks$r_sending$d = 1'b0;
+        end
+        tx$queue$acks$owed = tx$queue$acks$r_waiting$q;
+        if (tx$queue$acks$r_sending$q) begin
+            tx$queue$acks$owed = tx$queue$acks$r_waiting$q | (tx$queue$acks$one8 << tx$queue$acks$r_sending_slot$q);
+        end
+    end
+    always @(*) tx$queue$acks$waiting = tx$queue$acks$r_waiting$q;
+    
     // ---- inlined atomik_board$tx$queue$r_job ----
     initial begin
        tx$queue$r_job$q = 2'h0;
@@ -1933,6 +2038,15 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
             tx$queue$wptr$d = tx$queue$zero5;
             tx$queue$rptr$d = tx$queue$zero5;
         end
+        tx$queue$acks$clock = tx$queue$clock;
+        tx$queue$acks$reset = tx$queue$reset;
+        tx$queue$acks$queued = tx$queue$ram$write_enable & (tx$queue$push_job == tx$queue$job_ack);
+        tx$queue$acks$queued_slot = tx$queue$push_slot;
+        tx$queue$acks$started = tx$queue$pop & (tx$queue$job == tx$queue$job_ack);
+        tx$queue$acks$started_slot = tx$queue$slot;
+        tx$queue$acks$read = tx$queue$taken_read;
+        tx$queue$ack_waiting = tx$queue$acks$waiting;
+        tx$queue$ack_owed = tx$queue$acks$owed;
     end
     always @(*) tx$queue$full = (tx$queue$wptr$q ^ tx$queue$rptr$q) == tx$queue$wrap;
     always @(*) tx$queue$empty = tx$queue$wptr$q == tx$queue$rptr$q;
@@ -2247,11 +2361,14 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
         tx$queue$push_slot = tx$job_slot;
         tx$queue$push_value = tx$job_value;
         tx$overflow = tx$queue$overflow;
+        tx$ack_waiting = tx$queue$ack_waiting;
+        tx$ack_owed = tx$queue$ack_owed;
         tx$shifter$reset = tx$reset;
         tx$shifter$uart_ready = tx$uart_ready;
         tx$uart_data = tx$shifter$uart_data;
         tx$uart_start = tx$shifter$uart_start;
         tx$shifter$load = 1'b0;
+        tx$queue$taken_read = 1'b0;
         tx$shifter$crc_on = 1'b1;
         tx$shifter$len = tx$len4;
         tx$shifter$data = ({{40{1'b0}}, tx$shifter$crc});
@@ -2289,6 +2406,7 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
                     if (tx$shifter$done) begin
                         tx$state$d = tx$parts$state;
                         tx$shifter$load = tx$parts$close;
+                        tx$queue$taken_read = tx$parts$close;
                         tx$shifter$crc_on = ~tx$parts$close;
                     end
                 end
@@ -3753,6 +3871,8 @@ module atomik_board(clk,btn,uart_rx,uart_tx,led);
         exec$rx_count = rx$count;
         exec$rx_bank = rx$bank;
         exec$rx_value = rx$value;
+        exec$ack_waiting = tx$ack_waiting;
+        exec$ack_owed = tx$ack_owed;
         axis$s_axis_tvalid = exec$s_tvalid;
         axis$s_axis_tdata = exec$s_tdata;
         exec$s_tready = axis$s_axis_tready;
