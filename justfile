@@ -91,7 +91,7 @@ cosim ops="100000000" seed="":
 
 # The board link's long measurement (docs/board.md, Measured): 10^6 ops at a 10^-4 bit
 # error rate on the fast-baud top, then framed vs the original's protocol at 115200 baud
-# and 1 ms host latency on the Tang Nano 9K top. Release build; about an hour on 2 cores.
+# and 1 ms host latency on the Tang Nano 9K top. Release build; about 5 minutes on 2 cores.
 board-link:
     cargo build --release -q -p atomik-cli
     ./target/release/atomik board cosim board_sim --ops 1000000 --line-errors 1e-4 --seed 7 --json
