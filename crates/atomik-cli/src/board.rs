@@ -288,15 +288,15 @@ fn cosim(c: &CosimArgs) -> Result<bool> {
     let started = Instant::now();
     let (tally, cycles, stats) = if c.mode == "compat" {
         let mut client = Compat::open(&path, baud, std::time::Duration::from_secs(60))?;
-        let start = server.cycle();
+        let start = server.link_cycles();
         let tally = board_cosim::compat(&mut client, c.ops, c.batch, c.seed)?;
-        (tally, server.cycle() - start, None)
+        (tally, server.link_cycles() - start, None)
     } else {
-        let opts = board_cosim::cosim_options(&server, c.board)?;
+        let opts = board_cosim::cosim_options(&server);
         let mut t = BoardTable::open(&path, baud, opts)?;
-        let start = server.cycle();
+        let start = server.link_cycles();
         let run = board_cosim::framed(&mut t, c.ops, c.batch, c.seed);
-        let cycles = server.cycle() - start;
+        let cycles = server.link_cycles() - start;
         let (mut tally, oracle) = run.inspect_err(|_| eprintln!("driver: {:?}", t.stats()))?;
         let stats = t.stats();
         board_cosim::check_final(&mut t, &oracle, &mut tally)

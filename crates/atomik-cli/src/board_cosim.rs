@@ -22,12 +22,15 @@ const CANARY: u8 = 255;
 pub(crate) struct Server {
     pub path: PathBuf,
     shared: Arc<Shared>,
+    /// The board's clock, for link time in seconds.
+    clock_hz: u64,
     thread: std::thread::JoinHandle<Result<ServerReport>>,
 }
 
 impl Server {
     /// Builds the model and opens the pty on a thread of its own.
     pub(crate) fn start(design: Design, line: LineOptions) -> Result<Server> {
+        let clock_hz = crate::board_pty::timing(design)?.clock_hz;
         let shared = Arc::new(Shared::default());
         let (tx, rx) = std::sync::mpsc::channel();
         let s = Arc::clone(&shared);
@@ -40,21 +43,22 @@ impl Server {
         Ok(Server {
             path,
             shared,
+            clock_hz,
             thread,
         })
     }
 
     /// Cycles of link time so far: simulated, plus quiescent waits.
-    pub(crate) fn cycle(&self) -> u64 {
+    pub(crate) fn link_cycles(&self) -> u64 {
         self.shared.time.load(Ordering::Relaxed)
     }
 
     /// The driver's clock for this server: its link time.
-    pub(crate) fn clock(&self, design: Design) -> Result<Arc<SimClock>> {
-        Ok(Arc::new(SimClock {
+    pub(crate) fn clock(&self) -> Arc<SimClock> {
+        Arc::new(SimClock {
             shared: Arc::clone(&self.shared),
-            clock_hz: crate::board_pty::timing(design)?.clock_hz,
-        }))
+            clock_hz: self.clock_hz,
+        })
     }
 
     /// Stops the server; returns what it did.
@@ -269,11 +273,11 @@ fn run_paced(c: &mut Compat, cmds: &[Command]) -> Result<Vec<u64>> {
 
 /// Driver options for `atomik board cosim`'s own runs: a real board's
 /// defaults, every timer on the server's link time.
-pub(crate) fn cosim_options(server: &Server, design: Design) -> Result<Options> {
-    Ok(Options {
-        clock: server.clock(design)?,
+pub(crate) fn cosim_options(server: &Server) -> Options {
+    Options {
+        clock: server.clock(),
         ..Options::default()
-    })
+    }
 }
 
 /// Driver options for a port opened by path, which may be a co-simulated

@@ -47,8 +47,6 @@ pub(crate) struct LineOptions {
 pub(crate) struct Shared {
     /// Ask the server to stop.
     pub stop: AtomicBool,
-    /// Cycles simulated so far.
-    pub cycle: AtomicU64,
     /// Link time in cycles: the simulated ones plus the quiescent waits.
     pub time: AtomicU64,
 }
@@ -66,12 +64,9 @@ pub(crate) struct SimClock {
 
 impl atomik_board::Clock for SimClock {
     fn now(&self) -> Duration {
-        let cycles = self.shared.time.load(Ordering::Relaxed);
-        let secs = cycles / self.clock_hz;
-        let rest = cycles % self.clock_hz;
-        // rest < clock_hz, so rest * 1e9 / clock_hz < 1e9 fits in u32.
-        let nanos = u32::try_from(rest * 1_000_000_000 / self.clock_hz).unwrap_or(0);
-        Duration::new(secs, nanos)
+        let cycles = u128::from(self.shared.time.load(Ordering::Relaxed));
+        let nanos = cycles * 1_000_000_000 / u128::from(self.clock_hz);
+        Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
     }
 }
 
@@ -159,7 +154,6 @@ pub(crate) fn serve(
     };
     while !shared.stop.load(Ordering::Relaxed) {
         server.step(&mut bridge)?;
-        shared.cycle.store(bridge.cycle(), Ordering::Relaxed);
         let time = bridge.cycle() + server.idle_cycles;
         shared.time.store(time, Ordering::Relaxed);
     }
