@@ -22,6 +22,22 @@ struct Exchange {
     quiet: u64,
 }
 
+impl Exchange {
+    /// Send `send`, wait for `reply_len` bytes, then 4 byte-times of quiet.
+    fn new(send: Vec<u8>, reply_len: usize) -> Self {
+        Exchange {
+            send,
+            reply_len,
+            quiet: 4,
+        }
+    }
+
+    /// The same, with `quiet` byte-times of silence after it.
+    fn then_quiet(self, quiet: u64) -> Self {
+        Exchange { quiet, ..self }
+    }
+}
+
 /// The serial line, one cycle at a time.
 #[derive(Default)]
 struct Line {
@@ -152,11 +168,7 @@ fn compatible_mode_is_the_original_protocol_byte_for_byte() {
     load.extend(v.to_be_bytes());
     let mut accum = vec![b'A'];
     accum.extend(d.to_be_bytes());
-    let ex = |send: Vec<u8>, reply_len| Exchange {
-        send,
-        reply_len,
-        quiet: 4,
-    };
+    let ex = Exchange::new;
     let replies = run(vec![
         ex(load.clone(), 0),
         ex(vec![b'R'], 8),
@@ -204,11 +216,7 @@ fn framed_mode_applies_each_frame_once_and_repeats_its_ack() {
     *bad.last_mut().unwrap() ^= 1;
     let hello = frame(&[0x80, 0]);
     let close = frame(&[0x81, 0]);
-    let ex = |send: Vec<u8>, reply_len| Exchange {
-        send,
-        reply_len,
-        quiet: 4,
-    };
+    let ex = Exchange::new;
     let replies = run(vec![
         ex(f0.clone(), 11), // compatible mode runs no OPS frame: STATUS, MODE 0
         ex(hello.clone(), 11),
@@ -219,11 +227,7 @@ fn framed_mode_applies_each_frame_once_and_repeats_its_ack() {
         ex(frame(&[7, 1, 2, 5]), 11), // SEQ 7, EXPECTED is 1: STATUS
         // Truncated (the host went away): after 256 byte-times of silence
         // the board drops it, and the next frame works.
-        Exchange {
-            send: b"\xA5\x01\x02\x02".to_vec(),
-            reply_len: 0,
-            quiet: 300,
-        },
+        ex(b"\xA5\x01\x02\x02".to_vec(), 0).then_quiet(300),
         ex(f1, ack1.len()),
         ex(close, 11),
         ex(vec![b'R'], 8),
@@ -298,11 +302,25 @@ impl TornScenario {
         Self { frames, acks }
     }
 
-    /// Frames `seqs`, back to back.
-    fn burst(&self, seqs: impl IntoIterator<Item = usize>) -> Vec<u8> {
-        seqs.into_iter()
+    /// HELLO, then frames `0..n` one at a time, each with its ACK.
+    fn opening(&self, n: usize) -> Vec<Exchange> {
+        let mut script = vec![Exchange::new(frame(&[0x80, 0]), 11)];
+        script.extend((0..n).map(|s| self.frame(s)));
+        script
+    }
+
+    /// Frame `seq` alone, waiting for its ACK.
+    fn frame(&self, seq: usize) -> Exchange {
+        Exchange::new(self.frames[seq].clone(), self.acks[seq].len())
+    }
+
+    /// Frames `seqs`, back to back, then `quiet` byte-times of silence.
+    fn burst(&self, seqs: impl IntoIterator<Item = usize>, quiet: u64) -> Exchange {
+        let bytes = seqs
+            .into_iter()
             .flat_map(|s| self.frames[s].iter().copied())
-            .collect()
+            .collect();
+        Exchange::new(bytes, 0).then_quiet(quiet)
     }
 
     /// Checks the replies to the burst that ends with frame 10 (sent while
@@ -337,20 +355,13 @@ impl TornScenario {
 #[test]
 fn a_repeated_ack_is_not_torn_by_the_frame_after_the_window() {
     let sc = TornScenario::new();
-    let ex = |send: Vec<u8>, reply_len, quiet| Exchange {
-        send,
-        reply_len,
-        quiet,
-    };
-    let replies = run(vec![
-        ex(frame(&[0x80, 0]), 11, 4),
-        ex(sc.frames[0].clone(), sc.acks[0].len(), 4),
-        ex(sc.frames[1].clone(), sc.acks[1].len(), 4),
-        ex(sc.frames[2].clone(), sc.acks[2].len(), 4),
-        ex(sc.burst([2, 3, 4, 5, 6, 7, 8, 9, 10]), 0, 300),
-        ex(sc.frames[10].clone(), sc.acks[10].len(), 4),
-        ex(sc.frames[11].clone(), sc.acks[11].len(), 4),
+    let mut script = sc.opening(3);
+    script.extend([
+        sc.burst([2, 3, 4, 5, 6, 7, 8, 9, 10], 300),
+        sc.frame(10),
+        sc.frame(11),
     ]);
+    let replies = run(script);
     assert_eq!(replies[0], status(0, true));
     assert_eq!(replies[1..4], sc.acks[0..3]);
     sc.check(&replies[4], &replies[5], &replies[6]);
@@ -361,19 +372,9 @@ fn a_repeated_ack_is_not_torn_by_the_frame_after_the_window() {
 #[test]
 fn a_first_ack_is_not_torn_by_a_host_that_breaks_the_window() {
     let sc = TornScenario::new();
-    let ex = |send: Vec<u8>, reply_len, quiet| Exchange {
-        send,
-        reply_len,
-        quiet,
-    };
-    let replies = run(vec![
-        ex(frame(&[0x80, 0]), 11, 4),
-        ex(sc.frames[0].clone(), sc.acks[0].len(), 4),
-        ex(sc.frames[1].clone(), sc.acks[1].len(), 4),
-        ex(sc.burst(2..=10), 0, 300),
-        ex(sc.frames[10].clone(), sc.acks[10].len(), 4),
-        ex(sc.frames[11].clone(), sc.acks[11].len(), 4),
-    ]);
+    let mut script = sc.opening(2);
+    script.extend([sc.burst(2..=10, 300), sc.frame(10), sc.frame(11)]);
+    let replies = run(script);
     assert_eq!(replies[0], status(0, true));
     assert_eq!(replies[1..3], sc.acks[0..2]);
     sc.check(&replies[3], &replies[4], &replies[5]);
@@ -385,20 +386,12 @@ fn a_first_ack_is_not_torn_by_a_host_that_breaks_the_window() {
 #[test]
 fn a_retransmission_whose_ack_still_waits_gets_no_second_copy() {
     let sc = TornScenario::new();
-    let ex = |send: Vec<u8>, reply_len, quiet| Exchange {
-        send,
-        reply_len,
-        quiet,
-    };
     // Frame 2's first ACK is being sent when the second copy arrives, so
     // its ACK is queued; that one still waits when the third arrives.
-    let replies = run(vec![
-        ex(frame(&[0x80, 0]), 11, 4),
-        ex(sc.frames[0].clone(), sc.acks[0].len(), 4),
-        ex(sc.frames[1].clone(), sc.acks[1].len(), 4),
-        // Long enough for three copies (they would end at byte-time 495).
-        ex(sc.burst([2, 2, 2]), 0, 420),
-    ]);
+    let mut script = sc.opening(2);
+    // Long enough for three copies (they would end at byte-time 495).
+    script.push(sc.burst([2, 2, 2], 420));
+    let replies = run(script);
     assert_eq!(replies[1..3], sc.acks[0..2]);
     assert_eq!(reply_frames(&replies[3]), vec![sc.acks[2].clone(); 2]);
     assert_eq!(reply_frames(&replies[3]).concat(), replies[3]);

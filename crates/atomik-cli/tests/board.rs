@@ -139,31 +139,28 @@ fn the_rust_driver_passes_the_scenario_against_the_pty() {
     assert_eq!(t.close().unwrap().mode, atomik_board::Mode::Compatible);
 }
 
-/// The CLI face: `atomik board exec` runs the scenario file from stdin and
-/// checks every `= VALUE`.
-#[test]
-fn atomik_board_exec_passes_the_scenario_against_the_pty() {
-    let server = PtyServer::start();
+/// `atomik board exec` on the server's pty, `input` on its stdin.
+fn board_exec(server: &PtyServer, input: &str) -> std::process::Output {
     let mut exec = Command::new(ATOMIK)
-        .args([
-            "board",
-            "exec",
-            "--port",
-            &server.path,
-            "--baud",
-            &BAUD.to_string(),
-        ])
+        .args(["board", "exec", "--port", &server.path])
+        .args(["--baud", &BAUD.to_string()])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    exec.stdin
-        .take()
-        .unwrap()
-        .write_all(SCENARIO.as_bytes())
-        .unwrap();
-    let out = exec.wait_with_output().unwrap();
+    let mut stdin = exec.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).unwrap();
+    drop(stdin);
+    exec.wait_with_output().unwrap()
+}
+
+/// The CLI face: `atomik board exec` runs the scenario file from stdin and
+/// checks every `= VALUE`.
+#[test]
+fn atomik_board_exec_passes_the_scenario_against_the_pty() {
+    let server = PtyServer::start();
+    let out = board_exec(&server, SCENARIO);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -195,26 +192,7 @@ fn atomik_board_exec_fails_on_a_wrong_result_and_a_bad_line() {
         ("frob 40\n", "unknown op"),
         ("batch\nread 40\n", "inside a batch"),
     ] {
-        let mut exec = Command::new(ATOMIK)
-            .args([
-                "board",
-                "exec",
-                "--port",
-                &server.path,
-                "--baud",
-                &BAUD.to_string(),
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        exec.stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        let out = exec.wait_with_output().unwrap();
+        let out = board_exec(&server, input);
         let all = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),
