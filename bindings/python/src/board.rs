@@ -257,15 +257,7 @@ impl BoardTable {
         addrs: &Bound<'_, PyAny>,
         deltas: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let a = Ints::new(addrs, "addrs")?;
-        let d = Ints::new(deltas, "deltas")?;
-        if a.len() != d.len() {
-            return Err(PyValueError::new_err(format!(
-                "addrs and deltas must have the same length ({} != {})",
-                a.len(),
-                d.len()
-            )));
-        }
+        let (a, d) = Ints::addrs_and_deltas(addrs, deltas)?;
         let (ab, db) = (a.bytes(), d.bytes());
         let pairs: Vec<(Option<usize>, u64, i128)> =
             with_kind!(a.kind, |A| with_kind!(d.kind, |D| elems::<A>(ab)

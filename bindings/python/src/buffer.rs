@@ -8,7 +8,7 @@
 //! (feature `abi3`, CPython 3.9's limited API has no `PyObject_GetBuffer`)
 //! reads a `bytes` object in place and copies every other buffer that way.
 
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
@@ -238,6 +238,24 @@ impl<'py> Ints<'py> {
             )));
         };
         Ok(Ints { raw, kind })
+    }
+
+    /// The `addrs` and `deltas` arguments of an `accum_many`: two integer
+    /// buffers of the same length.
+    pub(crate) fn addrs_and_deltas(
+        addrs: &Bound<'py, PyAny>,
+        deltas: &Bound<'py, PyAny>,
+    ) -> PyResult<(Self, Self)> {
+        let a = Ints::new(addrs, "addrs")?;
+        let d = Ints::new(deltas, "deltas")?;
+        if a.len() != d.len() {
+            return Err(PyValueError::new_err(format!(
+                "addrs and deltas must have the same length ({} != {})",
+                a.len(),
+                d.len()
+            )));
+        }
+        Ok((a, d))
     }
 
     /// Number of elements.

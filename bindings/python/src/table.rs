@@ -171,15 +171,7 @@ impl AtomikTable {
         addrs: &Bound<'_, PyAny>,
         deltas: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let a = Ints::new(addrs, "addrs")?;
-        let d = Ints::new(deltas, "deltas")?;
-        if a.len() != d.len() {
-            return Err(PyValueError::new_err(format!(
-                "addrs and deltas must have the same length ({} != {})",
-                a.len(),
-                d.len()
-            )));
-        }
+        let (a, d) = Ints::addrs_and_deltas(addrs, deltas)?;
         let (n, len, mask) = (a.len(), self.slots.len(), self.width.mask);
         let (ab, db, bits) = (a.bytes(), d.bytes(), self.width.bits);
         if n < len {
